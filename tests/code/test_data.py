@@ -1,0 +1,138 @@
+"""Loading and validating the movies table, on small frames built here."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from training.data import (
+    SCHEMA,
+    DataError,
+    load_movies,
+    locate_dataset,
+    parse_json_list,
+    validate_and_parse,
+)
+
+
+def film_row(**overrides: object) -> dict[str, object]:
+    row = {column: "" for column in SCHEMA}
+    row.update(
+        {
+            "budget": "1000000",
+            "revenue": "3000000",
+            "id": "1",
+            "popularity": "1.5",
+            "vote_average": "6.1",
+            "vote_count": "10",
+            "runtime": "100",
+            "status": "Released",
+            "title": "A film",
+            "original_language": "en",
+            "release_date": "2001-05-04",
+            "genres": json.dumps([{"id": 28, "name": "Action"}]),
+            "keywords": json.dumps([{"id": 1, "name": "sequel"}]),
+            "production_companies": json.dumps([{"id": 2, "name": "Studio"}]),
+            "production_countries": json.dumps([{"iso_3166_1": "US", "name": "USA"}]),
+            "spoken_languages": json.dumps([{"iso_639_1": "en", "name": "English"}]),
+        }
+    )
+    row.update(overrides)
+    return row
+
+
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [
+        ('[{"id": 1, "name": "Drama"}, {"id": 2, "name": "War"}]', ["Drama", "War"]),
+        ("[]", []),
+        (float("nan"), []),
+        ("not json", None),
+        ('{"name": "Drama"}', None),
+        ('[{"id": 1}]', None),
+        ('[{"name": 5}]', None),
+    ],
+)
+def test_parse_json_list(cell: object, expected: list[str] | None) -> None:
+    assert parse_json_list(cell, "name") == expected
+
+
+def test_parse_derives_year_month_and_codes() -> None:
+    frame, malformed = validate_and_parse(pd.DataFrame([film_row()]))
+    assert frame.loc[0, "release_year"] == 2001
+    assert frame.loc[0, "release_month"] == 5
+    assert frame.loc[0, "production_countries"] == ["US"]
+    assert frame.loc[0, "spoken_languages"] == ["en"]
+    assert malformed["genres"] == 0
+
+
+def test_malformed_json_affects_only_its_row() -> None:
+    rows = [film_row(), film_row(genres="[{broken"), film_row()]
+    frame, malformed = validate_and_parse(pd.DataFrame(rows))
+    assert malformed["genres"] == 1
+    assert frame.loc[1, "genres"] is None
+    assert frame.loc[0, "genres"] == ["Action"] and frame.loc[2, "genres"] == ["Action"]
+    assert frame.loc[1, "keywords"] == ["sequel"]
+
+
+def test_missing_column_is_named() -> None:
+    raw = pd.DataFrame([film_row()]).drop(columns=["revenue", "runtime"])
+    with pytest.raises(DataError, match=r"missing column.*revenue, runtime"):
+        validate_and_parse(raw)
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "message"),
+    [
+        ("budget", "lots", "column 'budget': 1 value.*not whole numbers.*line 3: 'lots'"),
+        ("budget", "1.5", "column 'budget'.*not whole numbers"),
+        ("runtime", "long", "column 'runtime'.*not numbers.*'long'"),
+        ("release_date", "2001-13-45", "column 'release_date'.*not dates.*'2001-13-45'"),
+        ("revenue", "-5", "column 'revenue'.*negative"),
+        ("vote_count", None, "column 'vote_count'.*empty"),
+    ],
+)
+def test_bad_values_name_column_and_rows(column: str, value: object, message: str) -> None:
+    raw = pd.DataFrame([film_row(), film_row(**{column: value})])
+    with pytest.raises(DataError, match=message):
+        validate_and_parse(raw)
+
+
+def test_empty_runtime_and_date_are_unknown_not_errors() -> None:
+    frame, _ = validate_and_parse(pd.DataFrame([film_row(runtime=None, release_date=None)]))
+    assert pd.isna(frame.loc[0, "runtime"]) and pd.isna(frame.loc[0, "release_year"])
+
+
+def test_missing_dataset_says_where_and_how(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    import training.config as config
+
+    monkeypatch.delenv("BOXOFFICE_DATA", raising=False)
+    monkeypatch.setattr(config, "dataset_candidates", lambda: [tmp_path / "a.csv"])
+    with pytest.raises(DataError) as info:
+        locate_dataset()
+    assert str(tmp_path / "a.csv") in str(info.value)
+    assert "tmdb/tmdb-movie-metadata" in str(info.value)
+
+
+def test_env_var_naming_a_missing_file_is_an_error(
+    monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:
+    monkeypatch.setenv("BOXOFFICE_DATA", str(tmp_path / "nope.csv"))
+    with pytest.raises(DataError, match=r"BOXOFFICE_DATA=.*nope.csv: no such file"):
+        locate_dataset()
+
+
+def test_load_movies_reads_a_small_file(tmp_path) -> None:
+    path = tmp_path / "movies.csv"
+    pd.DataFrame([film_row(), film_row(id="2")]).to_csv(path, index=False)
+    loaded = load_movies(path)
+    assert len(loaded.frame) == 2 and len(loaded.sha256) == 64
+
+
+def test_unreadable_file_is_a_data_error(tmp_path) -> None:
+    path = tmp_path / "movies.csv"
+    path.write_bytes(b"\xff\xfe\x00garbage")
+    with pytest.raises(DataError):
+        load_movies(path)

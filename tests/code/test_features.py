@@ -1,0 +1,118 @@
+"""The FilmFeatures transformer: contract, missing fields, vocabulary handling."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.linear_model import LinearRegression
+from sklearn.pipeline import make_pipeline
+
+from training.features import TMDB_GENRES, FilmFeatures
+
+
+def films(n: int = 30) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    return pd.DataFrame(
+        {
+            "budget": rng.uniform(1e6, 1e8, n),
+            "runtime": rng.uniform(80, 150, n),
+            "release_year": rng.integers(1980, 2016, n).astype(float),
+            "release_month": rng.integers(1, 13, n).astype(float),
+            "popularity": rng.uniform(0, 50, n),
+            "vote_average": rng.uniform(3, 9, n),
+            "vote_count": rng.integers(0, 5000, n).astype(float),
+            "original_language": ["en"] * (n - 5) + ["fr"] * 5,
+            "genres": [["Action", "Comedy"] if i % 2 else ["Drama"] for i in range(n)],
+            "production_companies": [["Big Studio"] if i % 3 else ["Small Co"] for i in range(n)],
+            "production_countries": [["US"]] * n,
+            "spoken_languages": [["en", "fr"]] * n,
+            "keywords": [["sequel"] if i % 4 == 0 else [] for i in range(n)],
+            "title": [f"Film {i}" for i in range(n)],
+        }
+    )
+
+
+def test_feature_sets_differ_only_by_post_release_signals() -> None:
+    post = FilmFeatures("post_release", min_count=1).fit(films())
+    pre = FilmFeatures("pre_release", min_count=1).fit(films())
+    post_names, pre_names = set(post.get_feature_names_out()), set(pre.get_feature_names_out())
+    assert post_names - pre_names == {"log_popularity", "vote_average", "log_vote_count"}
+    assert pre_names <= post_names
+
+
+def test_learned_state_ends_in_underscore_and_init_only_stores() -> None:
+    transformer = FilmFeatures(n_companies=1, min_count=1)
+    assert not hasattr(transformer, "companies_")
+    transformer.fit(films())
+    assert transformer.companies_ == ["Big Studio"]
+    assert clone(transformer).get_params() == transformer.get_params()
+
+
+def test_pandas_output_has_named_columns() -> None:
+    transformer = FilmFeatures(min_count=1).set_output(transform="pandas")
+    out = transformer.fit_transform(films())
+    assert isinstance(out, pd.DataFrame)
+    assert out.loc[1, "genre_Action"] == 1 and out.loc[0, "genre_Action"] == 0
+    assert out.loc[1, "n_genres"] == 2
+    assert out.loc[0, "keyword_sequel"] == 1
+    assert out.loc[0, "log_budget"] == pytest.approx(np.log1p(films().loc[0, "budget"]))
+    assert {f"genre_{g}" for g in TMDB_GENRES} <= set(out.columns)
+
+
+def test_missing_optional_fields_are_imputed() -> None:
+    transformer = FilmFeatures(min_count=1).fit(films())
+    minimal = pd.DataFrame({"budget": [5e7], "runtime": [100.0]})
+    out = transformer.transform(minimal)
+    assert out.shape == (1, len(transformer.get_feature_names_out()))
+    assert np.isfinite(out).all()
+    names = list(transformer.get_feature_names_out())
+    assert out[0, names.index("n_genres")] == 0
+    assert out[0, names.index("log_vote_count")] == transformer.medians_["vote_count"]
+
+
+def test_zero_runtime_and_unknown_values_are_unknown() -> None:
+    transformer = FilmFeatures(min_count=1).fit(films())
+    out = transformer.transform(
+        pd.DataFrame(
+            {
+                "budget": [1e7],
+                "runtime": [0.0],
+                "genres": [["Not A Genre"]],
+                "production_companies": [["Nobody"]],
+            }
+        )
+    )
+    names = list(transformer.get_feature_names_out())
+    assert out[0, names.index("runtime")] == transformer.medians_["runtime"]
+    assert out[0, names.index("n_genres")] == 1
+    assert out[0, [i for i, n in enumerate(names) if n.startswith("genre_")]].sum() == 0
+
+
+def test_accepts_a_mapping_of_columns_like_a_frame() -> None:
+    data = films()
+    transformer = FilmFeatures(min_count=1).fit(data)
+    as_dict = {column: list(data[column]) for column in data.columns}
+    np.testing.assert_array_equal(transformer.transform(as_dict), transformer.transform(data))
+
+
+def test_irrelevant_columns_are_ignored() -> None:
+    data = films()
+    transformer = FilmFeatures(min_count=1).fit(data)
+    changed = data.assign(title="Something else", overview="x")
+    np.testing.assert_array_equal(transformer.transform(changed), transformer.transform(data))
+
+
+def test_in_a_pipeline() -> None:
+    data = films()
+    model = make_pipeline(FilmFeatures(min_count=1), LinearRegression())
+    model.fit(data, np.log1p(data["budget"]) * 1.1)
+    assert model.predict(data.head(3)).shape == (3,)
+
+
+def test_bad_feature_set_and_empty_fit() -> None:
+    with pytest.raises(ValueError, match="feature_set"):
+        FilmFeatures("sometime").fit(films())
+    with pytest.raises(ValueError, match="zero films"):
+        FilmFeatures().fit(films().head(0))

@@ -1,0 +1,1 @@
+"""Training side of the box-office forecaster: data -> features -> models -> evaluate -> save."""

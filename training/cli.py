@@ -1,0 +1,140 @@
+"""Command line: ``python -m training train|eda``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from training import config
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Train and evaluate the box-office revenue and hit models.",
+)
+console = Console()
+
+DataOption = Annotated[
+    str | None,
+    typer.Option(
+        "--data",
+        help=f"Path to {config.DATA_FILENAME} (default: ${config.DATA_ENV_VAR}, data/, "
+        "then ../shared/data/).",
+    ),
+]
+ReportsOption = Annotated[Path, typer.Option(help="Where the report and figures are written.")]
+
+
+def _fail(message: str) -> None:
+    console.print(f"[red]error:[/red] {message}", soft_wrap=True)
+    raise typer.Exit(code=1)
+
+
+@app.command()
+def train(
+    data: DataOption = None,
+    seed: Annotated[int, typer.Option(help="Random seed for splits, CV folds and models.")] = (
+        config.SEED
+    ),
+    quick: Annotated[bool, typer.Option(help="Small grids: for tests and smoke runs.")] = False,
+    hit_ratio: Annotated[
+        float, typer.Option(min=1.0, help="A film is a hit when revenue > ratio × budget.")
+    ] = config.HIT_RATIO,
+    reports_dir: ReportsOption = config.REPORTS_DIR,
+    require_bar: Annotated[
+        bool, typer.Option(help="Exit non-zero when a model misses the quality bar.")
+    ] = False,
+) -> None:
+    """Train, compare and tune all models; save the chosen ones to the BentoML model store."""
+    from training.data import DataError
+    from training.pipeline import run_training
+    from training.registry import bentoml_home
+
+    try:
+        saved = run_training(
+            data,
+            seed=seed,
+            quick=quick,
+            hit_ratio=hit_ratio,
+            reports_dir=reports_dir,
+            console=console,
+        )
+    except DataError as error:
+        _fail(str(error))
+        return
+    table = Table(title=f"Models saved to the BentoML store at {bentoml_home()}")
+    for column in ("tag", "algorithm", "test metric", "value", "minimum", "met"):
+        table.add_column(column)
+    for s in saved:
+        table.add_row(
+            s.tag,
+            s.algorithm,
+            s.test_metric,
+            f"{s.test_value:.3f}",
+            f"{s.minimum:.2f}",
+            "yes" if s.meets_bar else "[red]no[/red]",
+        )
+    console.print(table)
+    if require_bar and not all(s.meets_bar for s in saved):
+        _fail("a model missed the quality bar (see the table above)")
+
+
+@app.command()
+def eda(data: DataOption = None, reports_dir: ReportsOption = config.REPORTS_DIR) -> None:
+    """Write the exploratory analysis (missing values, ranges, targets, correlations)."""
+    from training.data import DataError, load_movies
+    from training.eda import write_eda
+
+    try:
+        loaded = load_movies(data)
+    except DataError as error:
+        _fail(str(error))
+        return
+    section = write_eda(loaded.frame, reports_dir / "figures")
+    path = reports_dir / "eda.md"
+    path.write_text(f"# EDA of {loaded.path.name}\n\n{section}", encoding="utf-8")
+    console.print(f"EDA written to {path}")
+
+
+@app.command()
+def models(
+    version: Annotated[str, typer.Option(help="Model version to look up.")] = "latest",
+    quiet: Annotated[bool, typer.Option(help="Print nothing; only the exit code tells.")] = False,
+) -> None:
+    """List the stored models with their test metrics; exit 1 when any is missing."""
+    from training.registry import ModelNotFoundError, get_model
+
+    table = Table(title="Models in the BentoML store")
+    for column in ("tag", "algorithm", "test", "profile", "created"):
+        table.add_column(column)
+    missing = []
+    for feature_set in config.FEATURE_SETS:
+        for task in config.TASKS:
+            try:
+                model = get_model(task, feature_set, version)
+            except ModelNotFoundError as error:
+                missing.append(str(error))
+                continue
+            meta = model.info.metadata
+            test = meta.get("metrics", {}).get("test", {})
+            headline = (
+                f"R² {test['r2']:.3f}"
+                if "r2" in test
+                else f"AUC {test.get('roc_auc', float('nan')):.3f}"
+            )
+            table.add_row(
+                str(model.tag),
+                str(meta.get("algorithm")),
+                headline,
+                str(meta.get("profile")),
+                f"{model.info.creation_time:%Y-%m-%d %H:%M}",
+            )
+    if quiet:
+        raise typer.Exit(code=1 if missing else 0)
+    console.print(table)
+    if missing:
+        _fail(missing[0])

@@ -1,0 +1,47 @@
+"""Paths, names and defaults shared by training, serving and tests.
+
+Importing this module has no side effects: it only builds paths and constants.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+DATA_FILENAME = "tmdb_5000_movies.csv"
+DATA_ENV_VAR = "BOXOFFICE_DATA"
+DATA_SHA256 = "1e0584a8dd374120e4ed4f2b81f0d2bd0eb95a554708e4a350d00ed5c46d2825"
+DATA_SOURCE_HINT = (
+    "Download the Kaggle dataset tmdb/tmdb-movie-metadata "
+    "(https://www.kaggle.com/datasets/tmdb/tmdb-movie-metadata), unzip it and put "
+    f"{DATA_FILENAME} in data/, or pass --data PATH, or set {DATA_ENV_VAR}=PATH."
+)
+
+REPORTS_DIR = PROJECT_ROOT / "reports"
+
+# Names of the models in the BentoML store: one per task and feature set.
+FEATURE_SETS = ("post_release", "pre_release")
+TASKS = ("revenue", "hit")
+MODEL_NAME_PREFIX = "boxoffice"
+
+SEED = 42
+HIT_RATIO = 2.0
+# Rows whose budget or revenue is below this many dollars carry unit errors (e.g. budget 1).
+MIN_PLAUSIBLE_USD = 10_000
+CV_FOLDS = 5
+
+
+def model_name(task: str, feature_set: str) -> str:
+    """Name of a model in the BentoML store, e.g. ``boxoffice-revenue-post_release``."""
+    if task not in TASKS or feature_set not in FEATURE_SETS:
+        raise ValueError(f"unknown model {task!r}/{feature_set!r}")
+    return f"{MODEL_NAME_PREFIX}-{task}-{feature_set.replace('_', '-')}"
+
+
+def dataset_candidates() -> list[Path]:
+    """The default places for the dataset when neither --data nor the env var names one."""
+    return [
+        PROJECT_ROOT / "data" / DATA_FILENAME,
+        PROJECT_ROOT.parent / "shared" / "data" / DATA_FILENAME,
+    ]

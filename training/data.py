@@ -1,0 +1,190 @@
+"""Find, load and validate the TMDB 5000 movies table, and parse its JSON list columns."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from training import config
+
+# Column -> kind. "int"/"float" must parse as numbers, "date" as YYYY-MM-DD, "json" as a JSON list
+# of objects, "text" is kept as it is.
+SCHEMA: dict[str, str] = {
+    "budget": "int",
+    "genres": "json",
+    "id": "int",
+    "keywords": "json",
+    "original_language": "text",
+    "popularity": "float",
+    "production_companies": "json",
+    "production_countries": "json",
+    "release_date": "date",
+    "revenue": "int",
+    "runtime": "float",
+    "spoken_languages": "json",
+    "status": "text",
+    "title": "text",
+    "vote_average": "float",
+    "vote_count": "int",
+}
+# Numeric columns that may not be empty (the others may be, and then mean "unknown").
+REQUIRED_VALUES = ("budget", "revenue", "popularity", "vote_average", "vote_count", "id")
+# Which key of each JSON object is kept: names for genres/keywords/companies, ISO codes for
+# countries and languages (shorter and stable for API clients).
+JSON_KEYS = {
+    "genres": "name",
+    "keywords": "name",
+    "production_companies": "name",
+    "production_countries": "iso_3166_1",
+    "spoken_languages": "iso_639_1",
+}
+LIST_COLUMNS = tuple(JSON_KEYS)
+
+
+class DataError(Exception):
+    """The dataset is missing or does not have the expected shape; the message says why."""
+
+
+@dataclass
+class LoadedData:
+    """The parsed movies table with what was noticed while loading it."""
+
+    frame: pd.DataFrame
+    path: Path
+    sha256: str
+    malformed_json: dict[str, int] = field(default_factory=dict)
+
+
+def locate_dataset(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """Return the dataset path: ``--data``, else the env var, else data/, else ../shared/data/.
+
+    A path the user named (option or env var) must exist: it is never silently replaced.
+    """
+    named = [(f"--data {explicit}", explicit)] if explicit else []
+    if os.environ.get(config.DATA_ENV_VAR):
+        named.append(
+            (
+                f"{config.DATA_ENV_VAR}={os.environ[config.DATA_ENV_VAR]}",
+                os.environ[config.DATA_ENV_VAR],
+            )
+        )
+    if named:
+        label, value = named[0]
+        path = Path(value)
+        if path.is_file():
+            return path
+        raise DataError(f"{label}: no such file. {config.DATA_SOURCE_HINT}")
+    candidates = config.dataset_candidates()
+    for path in candidates:
+        if path.is_file():
+            return path
+    looked = ", ".join(str(p) for p in candidates)
+    raise DataError(
+        f"{config.DATA_FILENAME} not found (looked in: {looked}). {config.DATA_SOURCE_HINT}"
+    )
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _sample(frame: pd.DataFrame, mask: pd.Series, column: str, n: int = 3) -> str:
+    rows = frame.loc[mask, column].head(n)
+    # Row numbers as a spreadsheet shows them: header is line 1.
+    return ", ".join(f"line {i + 2}: {v!r}" for i, v in rows.items())
+
+
+def parse_json_list(cell: object, key: str) -> list[str] | None:
+    """Parse one JSON list cell into the values of ``key``; None when the cell is malformed."""
+    if cell is None or (isinstance(cell, float) and np.isnan(cell)):
+        return []
+    try:
+        items = json.loads(cell)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    if not isinstance(items, list):
+        return None
+    values = [item.get(key) for item in items if isinstance(item, dict)]
+    if len(values) != len(items) or not all(isinstance(v, str) for v in values):
+        return None
+    return values
+
+
+def validate_and_parse(raw: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Check columns and types; return the parsed frame and malformed-JSON counts per column.
+
+    Raises DataError naming the column and a sample of bad rows when a value cannot be parsed.
+    """
+    missing = [c for c in SCHEMA if c not in raw.columns]
+    if missing:
+        raise DataError(
+            f"missing column(s): {', '.join(missing)} "
+            f"(expected the TMDB 5000 movies table with {', '.join(SCHEMA)})"
+        )
+    frame = raw.copy()
+    for column, kind in SCHEMA.items():
+        values = frame[column]
+        present = values.notna() & (values.astype("string").str.strip() != "")
+        if kind in ("int", "float"):
+            parsed = pd.to_numeric(values, errors="coerce")
+            bad = present & (parsed.isna() | ~np.isfinite(parsed.astype(float)))
+            if kind == "int":
+                bad |= present & parsed.notna() & (parsed.astype(float) % 1 != 0)
+            if bad.any():
+                raise DataError(
+                    f"column {column!r}: {int(bad.sum())} value(s) are not "
+                    f"{'whole ' if kind == 'int' else ''}numbers "
+                    f"({_sample(frame, bad, column)})"
+                )
+            if column in REQUIRED_VALUES and (~present).any():
+                raise DataError(
+                    f"column {column!r}: {int((~present).sum())} empty value(s) "
+                    f"({_sample(frame, ~present, column)})"
+                )
+            if (parsed < 0).any():
+                neg = parsed < 0
+                raise DataError(
+                    f"column {column!r}: {int(neg.sum())} negative value(s) "
+                    f"({_sample(frame, neg, column)})"
+                )
+            frame[column] = parsed.astype(float)
+        elif kind == "date":
+            parsed = pd.to_datetime(values, format="%Y-%m-%d", errors="coerce")
+            bad = present & parsed.isna()
+            if bad.any():
+                raise DataError(
+                    f"column {column!r}: {int(bad.sum())} value(s) are not dates "
+                    f"YYYY-MM-DD ({_sample(frame, bad, column)})"
+                )
+            frame[column] = parsed
+    malformed: dict[str, int] = {}
+    for column, key in JSON_KEYS.items():
+        parsed_lists = frame[column].map(lambda cell, key=key: parse_json_list(cell, key))
+        bad = parsed_lists.isna()
+        malformed[column] = int(bad.sum())
+        # A malformed cell affects only its row: it becomes "unknown" (None).
+        frame[column] = parsed_lists.astype(object)
+    frame["release_year"] = frame["release_date"].dt.year.astype(float)
+    frame["release_month"] = frame["release_date"].dt.month.astype(float)
+    return frame, malformed
+
+
+def load_movies(explicit: str | os.PathLike[str] | None = None) -> LoadedData:
+    """Locate, read, validate and parse the movies table."""
+    path = locate_dataset(explicit)
+    try:
+        raw = pd.read_csv(path, dtype=str, keep_default_na=True)
+    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as error:
+        raise DataError(f"{path}: not a readable CSV file ({str(error).strip()})") from error
+    frame, malformed = validate_and_parse(raw)
+    return LoadedData(frame=frame, path=path, sha256=file_sha256(path), malformed_json=malformed)

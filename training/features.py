@@ -1,0 +1,229 @@
+"""Feature engineering shared by training and serving.
+
+``FilmFeatures`` turns raw film fields, as a user sends them (budget in USD, genre names, release
+year and month, ...), into the numeric matrix the estimators see. It is the first step of every
+saved Pipeline, so the service never re-implements a feature.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+
+# The 20 genres TMDB uses; a film's genres must come from this list.
+TMDB_GENRES: tuple[str, ...] = (
+    "Action",
+    "Adventure",
+    "Animation",
+    "Comedy",
+    "Crime",
+    "Documentary",
+    "Drama",
+    "Family",
+    "Fantasy",
+    "Foreign",
+    "History",
+    "Horror",
+    "Music",
+    "Mystery",
+    "Romance",
+    "Science Fiction",
+    "TV Movie",
+    "Thriller",
+    "War",
+    "Western",
+)
+
+POST_RELEASE_FIELDS: tuple[str, ...] = ("popularity", "vote_average", "vote_count")
+PRE_RELEASE_NUMERIC: tuple[str, ...] = ("budget", "runtime", "release_year", "release_month")
+LIST_FIELDS: tuple[str, ...] = (
+    "genres",
+    "production_companies",
+    "production_countries",
+    "spoken_languages",
+    "keywords",
+)
+# Every raw field the transformer reads; anything else in the input is ignored.
+RAW_FIELDS: tuple[str, ...] = (
+    *PRE_RELEASE_NUMERIC,
+    *POST_RELEASE_FIELDS,
+    "original_language",
+    *LIST_FIELDS,
+)
+# Numeric fields fed through log1p (heavy right tails).
+LOG_FIELDS = frozenset({"budget", "popularity", "vote_count"})
+FEATURE_SETS = ("post_release", "pre_release")
+
+FilmColumns = pd.DataFrame | Mapping[str, Sequence[Any]]
+
+
+def _column(X: FilmColumns, name: str, n_rows: int) -> Sequence[Any]:
+    if name in X:
+        return X[name]
+    return [None] * n_rows
+
+
+def _n_rows(X: FilmColumns) -> int:
+    if isinstance(X, pd.DataFrame):
+        return len(X)
+    lengths = {len(values) for values in X.values()}
+    if len(lengths) > 1:
+        raise ValueError("all columns must have the same length")
+    return lengths.pop() if lengths else 0
+
+
+def _as_float(values: Sequence[Any]) -> np.ndarray:
+    array = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce")
+    return array.to_numpy(dtype=float, na_value=np.nan, copy=True)
+
+
+def _as_lists(values: Sequence[Any]) -> list[list[str]]:
+    out = []
+    for value in values:
+        if value is None or (isinstance(value, float) and np.isnan(value)):
+            out.append([])
+        elif isinstance(value, str):
+            out.append([value])
+        else:
+            out.append(list(value))
+    return out
+
+
+def _top_values(lists: Iterable[Iterable[str]], n_top: int, min_count: int) -> list[str]:
+    counts = Counter(item for items in lists for item in set(items))
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    return [value for value, count in ranked[:n_top] if count >= min_count]
+
+
+class FilmFeatures(TransformerMixin, BaseEstimator):
+    """Raw film fields -> numeric features.
+
+    Parameters
+    ----------
+    feature_set : "post_release" or "pre_release"
+        "pre_release" uses only what is known before a film opens (no popularity, no votes).
+    n_companies, n_keywords, n_languages, n_countries : int
+        How many of the most frequent production companies, keywords, original languages and
+        production countries get an indicator column of their own (learned in ``fit``).
+    min_count : int
+        A company, keyword, language or country needs at least this many training films.
+    """
+
+    def __init__(
+        self,
+        feature_set: str = "post_release",
+        n_companies: int = 30,
+        n_keywords: int = 40,
+        n_languages: int = 8,
+        n_countries: int = 10,
+        min_count: int = 10,
+    ):
+        self.feature_set = feature_set
+        self.n_companies = n_companies
+        self.n_keywords = n_keywords
+        self.n_languages = n_languages
+        self.n_countries = n_countries
+        self.min_count = min_count
+
+    # -- fitting ------------------------------------------------------------------------------
+    def fit(self, X: FilmColumns, y: Any = None) -> FilmFeatures:
+        if self.feature_set not in FEATURE_SETS:
+            raise ValueError(f"feature_set must be one of {FEATURE_SETS}, got {self.feature_set!r}")
+        n_rows = _n_rows(X)
+        if n_rows == 0:
+            raise ValueError("cannot fit FilmFeatures on zero films")
+        self.numeric_fields_ = list(PRE_RELEASE_NUMERIC)
+        if self.feature_set == "post_release":
+            self.numeric_fields_ += list(POST_RELEASE_FIELDS)
+        numeric = self._numeric(X, n_rows)
+        # Imputation values for unknown numbers (on the transformed scale).
+        self.medians_ = {
+            name: float(np.nanmedian(col)) if np.isfinite(col).any() else 0.0
+            for name, col in numeric.items()
+        }
+        language = [
+            [v] if isinstance(v, str) else [] for v in _column(X, "original_language", n_rows)
+        ]
+        lists = {name: _as_lists(_column(X, name, n_rows)) for name in LIST_FIELDS}
+        self.genres_ = list(TMDB_GENRES)
+        self.languages_ = _top_values(language, self.n_languages, self.min_count)
+        self.companies_ = _top_values(
+            lists["production_companies"], self.n_companies, self.min_count
+        )
+        self.countries_ = _top_values(
+            lists["production_countries"], self.n_countries, self.min_count
+        )
+        self.keywords_ = _top_values(lists["keywords"], self.n_keywords, self.min_count)
+        self.feature_names_out_ = np.array(self._feature_names(), dtype=object)
+        self.n_features_in_ = len(RAW_FIELDS)
+        self.feature_names_in_ = np.array(RAW_FIELDS, dtype=object)
+        return self
+
+    def _feature_names(self) -> list[str]:
+        names = [f"log_{n}" if n in LOG_FIELDS else n for n in self.numeric_fields_]
+        names += ["n_genres", *(f"genre_{g}" for g in self.genres_)]
+        names += [f"language_{lang}" for lang in self.languages_]
+        names += ["n_companies", *(f"company_{c}" for c in self.companies_)]
+        names += ["n_countries", *(f"country_{c}" for c in self.countries_)]
+        names += ["n_spoken_languages"]
+        names += ["n_keywords", *(f"keyword_{k}" for k in self.keywords_)]
+        return names
+
+    # -- transforming -------------------------------------------------------------------------
+    def _numeric(self, X: FilmColumns, n_rows: int) -> dict[str, np.ndarray]:
+        out = {}
+        for name in self.numeric_fields_:
+            values = _as_float(_column(X, name, n_rows))
+            values[~np.isfinite(values)] = np.nan
+            if name in ("runtime", "budget"):
+                values[values <= 0] = np.nan  # 0 means unknown in TMDB
+            if name in LOG_FIELDS:
+                values = np.log1p(np.clip(values, 0, None))
+            out[name] = values
+        return out
+
+    def transform(self, X: FilmColumns) -> np.ndarray:
+        check_is_fitted(self, "feature_names_out_")
+        n_rows = _n_rows(X)
+        blocks: list[np.ndarray] = []
+        numeric = self._numeric(X, n_rows)
+        for name in self.numeric_fields_:
+            values = numeric[name]
+            blocks.append(np.where(np.isnan(values), self.medians_[name], values)[:, None])
+        blocks.append(self._multi_hot(_column(X, "genres", n_rows), self.genres_, count=True))
+        blocks.append(self._multi_hot(_column(X, "original_language", n_rows), self.languages_))
+        blocks.append(
+            self._multi_hot(_column(X, "production_companies", n_rows), self.companies_, count=True)
+        )
+        blocks.append(
+            self._multi_hot(_column(X, "production_countries", n_rows), self.countries_, count=True)
+        )
+        spoken = _as_lists(_column(X, "spoken_languages", n_rows))
+        blocks.append(np.array([len(items) for items in spoken], dtype=float).reshape(-1, 1))
+        blocks.append(self._multi_hot(_column(X, "keywords", n_rows), self.keywords_, count=True))
+        return np.hstack(blocks)
+
+    @staticmethod
+    def _multi_hot(values: Sequence[Any], vocabulary: list[str], count: bool = False) -> np.ndarray:
+        lists = _as_lists(values)
+        index = {value: j for j, value in enumerate(vocabulary)}
+        offset = 1 if count else 0
+        out = np.zeros((len(lists), len(vocabulary) + offset))
+        for i, items in enumerate(lists):
+            if count:
+                out[i, 0] = len(items)
+            for item in items:
+                j = index.get(item)
+                if j is not None:
+                    out[i, j + offset] = 1.0
+        return out
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        check_is_fitted(self, "feature_names_out_")
+        return self.feature_names_out_.copy()
