@@ -102,39 +102,35 @@ def eda(data: DataOption = None, reports_dir: ReportsOption = config.REPORTS_DIR
 
 @app.command()
 def models(
-    version: Annotated[str, typer.Option(help="Model version to look up.")] = "latest",
+    run: Annotated[
+        str | None, typer.Option(help="Training run to show (default: the newest complete one).")
+    ] = None,
     quiet: Annotated[bool, typer.Option(help="Print nothing; only the exit code tells.")] = False,
 ) -> None:
-    """List the stored models with their test metrics; exit 1 when any is missing."""
-    from training.registry import ModelNotFoundError, get_model
+    """List the models of a training run with their test metrics; exit 1 when none is complete."""
+    from training.registry import ModelNotFoundError, resolve_run
 
-    table = Table(title="Models in the BentoML store")
-    for column in ("tag", "algorithm", "test", "profile", "created"):
-        table.add_column(column)
-    missing = []
-    for feature_set in config.FEATURE_SETS:
-        for task in config.TASKS:
-            try:
-                model = get_model(task, feature_set, version)
-            except ModelNotFoundError as error:
-                missing.append(str(error))
-                continue
-            meta = model.info.metadata
-            test = meta.get("metrics", {}).get("test", {})
-            headline = (
-                f"R² {test['r2']:.3f}"
-                if "r2" in test
-                else f"AUC {test.get('roc_auc', float('nan')):.3f}"
-            )
-            table.add_row(
-                str(model.tag),
-                str(meta.get("algorithm")),
-                headline,
-                str(meta.get("profile")),
-                f"{model.info.creation_time:%Y-%m-%d %H:%M}",
-            )
+    try:
+        found = resolve_run(run)
+    except ModelNotFoundError as error:
+        if quiet:
+            raise typer.Exit(code=1) from None
+        _fail(str(error))
+        return
     if quiet:
-        raise typer.Exit(code=1 if missing else 0)
+        return
+    table = Table(title=f"Models of training run {next(iter(found.values())).info.labels['run']}")
+    for column in ("tag", "algorithm", "test (unfiltered fold)", "profile", "created"):
+        table.add_column(column)
+    for model in found.values():
+        meta = model.info.metadata
+        test = meta["metrics"]["test"]
+        headline = f"R² {test['r2']:.3f}" if "r2" in test else f"AUC {test['roc_auc']:.3f}"
+        table.add_row(
+            str(model.tag),
+            meta["algorithm"],
+            headline,
+            meta["profile"],
+            f"{model.info.creation_time:%Y-%m-%d %H:%M}",
+        )
     console.print(table)
-    if missing:
-        _fail(missing[0])

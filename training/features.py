@@ -79,8 +79,13 @@ def _n_rows(X: FilmColumns) -> int:
 
 
 def _as_float(values: Sequence[Any]) -> np.ndarray:
-    array = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce")
-    return array.to_numpy(dtype=float, na_value=np.nan, copy=True)
+    """Numbers as floats, anything unparseable (None, text) as NaN; always a fresh copy."""
+    try:
+        # Fast path for lists of numbers/None (the service); None becomes NaN.
+        return np.array(values, dtype=float)
+    except (TypeError, ValueError):
+        array = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce")
+        return array.to_numpy(dtype=float, na_value=np.nan, copy=True)
 
 
 def _as_lists(values: Sequence[Any]) -> list[list[str]]:
@@ -141,6 +146,13 @@ class FilmFeatures(TransformerMixin, BaseEstimator):
         self.numeric_fields_ = list(PRE_RELEASE_NUMERIC)
         if self.feature_set == "post_release":
             self.numeric_fields_ += list(POST_RELEASE_FIELDS)
+        # Observed range of each raw number, so callers can flag values far outside it.
+        self.ranges_ = {}
+        for name in self.numeric_fields_:
+            raw = _as_float(_column(X, name, n_rows))
+            raw = raw[np.isfinite(raw) & ((raw > 0) if name in ("budget", "runtime") else True)]
+            if raw.size:
+                self.ranges_[name] = (float(raw.min()), float(raw.max()))
         numeric = self._numeric(X, n_rows)
         # Imputation values for unknown numbers (on the transformed scale).
         self.medians_ = {

@@ -32,12 +32,12 @@ class Candidate:
     quick_grid: Grid = field(default_factory=dict)
     scaled: bool = False
 
-    def pipeline(self, feature_set: str, seed: int, memory: Any = None) -> Pipeline:
+    def pipeline(self, feature_set: str, seed: int) -> Pipeline:
         steps: list[tuple[str, Any]] = [("features", FilmFeatures(feature_set=feature_set))]
         if self.scaled:
             steps.append(("scale", StandardScaler()))
         steps.append(("model", self.build(seed)))
-        return Pipeline(steps, memory=memory)
+        return Pipeline(steps)
 
     def search_grid(self, quick: bool) -> Grid:
         return self.quick_grid if quick else self.grid
@@ -61,7 +61,8 @@ REGRESSORS: tuple[Candidate, ...] = (
     Candidate("linear_regression", lambda seed: LinearRegression(), scaled=True),
     Candidate(
         "random_forest",
-        lambda seed: RandomForestRegressor(random_state=seed, n_jobs=1),
+        # A third of the features per split: 3x faster than all of them, and no worse here.
+        lambda seed: RandomForestRegressor(random_state=seed, n_jobs=1, max_features=0.3),
         # The seed project's grid.
         grid=_prefixed(
             {
@@ -87,7 +88,7 @@ REGRESSORS: tuple[Candidate, ...] = (
         "gradient_boosting",
         lambda seed: GradientBoostingRegressor(random_state=seed, subsample=0.8),
         grid=_prefixed(
-            {"n_estimators": [200, 400], "learning_rate": [0.03, 0.1], "max_depth": [3, 4]}
+            {"n_estimators": [150, 300], "learning_rate": [0.05, 0.1], "max_depth": [3]}
         ),
         quick_grid=_prefixed({"n_estimators": [100], "learning_rate": [0.1], "max_depth": [3]}),
     ),
@@ -96,7 +97,7 @@ REGRESSORS: tuple[Candidate, ...] = (
         lambda seed: XGBRegressor(**_xgb_common(seed)),
         grid=_prefixed(
             {
-                "n_estimators": [300, 600],
+                "n_estimators": [400],
                 "learning_rate": [0.03, 0.06],
                 "max_depth": [3, 4, 6],
                 "min_child_weight": [1, 5],
@@ -120,7 +121,7 @@ CLASSIFIERS: tuple[Candidate, ...] = (
         grid=_prefixed(
             {
                 "max_depth": [3, 4, 5, 6, 8, None],
-                "min_samples_leaf": [1, 5, 10, 20, 50],
+                "min_samples_leaf": [5, 20, 50],
                 "criterion": ["gini", "entropy"],
             }
         ),
@@ -131,7 +132,7 @@ CLASSIFIERS: tuple[Candidate, ...] = (
         lambda seed: XGBClassifier(**_xgb_common(seed), eval_metric="logloss"),
         grid=_prefixed(
             {
-                "n_estimators": [200, 400],
+                "n_estimators": [300],
                 "learning_rate": [0.03, 0.06],
                 "max_depth": [2, 3, 4],
                 "min_child_weight": [1, 5],

@@ -14,7 +14,7 @@ from training import config
 from training.data import load_movies
 from training.eda import write_eda
 from training.features import RAW_FIELDS
-from training.registry import library_versions, save_model
+from training.registry import library_versions, new_run_id, save_model
 from training.report import (
     classification_figures,
     classification_report_table,
@@ -146,6 +146,7 @@ def run_training(
     """Train, compare, save the chosen models to the BentoML store and write the report."""
     console = console or Console()
     started = time.perf_counter()
+    run = new_run_id()
 
     console.rule("[bold]1. Data")
     loaded = load_movies(data)
@@ -184,7 +185,8 @@ def run_training(
                 hit_ratio=hit_ratio,
                 seconds=seconds,
             )
-            model = save_model(result.task, feature_set, result.chosen.estimator, metadata)
+            metadata["run"] = run
+            model = save_model(result.task, feature_set, result.chosen.estimator, metadata, run)
             metric, minimum = QUALITY_BAR[(result.task, feature_set)]
             saved.append(
                 SavedModel(

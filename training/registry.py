@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import platform
+import secrets
+import time
 from pathlib import Path
 from typing import Any
 
@@ -39,16 +41,22 @@ def library_versions() -> dict[str, str]:
     }
 
 
+def new_run_id() -> str:
+    """An id shared by the models of one training run, so they are served together."""
+    return f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
+
+
 def save_model(
     task: str,
     feature_set: str,
     pipeline: Any,
     metadata: dict[str, Any],
+    run: str,
     card_markdown: str | None = None,
 ) -> bentoml.Model:
     """Store ``pipeline`` under the stable name for (task, feature set); return the model."""
     name = config.model_name(task, feature_set)
-    labels = {"project": "boxoffice", "task": task, "feature_set": feature_set}
+    labels = {"project": "boxoffice", "task": task, "feature_set": feature_set, "run": run}
     with bentoml.models.create(
         name, labels=labels, metadata=metadata, module="training.registry"
     ) as model:
@@ -68,6 +76,35 @@ def get_model(task: str, feature_set: str, version: str = "latest") -> bentoml.M
             f"model {tag} is not in the BentoML store ({bentoml_home()}). Train it with "
             "`make train` (or `python -m training train`)."
         ) from error
+
+
+def resolve_run(run: str | None = None) -> dict[tuple[str, str], bentoml.Model]:
+    """The four models of one training run: ``run``, or the newest run that has all four.
+
+    Raises ModelNotFoundError naming what is missing and how to train it.
+    """
+    by_run: dict[str, dict[tuple[str, str], bentoml.Model]] = {}
+    for feature_set in config.FEATURE_SETS:
+        for task in config.TASKS:
+            for model in bentoml.models.list(config.model_name(task, feature_set)):
+                run_id = model.info.labels.get("run", "")
+                by_run.setdefault(run_id, {})[(task, feature_set)] = model
+    wanted = len(config.TASKS) * len(config.FEATURE_SETS)
+    complete = sorted(r for r, models in by_run.items() if len(models) == wanted)
+    if run is None:
+        if not complete:
+            raise ModelNotFoundError(
+                f"no complete set of boxoffice models in the BentoML store ({bentoml_home()}). "
+                "Train them with `make train` (or `python -m training train`)."
+            )
+        run = complete[-1]
+    elif run not in complete:
+        known = ", ".join(complete) or "none"
+        raise ModelNotFoundError(
+            f"training run {run!r} has no complete set of models in the BentoML store "
+            f"({bentoml_home()}); complete runs: {known}."
+        )
+    return by_run[run]
 
 
 def load_pipeline(model: bentoml.Model) -> Any:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import tempfile
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from joblib import Memory
 from joblib_progress import joblib_progress
 from rich.console import Console
 from sklearn.base import clone
@@ -18,6 +16,7 @@ from sklearn.model_selection import GridSearchCV, KFold, cross_val_score, train_
 from training import config
 from training.clean import POPULATION_RULES, RuleCount, apply_rules, plausibility_rules
 from training.evaluate import best_f1_threshold, classification_metrics, regression_metrics
+from training.features import RAW_FIELDS
 from training.models import CLASSIFIERS, REGRESSORS, Candidate
 
 
@@ -94,10 +93,11 @@ def _fit_candidate(
     scoring: str,
     seed: int,
     quick: bool,
-    memory: Memory,
     console: Console,
 ) -> CandidateResult:
-    pipeline = candidate.pipeline(feature_set, seed, memory=memory)
+    # Only the raw fields the pipelines read: less to ship to the worker processes.
+    X = X[list(RAW_FIELDS)]
+    pipeline = candidate.pipeline(feature_set, seed)
     cv = KFold(n_splits=config.CV_FOLDS, shuffle=True, random_state=seed)
     grid = candidate.search_grid(quick)
     started = time.perf_counter()
@@ -131,7 +131,6 @@ def _fit_candidate(
         best = clone(pipeline).fit(X, y)
         cv_mean, cv_std = float(scores.mean()), float(scores.std())
         params, table = {}, []
-    best.set_params(memory=None)
     model_params = {
         k: v
         for k, v in best.named_steps["model"].get_params().items()
@@ -154,26 +153,23 @@ def train_regressors(
     """Compare the regressors on log1p(revenue); choose the lowest validation RMSE."""
     y_train = log_revenue(splits.train)
     results = []
-    with tempfile.TemporaryDirectory(prefix="boxoffice-cache-") as cache_dir:
-        memory = Memory(cache_dir, verbose=0)
-        for candidate in REGRESSORS:
-            result = _fit_candidate(
-                candidate,
-                feature_set,
-                splits.train,
-                y_train,
-                "neg_root_mean_squared_error",
-                seed,
-                quick,
-                memory,
-                console,
+    for candidate in REGRESSORS:
+        result = _fit_candidate(
+            candidate,
+            feature_set,
+            splits.train,
+            y_train,
+            "neg_root_mean_squared_error",
+            seed,
+            quick,
+            console,
+        )
+        result.cv_mean = -result.cv_mean  # report RMSE, not its negation
+        for part, frame in _eval_parts(splits):
+            result.metrics[part] = regression_metrics(
+                log_revenue(frame), result.estimator.predict(frame)
             )
-            result.cv_mean = -result.cv_mean  # report RMSE, not its negation
-            for part, frame in _eval_parts(splits):
-                result.metrics[part] = regression_metrics(
-                    log_revenue(frame), result.estimator.predict(frame)
-                )
-            results.append(result)
+        results.append(result)
     chosen = min(results, key=lambda r: r.metrics["validation"]["rmse"])
     return TaskResult("revenue", feature_set, results, chosen, "lowest validation RMSE")
 
@@ -184,28 +180,25 @@ def train_classifiers(
     """Compare the hit classifiers; choose the best CV ROC-AUC, threshold = best validation F1."""
     y_train = is_hit(splits.train, ratio)
     results = []
-    with tempfile.TemporaryDirectory(prefix="boxoffice-cache-") as cache_dir:
-        memory = Memory(cache_dir, verbose=0)
-        for candidate in CLASSIFIERS:
-            result = _fit_candidate(
-                candidate,
-                feature_set,
-                splits.train,
-                y_train,
-                "roc_auc",
-                seed,
-                quick,
-                memory,
-                console,
+    for candidate in CLASSIFIERS:
+        result = _fit_candidate(
+            candidate,
+            feature_set,
+            splits.train,
+            y_train,
+            "roc_auc",
+            seed,
+            quick,
+            console,
+        )
+        val_proba = result.estimator.predict_proba(splits.val)[:, 1]
+        result.threshold = best_f1_threshold(is_hit(splits.val, ratio), val_proba)
+        for part, frame in _eval_parts(splits):
+            proba = result.estimator.predict_proba(frame)[:, 1]
+            result.metrics[part] = classification_metrics(
+                is_hit(frame, ratio), proba, result.threshold
             )
-            val_proba = result.estimator.predict_proba(splits.val)[:, 1]
-            result.threshold = best_f1_threshold(is_hit(splits.val, ratio), val_proba)
-            for part, frame in _eval_parts(splits):
-                proba = result.estimator.predict_proba(frame)[:, 1]
-                result.metrics[part] = classification_metrics(
-                    is_hit(frame, ratio), proba, result.threshold
-                )
-            results.append(result)
+        results.append(result)
     chosen = max(results, key=lambda r: r.cv_mean)
     return TaskResult("hit", feature_set, results, chosen, "highest 5-fold CV ROC-AUC")
 

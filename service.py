@@ -1,0 +1,66 @@
+"""BentoML service: box-office revenue and hit forecasts for films.
+
+validate (serving.schema) -> predict (serving.predictor, micro-batched) -> format.
+The models of one training run are declared at class level so `bentoml build` packs them; set
+BOXOFFICE_RUN to pin a run (see `python -m training models`), the newest complete run otherwise.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import bentoml
+
+from serving.batching import MicroBatcher
+from serving.predictor import Predictor
+from serving.schema import BatchRequest, BatchResult, Film, HitResult, RevenueResult
+from training.registry import ModelNotFoundError, resolve_run
+
+try:
+    RUN_MODELS = resolve_run(os.environ.get("BOXOFFICE_RUN") or None)
+except ModelNotFoundError as error:
+    sys.exit(f"error: {error}")
+
+
+@bentoml.service(
+    name="boxoffice",
+    workers=2,
+    traffic={"timeout": 30},
+    logging={"access": {"enabled": False}},
+)
+class Forecaster:
+    revenue_post_release = bentoml.models.BentoModel(RUN_MODELS[("revenue", "post_release")].tag)
+    hit_post_release = bentoml.models.BentoModel(RUN_MODELS[("hit", "post_release")].tag)
+    revenue_pre_release = bentoml.models.BentoModel(RUN_MODELS[("revenue", "pre_release")].tag)
+    hit_pre_release = bentoml.models.BentoModel(RUN_MODELS[("hit", "pre_release")].tag)
+
+    def __init__(self) -> None:
+        self.predictor = Predictor(
+            {
+                ("revenue", "post_release"): self.revenue_post_release,
+                ("hit", "post_release"): self.hit_post_release,
+                ("revenue", "pre_release"): self.revenue_pre_release,
+                ("hit", "pre_release"): self.hit_pre_release,
+            }
+        )
+        self.revenue_queue = MicroBatcher("revenue", self.predictor.revenue)
+        self.hit_queue = MicroBatcher("hit", self.predictor.hit)
+
+    def __is_ready__(self) -> bool:
+        return len(self.predictor.models) == len(RUN_MODELS)
+
+    @bentoml.api(input_spec=Film)
+    async def predict_revenue(self, **film: object) -> RevenueResult:
+        """Revenue of one film: log1p(USD) in `revenue` (as the original API) and in USD."""
+        return await self.revenue_queue.submit(Film.model_construct(**film))
+
+    @bentoml.api(input_spec=Film)
+    async def predict_hit(self, **film: object) -> HitResult:
+        """Probability that one film's revenue exceeds the hit ratio times its budget."""
+        return await self.hit_queue.submit(Film.model_construct(**film))
+
+    @bentoml.api(input_spec=BatchRequest)
+    def predict_batch(self, films: list[Film]) -> BatchResult:
+        """Both forecasts for 1 to 10,000 films in one call, in the order given."""
+        return BatchResult(predictions=self.predictor.both(films))

@@ -1,0 +1,192 @@
+"""Command-line client for a running forecaster: `python -m serving.client --help`.
+
+`examples` sends the original project's five example films; `score` sends a CSV of films through
+/predict_batch and writes the predictions to a CSV.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Annotated, Any
+
+import httpx
+import pandas as pd
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+from rich.table import Table
+
+from serving.schema import MAX_BATCH, Film
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Send films to a running box-office forecaster.",
+)
+console = Console()
+
+# The original api_client's five films (runtime, popularity, vote_avg, log_budget).
+SEED_FILMS: list[dict[str, float]] = [
+    {"runtime": 102.0, "popularity": 14.793177, "vote_avg": 7.5, "log_budget": 15.894952},
+    {"runtime": 118.0, "popularity": 28.670477, "vote_avg": 5.7, "log_budget": 17.370859},
+    {"runtime": 112.0, "popularity": 9.969624, "vote_avg": 6.3, "log_budget": 16.38046},
+    {"runtime": 110.0, "popularity": 46.078371, "vote_avg": 5.9, "log_budget": 17.453097},
+    {"runtime": 127.0, "popularity": 21.685719, "vote_avg": 6.7, "log_budget": 17.909855},
+]
+LIST_FIELDS = (
+    "genres",
+    "production_companies",
+    "production_countries",
+    "spoken_languages",
+    "keywords",
+)
+# TMDB's JSON objects carry names or ISO codes: which key the API expects for each list.
+TMDB_KEYS = {"production_countries": "iso_3166_1", "spoken_languages": "iso_639_1"}
+
+UrlOption = Annotated[str, typer.Option(help="Base URL of the service.")]
+
+
+def _fail(message: str) -> None:
+    console.print(f"[red]error:[/red] {message}", soft_wrap=True)
+    raise typer.Exit(code=1)
+
+
+def _post(client: httpx.Client, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    try:
+        response = client.post(path, json=body)
+    except httpx.HTTPError as error:
+        _fail(f"cannot reach {client.base_url}{path}: {error}")
+    if response.status_code != 200:
+        _fail(f"{path} answered {response.status_code}: {response.text[:500]}")
+    return response.json()
+
+
+@app.command()
+def examples(url: UrlOption = "http://localhost:3000") -> None:
+    """Score the original project's five example films and print a verdict for each."""
+    table = Table(title=f"Forecasts from {url}")
+    for column in ("film", "budget", "revenue", "hit probability", "verdict", "model"):
+        table.add_column(column, justify="right")
+    with httpx.Client(base_url=url, timeout=30) as client:
+        for i, film in enumerate(SEED_FILMS, start=1):
+            revenue = _post(client, "/predict_revenue", film)
+            hit = _post(client, "/predict_hit", film)
+            table.add_row(
+                str(i),
+                f"${math.expm1(film['log_budget']) / 1e6:.2f}M",
+                f"${math.expm1(revenue['revenue']) / 1e6:.2f}M",
+                f"{hit['probability']:.3f}",
+                "Hit" if hit["probability"] >= 0.5 else "Not a hit",
+                revenue["model"],
+            )
+    console.print(table)
+
+
+def _as_list(value: Any, field: str) -> list[str] | None:
+    """A list cell from a CSV: a JSON list (of names or TMDB objects) or 'a|b|c'."""
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value == "":
+        return None
+    text = str(value).strip()
+    if text.startswith("["):
+        items = json.loads(text)
+        key = TMDB_KEYS.get(field, "name")
+        return [item[key] if isinstance(item, dict) else str(item) for item in items]
+    return [part.strip() for part in text.split("|") if part.strip()]
+
+
+def rows_to_films(frame: pd.DataFrame) -> tuple[list[dict[str, Any]], dict[int, str]]:
+    """Turn CSV rows into API film objects; return them and the row errors found locally."""
+    known = set(Film.model_fields) | {"vote_avg"}
+    columns = [c for c in frame.columns if c in known]
+    films, errors = [], {}
+    for i, row in enumerate(frame[columns].to_dict(orient="records")):
+        film: dict[str, Any] = {}
+        try:
+            for key, value in row.items():
+                if key in LIST_FIELDS:
+                    value = _as_list(value, key)
+                elif isinstance(value, float) and math.isnan(value):
+                    value = None
+                if value is not None and not (key == "budget" and value == 0):
+                    film[key] = value
+            Film.model_validate(film)
+        except (ValueError, ValidationError, KeyError, TypeError) as error:
+            first = error.errors()[0] if isinstance(error, ValidationError) else None
+            where = ".".join(str(p) for p in first["loc"]) if first and first["loc"] else ""
+            message = first["msg"] if first else str(error)
+            errors[i] = f"{where}: {message}" if where else message
+            film = {}
+        films.append(film)
+    return films, errors
+
+
+@app.command()
+def score(
+    csv_path: Annotated[
+        Path,
+        typer.Argument(
+            help="CSV of films (API field names as columns; lists as JSON or a|b|c).",
+            exists=True,
+            dir_okay=False,
+        ),
+    ],
+    out: Annotated[Path, typer.Option(help="Where to write the predictions CSV.")] = Path(
+        "predictions.csv"
+    ),
+    url: UrlOption = "http://localhost:3000",
+    chunk_size: Annotated[
+        int, typer.Option(min=1, max=MAX_BATCH, help="Films per /predict_batch call.")
+    ] = 1000,
+) -> None:
+    """Score every film of a CSV through /predict_batch, with a progress bar."""
+    try:
+        frame = pd.read_csv(csv_path)
+    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as error:
+        _fail(f"{csv_path}: not a readable CSV ({error})")
+    films, errors = rows_to_films(frame)
+    valid = [i for i in range(len(films)) if i not in errors]
+    results: dict[int, dict[str, Any]] = {}
+    progress = Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    )
+    with httpx.Client(base_url=url, timeout=120) as client, progress:
+        task = progress.add_task("scoring", total=len(valid))
+        for start in range(0, len(valid), chunk_size):
+            indices = valid[start : start + chunk_size]
+            body = _post(client, "/predict_batch", {"films": [films[i] for i in indices]})
+            for i, prediction in zip(indices, body["predictions"], strict=True):
+                results[i] = prediction
+            progress.advance(task, len(indices))
+    rows = []
+    for i in range(len(films)):
+        prediction = results.get(i, {})
+        rows.append(
+            {
+                "row": i,
+                "error": errors.get(i, ""),
+                "revenue_usd": prediction.get("revenue_usd"),
+                "log_revenue": prediction.get("log_revenue"),
+                "hit_probability": prediction.get("probability"),
+                "is_hit": prediction.get("is_hit"),
+                "model": prediction.get("model"),
+                "warnings": "; ".join(prediction.get("warnings", [])),
+            }
+        )
+    out_frame = pd.DataFrame(rows)
+    if "title" in frame.columns:
+        out_frame.insert(1, "title", frame["title"])
+    out_frame.to_csv(out, index=False)
+    console.print(
+        f"{len(results):,} films scored, {len(errors):,} skipped (see the error column) -> {out}"
+    )
+
+
+if __name__ == "__main__":
+    app(prog_name="python -m serving.client")

@@ -1,0 +1,176 @@
+"""The HTTP contract: a film as clients send it, and what the service answers.
+
+Field names follow the original FastAPI server (``vote_avg``, ``log_budget``) and TMDB
+(``vote_average``, ``budget``); both spellings are accepted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Annotated, Literal
+
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from training.features import TMDB_GENRES
+
+MAX_BATCH = 10_000
+# Budgets given both ways must agree to this many log units (0.1 %).
+LOG_BUDGET_TOLERANCE = 1e-3
+FeatureSet = Literal["post_release", "pre_release"]
+
+PositiveNumber = Annotated[float, Field(gt=0, strict=True, allow_inf_nan=False)]
+NonNegativeNumber = Annotated[float, Field(ge=0, strict=True, allow_inf_nan=False)]
+Names = Annotated[list[Annotated[str, Field(min_length=1, max_length=200)]], Field(max_length=200)]
+
+_GENRES_BY_LOWER = {genre.lower(): genre for genre in TMDB_GENRES}
+
+# The seed project's own example film: used by the docs, the tests and the client.
+EXAMPLE_FILM = {"runtime": 118.0, "popularity": 28.670477, "vote_avg": 5.7, "log_budget": 17.370859}
+EXAMPLE_PRE_RELEASE_FILM = {
+    "budget": 150_000_000,
+    "runtime": 130,
+    "genres": ["Action", "Adventure"],
+    "release_date": "2026-07-03",
+    "original_language": "en",
+    "production_companies": ["Marvel Studios"],
+    "production_countries": ["US"],
+    "keywords": ["superhero", "sequel"],
+    "title": "An untitled sequel",
+}
+
+
+class Film(BaseModel):
+    """One film. ``runtime`` and a budget (``budget`` or ``log_budget``) are required."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        populate_by_name=True,
+        json_schema_extra={"examples": [EXAMPLE_FILM, EXAMPLE_PRE_RELEASE_FILM]},
+    )
+
+    runtime: PositiveNumber = Field(description="Running time in minutes.")
+    budget: PositiveNumber | None = Field(None, description="Production budget in USD.")
+    log_budget: PositiveNumber | None = Field(
+        None, description="log1p(budget in USD), as the original clients send it."
+    )
+    popularity: NonNegativeNumber | None = Field(None, description="TMDB popularity score.")
+    vote_average: Annotated[float, Field(ge=0, le=10, strict=True, allow_inf_nan=False)] | None = (
+        Field(
+            None,
+            validation_alias=AliasChoices("vote_average", "vote_avg"),
+            description="Average TMDB rating, 0-10 (alias: vote_avg).",
+        )
+    )
+    vote_count: NonNegativeNumber | None = Field(None, description="Number of TMDB votes.")
+    genres: Annotated[list[str], Field(max_length=20)] | None = Field(
+        None, description=f"TMDB genre names: {', '.join(TMDB_GENRES)}."
+    )
+    release_date: dt.date | None = Field(None, description="Release date, YYYY-MM-DD.")
+    release_year: Annotated[int, Field(ge=1870, le=2100, strict=True)] | None = None
+    original_language: (
+        Annotated[str, Field(min_length=2, max_length=3, pattern=r"^[a-z]{2,3}$")] | None
+    ) = Field(None, description="ISO 639-1 code, e.g. 'en'.")
+    production_companies: Names | None = None
+    production_countries: Names | None = Field(None, description="ISO 3166-1 codes, e.g. 'US'.")
+    spoken_languages: Names | None = Field(None, description="ISO 639-1 codes.")
+    keywords: Names | None = None
+    title: Annotated[str, Field(max_length=500)] | None = None
+    model: FeatureSet | None = Field(
+        None,
+        description="Which model answers; default: post_release when any post-release "
+        "signal (popularity, vote_average, vote_count) is given, else pre_release.",
+    )
+
+    @field_validator("genres")
+    @classmethod
+    def _known_genres(cls, genres: list[str] | None) -> list[str] | None:
+        if genres is None:
+            return None
+        unknown = [g for g in genres if g.lower() not in _GENRES_BY_LOWER]
+        if unknown:
+            raise ValueError(
+                f"unknown genre(s) {unknown}; expected TMDB genres: {', '.join(TMDB_GENRES)}"
+            )
+        return list(dict.fromkeys(_GENRES_BY_LOWER[g.lower()] for g in genres))
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Film:
+        if self.budget is None and self.log_budget is None:
+            raise ValueError("give the budget: 'budget' (USD) or 'log_budget' (log1p of USD)")
+        if (
+            self.budget is not None
+            and self.log_budget is not None
+            and abs(math.log1p(self.budget) - self.log_budget) > LOG_BUDGET_TOLERANCE
+        ):
+            raise ValueError(
+                f"'budget' {self.budget:g} and 'log_budget' {self.log_budget:g} "
+                f"disagree (log1p(budget) = {math.log1p(self.budget):.6f})"
+            )
+        if self.log_budget is not None and self.log_budget > 30:
+            raise ValueError(
+                f"'log_budget' {self.log_budget:g} is not a log1p of USD "
+                "(above 30, i.e. over $10^13)"
+            )
+        if (
+            self.release_date is not None
+            and self.release_year is not None
+            and self.release_date.year != self.release_year
+        ):
+            raise ValueError(
+                f"'release_date' {self.release_date} and 'release_year' "
+                f"{self.release_year} disagree"
+            )
+        return self
+
+    @property
+    def budget_usd(self) -> float:
+        return self.budget if self.budget is not None else math.expm1(self.log_budget or 0.0)
+
+    @property
+    def has_post_release_signal(self) -> bool:
+        return any(v is not None for v in (self.popularity, self.vote_average, self.vote_count))
+
+
+class BatchRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    films: Annotated[list[Film], Field(min_length=1, max_length=MAX_BATCH)]
+
+
+class RevenueResult(BaseModel):
+    revenue: float = Field(
+        description="Predicted revenue as log1p(USD) (original clients apply expm1)."
+    )
+    log_revenue: float = Field(description="Same value as 'revenue'.")
+    revenue_usd: float
+    model: FeatureSet
+    model_version: str
+    warnings: list[str] = Field(default_factory=list)
+
+
+class HitResult(BaseModel):
+    probability: float = Field(description="Probability that revenue > hit ratio × budget.")
+    is_hit: bool
+    threshold: float = Field(description="Decision threshold chosen on validation (best F1).")
+    model: FeatureSet
+    model_version: str
+    warnings: list[str] = Field(default_factory=list)
+
+
+class FilmPrediction(BaseModel):
+    index: int
+    revenue: float
+    log_revenue: float
+    revenue_usd: float
+    probability: float
+    is_hit: bool
+    threshold: float
+    model: FeatureSet
+    revenue_model_version: str
+    hit_model_version: str
+    warnings: list[str] = Field(default_factory=list)
+
+
+class BatchResult(BaseModel):
+    predictions: list[FilmPrediction]

@@ -1,0 +1,86 @@
+"""A real `bentoml serve` process on the quick-trained models."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from training import config
+
+BENTOML = Path(sys.executable).parent / "bentoml"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(port: int, env: dict[str, str]) -> subprocess.Popen:
+    # The log goes to a file: a pipe nobody reads fills up and blocks the workers' writes.
+    log = tempfile.TemporaryFile("w+")  # noqa: SIM115 - closed by stop_server
+    process = subprocess.Popen(
+        [str(BENTOML), "serve", "service:Forecaster", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=config.PROJECT_ROOT,
+        env={**os.environ, **env},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    process.log = log  # type: ignore[attr-defined]
+    return process
+
+
+def stop_server(process: subprocess.Popen) -> str:
+    """Stop the server's whole process group; return its log."""
+    if process.poll() is None:
+        os.killpg(process.pid, 15)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, 9)
+            process.wait()
+    log = process.log  # type: ignore[attr-defined]
+    log.seek(0)
+    text = log.read()
+    log.close()
+    return text
+
+
+@pytest.fixture(scope="session")
+def server_url(quick_training) -> Iterator[str]:
+    port = free_port()
+    process = start_server(port, {"BENTOML_HOME": str(quick_training["bentoml_home"])})
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    try:
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                pytest.fail(f"bentoml serve exited:\n{stop_server(process)}")
+            try:
+                if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.3)
+        else:
+            pytest.fail(f"server not ready in 90 s:\n{stop_server(process)}")
+        yield url
+    finally:
+        stop_server(process)
+
+
+@pytest.fixture
+def http(server_url: str) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server_url, timeout=30) as client:
+        yield client

@@ -1,0 +1,242 @@
+"""HTTP tests against a real `bentoml serve` process (quick-trained models, temporary store)."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import re
+import time
+from concurrent.futures import ProcessPoolExecutor
+
+import httpx
+import pytest
+
+from serving.client import SEED_FILMS
+from serving.schema import EXAMPLE_PRE_RELEASE_FILM
+from tests.service.conftest import free_port, start_server, stop_server
+
+pytestmark = pytest.mark.slow
+
+ORIGINAL_CLIENT_FILM = {
+    "runtime": 118.0,
+    "popularity": 28.670477,
+    "vote_avg": 5.7,
+    "log_budget": 17.370859,
+}
+SEED_CURL_FILM = {
+    "budget": 10000000,
+    "popularity": 12.3,
+    "runtime": 120,
+    "vote_average": 7.8,
+    "vote_count": 5000,
+}
+
+
+def test_original_client_request_format(http: httpx.Client) -> None:
+    revenue = http.post("/predict_revenue", json=ORIGINAL_CLIENT_FILM)
+    hit = http.post("/predict_hit", json=ORIGINAL_CLIENT_FILM)
+    assert revenue.status_code == 200 and hit.status_code == 200
+    body = revenue.json()
+    # The original client applies expm1 to `revenue`.
+    assert 10 < body["revenue"] < 25
+    assert body["log_revenue"] == body["revenue"]
+    assert math.isclose(math.expm1(body["revenue"]), body["revenue_usd"], rel_tol=1e-9)
+    assert body["model"] == "post_release"
+    assert body["model_version"].startswith("boxoffice-revenue-post-release:")
+    assert 0 <= hit.json()["probability"] <= 1
+    assert isinstance(hit.json()["is_hit"], bool)
+
+
+def test_seed_curl_example(http: httpx.Client) -> None:
+    response = http.post("/predict_revenue", json=SEED_CURL_FILM)
+    assert response.status_code == 200
+    assert response.json()["model"] == "post_release"
+    assert response.json()["warnings"] == []
+
+
+def test_model_choice(http: httpx.Client) -> None:
+    pre = http.post("/predict_revenue", json=EXAMPLE_PRE_RELEASE_FILM).json()
+    assert pre["model"] == "pre_release"
+    forced = http.post("/predict_hit", json={**SEED_CURL_FILM, "model": "pre_release"}).json()
+    assert forced["model"] == "pre_release"
+    assert any("ignored" in w for w in forced["warnings"])
+    post = http.post(
+        "/predict_revenue", json={**EXAMPLE_PRE_RELEASE_FILM, "model": "post_release"}
+    ).json()
+    assert post["model"] == "post_release"
+    assert any("training median" in w for w in post["warnings"])
+
+
+def test_out_of_range_values_are_flagged(http: httpx.Client) -> None:
+    body = http.post("/predict_revenue", json={"runtime": 900, "budget": 5e10}).json()
+    assert any(w.startswith("runtime 900") for w in body["warnings"])
+    assert any(w.startswith("budget 5e+10") for w in body["warnings"])
+
+
+def test_batch_keeps_order_and_matches_single_calls(http: httpx.Client) -> None:
+    films = [*SEED_FILMS, EXAMPLE_PRE_RELEASE_FILM, SEED_CURL_FILM]
+    response = http.post("/predict_batch", json={"films": films})
+    assert response.status_code == 200
+    predictions = response.json()["predictions"]
+    assert [p["index"] for p in predictions] == list(range(len(films)))
+    for film, prediction in zip(films, predictions, strict=True):
+        single = http.post("/predict_revenue", json=film).json()
+        hit = http.post("/predict_hit", json=film).json()
+        assert prediction["revenue"] == pytest.approx(single["revenue"], abs=1e-9)
+        assert prediction["probability"] == pytest.approx(hit["probability"], abs=1e-9)
+        assert prediction["model"] == single["model"]
+
+
+def test_batch_of_10000_is_accepted(http: httpx.Client) -> None:
+    films = [{"runtime": 90 + i % 60, "budget": 1e6 * (1 + i % 200)} for i in range(10_000)]
+    response = http.post("/predict_batch", json={"films": films})
+    assert response.status_code == 200
+    assert len(response.json()["predictions"]) == 10_000
+
+
+def _first_error(response: httpx.Response) -> str:
+    body = response.json()
+    return " ".join(f"{d['loc']} {d['msg']}" for d in body["detail"])
+
+
+BAD_FILMS = [
+    ({"runtime": "long", "budget": 1e6}, r"\['runtime'\].*valid number"),
+    ({"runtime": True, "budget": 1e6}, r"\['runtime'\].*valid number"),
+    ({"budget": 1e6}, r"\['runtime'\] Field required"),
+    ({"runtime": 100}, r"give the budget"),
+    ({"runtime": -5, "budget": 1e6}, r"\['runtime'\].*greater than 0"),
+    ({"runtime": 100, "budget": -1}, r"\['budget'\].*greater than 0"),
+    ({"runtime": 100, "budget": 1e6, "popularity": -2}, r"\['popularity'\]"),
+    ({"runtime": 100, "budget": 1e6, "vote_avg": 11}, r"\['vote_avg'\].*less than or equal"),
+    ({"runtime": 100, "budget": 1e6, "log_budget": 5}, r"'budget' 1e\+06 and 'log_budget' 5"),
+    ({"runtime": 100, "log_budget": 99}, r"not a log1p of USD"),
+    ({"runtime": 100, "budget": 1e6, "genres": ["Actoin"]}, r"\['genres'\].*unknown genre"),
+    ({"runtime": 100, "budget": 1e6, "genres": "Action"}, r"\['genres'\].*valid array"),
+    ({"runtime": 100, "budget": 1e6, "model": "latest"}, r"\['model'\].*post_release"),
+    ({"runtime": 100, "budget": 1e6, "release_date": "2021-02-30"}, r"\['release_date'\]"),
+    (
+        {"runtime": 100, "budget": 1e6, "release_date": "2020-01-01", "release_year": 2019},
+        r"disagree",
+    ),
+    ({"runtime": 100, "budget": 1e6, "release_year": 3000}, r"\['release_year'\]"),
+    ({"runtime": 100, "budget": 1e6, "vote_count_typo": 5}, r"\['vote_count_typo'\].*Extra"),
+]
+
+
+@pytest.mark.parametrize(("film", "message"), BAD_FILMS)
+@pytest.mark.parametrize("endpoint", ["/predict_revenue", "/predict_hit"])
+def test_bad_film_is_400_naming_the_field(
+    http: httpx.Client, endpoint: str, film: dict, message: str
+) -> None:
+    response = http.post(endpoint, json=film)
+    assert response.status_code == 400
+    assert re.search(message, _first_error(response)), response.text
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        '{"runtime": 118',
+        "[]",
+        "null",
+        "",
+        "not json",
+        '{"runtime": NaN, "budget": 1}',
+        '{"runtime": 100, "budget": Infinity}',
+    ],
+)
+def test_malformed_or_non_finite_json_is_400(http: httpx.Client, raw: str) -> None:
+    response = http.post(
+        "/predict_revenue", content=raw, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 400, response.text
+
+
+@pytest.mark.parametrize(
+    ("films", "message"),
+    [
+        ([], r"\['films'\].*at least 1"),
+        ([{"runtime": 100, "budget": 1e6}] * 10_001, r"\['films'\].*at most 10000"),
+        (
+            [{"runtime": 100, "budget": 1e6}, {"runtime": 0, "budget": 1e6}],
+            r"\['films', 1, 'runtime'\].*greater than 0",
+        ),
+        ([{"runtime": 100, "budget": 1e6}] * 3 + [{"runtime": 100}], r"\['films', 3\]"),
+    ],
+)
+def test_bad_batch_is_400_naming_index(http: httpx.Client, films: list, message: str) -> None:
+    response = http.post("/predict_batch", json={"films": films})
+    assert response.status_code == 400
+    assert re.search(message, _first_error(response)), response.text
+
+
+def test_probes_and_metrics(http: httpx.Client) -> None:
+    assert http.get("/readyz").status_code == 200
+    assert http.get("/livez").status_code == 200
+    assert "boxoffice_micro_batch_size" in http.get("/metrics").text
+
+
+def _batch_stats(metrics: str, queue: str) -> tuple[float, float]:
+    values = {}
+    for kind in ("sum", "count"):
+        match = re.search(
+            rf'boxoffice_micro_batch_size_{kind}\{{[^}}]*queue="{queue}"[^}}]*\}} '
+            r"([0-9.e+]+)",
+            metrics,
+        )
+        values[kind] = float(match.group(1)) if match else 0.0
+    return values["sum"], values["count"]
+
+
+def _fire(server_url: str, n_requests: int, offset: int) -> list[int]:
+    """One client process: n_requests single-film posts over 16 connections at once."""
+
+    async def run() -> list[int]:
+        async with httpx.AsyncClient(
+            base_url=server_url, timeout=30, limits=httpx.Limits(max_connections=16)
+        ) as client:
+            responses = await asyncio.gather(
+                *(
+                    client.post(
+                        "/predict_revenue", json={**ORIGINAL_CLIENT_FILM, "runtime": 80 + i % 90}
+                    )
+                    for i in range(offset, offset + n_requests)
+                )
+            )
+            return [r.status_code for r in responses]
+
+    return asyncio.run(run())
+
+
+def test_concurrent_single_films_are_micro_batched(server_url: str) -> None:
+    # Several client processes: one Python client alone cannot keep two workers busy.
+    n_clients, n_requests = 4, 300
+    before = _batch_stats(httpx.get(f"{server_url}/metrics").text, "revenue")
+    with ProcessPoolExecutor(n_clients) as pool:
+        statuses = [
+            s
+            for result in pool.map(
+                _fire,
+                [server_url] * n_clients,
+                [n_requests] * n_clients,
+                range(0, n_clients * n_requests, n_requests),
+            )
+            for s in result
+        ]
+    after = _batch_stats(httpx.get(f"{server_url}/metrics").text, "revenue")
+    assert statuses == [200] * (n_clients * n_requests)
+    films, calls = after[0] - before[0], after[1] - before[1]
+    assert films == n_clients * n_requests
+    assert films / calls > 1.0
+
+
+def test_start_without_models_fails_at_once_with_how_to_train(tmp_path) -> None:
+    process = start_server(free_port(), {"BENTOML_HOME": str(tmp_path / "empty-store")})
+    started = time.monotonic()
+    try:
+        process.wait(timeout=60)
+    finally:
+        output = stop_server(process)
+    assert process.returncode != 0
+    assert time.monotonic() - started < 60
+    assert "make train" in output
