@@ -119,18 +119,16 @@ def models(
         return
     if quiet:
         return
-    table = Table(title=f"Models of training run {next(iter(found.values())).info.labels['run']}")
-    for column in ("tag", "algorithm", "test (unfiltered fold)", "profile", "created"):
-        table.add_column(column)
+    first = next(iter(found.values()))
+    table = Table(
+        title=f"Training run {first.info.labels['run']} (the models' version), "
+        f"{first.info.metadata['profile']} profile, {first.info.creation_time:%Y-%m-%d %H:%M}"
+    )
+    for column in ("model", "algorithm", "test (unfiltered fold)"):
+        table.add_column(column, no_wrap=True)
     for model in found.values():
         meta = model.info.metadata
         test = meta["metrics"]["test"]
         headline = f"R² {test['r2']:.3f}" if "r2" in test else f"AUC {test['roc_auc']:.3f}"
-        table.add_row(
-            str(model.tag),
-            meta["algorithm"],
-            headline,
-            meta["profile"],
-            f"{model.info.creation_time:%Y-%m-%d %H:%M}",
-        )
+        table.add_row(model.tag.name, meta["algorithm"], headline)
     console.print(table)

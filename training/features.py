@@ -239,3 +239,37 @@ class FilmFeatures(TransformerMixin, BaseEstimator):
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         check_is_fitted(self, "feature_names_out_")
         return self.feature_names_out_.copy()
+
+
+_LABELS = {
+    "log_budget": "budget",
+    "runtime": "runtime",
+    "release_year": "release year",
+    "release_month": "release month",
+    "log_popularity": "popularity",
+    "vote_average": "vote average",
+    "log_vote_count": "vote count",
+    "n_genres": "number of genres",
+    "n_companies": "number of production companies",
+    "n_countries": "number of production countries",
+    "n_spoken_languages": "number of spoken languages",
+    "n_keywords": "number of keywords",
+}
+_PREFIXES = {
+    "genre_": "genre ",
+    "language_": "original language ",
+    "company_": "company ",
+    "country_": "country ",
+    "keyword_": "keyword ",
+}
+
+
+def feature_label(name: str) -> str:
+    """A feature's name in the user's terms: 'log_budget' -> 'budget', 'genre_Action' ->
+    'genre Action'."""
+    if name in _LABELS:
+        return _LABELS[name]
+    for prefix, label in _PREFIXES.items():
+        if name.startswith(prefix):
+            return label + name.removeprefix(prefix)
+    return name

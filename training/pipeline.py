@@ -8,11 +8,19 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
 from rich.console import Console
+from sklearn.ensemble import GradientBoostingRegressor
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
-from training import config
+from training import config, model_card
 from training.data import load_movies
 from training.eda import write_eda
+from training.evaluate import classification_metrics, regression_metrics
+from training.explain import explanation_method
 from training.features import RAW_FIELDS
 from training.registry import library_versions, new_run_id, save_model
 from training.report import (
@@ -21,9 +29,19 @@ from training.report import (
     classification_table,
     regression_figures,
     regression_table,
+    reliability_figure,
     rule_table,
+    uncertainty_section,
 )
-from training.train import Splits, TaskResult, make_splits, train_classifiers, train_regressors
+from training.train import (
+    Splits,
+    TaskResult,
+    is_hit,
+    log_revenue,
+    make_splits,
+    train_classifiers,
+    train_regressors,
+)
 
 # The issue's quality bar on the unfiltered test fold: (task, feature set) -> (metric, minimum).
 QUALITY_BAR: dict[tuple[str, str], tuple[str, float]] = {
@@ -90,6 +108,7 @@ def build_metadata(
         if result.task == "revenue"
         else f"revenue > {hit_ratio:g} x budget",
         "selection": result.selection_rule,
+        "predict_ms": chosen.predict_ms,
         "metrics": {
             "cv": {
                 "metric": cv_metric,
@@ -97,15 +116,16 @@ def build_metadata(
                 "mean": chosen.cv_mean,
                 "std": chosen.cv_std,
             },
-            "validation": chosen.metrics["validation"],
-            "test": chosen.metrics["test"],
-            "test_filtered": chosen.metrics["test_filtered"],
+            "validation": result.final_metrics["validation"],
+            "test": result.final_metrics["test"],
+            "test_filtered": result.final_metrics["test_filtered"],
         },
         "candidates": {
             r.name: {
                 "cv_mean": r.cv_mean,
                 "validation": _headline(r.metrics["validation"]),
                 "test": _headline(r.metrics["test"]),
+                "predict_ms": r.predict_ms,
             }
             for r in result.candidates
         },
@@ -124,14 +144,49 @@ def build_metadata(
         "training_seconds": round(seconds, 2),
         "library_versions": library_versions(),
     }
-    if chosen.threshold is not None:
-        metadata["threshold"] = chosen.threshold
+    metadata["explanation_method"] = explanation_method(chosen.estimator[-1])
+    metadata.update(result.uncertainty)
+    if result.task == "hit":
+        metadata["threshold"] = result.uncertainty["calibration"]["threshold"]
     return _json_safe(metadata)
 
 
 def _headline(metrics: dict[str, Any]) -> dict[str, float]:
     keys = ("rmse", "r2", "mae") if "r2" in metrics else ("roc_auc", "f1")
     return {k: metrics[k] for k in keys}
+
+
+def seed_baseline(splits: Splits, hit_ratio: float, seed: int) -> dict[str, dict[str, Any]]:
+    """The original project's final models, as it built them, scored on this test fold.
+
+    Its four features (runtime, popularity, vote average, log budget; missing runtime as 0),
+    trained on the unfiltered training part, GradientBoosting(100, 0.1, 3) for revenue and
+    LogisticRegression(C=1) for the hit.
+    """
+    full_train = splits.train_unfiltered
+
+    def features(frame: pd.DataFrame) -> np.ndarray:
+        return np.column_stack(
+            [
+                frame["runtime"].fillna(0),
+                frame["popularity"],
+                frame["vote_average"],
+                np.log1p(frame["budget"]),
+            ]
+        )
+
+    regressor = GradientBoostingRegressor(
+        n_estimators=100, learning_rate=0.1, max_depth=3, random_state=seed
+    )
+    regressor.fit(features(full_train), log_revenue(full_train))
+    classifier = make_pipeline(StandardScaler(), LogisticRegression(C=1, max_iter=2000))
+    classifier.fit(features(full_train), is_hit(full_train, hit_ratio))
+    y_test = log_revenue(splits.test)
+    proba = classifier.predict_proba(features(splits.test))[:, 1]
+    return {
+        "revenue": regression_metrics(y_test, regressor.predict(features(splits.test))),
+        "hit": classification_metrics(is_hit(splits.test, hit_ratio), proba, 0.5),
+    }
 
 
 def run_training(
@@ -162,8 +217,14 @@ def run_training(
         f"(filtered copy {len(splits.test_filtered):,})"
     )
 
+    baseline = seed_baseline(splits, hit_ratio, seed)
+    console.print(
+        f"the seed's models on this test fold: revenue R² {baseline['revenue']['r2']:.3f}, "
+        f"hit ROC-AUC {baseline['hit']['roc_auc']:.3f}"
+    )
     figures_dir = reports_dir / "figures"
     figures_dir.mkdir(parents=True, exist_ok=True)
+    cards_dir = reports_dir / "model_cards"
     sections: list[str] = []
     saved: list[SavedModel] = []
     for feature_set in config.FEATURE_SETS:
@@ -186,7 +247,13 @@ def run_training(
                 seconds=seconds,
             )
             metadata["run"] = run
-            model = save_model(result.task, feature_set, result.chosen.estimator, metadata, run)
+            tag = f"{config.model_name(result.task, feature_set)}:{run}"
+            card = model_card.render(metadata, tag, baseline)
+            cards_dir.mkdir(parents=True, exist_ok=True)
+            (cards_dir / f"{config.model_name(result.task, feature_set)}.md").write_text(
+                card, encoding="utf-8"
+            )
+            model = save_model(result.task, feature_set, result.final, metadata, run, card)
             metric, minimum = QUALITY_BAR[(result.task, feature_set)]
             saved.append(
                 SavedModel(
@@ -195,7 +262,7 @@ def run_training(
                     str(model.tag),
                     result.chosen.name,
                     metric,
-                    result.chosen.metrics["test"][metric],
+                    result.final_metrics["test"][metric],
                     minimum,
                 )
             )
@@ -231,6 +298,7 @@ def _feature_set_section(
     feature_set = revenue.feature_set
     figures = regression_figures(revenue, splits, figures_dir)
     figures += classification_figures(hit, splits, hit_ratio, figures_dir)
+    figures.append(reliability_figure(hit, figures_dir))
     chosen_hit = hit.chosen
     return "\n".join(
         [
@@ -245,9 +313,12 @@ def _feature_set_section(
             "",
             classification_table(hit),
             "",
-            f"Classification report of the chosen model ({chosen_hit.name}) on the test fold:",
+            f"Classification report of the served model ({chosen_hit.name}, calibrated) on the "
+            "test fold:",
             "",
-            classification_report_table(chosen_hit.metrics["test"]["classification_report"]),
+            classification_report_table(hit.final_metrics["test"]["classification_report"]),
+            "",
+            uncertainty_section(revenue, hit),
             "",
             *(f"![{name}](figures/{name})" for name in figures),
             "",

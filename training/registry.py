@@ -23,6 +23,8 @@ import xgboost
 from training import config
 
 PIPELINE_FILE = "pipeline.joblib"
+# Bumped when what the service needs from a stored model changes; older runs are not served.
+MODEL_FORMAT = 2
 CARD_FILE = "MODEL_CARD.md"
 
 
@@ -57,8 +59,10 @@ def save_model(
     """Store ``pipeline`` under the stable name for (task, feature set); return the model."""
     name = config.model_name(task, feature_set)
     labels = {"project": "boxoffice", "task": task, "feature_set": feature_set, "run": run}
+    metadata = {**metadata, "format": MODEL_FORMAT}
+    # The run id is the version: the four models of a run share it.
     with bentoml.models.create(
-        name, labels=labels, metadata=metadata, module="training.registry"
+        f"{name}:{run}", labels=labels, metadata=metadata, module="training.registry"
     ) as model:
         joblib.dump(pipeline, Path(model.path) / PIPELINE_FILE, compress=3)
         if card_markdown is not None:
@@ -86,7 +90,13 @@ def resolve_run(run: str | None = None) -> dict[tuple[str, str], bentoml.Model]:
     by_run: dict[str, dict[tuple[str, str], bentoml.Model]] = {}
     for feature_set in config.FEATURE_SETS:
         for task in config.TASKS:
-            for model in bentoml.models.list(config.model_name(task, feature_set)):
+            try:
+                stored = bentoml.models.list(config.model_name(task, feature_set))
+            except bentoml.exceptions.NotFound:  # raised when no model has this name yet
+                stored = []
+            for model in stored:
+                if model.info.metadata.get("format") != MODEL_FORMAT:
+                    continue
                 run_id = model.info.labels.get("run", "")
                 by_run.setdefault(run_id, {})[(task, feature_set)] = model
     wanted = len(config.TASKS) * len(config.FEATURE_SETS)
@@ -94,7 +104,8 @@ def resolve_run(run: str | None = None) -> dict[tuple[str, str], bentoml.Model]:
     if run is None:
         if not complete:
             raise ModelNotFoundError(
-                f"no complete set of boxoffice models in the BentoML store ({bentoml_home()}). "
+                f"no complete set of boxoffice models (format {MODEL_FORMAT}) in the BentoML "
+                f"store ({bentoml_home()}). "
                 "Train them with `make train` (or `python -m training train`)."
             )
         run = complete[-1]

@@ -32,8 +32,8 @@ def rule_table(counts: list[RuleCount]) -> str:
 def regression_table(result: TaskResult) -> str:
     lines = [
         "| model | CV RMSE (±sd) | val RMSE | val R² | val MAE | test RMSE | test R² | "
-        "test MAE | test R² (filtered) | fit s |",
-        "|---|" + "---|" * 9,
+        "test MAE | test R² (filtered) | fit s | predict ms, 1 / 1,000 films |",
+        "|---|" + "---|" * 10,
     ]
     for r in result.candidates:
         v, t, tf = r.metrics["validation"], r.metrics["test"], r.metrics["test_filtered"]
@@ -41,7 +41,7 @@ def regression_table(result: TaskResult) -> str:
         lines.append(
             f"| {r.name}{mark} | {r.cv_mean:.3f} ± {r.cv_std:.3f} | {v['rmse']:.3f} | "
             f"{v['r2']:.3f} | {v['mae']:.3f} | {t['rmse']:.3f} | {t['r2']:.3f} | "
-            f"{t['mae']:.3f} | {tf['r2']:.3f} | {r.fit_seconds:.1f} |"
+            f"{t['mae']:.3f} | {tf['r2']:.3f} | {r.fit_seconds:.1f} | {_ms(r)} |"
         )
     return "\n".join(lines)
 
@@ -49,8 +49,9 @@ def regression_table(result: TaskResult) -> str:
 def classification_table(result: TaskResult) -> str:
     lines = [
         "| model | CV ROC-AUC (±sd) | threshold | val AUC | val F1 | test AUC | test F1 | "
-        "test precision | test recall | test confusion [[tn, fp], [fn, tp]] | fit s |",
-        "|---|" + "---|" * 10,
+        "test precision | test recall | test confusion [[tn, fp], [fn, tp]] | fit s | "
+        "predict ms, 1 / 1,000 films |",
+        "|---|" + "---|" * 11,
     ]
     for r in result.candidates:
         v, t = r.metrics["validation"], r.metrics["test"]
@@ -59,9 +60,13 @@ def classification_table(result: TaskResult) -> str:
             f"| {r.name}{mark} | {r.cv_mean:.3f} ± {r.cv_std:.3f} | {r.threshold:.3f} | "
             f"{v['roc_auc']:.3f} | {v['f1']:.3f} | {t['roc_auc']:.3f} | {t['f1']:.3f} | "
             f"{t['precision']:.3f} | {t['recall']:.3f} | {t['confusion_matrix']} | "
-            f"{r.fit_seconds:.1f} |"
+            f"{r.fit_seconds:.1f} | {_ms(r)} |"
         )
     return "\n".join(lines)
+
+
+def _ms(result: Any) -> str:
+    return f"{result.predict_ms['one_film']:.2f} / {result.predict_ms['thousand_films']:.1f}"
 
 
 def classification_report_table(report: dict[str, Any]) -> str:
@@ -145,3 +150,72 @@ def classification_figures(
     fig.savefig(figures_dir / name, dpi=90)
     plt.close(fig)
     return [name]
+
+
+def uncertainty_section(revenue: TaskResult, hit: TaskResult) -> str:
+    """Interval coverage, calibration and explanation methods of the served models."""
+    from training.explain import explanation_method
+
+    interval = revenue.uncertainty["interval"]
+    lines = [
+        f"### Uncertainty and explanations ({revenue.feature_set})",
+        "",
+        f"Revenue interval: {interval['level']:.0%} (P10-P90) by {interval['method']}; offsets "
+        f"{interval['low_offset']:+.3f} / {interval['high_offset']:+.3f} log units.",
+        "",
+        "| fold | coverage | mean width (log units) | P90 / P10 |",
+        "|---|---|---|---|",
+    ]
+    for part in ("validation", "test", "test_filtered"):
+        m = revenue.uncertainty[f"interval_{part}"]
+        lines.append(
+            f"| {part} | {m['coverage']:.3f} | {m['mean_width_log']:.3f} | "
+            f"{m['p90_over_p10']:.1f}× |"
+        )
+    c = hit.uncertainty["calibration"]
+    lines += [
+        "",
+        f"Hit calibration: {c['method']} fitted on validation (cross-fitted ECE on validation: "
+        f"Platt {c['cv_ece_platt']:.3f}, isotonic {c['cv_ece_isotonic']:.3f}); threshold "
+        f"{c['threshold']:.3f} chosen after calibration.",
+        "",
+        "| fold | ECE before | ECE after | Brier before | Brier after | AUC before | AUC after |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for part in ("validation", "test", "test_filtered"):
+        m = hit.uncertainty[f"calibration_{part}"]
+        lines.append(
+            f"| {part} | {m['ece_before']:.3f} | {m['ece_after']:.3f} | "
+            f"{m['brier_before']:.3f} | {m['brier_after']:.3f} | "
+            f"{m['roc_auc_before']:.3f} | {m['roc_auc_after']:.3f} |"
+        )
+    lines += [
+        "",
+        f"Explanations: revenue ({revenue.chosen.name}) by "
+        f"{explanation_method(revenue.chosen.estimator[-1])}; hit ({hit.chosen.name}, raw "
+        f"log-odds before calibration) by {explanation_method(hit.chosen.estimator[-1])}.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def reliability_figure(hit: TaskResult, figures_dir: Path) -> str:
+    """Reliability diagram of the chosen hit model on the test fold, before and after."""
+    m = hit.uncertainty["calibration_test"]
+    fig, ax = plt.subplots(figsize=(5.5, 5))
+    ax.plot([0, 1], [0, 1], "k--", linewidth=1, label="perfect")
+    for key, label in (("reliability_before", "before"), ("reliability_after", "after")):
+        points = np.array([(p, o) for p, o, _ in m[key]])
+        ece = m["ece_before" if key.endswith("before") else "ece_after"]
+        ax.plot(points[:, 0], points[:, 1], "o-", label=f"{label} (ECE {ece:.3f})")
+    ax.set(
+        title=f"{hit.feature_set}: reliability (test, 10 bins)",
+        xlabel="mean predicted",
+        ylabel="observed hit rate",
+    )
+    ax.legend()
+    fig.tight_layout()
+    name = f"{hit.feature_set}_reliability.png"
+    fig.savefig(figures_dir / name, dpi=90)
+    plt.close(fig)
+    return name

@@ -127,3 +127,32 @@ def test_report_is_written(quick_training) -> None:
         "eda_targets.png",
         "eda_correlations.png",
     } <= figures
+
+
+@pytest.mark.parametrize("feature_set", ["post_release", "pre_release"])
+def test_interval_coverage_is_near_its_level(models, feature_set: str) -> None:
+    meta = models[("revenue", feature_set)].info.metadata
+    assert meta["interval"]["level"] == 0.8
+    assert 0.72 <= meta["interval_test"]["coverage"] <= 0.88
+    assert meta["interval"]["low_offset"] < 0 < meta["interval"]["high_offset"]
+
+
+@pytest.mark.parametrize("feature_set", ["post_release", "pre_release"])
+def test_calibration_is_reported_and_keeps_auc(models, feature_set: str) -> None:
+    meta = models[("hit", feature_set)].info.metadata
+    test = meta["calibration_test"]
+    assert meta["calibration"]["method"] in ("platt", "isotonic")
+    assert test["ece_after"] <= 0.08
+    assert test["roc_auc_after"] >= test["roc_auc_before"] - 0.01
+    assert meta["threshold"] == meta["calibration"]["threshold"]
+
+
+def test_model_cards_are_stored_with_the_models(models) -> None:
+    from pathlib import Path
+
+    for (task, _), model in models.items():
+        card = (Path(model.path) / "MODEL_CARD.md").read_text()
+        assert f"`{model.tag}`" in card
+        assert "Known limitations" in card and "Intended use" in card
+        assert ("Uncertainty" if task == "revenue" else "Calibration") in card
+        assert model.info.metadata["explanation_method"] in card

@@ -1,0 +1,91 @@
+"""Explanations add up to the model's own output for every kind of estimator we may choose."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.ensemble import GradientBoostingRegressor, RandomForestRegressor
+from sklearn.linear_model import LinearRegression, LogisticRegression
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.tree import DecisionTreeClassifier
+from xgboost import XGBClassifier, XGBRegressor
+
+from tests.code.test_features import films
+from training.explain import explain, explanation_method
+from training.features import FilmFeatures, feature_label
+
+ESTIMATORS = [
+    (XGBRegressor(n_estimators=30, max_depth=3), False, False),
+    (XGBClassifier(n_estimators=30, max_depth=3), False, True),
+    (LinearRegression(), True, False),
+    (LogisticRegression(), True, True),
+    (RandomForestRegressor(n_estimators=10, max_depth=4, random_state=0), False, False),
+    (GradientBoostingRegressor(n_estimators=20, max_depth=2, random_state=0), False, False),
+    (DecisionTreeClassifier(max_depth=3, random_state=0), False, True),
+]
+
+
+def raw_output(pipeline: Pipeline, data: pd.DataFrame, classifier: bool) -> np.ndarray:
+    model = pipeline[-1]
+    X = pipeline[:-1].transform(data)
+    if isinstance(model, XGBClassifier):
+        return model.predict(X, output_margin=True)
+    if isinstance(model, LogisticRegression):
+        return model.decision_function(X)
+    if classifier:
+        return model.predict_proba(X)[:, 1]
+    return model.predict(X)
+
+
+@pytest.mark.parametrize(
+    ("estimator", "scaled", "classifier"),
+    ESTIMATORS,
+    ids=lambda v: type(v).__name__ if not isinstance(v, bool) else "",
+)
+def test_base_plus_contributions_is_the_raw_output(estimator, scaled, classifier) -> None:
+    data = films(80)
+    target = np.log1p(data["budget"]) + 0.01 * data["vote_count"] ** 0.5
+    y = (target > target.median()).astype(int) if classifier else target
+    steps = [("features", FilmFeatures(min_count=1))]
+    if scaled:
+        steps.append(("scale", StandardScaler()))
+    pipeline = Pipeline([*steps, ("model", estimator)]).fit(data, y)
+    explanation = explain(pipeline, data.head(12))
+    np.testing.assert_allclose(
+        explanation.output, raw_output(pipeline, data.head(12), classifier), atol=1e-6
+    )
+    assert explanation.contributions.shape == (12, len(pipeline[0].get_feature_names_out()))
+    assert explanation.method == explanation_method(estimator)
+
+
+def test_top_k_folds_the_rest_into_other() -> None:
+    data = films(60)
+    pipeline = Pipeline(
+        [("features", FilmFeatures(min_count=1)), ("model", XGBRegressor(n_estimators=20))]
+    ).fit(data, np.log1p(data.budget))
+    explanation = explain(pipeline, data.head(1))
+    full = explanation.for_film(0)
+    top = explanation.for_film(0, top=3)
+    assert len(top["contributions"]) == 4 and top["contributions"][-1]["feature"] == "other"
+    for answer in (full, top):
+        total = answer["base"] + sum(c["contribution"] for c in answer["contributions"])
+        assert total == pytest.approx(answer["output"], abs=1e-6)
+    sizes = [abs(c["contribution"]) for c in full["contributions"]]
+    assert sizes == sorted(sizes, reverse=True)
+
+
+@pytest.mark.parametrize(
+    ("name", "label"),
+    [
+        ("log_budget", "budget"),
+        ("genre_Science Fiction", "genre Science Fiction"),
+        ("release_month", "release month"),
+        ("company_Pixar", "company Pixar"),
+        ("language_fr", "original language fr"),
+        ("log_vote_count", "vote count"),
+    ],
+)
+def test_feature_labels_are_in_user_terms(name: str, label: str) -> None:
+    assert feature_label(name) == label

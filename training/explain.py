@@ -1,0 +1,133 @@
+"""Per-prediction explanations: additive contributions of each feature to the raw model output.
+
+For every model, ``base + sum(contributions) == raw output`` (log1p revenue for regressors,
+log-odds for classifiers; a decision tree classifier is explained in probability units):
+
+- XGBoost: exact TreeSHAP from XGBoost itself (``pred_contribs=True``).
+- Linear and logistic regression: exact, coefficient × standardised value; base = intercept.
+- scikit-learn trees and ensembles (random forest, gradient boosting, decision tree): the
+  path decomposition (each split's change in node value goes to the split's feature), which is
+  exact in sum but, unlike TreeSHAP, order-dependent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy import sparse
+from sklearn.ensemble import GradientBoostingRegressor, RandomForestRegressor
+from sklearn.linear_model import LinearRegression, LogisticRegression
+from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+from xgboost import DMatrix, XGBClassifier, XGBRegressor
+
+from training.features import feature_label
+
+
+@dataclass
+class Explanation:
+    """Contributions of each feature for a set of films, in the model's raw output units."""
+
+    base: np.ndarray  # (n_films,)
+    contributions: np.ndarray  # (n_films, n_features)
+    feature_names: list[str]
+    units: str
+    method: str
+
+    @property
+    def output(self) -> np.ndarray:
+        return self.base + self.contributions.sum(axis=1)
+
+    def for_film(self, i: int, top: int | None = None) -> dict[str, Any]:
+        """One film's explanation in the user's terms, largest first; the rest folded."""
+        values = self.contributions[i]
+        order = np.argsort(-np.abs(values), kind="stable")
+        order = [j for j in order if values[j] != 0.0]
+        shown = order if top is None else order[:top]
+        items = [
+            {"feature": feature_label(self.feature_names[j]), "contribution": float(values[j])}
+            for j in shown
+        ]
+        rest = [j for j in order if j not in set(shown)]
+        if rest:
+            items.append({"feature": "other", "contribution": float(values[rest].sum())})
+        return {
+            "base": float(self.base[i]),
+            "output": float(self.output[i]),
+            "units": self.units,
+            "method": self.method,
+            "contributions": items,
+        }
+
+
+def explanation_method(estimator: Any) -> str:
+    """How ``explain`` attributes this estimator's output (for reports and metadata)."""
+    if isinstance(estimator, XGBRegressor | XGBClassifier):
+        return "TreeSHAP (exact, XGBoost pred_contribs)"
+    if isinstance(estimator, LinearRegression | LogisticRegression):
+        return "linear (exact: coefficient × standardised value)"
+    return "tree path decomposition (exact sum, order-dependent)"
+
+
+def explain(pipeline: Any, columns: Any) -> Explanation:
+    """Explain ``pipeline``'s raw output for the films in ``columns`` (raw film fields)."""
+    X = np.asarray(pipeline[:-1].transform(columns), dtype=float)
+    names = list(pipeline[0].get_feature_names_out())
+    model = pipeline[-1]
+    method = explanation_method(model)
+    if isinstance(model, XGBRegressor | XGBClassifier):
+        contribs = model.get_booster().predict(DMatrix(X), pred_contribs=True).astype(float)
+        is_classifier = isinstance(model, XGBClassifier)
+        output = np.asarray(
+            model.predict(X, output_margin=True) if is_classifier else model.predict(X), dtype=float
+        )
+        # XGBoost sums in float32: the base absorbs the rounding (~1e-6) so that
+        # base + contributions equals the model's own output exactly.
+        contributions = contribs[:, :-1]
+        base = output - contributions.sum(axis=1)
+        units = "log-odds" if is_classifier else "log1p USD"
+        return Explanation(base, contributions, names, units, method)
+    if isinstance(model, LinearRegression | LogisticRegression):
+        coef = np.ravel(model.coef_)
+        intercept = float(np.ravel(model.intercept_)[0])
+        units = "log-odds" if isinstance(model, LogisticRegression) else "log1p USD"
+        return Explanation(np.full(len(X), intercept), X * coef, names, units, method)
+    if isinstance(model, RandomForestRegressor):
+        parts = [_tree_paths(tree, X) for tree in model.estimators_]
+        base = np.mean([p[0] for p in parts], axis=0)
+        contributions = np.mean([p[1] for p in parts], axis=0)
+        return Explanation(base, contributions, names, "log1p USD", method)
+    if isinstance(model, GradientBoostingRegressor):
+        base = model.init_.predict(X[:1]).ravel()[0] * np.ones(len(X))
+        contributions = np.zeros_like(X)
+        for tree in model.estimators_[:, 0]:
+            tree_base, tree_contrib = _tree_paths(tree, X)
+            base = base + model.learning_rate * tree_base
+            contributions += model.learning_rate * tree_contrib
+        return Explanation(base, contributions, names, "log1p USD", method)
+    if isinstance(model, DecisionTreeRegressor | DecisionTreeClassifier):
+        base, contributions = _tree_paths(model, X)
+        units = "probability" if isinstance(model, DecisionTreeClassifier) else "log1p USD"
+        return Explanation(base, contributions, names, units, method)
+    raise TypeError(f"cannot explain a {type(model).__name__}")
+
+
+def _tree_paths(tree: Any, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Base (root value) and per-feature contributions of one fitted sklearn tree."""
+    t = tree.tree_
+    value = t.value[:, 0, -1] if t.value.shape[2] > 1 else t.value[:, 0, 0]
+    if isinstance(tree, DecisionTreeClassifier):
+        value = t.value[:, 0, 1] / t.value[:, 0, :].sum(axis=1)
+    parent = np.full(t.node_count, -1)
+    for children in (t.children_left, t.children_right):
+        has = children >= 0
+        parent[children[has]] = np.arange(t.node_count)[has]
+    nodes = np.arange(1, t.node_count)  # every node but the root has a parent
+    delta = sparse.csr_matrix(
+        (value[nodes] - value[parent[nodes]], (nodes, t.feature[parent[nodes]])),
+        shape=(t.node_count, X.shape[1]),
+    )
+    path = tree.decision_path(X.astype(np.float32))
+    contributions = np.asarray((path @ delta).todense())
+    return np.full(len(X), value[0]), contributions
