@@ -15,8 +15,8 @@ the shared BentoML notes). This queue sits behind the ordinary non-batchable end
 from __future__ import annotations
 
 import asyncio
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Generic, TypeVar
 
 import bentoml

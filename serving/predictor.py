@@ -14,25 +14,37 @@ from typing import Any
 import bentoml
 import numpy as np
 
-from serving.schema import FeatureSet, Film, FilmPrediction, HitResult, RevenueResult
+from serving.schema import FeatureSet, Film
+from training.explain import explain
 from training.features import POST_RELEASE_FIELDS
 from training.registry import load_pipeline
+from training.uncertainty import raw_classifier
 
 
 @dataclass
 class LoadedModel:
-    """A stored pipeline with what the service reports about it."""
+    """A stored model with what the service reports about it.
 
+    ``predictor`` is what answers (for the hit task, the calibrated classifier); ``pipeline``
+    is the features + estimator pipeline inside it, which explanations decompose.
+    """
+
+    predictor: Any
     pipeline: Any
     version: str
     metadata: dict[str, Any]
     ranges: dict[str, tuple[float, float]]
 
+    @property
+    def threshold(self) -> float:
+        return float(self.metadata["threshold"])
+
     @classmethod
     def load(cls, model: bentoml.Model) -> LoadedModel:
-        pipeline = load_pipeline(model)
+        predictor = load_pipeline(model)
+        pipeline = raw_classifier(predictor)
         ranges = getattr(pipeline[0], "ranges_", {})
-        return cls(pipeline, str(model.tag), dict(model.info.metadata), ranges)
+        return cls(predictor, pipeline, str(model.tag), dict(model.info.metadata), ranges)
 
 
 def choose_feature_set(film: Film) -> FeatureSet:
@@ -91,83 +103,139 @@ def film_warnings(film: Film, feature_set: FeatureSet, model: LoadedModel) -> li
 
 
 class Predictor:
-    """The four models of one training run, and the predictions the API serves."""
+    """The four models of one training run, and the predictions the API serves.
+
+    Answers are plain dicts shaped like the response models in ``serving.schema``: the values
+    come from the models, not from users, so building validated objects would only cost time.
+    """
 
     def __init__(self, models: dict[tuple[str, str], bentoml.Model]) -> None:
         self.models = {key: LoadedModel.load(model) for key, model in models.items()}
 
-    def _grouped(self, films: Sequence[Film]) -> dict[FeatureSet, list[int]]:
+    def _plan(self, films: Sequence[Film]) -> tuple[list[FeatureSet], dict[FeatureSet, list[int]]]:
+        """The feature set answering each film, and the films of each feature set."""
+        chosen = [choose_feature_set(film) for film in films]
         groups: dict[FeatureSet, list[int]] = {}
-        for i, film in enumerate(films):
-            groups.setdefault(choose_feature_set(film), []).append(i)
-        return groups
+        for i, feature_set in enumerate(chosen):
+            groups.setdefault(feature_set, []).append(i)
+        return chosen, groups
 
-    def _predict(self, task: str, films: Sequence[Film]) -> tuple[np.ndarray, list[FeatureSet]]:
-        """Raw model output per film (log1p revenue, or hit probability) and the model used."""
+    def _raw(
+        self, task: str, films: Sequence[Film], groups: dict[FeatureSet, list[int]]
+    ) -> tuple[np.ndarray, dict[int, dict[str, Any]]]:
+        """Model output per film (log1p revenue, or calibrated hit probability), and the
+        explanations of the films that asked for one."""
         out = np.empty(len(films))
-        used: list[FeatureSet] = ["pre_release"] * len(films)
-        for feature_set, indices in self._grouped(films).items():
-            pipeline = self.models[(task, feature_set)].pipeline
+        explanations: dict[int, dict[str, Any]] = {}
+        for feature_set, indices in groups.items():
+            model = self.models[(task, feature_set)]
             columns = film_columns([films[i] for i in indices])
             if task == "revenue":
-                out[indices] = pipeline.predict(columns)
+                out[indices] = model.predictor.predict(columns)
             else:
-                out[indices] = pipeline.predict_proba(columns)[:, 1]
-            for i in indices:
-                used[i] = feature_set
-        return out, used
-
-    def revenue(self, films: Sequence[Film]) -> list[RevenueResult]:
-        log_revenue, used = self._predict("revenue", films)
-        results = []
-        for film, value, feature_set in zip(films, log_revenue, used, strict=True):
-            model = self.models[("revenue", feature_set)]
-            value = float(value)
-            results.append(
-                RevenueResult(
-                    revenue=value,
-                    log_revenue=value,
-                    revenue_usd=math.expm1(value),
-                    model=feature_set,
-                    model_version=model.version,
-                    warnings=film_warnings(film, feature_set, model),
+                out[indices] = model.predictor.predict_proba(columns)[:, 1]
+            wanted = [k for k, i in enumerate(indices) if films[i].explain]
+            if wanted:  # only then: asking for nothing extra costs nothing
+                explanation = explain(
+                    model.pipeline, {c: [v[k] for k in wanted] for c, v in columns.items()}
                 )
-            )
-        return results
+                for row, k in enumerate(wanted):
+                    i = indices[k]
+                    explanations[i] = explanation.for_film(row, films[i].explain_top)
+        return out, explanations
 
-    def hit(self, films: Sequence[Film]) -> list[HitResult]:
-        probability, used = self._predict("hit", films)
-        results = []
-        for film, value, feature_set in zip(films, probability, used, strict=True):
-            model = self.models[("hit", feature_set)]
-            threshold = float(model.metadata["threshold"])
-            results.append(
-                HitResult(
-                    probability=float(value),
-                    is_hit=bool(value >= threshold),
-                    threshold=threshold,
-                    model=feature_set,
-                    model_version=model.version,
-                    warnings=film_warnings(film, feature_set, model),
-                )
-            )
-        return results
-
-    def both(self, films: Sequence[Film]) -> list[FilmPrediction]:
-        revenue, hit = self.revenue(films), self.hit(films)
+    def _warnings(self, films: Sequence[Film], chosen: list[FeatureSet]) -> list[list[str]]:
+        # Both tasks of a feature set were fitted on the same rows: one set of ranges.
         return [
-            FilmPrediction(
-                index=i,
-                revenue=r.revenue,
-                log_revenue=r.log_revenue,
-                revenue_usd=r.revenue_usd,
-                probability=h.probability,
-                is_hit=h.is_hit,
-                threshold=h.threshold,
-                model=r.model,
-                revenue_model_version=r.model_version,
-                hit_model_version=h.model_version,
-                warnings=r.warnings,
-            )
-            for i, (r, h) in enumerate(zip(revenue, hit, strict=True))
+            film_warnings(film, fs, self.models[("revenue", fs)])
+            for film, fs in zip(films, chosen, strict=True)
         ]
+
+    def _revenue_fields(self, value: float, feature_set: FeatureSet) -> dict[str, Any]:
+        interval = self.models[("revenue", feature_set)].metadata["interval"]
+        low, high = value + interval["low_offset"], value + interval["high_offset"]
+        return {
+            "revenue": value,
+            "log_revenue": value,
+            "revenue_usd": math.expm1(value),
+            "revenue_p10_usd": math.expm1(low),
+            "revenue_p90_usd": math.expm1(high),
+            "log_revenue_p10": low,
+            "log_revenue_p90": high,
+            "interval_level": interval["level"],
+        }
+
+    def revenue(self, films: Sequence[Film]) -> list[dict[str, Any]]:
+        chosen, groups = self._plan(films)
+        values, explanations = self._raw("revenue", films, groups)
+        warnings = self._warnings(films, chosen)
+        results = []
+        for i, (value, fs) in enumerate(zip(values.tolist(), chosen, strict=True)):
+            result = {
+                **self._revenue_fields(value, fs),
+                "model": fs,
+                "model_version": self.models[("revenue", fs)].version,
+                "warnings": warnings[i],
+            }
+            if i in explanations:
+                result["explanation"] = explanations[i]
+            results.append(result)
+        return results
+
+    def hit(self, films: Sequence[Film]) -> list[dict[str, Any]]:
+        chosen, groups = self._plan(films)
+        values, explanations = self._raw("hit", films, groups)
+        warnings = self._warnings(films, chosen)
+        results = []
+        for i, (value, fs) in enumerate(zip(values.tolist(), chosen, strict=True)):
+            model = self.models[("hit", fs)]
+            result = {
+                "probability": value,
+                "is_hit": value >= model.threshold,
+                "threshold": model.threshold,
+                "model": fs,
+                "model_version": model.version,
+                "warnings": warnings[i],
+            }
+            if i in explanations:
+                result["explanation"] = explanations[i]
+            results.append(result)
+        return results
+
+    def both(self, films: Sequence[Film]) -> list[dict[str, Any]]:
+        """Both forecasts per film, in order."""
+        chosen, groups = self._plan(films)
+        revenue, revenue_explanations = self._raw("revenue", films, groups)
+        probability, hit_explanations = self._raw("hit", films, groups)
+        warnings = self._warnings(films, chosen)
+        versions = {
+            fs: (
+                self.models[("revenue", fs)].version,
+                self.models[("hit", fs)].version,
+                self.models[("hit", fs)].threshold,
+            )
+            for fs in groups
+        }
+        rows = []
+        for i, (value, p, fs) in enumerate(
+            zip(revenue.tolist(), probability.tolist(), chosen, strict=True)
+        ):
+            revenue_version, hit_version, threshold = versions[fs]
+            row = {
+                "index": i,
+                **self._revenue_fields(value, fs),
+                "probability": p,
+                "is_hit": p >= threshold,
+                "threshold": threshold,
+                "model": fs,
+                "revenue_model_version": revenue_version,
+                "hit_model_version": hit_version,
+                "warnings": warnings[i],
+            }
+            if i in revenue_explanations:
+                row["explanation"] = {
+                    "revenue": revenue_explanations[i],
+                    "hit": hit_explanations[i],
+                }
+            rows.append(row)
+        return rows

@@ -76,6 +76,16 @@ class Film(BaseModel):
     spoken_languages: Names | None = Field(None, description="ISO 639-1 codes.")
     keywords: Names | None = None
     title: Annotated[str, Field(max_length=500)] | None = None
+    explain: bool = Field(
+        False,
+        description="Add an explanation: each feature's contribution to the raw model "
+        "output (log1p revenue / hit log-odds), largest first.",
+    )
+    explain_top: Annotated[int, Field(ge=1, le=200, strict=True)] | None = Field(
+        None,
+        description="With explain: keep the k largest contributions and fold the rest "
+        "into one 'other' entry (the sum still holds).",
+    )
     model: FeatureSet | None = Field(
         None,
         description="Which model answers; default: post_release when any post-release "
@@ -138,27 +148,59 @@ class BatchRequest(BaseModel):
     films: Annotated[list[Film], Field(min_length=1, max_length=MAX_BATCH)]
 
 
-class RevenueResult(BaseModel):
+class Contribution(BaseModel):
+    feature: str = Field(description="In the user's terms, e.g. 'budget', 'genre Action'.")
+    contribution: float
+
+
+class Explanation(BaseModel):
+    base: float = Field(description="The model's output before any feature (its average).")
+    output: float = Field(description="base + sum of contributions: the raw model output.")
+    units: str = Field(description="'log1p USD' (revenue) or 'log-odds' (hit, before calibration).")
+    method: str
+    contributions: list[Contribution]
+
+
+class RevenueInterval(BaseModel):
+    revenue_p10_usd: float = Field(description="Lower end of the 80% interval, USD.")
+    revenue_p90_usd: float = Field(description="Upper end of the 80% interval, USD.")
+    log_revenue_p10: float
+    log_revenue_p90: float
+    interval_level: float = Field(description="Nominal coverage of the interval (0.8).")
+
+
+class RevenueResult(RevenueInterval):
     revenue: float = Field(
         description="Predicted revenue as log1p(USD) (original clients apply expm1)."
     )
     log_revenue: float = Field(description="Same value as 'revenue'.")
     revenue_usd: float
     model: FeatureSet
-    model_version: str
+    model_version: str = Field(
+        description="Tag of the model that answered; its model card carries the same version."
+    )
     warnings: list[str] = Field(default_factory=list)
+    explanation: Explanation | None = Field(None, description="Only when asked for.")
 
 
 class HitResult(BaseModel):
-    probability: float = Field(description="Probability that revenue > hit ratio × budget.")
+    probability: float = Field(
+        description="Calibrated probability that revenue > hit ratio × budget."
+    )
     is_hit: bool
     threshold: float = Field(description="Decision threshold chosen on validation (best F1).")
     model: FeatureSet
     model_version: str
     warnings: list[str] = Field(default_factory=list)
+    explanation: Explanation | None = Field(None, description="Only when asked for.")
 
 
-class FilmPrediction(BaseModel):
+class BatchExplanation(BaseModel):
+    revenue: Explanation
+    hit: Explanation
+
+
+class FilmPrediction(RevenueInterval):
     index: int
     revenue: float
     log_revenue: float
@@ -170,6 +212,7 @@ class FilmPrediction(BaseModel):
     revenue_model_version: str
     hit_model_version: str
     warnings: list[str] = Field(default_factory=list)
+    explanation: BatchExplanation | None = Field(None, description="Only when asked for.")
 
 
 class BatchResult(BaseModel):

@@ -240,3 +240,62 @@ def test_start_without_models_fails_at_once_with_how_to_train(tmp_path) -> None:
     assert process.returncode != 0
     assert time.monotonic() - started < 60
     assert "make train" in output
+
+
+INTERVAL_FIELDS = {
+    "revenue_p10_usd",
+    "revenue_p90_usd",
+    "log_revenue_p10",
+    "log_revenue_p90",
+    "interval_level",
+}
+SEED_REVENUE_FIELDS = {
+    "revenue",
+    "log_revenue",
+    "revenue_usd",
+    "model",
+    "model_version",
+    "warnings",
+}
+
+
+def test_without_explain_only_interval_fields_are_new(http: httpx.Client) -> None:
+    body = http.post("/predict_revenue", json=SEED_CURL_FILM).json()
+    assert set(body) == SEED_REVENUE_FIELDS | INTERVAL_FIELDS
+    assert body["revenue_p10_usd"] < body["revenue_usd"] < body["revenue_p90_usd"]
+    assert body["interval_level"] == 0.8
+    hit = http.post("/predict_hit", json=SEED_CURL_FILM).json()
+    assert set(hit) == {"probability", "is_hit", "threshold", "model", "model_version", "warnings"}
+
+
+@pytest.mark.parametrize("top", [None, 3])
+def test_explanations_add_up_to_the_prediction(http: httpx.Client, top: int | None) -> None:
+    film = {**EXAMPLE_PRE_RELEASE_FILM, "explain": True}
+    if top:
+        film["explain_top"] = top
+    revenue = http.post("/predict_revenue", json=film).json()
+    explanation = revenue["explanation"]
+    total = explanation["base"] + sum(c["contribution"] for c in explanation["contributions"])
+    assert total == pytest.approx(revenue["revenue"], abs=1e-6)
+    assert explanation["output"] == pytest.approx(revenue["revenue"], abs=1e-6)
+    features = [c["feature"] for c in explanation["contributions"]]
+    assert "budget" in features or "other" in features
+    if top:
+        assert len(features) == top + 1 and features[-1] == "other"
+    hit = http.post("/predict_hit", json=film).json()
+    assert hit["explanation"]["units"] in ("log-odds", "probability")
+    plain = http.post("/predict_revenue", json=EXAMPLE_PRE_RELEASE_FILM).json()
+    assert plain["revenue"] == revenue["revenue"] and "explanation" not in plain
+
+
+def test_batch_explains_only_films_that_ask(http: httpx.Client) -> None:
+    films = [SEED_CURL_FILM, {**SEED_CURL_FILM, "explain": True, "explain_top": 2}]
+    predictions = http.post("/predict_batch", json={"films": films}).json()["predictions"]
+    assert "explanation" not in predictions[0]
+    explanation = predictions[1]["explanation"]
+    for task, value in (("revenue", predictions[1]["revenue"]), ("hit", None)):
+        part = explanation[task]
+        total = part["base"] + sum(c["contribution"] for c in part["contributions"])
+        assert total == pytest.approx(part["output"], abs=1e-6)
+        if value is not None:
+            assert part["output"] == pytest.approx(value, abs=1e-6)
