@@ -1,0 +1,1 @@
+"""Benchmark harness: BentoML service vs. an original-style FastAPI baseline (see run.py)."""
