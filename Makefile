@@ -45,6 +45,11 @@ test: setup  ## Run the whole test suite (trains a quick model into a temporary 
 test-fast: setup  ## Run the tests that need neither a trained model nor a server
 	$(RUN) -m pytest -m "not slow"
 
+bench: setup  ## Benchmark the service against the original-style server (needs wrk and trained models)
+	@command -v wrk >/dev/null || { echo "error: wrk is not installed (Debian: apt-get install wrk)"; exit 1; }
+	@$(RUN) -m training models --quiet || { echo "error: no trained models: run make train first"; exit 1; }
+	$(RUN) -m bench.run --rounds 3
+
 lint: setup  ## ruff lint and format check
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .

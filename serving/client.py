@@ -68,7 +68,15 @@ def _post(client: httpx.Client, path: str, body: dict[str, Any]) -> dict[str, An
 def examples(url: UrlOption = "http://localhost:3000") -> None:
     """Score the original project's five example films and print a verdict for each."""
     table = Table(title=f"Forecasts from {url}")
-    for column in ("film", "budget", "revenue", "hit probability", "verdict", "model"):
+    for column in (
+        "film",
+        "budget",
+        "revenue",
+        "80% interval",
+        "hit probability",
+        "verdict",
+        "model",
+    ):
         table.add_column(column, justify="right")
     with httpx.Client(base_url=url, timeout=30) as client:
         for i, film in enumerate(SEED_FILMS, start=1):
@@ -78,6 +86,8 @@ def examples(url: UrlOption = "http://localhost:3000") -> None:
                 str(i),
                 f"${math.expm1(film['log_budget']) / 1e6:.2f}M",
                 f"${math.expm1(revenue['revenue']) / 1e6:.2f}M",
+                f"${revenue['revenue_p10_usd'] / 1e6:.1f}M"
+                f"-${revenue['revenue_p90_usd'] / 1e6:.1f}M",
                 f"{hit['probability']:.3f}",
                 "Hit" if hit["probability"] >= 0.5 else "Not a hit",
                 revenue["model"],
@@ -172,6 +182,8 @@ def score(
                 "row": i,
                 "error": errors.get(i, ""),
                 "revenue_usd": prediction.get("revenue_usd"),
+                "revenue_p10_usd": prediction.get("revenue_p10_usd"),
+                "revenue_p90_usd": prediction.get("revenue_p90_usd"),
                 "log_revenue": prediction.get("log_revenue"),
                 "hit_probability": prediction.get("probability"),
                 "is_hit": prediction.get("is_hit"),
