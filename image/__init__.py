@@ -1,0 +1,1 @@
+"""Build the Bento and its container image (see image/README.md)."""

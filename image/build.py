@@ -1,0 +1,337 @@
+"""Build the Bento and the container image that deploy/ runs: `python -m image.build`.
+
+`make image` runs this. Steps, each bounded and each failure a one-line error:
+
+1. a Docker engine must answer (`docker info`); this does not start one (image/docker-up.sh does);
+2. the local base image (bentofile.yaml `docker.base_image`) is built by image/build-base.sh if
+   missing: there is no registry to pull one from;
+3. the training run to pack: $BOXOFFICE_RUN, else the newest complete run in the store;
+4. build/requirements.txt: exact pins exported from uv.lock (no dev group, no training-only
+   plotting packages); build/bentofile.yaml: bentofile.yaml with the run's four model versions;
+5. `bentoml build` with labels naming the run and the model versions, then
+   `bentoml containerize` tagged with the image deploy/kustomization.yaml names (and with the
+   Bento version), carrying the same labels as OCI image labels.
+
+The image, timings and size are printed and written to build/image.json.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+BUILD_DIR = ROOT / "build"
+BENTOFILE = ROOT / "bentofile.yaml"
+KUSTOMIZATION = ROOT / "deploy" / "kustomization.yaml"
+BUILD_BASE_SCRIPT = ROOT / "image" / "build-base.sh"
+UV_FALLBACK = ROOT / ".tools" / "bin" / "uv"
+BENTOML = Path(sys.executable).parent / "bentoml"
+# Imported by training only (report figures, progress bars): not needed to serve.
+TRAINING_ONLY_PACKAGES = ("matplotlib", "joblib-progress")
+DEPLOY_IMAGE_NAME = "boxoffice"
+
+
+class BuildError(Exception):
+    """A precondition or a step failed; the message says what to do."""
+
+
+@dataclass
+class ImageBuild:
+    image: str
+    bento: str
+    run: str
+    models: list[str]
+    size_bytes: int
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def deploy_image() -> str:
+    """The image reference deploy/ runs: the `images` entry of deploy/kustomization.yaml."""
+    kustomization = yaml.safe_load(KUSTOMIZATION.read_text(encoding="utf-8"))
+    for entry in kustomization.get("images", []):
+        if entry.get("name") == DEPLOY_IMAGE_NAME:
+            return f"{entry.get('newName', DEPLOY_IMAGE_NAME)}:{entry['newTag']}"
+    raise BuildError(f"{KUSTOMIZATION} has no `images` entry named {DEPLOY_IMAGE_NAME!r}")
+
+
+def base_image() -> str:
+    return yaml.safe_load(BENTOFILE.read_text(encoding="utf-8"))["docker"]["base_image"]
+
+
+def check_docker() -> None:
+    """Raise BuildError unless a Docker engine answers."""
+    if shutil.which("docker") is None:
+        raise BuildError(
+            "no Docker engine: the `docker` client is not installed. As root, "
+            "`bash image/docker-up.sh` installs Debian's docker.io and starts dockerd."
+        )
+    result = subprocess.run(
+        ["docker", "info", "--format", "{{.ServerVersion}}"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    if result.returncode != 0:
+        reason = (result.stderr.strip().splitlines() or ["no answer"])[-1]
+        raise BuildError(
+            f"no running Docker engine ({reason}). Start one with `bash image/docker-up.sh` "
+            "(as root), or run `make container-test`, which starts it."
+        )
+
+
+def image_id(ref: str) -> str | None:
+    result = subprocess.run(
+        ["docker", "image", "inspect", "--format", "{{.Id}}", ref],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    return result.stdout.strip() if result.returncode == 0 else None
+
+
+def image_size(ref: str) -> int:
+    out = subprocess.run(
+        ["docker", "image", "inspect", "--format", "{{.Size}}", ref],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    ).stdout
+    return int(out.strip())
+
+
+def tool_env() -> dict[str, str]:
+    """Environment of the build commands: no telemetry, no BuildKit (no buildx here), uv."""
+    env = dict(os.environ)
+    env["BENTOML_DO_NOT_TRACK"] = "true"
+    env["DOCKER_BUILDKIT"] = "0"
+    if shutil.which("uv") is None and UV_FALLBACK.exists():
+        env["PATH"] = f"{UV_FALLBACK.parent}{os.pathsep}{env.get('PATH', '')}"
+    return env
+
+
+def run_step(args: list[str], what: str, env: dict[str, str], timeout: float) -> str:
+    """Run one build command; on failure raise with the last lines of its output."""
+    try:
+        result = subprocess.run(
+            args,
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as error:
+        raise BuildError(f"{what} did not finish in {timeout:.0f} s") from error
+    if result.returncode != 0:
+        tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-25:])
+        raise BuildError(f"{what} failed (exit {result.returncode}):\n{tail}")
+    return result.stdout
+
+
+def resolve_models(run: str | None) -> tuple[str, list[str]]:
+    """The run to pack and its four model tags, in service.py's order of declaration."""
+    from bentoml.exceptions import NotFound
+
+    from training.registry import ModelNotFoundError, bentoml_home, resolve_run
+
+    try:
+        models = resolve_run(run)
+    except ModelNotFoundError as error:
+        raise BuildError(str(error)) from error
+    except NotFound as error:  # the store has no model of that name at all
+        raise BuildError(
+            f"no boxoffice models in the BentoML store ({bentoml_home()}): {error}. Train them "
+            "with `make train` (or `python -m training train`); the image packs them."
+        ) from error
+    run_id = next(iter(models.values())).info.labels["run"]
+    order = [
+        ("revenue", "post_release"),
+        ("hit", "post_release"),
+        ("revenue", "pre_release"),
+        ("hit", "pre_release"),
+    ]
+    return run_id, [str(models[key].tag) for key in order]
+
+
+def export_requirements(path: Path, env: dict[str, str]) -> None:
+    uv = shutil.which("uv", path=env["PATH"])
+    if uv is None:
+        raise BuildError("uv is not installed: run `make setup` first")
+    prune = [arg for name in TRAINING_ONLY_PACKAGES for arg in ("--prune", name)]
+    text = run_step(
+        [
+            uv,
+            "export",
+            "--frozen",
+            "--no-dev",
+            "--no-hashes",
+            "--no-emit-project",
+            "--no-header",
+            "--no-annotate",
+            *prune,
+        ],
+        "uv export",
+        env,
+        timeout=120,
+    )
+    header = (
+        "# Generated by image/build.py from uv.lock (uv export --frozen --no-dev): do not edit.\n"
+    )
+    path.write_text(header + text, encoding="utf-8")
+
+
+def write_bentofile(models: list[str], path: Path) -> None:
+    """bentofile.yaml with `models` pinned to exact versions."""
+    config = yaml.safe_load(BENTOFILE.read_text(encoding="utf-8"))
+    declared = config.get("models", [])
+    names = sorted(tag.split(":")[0] for tag in models)
+    if sorted(declared) != names:
+        raise BuildError(f"bentofile.yaml models {declared} are not the service's {names}")
+    config["models"] = models
+    header = "# Generated by image/build.py from bentofile.yaml: models pinned to one run.\n"
+    path.write_text(header + yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+
+
+def model_labels(run: str, models: list[str]) -> dict[str, str]:
+    """Labels naming the training run and each model's version."""
+    labels = {"training-run": run}
+    labels.update(dict(tag.split(":", 1) for tag in models))
+    return labels
+
+
+def build_image(
+    image: str | None = None, run: str | None = None, log=print, timeout: float = 1800
+) -> ImageBuild:
+    """Build the Bento and containerize it; return what was built and how long it took."""
+    image = image or deploy_image()
+    check_docker()
+    env = tool_env()
+    seconds: dict[str, float] = {}
+
+    base = base_image()
+    if image_id(base) is None:
+        log(f"building the base image {base} (image/build-base.sh)")
+        start = time.monotonic()
+        run_step(["bash", str(BUILD_BASE_SCRIPT)], "image/build-base.sh", env, timeout)
+        seconds["base_image"] = round(time.monotonic() - start, 1)
+
+    run_id, models = resolve_models(run)
+    log(f"packing training run {run_id}: {', '.join(models)}")
+    BUILD_DIR.mkdir(exist_ok=True)
+    export_requirements(BUILD_DIR / "requirements.txt", env)
+    write_bentofile(models, BUILD_DIR / "bentofile.yaml")
+    labels = model_labels(run_id, models)
+    # The service resolves its models when `bentoml build` imports it: the same run.
+    env["BOXOFFICE_RUN"] = run_id
+
+    start = time.monotonic()
+    label_args = [arg for key, value in labels.items() for arg in ("--label", f"{key}={value}")]
+    out = run_step(
+        [str(BENTOML), "build", "-f", "build/bentofile.yaml", *label_args, "-o", "tag", "."],
+        "bentoml build",
+        env,
+        timeout,
+    )
+    tags = [line.split("__tag__:", 1)[1].strip() for line in out.splitlines() if "__tag__:" in line]
+    if not tags:
+        raise BuildError(f"bentoml build printed no tag:\n{out[-2000:]}")
+    bento = tags[-1]
+    seconds["bento_build"] = round(time.monotonic() - start, 1)
+    log(f"built Bento {bento} in {seconds['bento_build']} s")
+
+    start = time.monotonic()
+    old_id = image_id(image)
+    oci_labels = {
+        "org.opencontainers.image.title": "boxoffice",
+        "org.opencontainers.image.version": bento.split(":", 1)[1],
+        "boxoffice.bento": bento,
+        **{f"boxoffice.{key}": value for key, value in labels.items()},
+    }
+    # BentoML 1.4.39 copies the Bento to a temporary directory and then refuses to read the
+    # Dockerfile template there unless it lies under the working directory: keep it in build/.
+    tmp_dir = BUILD_DIR / "tmp"
+    tmp_dir.mkdir(exist_ok=True)
+    run_step(
+        [
+            str(BENTOML),
+            "containerize",
+            bento,
+            "--opt",
+            "network=host",
+            *[
+                arg
+                for key, value in oci_labels.items()
+                for arg in ("--opt", f"label={key}={value}")
+            ],
+            "-t",
+            image,
+        ],
+        "bentoml containerize",
+        {**env, "TMPDIR": str(tmp_dir)},
+        timeout,
+    )
+    new_id = image_id(image)
+    if new_id is None:
+        raise BuildError(f"bentoml containerize finished but {image} is not in Docker")
+    seconds["containerize"] = round(time.monotonic() - start, 1)
+    if old_id not in (None, new_id):
+        # The image this one replaced would stay as an untagged ~0.5 GB layer otherwise;
+        # Docker keeps it if a container still uses it.
+        subprocess.run(["docker", "rmi", old_id], capture_output=True, timeout=60, check=False)
+    size = image_size(image)
+    log(f"containerized {image} in {seconds['containerize']} s")
+    result = ImageBuild(
+        image=image,
+        bento=bento,
+        run=run_id,
+        models=models,
+        size_bytes=size,
+        seconds=seconds,
+    )
+    (BUILD_DIR / "image.json").write_text(json.dumps(asdict(result), indent=2), encoding="utf-8")
+    return result
+
+
+def main(
+    image: Annotated[
+        str | None,
+        typer.Option(help="Image name:tag (default: the one deploy/kustomization.yaml runs)."),
+    ] = None,
+    run: Annotated[
+        str | None,
+        typer.Option(
+            envvar="BOXOFFICE_RUN",
+            help="Training run to pack (default: the newest complete run in the store).",
+        ),
+    ] = None,
+) -> None:
+    """Build the Bento (bentoml build) and its image (bentoml containerize) for deploy/."""
+    try:
+        result = build_image(image, run)
+    except BuildError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(code=1) from None
+    total = sum(result.seconds.values())
+    typer.echo(
+        f"image {result.image}: {result.size_bytes / 1e6:.0f} MB, Bento {result.bento}, "
+        f"run {result.run}; build {total:.0f} s ({result.seconds})"
+    )
+
+
+if __name__ == "__main__":
+    typer.run(main)
