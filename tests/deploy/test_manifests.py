@@ -1,0 +1,212 @@
+"""deploy/ renders with kustomize, every object passes strict schema validation, and the
+Deployment keeps the promises of issue 4 (replicas, probes, resources, security, shutdown)."""
+
+from __future__ import annotations
+
+import ast
+import re
+
+import kubernetes_validate
+import pytest
+
+from image.build import deploy_image
+from tests.deploy import manifests as m
+
+# The oldest Kubernetes still commonly run by kind/minikube and the newest schema shipped.
+K8S_VERSIONS = ("1.30.0", kubernetes_validate.latest_version())
+API_PATHS = ("/predict_revenue", "/predict_hit", "/predict_batch")
+
+
+@pytest.fixture(scope="module")
+def objects() -> list[m.Manifest]:
+    return m.render()
+
+
+def service_decorator_settings() -> dict:
+    """The keyword arguments of service.py's @bentoml.service(...), read without importing it
+    (importing it needs trained models)."""
+    tree = ast.parse((m.ROOT / "service.py").read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef):
+            for decorator in node.decorator_list:
+                if isinstance(decorator, ast.Call) and ast.unparse(decorator.func).endswith(
+                    "service"
+                ):
+                    return {kw.arg: ast.literal_eval(kw.value) for kw in decorator.keywords}
+    raise AssertionError("no @bentoml.service(...) in service.py")
+
+
+@pytest.mark.skipif(m.kubectl() is None, reason="kubectl is not installed")
+def test_kustomize_renders_what_the_plain_renderer_renders() -> None:
+    rendered = m.render_kubectl()
+    key = lambda obj: (obj["kind"], obj["metadata"]["name"])  # noqa: E731
+    assert sorted(rendered, key=key) == sorted(m.render_plain(), key=key)
+
+
+def test_kustomization_has_the_expected_objects(objects: list[m.Manifest]) -> None:
+    kinds = sorted(obj["kind"] for obj in objects)
+    assert kinds == sorted(
+        [
+            "Namespace",
+            "ServiceAccount",
+            "Deployment",
+            "Service",
+            "HorizontalPodAutoscaler",
+            "PodDisruptionBudget",
+        ]
+    )
+    namespace = m.find(objects, "Namespace")["metadata"]["name"]
+    assert all(
+        obj["metadata"].get("namespace") == namespace
+        for obj in objects
+        if obj["kind"] != "Namespace"
+    )
+    assert m.ingress()["metadata"]["namespace"] == namespace
+
+
+@pytest.mark.parametrize("version", K8S_VERSIONS)
+def test_every_object_passes_strict_schema_validation(
+    objects: list[m.Manifest], version: str
+) -> None:
+    for obj in [*objects, m.ingress()]:
+        kubernetes_validate.validate(obj, version, strict=True)
+
+
+def test_strict_validation_rejects_an_unknown_field(objects: list[m.Manifest]) -> None:
+    deployment = m.find(objects, "Deployment")
+    broken = {**deployment, "spec": {**deployment["spec"], "replica": 2}}
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(broken, K8S_VERSIONS[-1], strict=True)
+
+
+def test_deployment_rollout_and_image(objects: list[m.Manifest]) -> None:
+    deployment = m.find(objects, "Deployment")
+    spec = deployment["spec"]
+    assert spec["replicas"] == 2
+    assert spec["strategy"]["type"] == "RollingUpdate"
+    assert spec["strategy"]["rollingUpdate"]["maxUnavailable"] == 0
+    assert spec["strategy"]["rollingUpdate"]["maxSurge"] >= 1
+    labels = spec["template"]["metadata"]["labels"]
+    assert spec["selector"]["matchLabels"].items() <= labels.items()
+    container = m.main_container(objects)
+    # The image `make image` builds and tags, used as a local image (kind/minikube load).
+    assert container["image"] == deploy_image()
+    assert container["imagePullPolicy"] == "IfNotPresent"
+    assert m.port_number(container, "http") == 3000
+
+
+def test_probes_use_bentoml_endpoints(objects: list[m.Manifest]) -> None:
+    container = m.main_container(objects)
+    paths = {
+        name: container[name]["httpGet"]["path"]
+        for name in ("startupProbe", "readinessProbe", "livenessProbe")
+    }
+    assert paths == {
+        "startupProbe": "/livez",
+        "readinessProbe": "/readyz",
+        "livenessProbe": "/livez",
+    }
+    for name in paths:
+        assert m.port_number(container, container[name]["httpGet"]["port"]) == 3000
+    startup = container["startupProbe"]
+    # The server does not answer while the models load: the startup probe covers it.
+    assert startup["periodSeconds"] * startup["failureThreshold"] >= 60
+
+
+def test_resources_are_set_and_consistent(objects: list[m.Manifest]) -> None:
+    resources = m.main_container(objects)["resources"]
+    requests, limits = resources["requests"], resources["limits"]
+    assert m.memory_bytes(requests["memory"]) <= m.memory_bytes(limits["memory"])
+    assert m.cpu_cores(requests["cpu"]) <= m.cpu_cores(limits["cpu"])
+    # Two workers with all four models loaded measured ~460 MiB idle, ~970 MiB at worst.
+    assert m.memory_bytes(requests["memory"]) >= 640 * 2**20
+    assert m.memory_bytes(limits["memory"]) >= 1200 * 2**20
+    # One core per worker: a limit below the worker count throttles a busy pod.
+    workers = service_decorator_settings().get("workers", 1)
+    assert m.cpu_cores(limits["cpu"]) >= workers
+
+
+def test_pod_security_restricted_profile(objects: list[m.Manifest]) -> None:
+    """The checks of the Pod Security Standards "restricted" profile, plus a read-only root."""
+    pod = m.pod_spec(objects)
+    context = m.security_context(objects)
+    for field in ("hostNetwork", "hostPID", "hostIPC"):
+        assert not pod.get(field, False)
+    assert context["runAsNonRoot"] is True
+    assert context["runAsUser"] == 1034, "the image's bentoml user owns the packed models"
+    assert context.get("runAsGroup", 1034) != 0
+    assert context["allowPrivilegeEscalation"] is False
+    assert not context.get("privileged", False)
+    assert context["capabilities"]["drop"] == ["ALL"]
+    assert set(context["capabilities"].get("add", [])) <= {"NET_BIND_SERVICE"}
+    assert context["seccompProfile"]["type"] in ("RuntimeDefault", "Localhost")
+    assert context["readOnlyRootFilesystem"] is True
+    allowed_volumes = {"emptyDir", "configMap", "secret", "projected", "downwardAPI"}
+    for volume in pod.get("volumes", []):
+        assert set(volume) - {"name"} <= allowed_volumes, volume
+    namespace = m.find(objects, "Namespace")
+    assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
+
+
+def test_writable_paths_are_volumes(objects: list[m.Manifest]) -> None:
+    container = m.main_container(objects)
+    mounts = {mount["mountPath"]: mount["name"] for mount in container["volumeMounts"]}
+    volumes = {volume["name"]: volume for volume in m.pod_spec(objects)["volumes"]}
+    assert "emptyDir" in volumes[mounts["/tmp"]]
+    env = {item["name"]: item.get("value") for item in container["env"]}
+    # BentoML creates its home at start; the root filesystem is read-only.
+    assert env["BENTOML_HOME"].startswith("/tmp/")
+
+
+def test_graceful_shutdown_covers_the_longest_request(objects: list[m.Manifest]) -> None:
+    pod = m.pod_spec(objects)
+    command = m.main_container(objects)["lifecycle"]["preStop"]["exec"]["command"]
+    assert command[0] == "sleep"
+    pre_stop = float(command[1])
+    traffic_timeout = service_decorator_settings().get("traffic", {}).get("timeout", 60)
+    # preStop, then SIGTERM: BentoML finishes in-flight requests (each bounded by the traffic
+    # timeout) before it exits; the kubelet kills at the end of the grace period.
+    assert pod["terminationGracePeriodSeconds"] >= pre_stop + traffic_timeout + 5
+
+
+def test_service_routes_port_80_to_the_container(objects: list[m.Manifest]) -> None:
+    service = m.find(objects, "Service")
+    assert service["spec"]["type"] == "ClusterIP"
+    (port,) = service["spec"]["ports"]
+    assert port["port"] == 80
+    assert m.port_number(m.main_container(objects), port["targetPort"]) == 3000
+    pod_labels = m.find(objects, "Deployment")["spec"]["template"]["metadata"]["labels"]
+    assert service["spec"]["selector"].items() <= pod_labels.items()
+
+
+def test_autoscaler_and_disruption_budget(objects: list[m.Manifest]) -> None:
+    deployment = m.find(objects, "Deployment")
+    hpa = m.find(objects, "HorizontalPodAutoscaler")["spec"]
+    assert hpa["scaleTargetRef"] == {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "name": deployment["metadata"]["name"],
+    }
+    assert (hpa["minReplicas"], hpa["maxReplicas"]) == (2, 10)
+    (metric,) = hpa["metrics"]
+    assert metric["type"] == "Resource" and metric["resource"]["name"] == "cpu"
+    assert metric["resource"]["target"]["type"] == "Utilization"
+    pdb = m.find(objects, "PodDisruptionBudget")["spec"]
+    pod_labels = deployment["spec"]["template"]["metadata"]["labels"]
+    assert pdb["selector"]["matchLabels"].items() <= pod_labels.items()
+    # With the minimum of 2 replicas a drain may take one pod, never both.
+    assert pdb.get("maxUnavailable") == 1 or pdb.get("minAvailable") == 1
+
+
+def test_ingress_routes_the_api_paths_to_the_service(objects: list[m.Manifest]) -> None:
+    service = m.find(objects, "Service")
+    (rule,) = m.ingress()["spec"]["rules"]
+    paths = {p["path"]: p["backend"]["service"] for p in rule["http"]["paths"]}
+    assert tuple(paths) == API_PATHS
+    port_names = {port["name"] for port in service["spec"]["ports"]}
+    for backend in paths.values():
+        assert backend["name"] == service["metadata"]["name"]
+        assert backend["port"]["name"] in port_names
+    source = (m.ROOT / "service.py").read_text(encoding="utf-8")
+    for path in API_PATHS:
+        assert re.search(rf"def {path.lstrip('/')}\(", source), f"service.py has no {path}"
