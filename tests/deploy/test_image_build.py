@@ -1,0 +1,105 @@
+"""image/build.py and bentofile.yaml without Docker: what goes into the Bento, the pinned
+requirements, the pinned models and labels, and the message when there is no Docker engine."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import yaml
+from bentoml._internal.bento.build_config import BentoPathSpec
+
+from image import build
+from tests.deploy import manifests as m
+
+RUN_MODELS = [
+    "boxoffice-revenue-post-release:aaaa",
+    "boxoffice-hit-post-release:bbbb",
+    "boxoffice-revenue-pre-release:cccc",
+    "boxoffice-hit-pre-release:dddd",
+]
+
+
+@pytest.fixture(scope="module")
+def bentofile() -> dict:
+    return yaml.safe_load(build.BENTOFILE.read_text(encoding="utf-8"))
+
+
+def test_bento_holds_only_the_serving_code(bentofile: dict) -> None:
+    spec = BentoPathSpec(bentofile["include"], bentofile["exclude"], str(m.ROOT))
+    included = []
+    for dirpath, dirnames, filenames in os.walk(m.ROOT):
+        dirnames[:] = [d for d in dirnames if d not in {".git", ".venv", ".tools"}]
+        for name in filenames:
+            path = Path(dirpath, name).relative_to(m.ROOT).as_posix()
+            if spec.includes(path):
+                included.append(path)
+    assert "service.py" in included
+    assert "training/features.py" in included and "serving/predictor.py" in included
+    for path in included:
+        assert path == "service.py" or path.split("/")[0] in ("serving", "training"), path
+        assert path.endswith(".py"), path
+    for unwanted in (
+        "data/tmdb_5000_movies.csv",
+        "training/tmdb_5000_movies.csv",
+        "reports/training_report.md",
+        "serving/__pycache__/schema.cpython-311.pyc",
+        "tests/conftest.py",
+        "build/requirements.txt",
+    ):
+        assert not spec.includes(unwanted), unwanted
+
+
+def test_requirements_are_the_lock_without_training_only_packages(tmp_path: Path) -> None:
+    path = tmp_path / "requirements.txt"
+    build.export_requirements(path, build.tool_env())
+    pins = {
+        line.split("==")[0]: line.split("==")[1].split(" ;")[0]
+        for line in path.read_text().splitlines()
+        if "==" in line and not line.startswith("#")
+    }
+    for package in ("bentoml", "scikit-learn", "xgboost-cpu", "pandas", "numpy", "pydantic"):
+        assert package in pins, package
+    assert not set(build.TRAINING_ONLY_PACKAGES) & set(pins)
+    assert "pytest" not in pins and "ruff" not in pins  # no dev group
+    import sklearn
+
+    assert pins["scikit-learn"] == sklearn.__version__  # the lock the tests run on
+
+
+def test_generated_bentofile_pins_the_run(tmp_path: Path, bentofile: dict) -> None:
+    path = tmp_path / "bentofile.yaml"
+    build.write_bentofile(RUN_MODELS, path)
+    generated = yaml.safe_load(path.read_text())
+    assert generated["models"] == RUN_MODELS
+    assert {k: v for k, v in generated.items() if k != "models"} == {
+        k: v for k, v in bentofile.items() if k != "models"
+    }
+    with pytest.raises(build.BuildError, match="not the service's"):
+        build.write_bentofile(RUN_MODELS[:3], path)
+
+
+def test_labels_name_the_run_and_each_model_version() -> None:
+    assert build.model_labels("20261124-093515-3d4d", RUN_MODELS) == {
+        "training-run": "20261124-093515-3d4d",
+        "boxoffice-revenue-post-release": "aaaa",
+        "boxoffice-hit-post-release": "bbbb",
+        "boxoffice-revenue-pre-release": "cccc",
+        "boxoffice-hit-pre-release": "dddd",
+    }
+
+
+def test_no_docker_client_says_how_to_get_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(build.shutil, "which", lambda name, **_: None)
+    with pytest.raises(build.BuildError, match=r"no Docker engine.*image/docker-up\.sh"):
+        build.check_docker()
+
+
+def test_no_running_engine_says_so(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    fake = tmp_path / "docker"
+    fake.write_text("#!/bin/sh\necho 'Cannot connect to the Docker daemon' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    with pytest.raises(build.BuildError, match=r"no running Docker engine \(Cannot connect"):
+        build.check_docker()
