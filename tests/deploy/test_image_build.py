@@ -4,6 +4,8 @@ requirements, the pinned models and labels, and the message when there is no Doc
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -103,3 +105,20 @@ def test_no_running_engine_says_so(monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
     monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
     with pytest.raises(build.BuildError, match=r"no running Docker engine \(Cannot connect"):
         build.check_docker()
+
+
+def test_no_models_says_how_to_train(tmp_path: Path) -> None:
+    # A fresh process: the BentoML store is configured once per process.
+    code = "from image.build import resolve_models; resolve_models(None)"
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=m.ROOT,
+        env={**os.environ, "BENTOML_HOME": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode != 0
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("image.build.BuildError:") and "make train" in last, last
