@@ -145,19 +145,12 @@ def run_step(args: list[str], what: str, env: dict[str, str], timeout: float) ->
 
 def resolve_models(run: str | None) -> tuple[str, list[str]]:
     """The run to pack and its four model tags, in service.py's order of declaration."""
-    from bentoml.exceptions import NotFound
-
-    from training.registry import ModelNotFoundError, bentoml_home, resolve_run
+    from training.registry import ModelNotFoundError, resolve_run
 
     try:
         models = resolve_run(run)
     except ModelNotFoundError as error:
         raise BuildError(str(error)) from error
-    except NotFound as error:  # the store has no model of that name at all
-        raise BuildError(
-            f"no boxoffice models in the BentoML store ({bentoml_home()}): {error}. Train them "
-            "with `make train` (or `python -m training train`); the image packs them."
-        ) from error
     run_id = next(iter(models.values())).info.labels["run"]
     order = [
         ("revenue", "post_release"),
