@@ -144,7 +144,7 @@ def run_step(args: list[str], what: str, env: dict[str, str], timeout: float) ->
 
 
 def resolve_models(run: str | None) -> tuple[str, list[str]]:
-    """The run to pack and its four model tags, in service.py's order of declaration."""
+    """The run to pack and its model tags (the run service.py would serve)."""
     from training.registry import ModelNotFoundError, resolve_run
 
     try:
@@ -152,13 +152,7 @@ def resolve_models(run: str | None) -> tuple[str, list[str]]:
     except ModelNotFoundError as error:
         raise BuildError(str(error)) from error
     run_id = next(iter(models.values())).info.labels["run"]
-    order = [
-        ("revenue", "post_release"),
-        ("hit", "post_release"),
-        ("revenue", "pre_release"),
-        ("hit", "pre_release"),
-    ]
-    return run_id, [str(models[key].tag) for key in order]
+    return run_id, sorted(str(model.tag) for model in models.values())
 
 
 def export_requirements(path: Path, env: dict[str, str]) -> None:
