@@ -7,6 +7,7 @@ chooses the model for each film, lays the films out as columns and formats the a
 from __future__ import annotations
 
 import math
+import pickle
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -47,6 +48,16 @@ class LoadedModel:
         return cls(predictor, pipeline, str(model.tag), dict(model.info.metadata), ranges)
 
 
+@dataclass
+class Scored:
+    """What one pass over a list of films produced."""
+
+    chosen: list[FeatureSet]
+    outputs: dict[str, np.ndarray]
+    explanations: dict[str, dict[int, dict[str, Any]]]
+    warnings: list[list[str]]
+
+
 def choose_feature_set(film: Film) -> FeatureSet:
     if film.model is not None:
         return film.model
@@ -72,31 +83,35 @@ def film_columns(films: Sequence[Film]) -> dict[str, list[Any]]:
     }
 
 
-def film_warnings(film: Film, feature_set: FeatureSet, model: LoadedModel) -> list[str]:
-    """What the caller should know about how this film was scored."""
-    warnings = []
+RANGE_CHECKED = ("budget", "runtime", "release_year", "popularity", "vote_count")
+
+
+def film_warnings(
+    columns: dict[str, list[Any]], feature_set: FeatureSet, ranges: dict[str, tuple[float, float]]
+) -> list[list[str]]:
+    """What the caller should know about how each film was scored (vectorised over films)."""
+    n_films = len(columns["budget"])
+    warnings: list[list[str]] = [[] for _ in range(n_films)]
+    given = {f: np.array([v is not None for v in columns[f]]) for f in POST_RELEASE_FIELDS}
     if feature_set == "post_release":
-        missing = [f for f in POST_RELEASE_FIELDS if getattr(film, f) is None]
-        if missing:
-            warnings.append(
-                f"{', '.join(missing)} not given: the post-release model used the training median"
+        for i in np.flatnonzero(~np.logical_and.reduce(list(given.values()))):
+            missing = ", ".join(f for f in POST_RELEASE_FIELDS if not given[f][i])
+            warnings[i].append(
+                f"{missing} not given: the post-release model used the training median"
             )
-    elif film.has_post_release_signal:
-        warnings.append("pre_release model chosen: popularity and votes were ignored")
-    values = {
-        "budget": film.budget_usd,
-        "runtime": film.runtime,
-        "release_year": film.release_date.year if film.release_date else film.release_year,
-        "popularity": film.popularity,
-        "vote_count": film.vote_count,
-    }
-    for name, value in values.items():
-        if value is None or name not in model.ranges:
+    else:
+        for i in np.flatnonzero(np.logical_or.reduce(list(given.values()))):
+            warnings[i].append("pre_release model chosen: popularity and votes were ignored")
+    for name in RANGE_CHECKED:
+        if name not in ranges:
             continue
-        low, high = model.ranges[name]
-        if not low <= value <= high:
-            warnings.append(
-                f"{name} {value:g} is outside the training range "
+        low, high = ranges[name]
+        values = np.array(columns[name], dtype=float)
+        with np.errstate(invalid="ignore"):
+            outside = (values < low) | (values > high)
+        for i in np.flatnonzero(outside):
+            warnings[i].append(
+                f"{name} {values[i]:g} is outside the training range "
                 f"[{low:g}, {high:g}]: treat the prediction with caution"
             )
     return warnings
@@ -111,6 +126,13 @@ class Predictor:
 
     def __init__(self, models: dict[tuple[str, str], bentoml.Model]) -> None:
         self.models = {key: LoadedModel.load(model) for key, model in models.items()}
+        # The revenue and hit pipelines of a feature set were fitted on the same rows, so their
+        # FilmFeatures steps are identical: when they are, a batch is transformed once.
+        self.shared_features = {
+            fs: pickle.dumps(self.models[("revenue", fs)].pipeline[0])
+            == pickle.dumps(self.models[("hit", fs)].pipeline[0])
+            for fs in {key[1] for key in self.models}
+        }
 
     def _plan(self, films: Sequence[Film]) -> tuple[list[FeatureSet], dict[FeatureSet, list[int]]]:
         """The feature set answering each film, and the films of each feature set."""
@@ -120,36 +142,46 @@ class Predictor:
             groups.setdefault(feature_set, []).append(i)
         return chosen, groups
 
-    def _raw(
-        self, task: str, films: Sequence[Film], groups: dict[FeatureSet, list[int]]
-    ) -> tuple[np.ndarray, dict[int, dict[str, Any]]]:
-        """Model output per film (log1p revenue, or calibrated hit probability), and the
-        explanations of the films that asked for one."""
-        out = np.empty(len(films))
-        explanations: dict[int, dict[str, Any]] = {}
+    def _run(self, films: Sequence[Film], tasks: tuple[str, ...]) -> Scored:
+        """Model outputs (log1p revenue, calibrated hit probability), explanations for the
+        films that asked, and warnings, for every film."""
+        chosen, groups = self._plan(films)
+        scored = Scored(
+            chosen,
+            {t: np.empty(len(films)) for t in tasks},
+            {t: {} for t in tasks},
+            [[] for _ in films],
+        )
         for feature_set, indices in groups.items():
-            model = self.models[(task, feature_set)]
             columns = film_columns([films[i] for i in indices])
-            if task == "revenue":
-                out[indices] = model.predictor.predict(columns)
-            else:
-                out[indices] = model.predictor.predict_proba(columns)[:, 1]
-            wanted = [k for k, i in enumerate(indices) if films[i].explain]
-            if wanted:  # only then: asking for nothing extra costs nothing
-                explanation = explain(
-                    model.pipeline, {c: [v[k] for k in wanted] for c, v in columns.items()}
-                )
-                for row, k in enumerate(wanted):
-                    i = indices[k]
-                    explanations[i] = explanation.for_film(row, films[i].explain_top)
-        return out, explanations
-
-    def _warnings(self, films: Sequence[Film], chosen: list[FeatureSet]) -> list[list[str]]:
-        # Both tasks of a feature set were fitted on the same rows: one set of ranges.
-        return [
-            film_warnings(film, fs, self.models[("revenue", fs)])
-            for film, fs in zip(films, chosen, strict=True)
-        ]
+            features = None
+            for task in tasks:
+                model = self.models[(task, feature_set)]
+                if features is None or not self.shared_features[feature_set]:
+                    features = model.pipeline[0].transform(columns)
+                X = features
+                for _, step in model.pipeline.steps[1:-1]:
+                    X = step.transform(X)
+                estimator = model.pipeline[-1]
+                if task == "revenue":
+                    scored.outputs[task][indices] = estimator.predict(X)
+                else:
+                    raw = estimator.predict_proba(X)[:, 1]
+                    calibrate = getattr(model.predictor, "calibrate", None)
+                    scored.outputs[task][indices] = calibrate(raw) if calibrate else raw
+                wanted = [k for k, i in enumerate(indices) if films[i].explain]
+                if wanted:  # only then: asking for nothing extra costs nothing
+                    subset = {c: [v[k] for k in wanted] for c, v in columns.items()}
+                    explanation = explain(model.pipeline, subset)
+                    for row, k in enumerate(wanted):
+                        i = indices[k]
+                        scored.explanations[task][i] = explanation.for_film(
+                            row, films[i].explain_top
+                        )
+            ranges = self.models[(tasks[0], feature_set)].ranges
+            for k, warns in enumerate(film_warnings(columns, feature_set, ranges)):
+                scored.warnings[indices[k]] = warns
+        return scored
 
     def _revenue_fields(self, value: float, feature_set: FeatureSet) -> dict[str, Any]:
         interval = self.models[("revenue", feature_set)].metadata["interval"]
@@ -166,28 +198,28 @@ class Predictor:
         }
 
     def revenue(self, films: Sequence[Film]) -> list[dict[str, Any]]:
-        chosen, groups = self._plan(films)
-        values, explanations = self._raw("revenue", films, groups)
-        warnings = self._warnings(films, chosen)
+        scored = self._run(films, ("revenue",))
         results = []
-        for i, (value, fs) in enumerate(zip(values.tolist(), chosen, strict=True)):
+        for i, (value, fs) in enumerate(
+            zip(scored.outputs["revenue"].tolist(), scored.chosen, strict=True)
+        ):
             result = {
                 **self._revenue_fields(value, fs),
                 "model": fs,
                 "model_version": self.models[("revenue", fs)].version,
-                "warnings": warnings[i],
+                "warnings": scored.warnings[i],
             }
-            if i in explanations:
-                result["explanation"] = explanations[i]
+            if i in scored.explanations["revenue"]:
+                result["explanation"] = scored.explanations["revenue"][i]
             results.append(result)
         return results
 
     def hit(self, films: Sequence[Film]) -> list[dict[str, Any]]:
-        chosen, groups = self._plan(films)
-        values, explanations = self._raw("hit", films, groups)
-        warnings = self._warnings(films, chosen)
+        scored = self._run(films, ("hit",))
         results = []
-        for i, (value, fs) in enumerate(zip(values.tolist(), chosen, strict=True)):
+        for i, (value, fs) in enumerate(
+            zip(scored.outputs["hit"].tolist(), scored.chosen, strict=True)
+        ):
             model = self.models[("hit", fs)]
             result = {
                 "probability": value,
@@ -195,47 +227,53 @@ class Predictor:
                 "threshold": model.threshold,
                 "model": fs,
                 "model_version": model.version,
-                "warnings": warnings[i],
+                "warnings": scored.warnings[i],
             }
-            if i in explanations:
-                result["explanation"] = explanations[i]
+            if i in scored.explanations["hit"]:
+                result["explanation"] = scored.explanations["hit"][i]
             results.append(result)
         return results
 
-    def both(self, films: Sequence[Film]) -> list[dict[str, Any]]:
-        """Both forecasts per film, in order."""
-        chosen, groups = self._plan(films)
-        revenue, revenue_explanations = self._raw("revenue", films, groups)
-        probability, hit_explanations = self._raw("hit", films, groups)
-        warnings = self._warnings(films, chosen)
-        versions = {
-            fs: (
-                self.models[("revenue", fs)].version,
-                self.models[("hit", fs)].version,
-                self.models[("hit", fs)].threshold,
-            )
-            for fs in groups
+    def both(self, films: Sequence[Film]) -> dict[str, Any]:
+        """Both forecasts per film, in order, with what is common to all films (model versions,
+        thresholds, interval level) said once at the top: it halves the response size."""
+        scored = self._run(films, ("revenue", "hit"))
+        used = sorted(set(scored.chosen))
+        models = {
+            fs: {
+                "revenue_model_version": self.models[("revenue", fs)].version,
+                "hit_model_version": self.models[("hit", fs)].version,
+                "hit_threshold": self.models[("hit", fs)].threshold,
+                "interval_level": self.models[("revenue", fs)].metadata["interval"]["level"],
+            }
+            for fs in used
         }
+        offsets = {fs: self.models[("revenue", fs)].metadata["interval"] for fs in used}
+        thresholds = {fs: models[fs]["hit_threshold"] for fs in used}
         rows = []
         for i, (value, p, fs) in enumerate(
-            zip(revenue.tolist(), probability.tolist(), chosen, strict=True)
+            zip(
+                scored.outputs["revenue"].tolist(),
+                scored.outputs["hit"].tolist(),
+                scored.chosen,
+                strict=True,
+            )
         ):
-            revenue_version, hit_version, threshold = versions[fs]
             row = {
                 "index": i,
-                **self._revenue_fields(value, fs),
+                "log_revenue": value,
+                "revenue_usd": math.expm1(value),
+                "revenue_p10_usd": math.expm1(value + offsets[fs]["low_offset"]),
+                "revenue_p90_usd": math.expm1(value + offsets[fs]["high_offset"]),
                 "probability": p,
-                "is_hit": p >= threshold,
-                "threshold": threshold,
+                "is_hit": p >= thresholds[fs],
                 "model": fs,
-                "revenue_model_version": revenue_version,
-                "hit_model_version": hit_version,
-                "warnings": warnings[i],
+                "warnings": scored.warnings[i],
             }
-            if i in revenue_explanations:
+            if i in scored.explanations["revenue"]:
                 row["explanation"] = {
-                    "revenue": revenue_explanations[i],
-                    "hit": hit_explanations[i],
+                    "revenue": scored.explanations["revenue"][i],
+                    "hit": scored.explanations["hit"][i],
                 }
             rows.append(row)
-        return rows
+        return {"models": models, "predictions": rows}

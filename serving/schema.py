@@ -139,7 +139,9 @@ class Film(BaseModel):
 
     @property
     def has_post_release_signal(self) -> bool:
-        return any(v is not None for v in (self.popularity, self.vote_average, self.vote_count))
+        return not (
+            self.popularity is None and self.vote_average is None and self.vote_count is None
+        )
 
 
 class BatchRequest(BaseModel):
@@ -200,20 +202,28 @@ class BatchExplanation(BaseModel):
     hit: Explanation
 
 
-class FilmPrediction(RevenueInterval):
-    index: int
-    revenue: float
-    log_revenue: float
+class FilmPrediction(BaseModel):
+    index: int = Field(description="Position of the film in the request.")
+    log_revenue: float = Field(description="Predicted revenue, log1p(USD).")
     revenue_usd: float
-    probability: float
+    revenue_p10_usd: float = Field(description="Lower end of the 80% interval, USD.")
+    revenue_p90_usd: float = Field(description="Upper end of the 80% interval, USD.")
+    probability: float = Field(description="Calibrated hit probability.")
     is_hit: bool
-    threshold: float
-    model: FeatureSet
-    revenue_model_version: str
-    hit_model_version: str
+    model: FeatureSet = Field(description="Which models answered; see `models`.")
     warnings: list[str] = Field(default_factory=list)
     explanation: BatchExplanation | None = Field(None, description="Only when asked for.")
 
 
+class BatchModels(BaseModel):
+    revenue_model_version: str
+    hit_model_version: str
+    hit_threshold: float
+    interval_level: float
+
+
 class BatchResult(BaseModel):
+    models: dict[FeatureSet, BatchModels] = Field(
+        description="The models that answered, by feature set, with their threshold."
+    )
     predictions: list[FilmPrediction]

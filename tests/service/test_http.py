@@ -82,9 +82,14 @@ def test_batch_keeps_order_and_matches_single_calls(http: httpx.Client) -> None:
     for film, prediction in zip(films, predictions, strict=True):
         single = http.post("/predict_revenue", json=film).json()
         hit = http.post("/predict_hit", json=film).json()
-        assert prediction["revenue"] == pytest.approx(single["revenue"], abs=1e-9)
+        assert prediction["log_revenue"] == pytest.approx(single["revenue"], abs=1e-9)
         assert prediction["probability"] == pytest.approx(hit["probability"], abs=1e-9)
         assert prediction["model"] == single["model"]
+        assert prediction["revenue_p10_usd"] == pytest.approx(single["revenue_p10_usd"])
+        versions = response.json()["models"][prediction["model"]]
+        assert versions["revenue_model_version"] == single["model_version"]
+        assert versions["hit_model_version"] == hit["model_version"]
+        assert prediction["is_hit"] == hit["is_hit"]
 
 
 def test_batch_of_10000_is_accepted(http: httpx.Client) -> None:
@@ -293,7 +298,7 @@ def test_batch_explains_only_films_that_ask(http: httpx.Client) -> None:
     predictions = http.post("/predict_batch", json={"films": films}).json()["predictions"]
     assert "explanation" not in predictions[0]
     explanation = predictions[1]["explanation"]
-    for task, value in (("revenue", predictions[1]["revenue"]), ("hit", None)):
+    for task, value in (("revenue", predictions[1]["log_revenue"]), ("hit", None)):
         part = explanation[task]
         total = part["base"] + sum(c["contribution"] for c in part["contributions"])
         assert total == pytest.approx(part["output"], abs=1e-6)
