@@ -12,7 +12,7 @@ export UV_PYTHON_DOWNLOADS ?= never
 .PHONY: help setup train eda models serve test test-fast lint format bench clean
 
 help:  ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
 
 $(UV):
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -60,3 +60,5 @@ format: setup  ## Apply ruff's fixes and formatting
 
 clean:  ## Remove the environments, caches and reports (not the model store)
 	rm -rf $(TOOLS) $(VENV) .pytest_cache .ruff_cache reports
+
+include image/image.mk

@@ -46,7 +46,8 @@ class Film(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
         populate_by_name=True,
-        json_schema_extra={"examples": [EXAMPLE_FILM, EXAMPLE_PRE_RELEASE_FILM]},
+        # One example: BentoML 1.4's OpenAPI Schema has no `examples` (bentoml build fails).
+        json_schema_extra={"example": EXAMPLE_FILM},
     )
 
     runtime: PositiveNumber = Field(description="Running time in minutes.")
