@@ -120,7 +120,11 @@ def write_bodies(directory: Path, seed: int, batch_size: int) -> dict[str, Path]
     batch = directory / "batch.jsonl"
     bodies = [{"films": make_films(rng, batch_size)} for _ in range(4)]
     batch.write_text("".join(json.dumps(b, separators=(",", ":")) + "\n" for b in bodies))
-    return {"single": single, "batch": batch}
+    explain = directory / "explain.jsonl"
+    explain.write_text(
+        "".join(json.dumps({**f, "explain": True}, separators=(",", ":")) + "\n" for f in films)
+    )
+    return {"single": single, "batch": batch, "explain": explain}
 
 
 # --------------------------------------------------------------------------- processes
@@ -625,9 +629,11 @@ def print_final(result: dict[str, Any]) -> None:
     t.add_row("start -> ready (s)", cell(sb, ".2f"), cell(ss, ".2f"), fmt_ratio(ss, sb))
     for scenario, summ in result["summary"].items():
         b, s = summ.get("baseline", {}), summ.get("service", {})
-        label = "single" if scenario == "single" else f"batch x{cfg['batch_size']}"
+        label = {"single": "single", "explain": "single + explain"}.get(
+            scenario, f"batch x{cfg['batch_size']}"
+        )
         t.add_section()
-        if scenario == "single":
+        if scenario in ("single", "explain"):
             rows = [("req/s", "rps_median", ",.1f")]
         else:
             rows = [("req/s", "rps_median", ",.2f"), ("films/s", "films_per_s_median", ",.0f")]
@@ -709,7 +715,13 @@ def main(
     wrk_timeout: Annotated[
         int, typer.Option(min=1, max=120, help="wrk per-request timeout, seconds")
     ] = 10,
-    scenarios: Annotated[str, typer.Option(help="comma list of: single, batch")] = "single,batch",
+    scenarios: Annotated[
+        str,
+        typer.Option(
+            help="comma list of: single, batch, explain (single films asking for an "
+            "explanation; the service only: the baseline has none)"
+        ),
+    ] = "single,batch,explain",
     batch_size: Annotated[int, typer.Option(min=1, max=10_000, help="films per batch body")] = 1000,
     data: Annotated[
         Path | None,
@@ -757,9 +769,9 @@ def main(
 ) -> None:
     """Benchmark the BentoML service against the original-style FastAPI baseline with wrk."""
     wanted = [s.strip() for s in scenarios.split(",") if s.strip()]
-    bad = [s for s in wanted if s not in ("single", "batch")]
+    bad = [s for s in wanted if s not in ("single", "batch", "explain")]
     if bad or not wanted:
-        raise BenchError(f"unknown scenario(s) {bad or scenarios!r}: use single and/or batch")
+        raise BenchError(f"unknown scenario(s) {bad or scenarios!r}: use single, batch, explain")
     if connections < threads:
         raise BenchError("--connections must be >= --threads (a wrk rule)")
 
@@ -869,10 +881,16 @@ def main(
                 "memory_idle": s.memory(),
             }
 
-        paths = {"single": "/predict_revenue", "batch": "/predict_batch"}
+        paths = {
+            "single": "/predict_revenue",
+            "batch": "/predict_batch",
+            "explain": "/predict_revenue",
+        }
         for scenario in wanted:
             active = []
             for name, s in servers.items():
+                if scenario == "explain" and name == "baseline":
+                    continue  # the original server has no explanations
                 good, msg = smoke_test(s, paths[scenario], bodies[scenario])
                 console.print(escape(f"smoke {name} POST {paths[scenario]}: {msg}"))
                 if good:
