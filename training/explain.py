@@ -3,7 +3,8 @@
 For every model, ``base + sum(contributions) == raw output`` (log1p revenue for regressors,
 log-odds for classifiers; a decision tree classifier is explained in probability units):
 
-- XGBoost: exact TreeSHAP from XGBoost itself (``pred_contribs=True``).
+- XGBoost: exact TreeSHAP from XGBoost itself (``pred_contribs=True``); the log-ratio hit
+  model's log-odds are an affine map of its XGBoost regressor, so its TreeSHAP scales exactly.
 - Linear and logistic regression: exact, coefficient × standardised value; base = intercept.
 - scikit-learn trees and ensembles (random forest, gradient boosting, decision tree): the
   path decomposition (each split's change in node value goes to the split's feature), which is
@@ -19,10 +20,12 @@ import numpy as np
 from scipy import sparse
 from sklearn.ensemble import GradientBoostingRegressor, RandomForestRegressor
 from sklearn.linear_model import LinearRegression, LogisticRegression
+from sklearn.pipeline import Pipeline
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 from xgboost import DMatrix, XGBClassifier, XGBRegressor
 
 from training.features import feature_label
+from training.models import LogRatioClassifier
 
 
 @dataclass
@@ -63,6 +66,11 @@ class Explanation:
 
 def explanation_method(estimator: Any) -> str:
     """How ``explain`` attributes this estimator's output (for reports and metadata)."""
+    if isinstance(estimator, LogRatioClassifier):
+        return (
+            "TreeSHAP (exact, XGBoost pred_contribs) of the predicted log revenue/budget "
+            "ratio, scaled to log-odds"
+        )
     if isinstance(estimator, XGBRegressor | XGBClassifier):
         return "TreeSHAP (exact, XGBoost pred_contribs)"
     if isinstance(estimator, LinearRegression | LogisticRegression):
@@ -76,6 +84,13 @@ def explain(pipeline: Any, columns: Any) -> Explanation:
     names = list(pipeline[0].get_feature_names_out())
     model = pipeline[-1]
     method = explanation_method(model)
+    if isinstance(model, LogRatioClassifier):
+        # Its log-odds are an affine map of the ratio regressor's output: scale its TreeSHAP.
+        inner = explain(Pipeline([*pipeline.steps[:-1], ("model", model.regressor_)]), columns)
+        base = model.intercept_ + model.slope_ * (inner.base - model.threshold)
+        return Explanation(
+            base, model.slope_ * inner.contributions, inner.feature_names, "log-odds", method
+        )
     if isinstance(model, XGBRegressor | XGBClassifier):
         contribs = model.get_booster().predict(DMatrix(X), pred_contribs=True).astype(float)
         is_classifier = isinstance(model, XGBClassifier)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -84,6 +86,16 @@ def is_hit(frame: pd.DataFrame, ratio: float) -> np.ndarray:
     ).astype(int)
 
 
+def log_ratio(frame: pd.DataFrame) -> np.ndarray:
+    """log(revenue / budget): a film is a hit when this exceeds log(ratio)."""
+    return np.log(frame["revenue"].to_numpy(dtype=float) / frame["budget"].to_numpy(dtype=float))
+
+
+def _hit_roc_auc(estimator: Any, X: Any, y_log_ratio: np.ndarray, cut: float) -> float:
+    """The "roc_auc" scorer for a candidate trained on the log ratio: labels are y > cut."""
+    return float(roc_auc_score(y_log_ratio > cut, estimator.predict_proba(X)[:, 1]))
+
+
 def make_splits(
     frame: pd.DataFrame, seed: int = config.SEED, min_usd: float = config.MIN_PLAUSIBLE_USD
 ) -> Splits:
@@ -133,14 +145,15 @@ def _fit_candidate(
     feature_set: str,
     X: pd.DataFrame,
     y: np.ndarray,
-    scoring: str,
+    scoring: Any,
     seed: int,
     quick: bool,
     console: Console,
+    fixed_params: dict[str, Any] | None = None,
 ) -> CandidateResult:
     # Only the raw fields the pipelines read: less to ship to the worker processes.
     X = X[list(RAW_FIELDS)]
-    pipeline = candidate.pipeline(feature_set, seed)
+    pipeline = candidate.pipeline(feature_set, seed).set_params(**(fixed_params or {}))
     cv = KFold(n_splits=config.CV_FOLDS, shuffle=True, random_state=seed)
     grid = candidate.search_grid(quick)
     started = time.perf_counter()
@@ -247,19 +260,26 @@ def train_regressors(
 def train_classifiers(
     splits: Splits, feature_set: str, seed: int, quick: bool, ratio: float, console: Console
 ) -> TaskResult:
-    """Compare the hit classifiers; choose the best CV ROC-AUC, threshold = best validation F1."""
+    """Compare the hit classifiers; choose the best CV ROC-AUC, threshold = best validation F1.
+
+    Candidates with ``target="log_ratio"`` are fitted on log(revenue / budget) instead of the
+    label, with the same folds (KFold splits by position, whatever y is) and the same metric:
+    their scorer is ROC-AUC against ``log ratio > log(ratio)``, which is the label exactly.
+    """
     y_train = is_hit(splits.train, ratio)
+    cut = math.log(ratio)
+    y_log_ratio = log_ratio(splits.train)
+    if not np.array_equal(y_log_ratio > cut, y_train.astype(bool)):
+        raise ValueError("log(revenue / budget) > log(ratio) disagrees with the hit label")
     results = []
     for candidate in CLASSIFIERS:
+        if candidate.target == "log_ratio":
+            y, scoring = y_log_ratio, partial(_hit_roc_auc, cut=cut)
+            fixed = {"model__threshold": cut}
+        else:
+            y, scoring, fixed = y_train, "roc_auc", None
         result = _fit_candidate(
-            candidate,
-            feature_set,
-            splits.train,
-            y_train,
-            "roc_auc",
-            seed,
-            quick,
-            console,
+            candidate, feature_set, splits.train, y, scoring, seed, quick, console, fixed
         )
         result.predict_ms = predict_timings(result.estimator, splits.val, "predict_proba")
         val_proba = result.estimator.predict_proba(splits.val)[:, 1]

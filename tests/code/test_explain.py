@@ -15,6 +15,7 @@ from xgboost import XGBClassifier, XGBRegressor
 from tests.code.test_features import films
 from training.explain import explain, explanation_method
 from training.features import FilmFeatures, feature_label
+from training.models import LogRatioClassifier
 
 ESTIMATORS = [
     (XGBRegressor(n_estimators=30, max_depth=3), False, False),
@@ -24,6 +25,7 @@ ESTIMATORS = [
     (RandomForestRegressor(n_estimators=10, max_depth=4, random_state=0), False, False),
     (GradientBoostingRegressor(n_estimators=20, max_depth=2, random_state=0), False, False),
     (DecisionTreeClassifier(max_depth=3, random_state=0), False, True),
+    (LogRatioClassifier(XGBRegressor(n_estimators=30, max_depth=3), threshold=0.0), False, True),
 ]
 
 
@@ -32,7 +34,7 @@ def raw_output(pipeline: Pipeline, data: pd.DataFrame, classifier: bool) -> np.n
     X = pipeline[:-1].transform(data)
     if isinstance(model, XGBClassifier):
         return model.predict(X, output_margin=True)
-    if isinstance(model, LogisticRegression):
+    if isinstance(model, LogisticRegression | LogRatioClassifier):
         return model.decision_function(X)
     if classifier:
         return model.predict_proba(X)[:, 1]
@@ -48,6 +50,8 @@ def test_base_plus_contributions_is_the_raw_output(estimator, scaled, classifier
     data = films(80)
     target = np.log1p(data["budget"]) + 0.01 * data["vote_count"] ** 0.5
     y = (target > target.median()).astype(int) if classifier else target
+    if isinstance(estimator, LogRatioClassifier):  # learns the continuous ratio itself
+        y = target - target.median()
     steps = [("features", FilmFeatures(min_count=1))]
     if scaled:
         steps.append(("scale", StandardScaler()))
