@@ -208,7 +208,7 @@ REGRESSORS: tuple[Candidate, ...] = (
                 "n_estimators": [400],
                 "learning_rate": [0.03, 0.06],
                 "max_depth": [3, 4, 6],
-                "min_child_weight": [1, 5],
+                "min_child_weight": [5],
             }
         ),
         quick_grid=_prefixed({"n_estimators": [200], "learning_rate": [0.06], "max_depth": [4]}),
@@ -230,7 +230,7 @@ CLASSIFIERS: tuple[Candidate, ...] = (
             {
                 "max_depth": [3, 4, 5, 6, 8, None],
                 "min_samples_leaf": [5, 20, 50],
-                "criterion": ["gini", "entropy"],
+                "criterion": ["gini"],
             }
         ),
         quick_grid=_prefixed({"max_depth": [4, 6], "min_samples_leaf": [20]}),
