@@ -58,6 +58,17 @@ class MicroBatcher(Generic[T, R]):
             asyncio.get_running_loop().create_task(self._drain())
         return await future
 
+    def _one_by_one(self, batch: list[tuple[T, asyncio.Future[R]]]) -> None:
+        for item, future in batch:
+            try:
+                result = self.predict([item])[0]
+            except Exception as error:  # handed to the one request it belongs to
+                if not future.done():
+                    future.set_exception(error)
+            else:
+                if not future.done():
+                    future.set_result(result)
+
     async def _drain(self) -> None:
         try:
             while self._queue:
@@ -73,10 +84,9 @@ class MicroBatcher(Generic[T, R]):
                 BATCH_SIZE.labels(queue=self.name).observe(len(batch))
                 try:
                     results = self.predict([item for item, _ in batch])
-                except Exception as error:
-                    for _, future in batch:
-                        if not future.done():
-                            future.set_exception(error)
+                except Exception:
+                    # One bad item must not fail the others: answer each on its own.
+                    self._one_by_one(batch)
                     continue
                 for (_, future), result in zip(batch, results, strict=True):
                     if not future.done():

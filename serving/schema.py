@@ -19,8 +19,21 @@ MAX_BATCH = 10_000
 LOG_BUDGET_TOLERANCE = 1e-3
 FeatureSet = Literal["post_release", "pre_release"]
 
-PositiveNumber = Annotated[float, Field(gt=0, strict=True, allow_inf_nan=False)]
-NonNegativeNumber = Annotated[float, Field(ge=0, strict=True, allow_inf_nan=False)]
+# Upper bounds far beyond any film, but inside float32 (the tree models' input type): a larger
+# number would overflow to infinity there. Values beyond the training range are flagged.
+MAX_MINUTES = 100_000.0
+MAX_USD = 1e13
+MAX_COUNT = 1e12
+
+
+def _number(low: str, high: float) -> object:
+    return Annotated[float, Field(**{low: 0}, le=high, strict=True, allow_inf_nan=False)]
+
+
+PositiveMinutes = _number("gt", MAX_MINUTES)
+PositiveUSD = _number("gt", MAX_USD)
+PositiveNumber = _number("gt", MAX_COUNT)
+NonNegativeNumber = _number("ge", MAX_COUNT)
 Names = Annotated[list[Annotated[str, Field(min_length=1, max_length=200)]], Field(max_length=200)]
 
 _GENRES_BY_LOWER = {genre.lower(): genre for genre in TMDB_GENRES}
@@ -50,8 +63,8 @@ class Film(BaseModel):
         json_schema_extra={"example": EXAMPLE_FILM},
     )
 
-    runtime: PositiveNumber = Field(description="Running time in minutes.")
-    budget: PositiveNumber | None = Field(None, description="Production budget in USD.")
+    runtime: PositiveMinutes = Field(description="Running time in minutes.")
+    budget: PositiveUSD | None = Field(None, description="Production budget in USD.")
     log_budget: PositiveNumber | None = Field(
         None, description="log1p(budget in USD), as the original clients send it."
     )

@@ -73,6 +73,7 @@ class Splits:
     rule_counts: list[RuleCount]
     n_population: int
     train_unfiltered: pd.DataFrame  # the training part before the plausibility rules
+    val_unfiltered: pd.DataFrame  # the validation part as drawn, like the test fold
 
 
 def log_revenue(frame: pd.DataFrame) -> np.ndarray:
@@ -106,9 +107,12 @@ def make_splits(
     train_unfiltered, val = train_test_split(full_train, test_size=0.25, random_state=seed)
     rules = plausibility_rules(min_usd)
     train = apply_rules(train_unfiltered, rules, "train", log)
+    val_unfiltered = val
     val = apply_rules(val, rules, "validation", log)
     test_filtered = apply_rules(test, rules, "test (filtered copy, reported separately)", log)
-    return Splits(train, val, test, test_filtered, log, len(population), train_unfiltered)
+    return Splits(
+        train, val, test, test_filtered, log, len(population), train_unfiltered, val_unfiltered
+    )
 
 
 @dataclass
@@ -238,14 +242,20 @@ def train_regressors(
         final=chosen.estimator,
         final_metrics=chosen.metrics,
     )
-    interval = fit_conformal(log_revenue(splits.val), chosen.estimator.predict(splits.val))
+    # Split conformal needs calibration rows exchangeable with the rows it is judged on: the
+    # validation part as drawn (unit errors included), like the test fold.
+    calibration_rows = splits.val_unfiltered
+    interval = fit_conformal(
+        log_revenue(calibration_rows), chosen.estimator.predict(calibration_rows)
+    )
     result.uncertainty = {
         "interval": {
             "level": interval.level,
             "low_offset": interval.low,
             "high_offset": interval.high,
             "n_calibration": interval.n_calibration,
-            "method": "split conformal on validation residuals of log1p(revenue)",
+            "method": "split conformal on log1p(revenue) residuals of the validation part as "
+            "drawn (unfiltered)",
         },
         **{
             f"interval_{part}": interval_metrics(

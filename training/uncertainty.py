@@ -1,6 +1,7 @@
 """Revenue intervals and calibrated hit probabilities, fitted on validation, never on test.
 
-- Intervals: split conformal prediction on the validation residuals of log1p(revenue). The
+- Intervals: split conformal prediction on the residuals of log1p(revenue) on the validation part
+  as drawn (unfiltered, so exchangeable with the unfiltered test fold). The
   80% interval is [prediction + q_low, prediction + q_high] with q_low/q_high the 10th/90th
   percentiles of the signed residuals (with the finite-sample correction), so it holds
   whatever the model is.

@@ -125,6 +125,9 @@ BAD_FILMS = [
     ),
     ({"runtime": 100, "budget": 1e6, "release_year": 3000}, r"\['release_year'\]"),
     ({"runtime": 100, "budget": 1e6, "vote_count_typo": 5}, r"\['vote_count_typo'\].*Extra"),
+    ({"runtime": 1e308, "budget": 1e6}, r"\['runtime'\].*less than or equal"),
+    ({"runtime": 100, "budget": 1e300}, r"\['budget'\].*less than or equal"),
+    ({"runtime": 100, "budget": 1e6, "popularity": 1e300}, r"\['popularity'\]"),
 ]
 
 
