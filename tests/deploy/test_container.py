@@ -41,7 +41,7 @@ from serving.client import SEED_FILMS
 from serving.schema import EXAMPLE_FILM, EXAMPLE_PRE_RELEASE_FILM
 from tests.deploy import manifests as m
 from tests.deploy.conftest import MEASUREMENTS
-from tests.service.conftest import free_port, start_server, stop_server
+from tests.service.conftest import served
 
 pytestmark = [
     pytest.mark.slow,
@@ -310,25 +310,9 @@ def pod(start_pod: Callable[[], Pod]) -> Pod:
 @pytest.fixture(scope="module")
 def reference_url(image: dict[str, Any], model_store: Path) -> Iterator[str]:
     """The same training run served by `bentoml serve service:Forecaster` from the work tree."""
-    port = free_port()
-    process = start_server(port, {"BENTOML_HOME": str(model_store), "BOXOFFICE_RUN": image["run"]})
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    try:
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                pytest.fail(f"bentoml serve exited:\n{last_lines(stop_server(process))}")
-            try:
-                if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.3)
-        else:
-            pytest.fail(f"bentoml serve not ready in 120 s:\n{last_lines(stop_server(process))}")
+    env = {"BENTOML_HOME": str(model_store), "BOXOFFICE_RUN": image["run"]}
+    with served(env, timeout=120) as url:
         yield url
-    finally:
-        stop_server(process)
 
 
 # --- the image ----------------------------------------------------------------------------------

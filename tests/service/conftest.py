@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -57,16 +58,17 @@ def stop_server(process: subprocess.Popen) -> str:
     return text
 
 
-@pytest.fixture(scope="session")
-def server_url(quick_training) -> Iterator[str]:
+@contextlib.contextmanager
+def served(env: dict[str, str], timeout: float = 90) -> Iterator[str]:
+    """`bentoml serve` on a free port until /readyz answers 200; its URL; stopped on exit."""
     port = free_port()
-    process = start_server(port, {"BENTOML_HOME": str(quick_training["bentoml_home"])})
+    process = start_server(port, env)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + timeout
     try:
         while time.monotonic() < deadline:
             if process.poll() is not None:
-                pytest.fail(f"bentoml serve exited:\n{stop_server(process)}")
+                pytest.fail(f"bentoml serve exited:\n{stop_server(process)[-4000:]}")
             try:
                 if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
                     break
@@ -74,10 +76,16 @@ def server_url(quick_training) -> Iterator[str]:
                 pass
             time.sleep(0.3)
         else:
-            pytest.fail(f"server not ready in 90 s:\n{stop_server(process)}")
+            pytest.fail(f"bentoml serve not ready in {timeout} s:\n{stop_server(process)[-4000:]}")
         yield url
     finally:
         stop_server(process)
+
+
+@pytest.fixture(scope="session")
+def server_url(quick_training) -> Iterator[str]:
+    with served({"BENTOML_HOME": str(quick_training["bentoml_home"])}) as url:
+        yield url
 
 
 @pytest.fixture
