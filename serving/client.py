@@ -68,29 +68,20 @@ def _post(client: httpx.Client, path: str, body: dict[str, Any]) -> dict[str, An
 def examples(url: UrlOption = "http://localhost:3000") -> None:
     """Score the original project's five example films and print a verdict for each."""
     table = Table(title=f"Forecasts from {url}")
-    for column in (
-        "film",
-        "budget",
-        "revenue",
-        "80% interval",
-        "hit probability",
-        "verdict",
-        "model",
-    ):
-        table.add_column(column, justify="right")
+    for column in ("film", "budget", "revenue", "80% interval", "P(hit)", "verdict", "model"):
+        table.add_column(column, justify="right", no_wrap=True)
     with httpx.Client(base_url=url, timeout=30) as client:
         for i, film in enumerate(SEED_FILMS, start=1):
             revenue = _post(client, "/predict_revenue", film)
             hit = _post(client, "/predict_hit", film)
             table.add_row(
                 str(i),
-                f"${math.expm1(film['log_budget']) / 1e6:.2f}M",
-                f"${math.expm1(revenue['revenue']) / 1e6:.2f}M",
-                f"${revenue['revenue_p10_usd'] / 1e6:.1f}M"
-                f"-${revenue['revenue_p90_usd'] / 1e6:.1f}M",
+                f"${math.expm1(film['log_budget']) / 1e6:.1f}M",
+                f"${math.expm1(revenue['revenue']) / 1e6:.1f}M",
+                f"${revenue['revenue_p10_usd'] / 1e6:.0f}-{revenue['revenue_p90_usd'] / 1e6:.0f}M",
                 f"{hit['probability']:.3f}",
-                "Hit" if hit["probability"] >= 0.5 else "Not a hit",
-                revenue["model"],
+                "Hit" if hit["is_hit"] else "Not a hit",  # the model's own threshold
+                revenue["model"].removesuffix("_release"),
             )
     console.print(table)
 
