@@ -44,7 +44,6 @@ JSON_KEYS = {
     "production_countries": "iso_3166_1",
     "spoken_languages": "iso_639_1",
 }
-LIST_COLUMNS = tuple(JSON_KEYS)
 
 
 class DataError(Exception):

@@ -108,6 +108,8 @@ def build_metadata(
         if result.task == "revenue"
         else f"revenue > {hit_ratio:g} x budget",
         "selection": result.selection_rule,
+        # Every grid point's CV mean and sd (empty for untuned models).
+        "cv_grid": chosen.cv_table,
         "predict_ms": chosen.predict_ms,
         "metrics": {
             "cv": {
