@@ -36,6 +36,14 @@ SEED_FILMS: list[dict[str, float]] = [
     {"runtime": 110.0, "popularity": 46.078371, "vote_avg": 5.9, "log_budget": 17.453097},
     {"runtime": 127.0, "popularity": 21.685719, "vote_avg": 6.7, "log_budget": 17.909855},
 ]
+# The original project's curl example (TMDB field names).
+SEED_CURL_FILM = {
+    "budget": 10000000,
+    "popularity": 12.3,
+    "runtime": 120,
+    "vote_average": 7.8,
+    "vote_count": 5000,
+}
 LIST_FIELDS = (
     "genres",
     "production_companies",

@@ -37,7 +37,7 @@ from typing import Any
 import httpx
 import pytest
 
-from serving.client import SEED_FILMS
+from serving.client import SEED_CURL_FILM, SEED_FILMS
 from serving.schema import EXAMPLE_FILM, EXAMPLE_PRE_RELEASE_FILM
 from tests.deploy import manifests as m
 from tests.deploy.conftest import MEASUREMENTS
@@ -53,13 +53,6 @@ pytestmark = [
 
 # Read before any fixture points BENTOML_HOME at a temporary store.
 GIVEN_BENTOML_HOME = os.environ.get("BENTOML_HOME")
-SEED_CURL_FILM = {
-    "budget": 10000000,
-    "popularity": 12.3,
-    "runtime": 120,
-    "vote_average": 7.8,
-    "vote_count": 5000,
-}
 FILMS = [*SEED_FILMS, SEED_CURL_FILM, EXAMPLE_FILM, EXAMPLE_PRE_RELEASE_FILM]
 LOAD_SECONDS = 15
 _names = itertools.count(1)

@@ -11,7 +11,7 @@ from concurrent.futures import ProcessPoolExecutor
 import httpx
 import pytest
 
-from serving.client import SEED_FILMS
+from serving.client import SEED_CURL_FILM, SEED_FILMS
 from serving.schema import EXAMPLE_PRE_RELEASE_FILM
 from tests.service.conftest import free_port, start_server, stop_server
 
@@ -22,13 +22,6 @@ ORIGINAL_CLIENT_FILM = {
     "popularity": 28.670477,
     "vote_avg": 5.7,
     "log_budget": 17.370859,
-}
-SEED_CURL_FILM = {
-    "budget": 10000000,
-    "popularity": 12.3,
-    "runtime": 120,
-    "vote_average": 7.8,
-    "vote_count": 5000,
 }
 
 
