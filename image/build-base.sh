@@ -34,17 +34,9 @@ SUITE=bookworm
 HOST_CA=/etc/ssl/certs/ca-certificates.crt
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
-die() { echo "build-base: $*" >&2; exit 1; }
-log() { echo "build-base: $*" >&2; }
-# Run quietly; on failure show the command's last output lines (apt/dpkg/pip
-# print harmless noise such as "debconf: delaying package configuration").
-quiet() {
-    local out
-    if ! out="$("$@" 2>&1)"; then
-        printf '%s\n' "$out" | tail -n 20 >&2
-        return 1
-    fi
-}
+NAME=build-base
+# shellcheck source=image/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 force=0
 for arg in "$@"; do

@@ -22,17 +22,9 @@ DOCKERD_TIMEOUT="${DOCKERD_TIMEOUT:-60}"
 DOCKERD_ARGS="${DOCKERD_ARGS:-}"
 PIDFILE=/var/run/docker.pid
 
-die() { echo "docker-up: $*" >&2; exit 1; }
-log() { echo "docker-up: $*" >&2; }
-# Run quietly; on failure show the command's last output lines (apt/dpkg/pip
-# print harmless noise such as "debconf: delaying package configuration").
-quiet() {
-    local out
-    if ! out="$("$@" 2>&1)"; then
-        printf '%s\n' "$out" | tail -n 20 >&2
-        return 1
-    fi
-}
+NAME=docker-up
+# shellcheck source=image/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 docker_ok() { command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; }
 
