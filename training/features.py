@@ -7,8 +7,10 @@ saved Pipeline, so the service never re-implements a feature.
 
 from __future__ import annotations
 
+import heapq
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -88,22 +90,24 @@ def _as_float(values: Sequence[Any]) -> np.ndarray:
         return array.to_numpy(dtype=float, na_value=np.nan, copy=True)
 
 
+def _as_list(value: Any) -> list[str]:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return []
+    if isinstance(value, str):
+        return [value]
+    return list(value)
+
+
 def _as_lists(values: Sequence[Any]) -> list[list[str]]:
-    out = []
-    for value in values:
-        if value is None or (isinstance(value, float) and np.isnan(value)):
-            out.append([])
-        elif isinstance(value, str):
-            out.append([value])
-        else:
-            out.append(list(value))
-    return out
+    """Each cell as a list (not copied when it is one already); None/NaN as []."""
+    return [value if type(value) is list else _as_list(value) for value in values]
 
 
 def _top_values(lists: Iterable[Iterable[str]], n_top: int, min_count: int) -> list[str]:
-    counts = Counter(item for items in lists for item in set(items))
-    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-    return [value for value, count in ranked[:n_top] if count >= min_count]
+    """The ``n_top`` values in most lists (ties by name) that are in at least ``min_count``."""
+    counts = Counter(chain.from_iterable(map(set, lists)))
+    ranked = heapq.nsmallest(n_top, counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    return [value for value, count in ranked if count >= min_count]
 
 
 class FilmFeatures(TransformerMixin, BaseEstimator):
