@@ -198,7 +198,7 @@ REGRESSORS: tuple[Candidate, ...] = (
         grid=_prefixed(
             {"n_estimators": [150, 300], "learning_rate": [0.05, 0.1], "max_depth": [3]}
         ),
-        quick_grid=_prefixed({"n_estimators": [100], "learning_rate": [0.1], "max_depth": [3]}),
+        quick_grid=_prefixed({"n_estimators": [50], "learning_rate": [0.1], "max_depth": [3]}),
     ),
     Candidate(
         "xgboost",
@@ -211,7 +211,7 @@ REGRESSORS: tuple[Candidate, ...] = (
                 "min_child_weight": [5],
             }
         ),
-        quick_grid=_prefixed({"n_estimators": [200], "learning_rate": [0.06], "max_depth": [4]}),
+        quick_grid=_prefixed({"n_estimators": [100], "learning_rate": [0.1], "max_depth": [4]}),
     ),
 )
 
@@ -246,7 +246,7 @@ CLASSIFIERS: tuple[Candidate, ...] = (
                 "min_child_weight": [1, 5],
             }
         ),
-        quick_grid=_prefixed({"n_estimators": [150], "learning_rate": [0.06], "max_depth": [3]}),
+        quick_grid=_prefixed({"n_estimators": [100], "learning_rate": [0.1], "max_depth": [3]}),
     ),
     Candidate(
         "xgboost_roi",
@@ -266,7 +266,7 @@ CLASSIFIERS: tuple[Candidate, ...] = (
         ),
         quick_grid=_prefixed(
             {
-                "regressor__n_estimators": [150],
+                "regressor__n_estimators": [100],
                 "regressor__objective": ["reg:pseudohubererror"],
                 "regressor__max_depth": [3],
             }

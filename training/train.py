@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -144,6 +146,19 @@ class TaskResult:
     uncertainty: dict[str, Any] = field(default_factory=dict)
 
 
+@contextmanager
+def _progress(description: str, total: int, console: Console) -> Iterator[None]:
+    """A bar over the ``total`` CV fits, complete when they are.
+
+    joblib_progress shows the count of whichever joblib loop last reported in this process, so
+    a nested loop run here (the refit of a random forest, whose trees are a joblib loop; or
+    every fold in --quick, which runs in-process) overwrites it; the end sets it right.
+    """
+    with joblib_progress(description, total=total, console=console) as progress:
+        yield
+        progress.update(progress.task_ids[0], completed=total, refresh=True)
+
+
 def _fit_candidate(
     candidate: Candidate,
     feature_set: str,
@@ -166,7 +181,7 @@ def _fit_candidate(
             pipeline, grid, cv=cv, scoring=scoring, n_jobs=n_jobs(quick), refit=True
         )
         n_fits = config.CV_FOLDS * int(np.prod([len(v) for v in grid.values()]))
-        with joblib_progress(f"{feature_set} {candidate.name}", total=n_fits, console=console):
+        with _progress(f"{feature_set} {candidate.name}", n_fits, console):
             search.fit(X, y)
         best = search.best_estimator_
         i = search.best_index_
@@ -187,7 +202,8 @@ def _fit_candidate(
             )
         ]
     else:
-        scores = cross_val_score(pipeline, X, y, cv=cv, scoring=scoring, n_jobs=n_jobs(quick))
+        with _progress(f"{feature_set} {candidate.name}", config.CV_FOLDS, console):
+            scores = cross_val_score(pipeline, X, y, cv=cv, scoring=scoring, n_jobs=n_jobs(quick))
         best = clone(pipeline).fit(X, y)
         cv_mean, cv_std = float(scores.mean()), float(scores.std())
         params, table = {}, []
