@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from serving.client import SEED_CURL_FILM, SEED_FILMS
+from serving.predictor import BATCH_SLICE
 from serving.schema import EXAMPLE_PRE_RELEASE_FILM
 from tests.service.conftest import free_port, start_server, stop_server
 
@@ -83,6 +84,25 @@ def test_batch_keeps_order_and_matches_single_calls(http: httpx.Client) -> None:
         assert versions["revenue_model_version"] == single["model_version"]
         assert versions["hit_model_version"] == hit["model_version"]
         assert prediction["is_hit"] == hit["is_hit"]
+
+
+def test_batch_answered_in_slices_reads_as_one(http: httpx.Client) -> None:
+    """Batches are computed BATCH_SLICE films at a time: indices, models and answers must not
+    show the seams, whichever feature sets each slice happens to hold."""
+    n_post = BATCH_SLICE + 100  # slice 1: post-release only, slice 2: both, slice 3: pre only
+    films = [SEED_FILMS[i % len(SEED_FILMS)] for i in range(n_post)]
+    films += [EXAMPLE_PRE_RELEASE_FILM] * (2 * BATCH_SLICE - 100 + 7)
+    films[-1] = {**EXAMPLE_PRE_RELEASE_FILM, "explain": True, "explain_top": 3}
+    body = http.post("/predict_batch", json={"films": films}).json()
+    predictions = body["predictions"]
+    assert [p["index"] for p in predictions] == list(range(len(films)))
+    assert set(body["models"]) == {"post_release", "pre_release"}
+    for i in (0, BATCH_SLICE - 1, BATCH_SLICE, n_post - 1, n_post, len(films) - 1):
+        single = http.post("/predict_revenue", json=films[i]).json()
+        assert predictions[i]["log_revenue"] == pytest.approx(single["revenue"], abs=1e-9)
+        assert predictions[i]["model"] == single["model"]
+    assert "explanation" in predictions[-1]
+    assert not any("explanation" in p for p in predictions[:-1])
 
 
 def test_batch_of_10000_is_accepted(http: httpx.Client) -> None:
