@@ -54,6 +54,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from serving.client import SEED_FILMS  # the original project's five example films
+
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
 LUA_SCRIPT = BENCH_DIR / "wrk_post.lua"
@@ -70,14 +72,6 @@ NOISY_OTHER_CPU_PCT = 5.0  # CPU share of foreign processes above which a run is
 # _bentoml_impl/server/app.py) and this project's single-film micro-batcher (serving/batching.py)
 BATCH_METRICS = ("bentoml_service_adaptive_batch_size", "boxoffice_micro_batch_size")
 
-# The five example films of the original project's test client.
-SEED_FILMS: list[dict[str, float]] = [
-    {"runtime": 102.0, "popularity": 14.793177, "vote_avg": 7.5, "log_budget": 15.894952},
-    {"runtime": 118.0, "popularity": 28.670477, "vote_avg": 5.7, "log_budget": 17.370859},
-    {"runtime": 112.0, "popularity": 9.969624, "vote_avg": 6.3, "log_budget": 16.38046},
-    {"runtime": 110.0, "popularity": 46.078371, "vote_avg": 5.9, "log_budget": 17.453097},
-    {"runtime": 127.0, "popularity": 21.685719, "vote_avg": 6.7, "log_budget": 17.909855},
-]
 
 # wide enough for the tables when the output goes to a file or a pipe
 console = Console(width=None if sys.stdout.isatty() else 120)
