@@ -36,6 +36,7 @@ from typing import Any
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from serving.client import SEED_CURL_FILM, SEED_FILMS
 from serving.schema import EXAMPLE_FILM, EXAMPLE_PRE_RELEASE_FILM
@@ -53,6 +54,7 @@ pytestmark = [
 
 # Read before any fixture points BENTOML_HOME at a temporary store.
 GIVEN_BENTOML_HOME = os.environ.get("BENTOML_HOME")
+JSON = {"content-type": "application/json"}
 FILMS = [*SEED_FILMS, SEED_CURL_FILM, EXAMPLE_FILM, EXAMPLE_PRE_RELEASE_FILM]
 LOAD_SECONDS = 15
 _names = itertools.count(1)
@@ -423,44 +425,93 @@ def random_batch(n_films: int, seed: int) -> dict[str, list[dict[str, Any]]]:
     }
 
 
+def requests_in_progress(url: str, endpoint: str) -> int:
+    """Requests to `endpoint` the server's workers are answering now, from its /metrics.
+
+    BentoML's metrics middleware counts a request from the moment uvicorn has parsed its headers
+    and called the app until the app returns; uvicorn's shutdown waits for exactly these."""
+    text = httpx.get(url + "/metrics", timeout=10).text
+    return round(
+        sum(
+            sample.value
+            for family in text_string_to_metric_families(text)
+            for sample in family.samples
+            if sample.name == "bentoml_service_request_in_progress"
+            and sample.labels.get("endpoint") == endpoint
+        )
+    )
+
+
 class Load:
     """Client threads POSTing until stopped; each answer is recorded with when it came."""
 
     def __init__(self, url: str) -> None:
         self.url = url
         self.stop = threading.Event()
-        self.results: list[tuple[str, int | str, float]] = []
+        # (kind, status code or error, answered at, request body sent at or None)
+        self.results: list[tuple[str, int | str, float, float | None]] = []
         self.threads: list[threading.Thread] = []
         self._lock = threading.Lock()
 
-    def _record(self, kind: str, outcome: int | str) -> None:
-        with self._lock:
-            self.results.append((kind, outcome, time.monotonic()))
+    def _post(
+        self,
+        client: httpx.Client,
+        kind: str,
+        path: str,
+        body: bytes,
+        hold: threading.Event | None = None,
+    ) -> None:
+        """POST `body`; with `hold`, send half of it, wait for `hold` to be set, then the rest."""
+        sent: list[float] = []
 
-    def _post(self, client: httpx.Client, kind: str, path: str, body: dict) -> None:
+        def trace(event: str, info: dict) -> None:  # httpcore's request trace
+            if event == "http11.send_request_body.complete":
+                sent.append(time.monotonic())
+
+        def halves() -> Iterator[bytes]:
+            yield body[: len(body) // 2]
+            assert hold is not None
+            hold.wait()
+            yield body[len(body) // 2 :]
+
+        headers = {**JSON, "content-length": str(len(body))}
         try:
-            outcome: int | str = client.post(self.url + path, json=body).status_code
+            response = client.post(
+                self.url + path,
+                content=body if hold is None else halves(),
+                headers=headers,
+                extensions={"trace": trace},
+            )
+            outcome: int | str = response.status_code
         except httpx.HTTPError as error:
             outcome = f"{type(error).__name__}: {error}"
-        self._record(kind, outcome)
+        with self._lock:
+            self.results.append((kind, outcome, time.monotonic(), sent[0] if sent else None))
 
     def singles(self, n_threads: int) -> None:
+        films = [json.dumps(film).encode() for film in FILMS]
+
         def loop(seed: int) -> None:
             rng = random.Random(seed)
             with httpx.Client(timeout=60) as client:
                 while not self.stop.is_set():
                     path = rng.choice(("/predict_revenue", "/predict_hit"))
-                    self._post(client, "single", path, rng.choice(FILMS))
+                    self._post(client, "single", path, rng.choice(films))
 
         self._spawn(loop, n_threads)
 
-    def batches(self, n_threads: int, n_films: int, repeat: bool = True) -> None:
+    def batches(self, n_threads: int, n_films: int, hold: threading.Event | None = None) -> None:
+        """Batches until stopped; with `hold`, one batch per thread, each held halfway."""
+        # Encoded before any thread starts, so that the threads send at once.
+        first = len(self.threads)
+        bodies = [json.dumps(random_batch(n_films, first + i)).encode() for i in range(n_threads)]
+
         def loop(seed: int) -> None:
-            body = random_batch(n_films, seed)
             with httpx.Client(timeout=60) as client:
                 while True:
-                    self._post(client, f"batch{n_films}", "/predict_batch", body)
-                    if not repeat or self.stop.is_set():
+                    body = bodies[seed - first]
+                    self._post(client, f"batch{n_films}", "/predict_batch", body, hold)
+                    if hold is not None or self.stop.is_set():
                         return
 
         self._spawn(loop, n_threads)
@@ -477,7 +528,7 @@ class Load:
             thread.join(max(0.0, deadline - time.monotonic()))
         assert not any(t.is_alive() for t in self.threads), "client threads still waiting"
 
-    def failures(self) -> list[tuple[str, int | str, float]]:
+    def failures(self) -> list[tuple[str, int | str, float, float | None]]:
         return [result for result in self.results if result[1] != 200]
 
 
@@ -528,27 +579,50 @@ def test_sigterm_lets_in_flight_requests_finish(
     start_pod: Callable[[], Pod], objects: list[m.Manifest]
 ) -> None:
     """Pod deletion as the kubelet does it: preStop (traffic still arrives while the endpoint is
-    removed), then SIGTERM while requests are in flight, then SIGKILL at the grace period."""
+    removed), then SIGTERM while requests are in flight, then SIGKILL at the grace period.
+
+    "In flight" is what deploy/README.md promises: requests whose headers a worker has parsed.
+    The batches are held that way on purpose: each client sends its headers and half its body,
+    SIGTERM is sent once the server's /metrics counts all of them in progress, and only then do
+    the clients send the rest. A fixed pause instead would race: a request still in a client's
+    or the kernel's buffers at SIGTERM is one the server never saw (the preStop sleep is what
+    keeps such requests away in a cluster)."""
     pod = start_pod()
     pod.wait_ready()
     grace = m.pod_spec(objects)["terminationGracePeriodSeconds"]
     pre_stop = pod.container["lifecycle"]["preStop"]["exec"]["command"]
+    n_batches, start_limit, shutting_down = 8, 10.0, 0.5
 
-    load = Load(pod.url)
-    load.singles(8)
+    singles = Load(pod.url)
+    singles.singles(8)
     time.sleep(1)
     deleted = time.monotonic()
     ran = pod.exec(*pre_stop, timeout=grace)
-    assert ran.returncode == 0, f"preStop {pre_stop} failed: {ran.stderr}"
+    assert ran.returncode == 0, f"preStop {pre_stop} exited {ran.returncode}: {ran.stderr}"
     pre_stop_seconds = time.monotonic() - deleted
-    # The endpoint is gone: no new requests, but long batches are still being answered.
-    load.batches(8, 10_000, repeat=False)
-    time.sleep(0.3)
-    load.stop.set()
-    time.sleep(0.1)
+    # The endpoint is gone: no new requests, but long batches are still being sent.
+    singles.stop.set()
+    singles.join(10)
+    assert singles.failures() == [], pod.logs()
+    release = threading.Event()
+    batches = Load(pod.url)
+    batches.batches(n_batches, 10_000, hold=release)
+    sent = time.monotonic()
+    while (started := requests_in_progress(pod.url, "/predict_batch")) < n_batches:
+        if time.monotonic() - sent > start_limit:
+            release.set()
+            pytest.fail(
+                f"{start_limit:.0f} s after they were sent, the server had started only "
+                f"{started} of {n_batches} batches\n{pod.logs()}"
+            )
+        time.sleep(0.02)
+    all_started = time.monotonic() - sent
     sigterm = time.monotonic()
     docker("kill", "--signal", "TERM", pod.id)
-    load.join(grace)
+    time.sleep(shutting_down)  # the workers have begun shutting down (uvicorn checks every 0.1 s)
+    running_at_release = pod.state()["Running"]
+    release.set()
+    batches.join(grace)
     remaining = grace - (time.monotonic() - deleted)
     try:
         exit_code = int(docker("wait", pod.id, timeout=max(1.0, remaining)).stdout.strip())
@@ -557,14 +631,24 @@ def test_sigterm_lets_in_flight_requests_finish(
         pytest.fail(f"still running at the end of the {grace} s grace period:\n{pod.logs()}")
     exited = time.monotonic()
 
-    assert load.failures() == [], pod.logs()
-    in_flight = [r for r in load.results if r[0] == "batch10000" and r[2] > sigterm]
-    assert in_flight, "no request was in flight at SIGTERM: the test proved nothing"
+    timeline = [
+        f"{outcome} (body sent {'-' if at_sent is None else f'{at_sent - sigterm:+.3f}'} s, "
+        f"answered {at_answer - sigterm:+.3f} s from SIGTERM)"
+        for _, outcome, at_answer, at_sent in batches.results
+    ]
+    assert running_at_release, "the container exited before the batches were sent in full"
+    assert batches.failures() == [], "\n".join([*timeline, pod.logs()])
+    assert len(batches.results) == n_batches
     assert exit_code == 0, pod.logs()
-    during_pre_stop = sum(1 for r in load.results if deleted <= r[2] <= deleted + pre_stop_seconds)
+    during_pre_stop = sum(
+        1 for r in singles.results if deleted <= r[2] <= deleted + pre_stop_seconds
+    )
     MEASUREMENTS["sigterm"] = (
         f"{during_pre_stop} requests answered during preStop ({pre_stop_seconds:.1f} s); "
-        f"{len(in_flight)} 10,000-film batches in flight at SIGTERM all answered 200, the last "
-        f"{max(r[2] for r in in_flight) - sigterm:.1f} s after it; exit code {exit_code} "
-        f"{exited - sigterm:.1f} s after SIGTERM, {exited - deleted:.1f} s of the {grace} s grace"
+        f"{n_batches} 10,000-film batches in flight at SIGTERM (headers read "
+        f"{all_started:.2f} s after sending, rest of the bodies sent {shutting_down} s after "
+        f"SIGTERM) all answered 200, the last "
+        f"{max(r[2] for r in batches.results) - sigterm:.1f} s after SIGTERM; exit code "
+        f"{exit_code} {exited - sigterm:.1f} s after SIGTERM, {exited - deleted:.1f} s of the "
+        f"{grace} s grace"
     )
