@@ -1,7 +1,8 @@
-"""Command line: ``python -m training train|eda``."""
+"""Command line: ``python -m training train|eda|models``."""
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -34,12 +35,25 @@ def _fail(message: str) -> None:
     raise typer.Exit(code=1)
 
 
+def _check_writable(directory: Path) -> None:
+    """Fail now, not after training, when the reports cannot be written."""
+    if directory.exists() and not directory.is_dir():
+        _fail(f"cannot write the reports to {directory}: it is a file, not a directory")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=directory):
+            pass
+    except OSError as error:
+        _fail(f"cannot write the reports to {directory}: {error.strerror or error}")
+
+
 @app.command()
 def train(
     data: DataOption = None,
-    seed: Annotated[int, typer.Option(help="Random seed for splits, CV folds and models.")] = (
-        config.SEED
-    ),
+    seed: Annotated[
+        int,
+        typer.Option(min=0, max=2**32 - 1, help="Random seed for splits, CV folds and models."),
+    ] = config.SEED,
     quick: Annotated[bool, typer.Option(help="Small grids: for tests and smoke runs.")] = False,
     hit_ratio: Annotated[
         float, typer.Option(min=1.0, help="A film is a hit when revenue > ratio × budget.")
@@ -54,6 +68,7 @@ def train(
     from training.pipeline import run_training
     from training.registry import bentoml_home
 
+    _check_writable(reports_dir)
     try:
         saved = run_training(
             data,
@@ -89,6 +104,7 @@ def eda(data: DataOption = None, reports_dir: ReportsOption = config.REPORTS_DIR
     from training.data import DataError, load_movies
     from training.eda import write_eda
 
+    _check_writable(reports_dir)
     try:
         loaded = load_movies(data)
     except DataError as error:

@@ -30,6 +30,10 @@ HIT_RATIO = 2.0
 # Rows whose budget or revenue is below this many dollars carry unit errors (e.g. budget 1).
 MIN_PLAUSIBLE_USD = 10_000
 CV_FOLDS = 5
+# The fewest rows the population rules may leave (the split gives training 60% of them), and
+# the fewest hits and non-hits each part must hold for the classifiers, CV and ROC-AUC.
+MIN_POPULATION = 100
+MIN_PER_CLASS = {"train": 10, "validation": 2, "test": 2}
 
 
 def model_name(task: str, feature_set: str) -> str:

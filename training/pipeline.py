@@ -36,6 +36,7 @@ from training.report import (
 from training.train import (
     Splits,
     TaskResult,
+    check_hit_classes,
     is_hit,
     log_revenue,
     make_splits,
@@ -213,6 +214,7 @@ def run_training(
 
     console.rule("[bold]2. Cleaning and splits")
     splits = make_splits(loaded.frame, seed=seed)
+    check_hit_classes(splits, hit_ratio)
     console.print(
         f"population {splits.n_population:,} -> train {len(splits.train):,}, "
         f"validation {len(splits.val):,}, test {len(splits.test):,} "

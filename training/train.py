@@ -20,6 +20,7 @@ from sklearn.model_selection import GridSearchCV, KFold, cross_val_score, train_
 
 from training import config
 from training.clean import POPULATION_RULES, RuleCount, apply_rules, plausibility_rules
+from training.data import DataError
 from training.evaluate import best_f1_threshold, classification_metrics, regression_metrics
 from training.features import RAW_FIELDS
 from training.models import CLASSIFIERS, REGRESSORS, Candidate
@@ -89,6 +90,20 @@ def is_hit(frame: pd.DataFrame, ratio: float) -> np.ndarray:
     ).astype(int)
 
 
+def check_hit_classes(splits: Splits, ratio: float) -> None:
+    """Raise DataError unless every part holds enough hits and non-hits at this ratio."""
+    for part, frame in (("train", splits.train), ("validation", splits.val), ("test", splits.test)):
+        hits = int(is_hit(frame, ratio).sum())
+        fewest = min(hits, len(frame) - hits)
+        if fewest < config.MIN_PER_CLASS[part]:
+            raise DataError(
+                f"with hit ratio {ratio:g}, the {part} part has {hits:,} hits and "
+                f"{len(frame) - hits:,} other films: the hit models need at least "
+                f"{config.MIN_PER_CLASS[part]} of each there (try a ratio nearer "
+                f"{config.HIT_RATIO:g})"
+            )
+
+
 def log_ratio(frame: pd.DataFrame) -> np.ndarray:
     """log(revenue / budget): a film is a hit when this exceeds log(ratio)."""
     return np.log(frame["revenue"].to_numpy(dtype=float) / frame["budget"].to_numpy(dtype=float))
@@ -105,6 +120,13 @@ def make_splits(
     """Population rules, then the seed's two train_test_split calls, then plausibility rules."""
     log: list[RuleCount] = []
     population = apply_rules(frame, POPULATION_RULES, "all rows", log)
+    if len(population) < config.MIN_POPULATION:
+        removed = ", ".join(f"{c.description} {c.rows_removed:,}" for c in log)
+        raise DataError(
+            f"only {len(population):,} of {len(frame):,} rows have a known budget and revenue, "
+            f"genres and a release date (removed: {removed}); training needs at least "
+            f"{config.MIN_POPULATION}"
+        )
     full_train, test = train_test_split(population, test_size=0.2, random_state=seed)
     train_unfiltered, val = train_test_split(full_train, test_size=0.25, random_state=seed)
     rules = plausibility_rules(min_usd)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from training.clean import POPULATION_RULES, RuleCount, apply_rules, plausibility_rules
-from training.train import is_hit, make_splits
+from training.data import DataError
+from training.train import check_hit_classes, is_hit, make_splits
 
 
 def frame(rows: list[dict]) -> pd.DataFrame:
@@ -83,3 +85,18 @@ def test_split_is_60_20_20_deterministic_and_filters_train_only() -> None:
         "validation",
         "test (filtered copy, reported separately)",
     }
+
+
+def test_too_few_rows_to_train_is_a_data_error_naming_the_rules() -> None:
+    rows = [{}] * 60 + [{"revenue": 0.0}] * 50
+    with pytest.raises(DataError, match=r"only 60 of 110 rows .*revenue is 0 \(unknown\) 50"):
+        make_splits(frame(rows))
+
+
+def test_a_hit_ratio_leaving_one_class_is_a_data_error() -> None:
+    rng = np.random.default_rng(1)
+    rows = [{"revenue": float(rng.uniform(1e5, 5e6))} for _ in range(300)]  # budget 1e6
+    splits = make_splits(frame(rows))
+    check_hit_classes(splits, 2.0)  # about half are hits
+    with pytest.raises(DataError, match=r"hit ratio 10, the train part has 0 hits"):
+        check_hit_classes(splits, 10.0)

@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from training import config
+from training.data import SCHEMA
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
@@ -36,6 +37,29 @@ def test_bad_csv_is_a_clear_error(tmp_path) -> None:
     result = run_cli("eda", "--data", str(bad), "--reports-dir", str(tmp_path))
     assert result.returncode == 1
     assert "missing column(s)" in result.stdout and "Traceback" not in result.stdout
+
+
+def test_header_only_csv_is_a_clear_error(tmp_path) -> None:
+    (tmp_path / "header.csv").write_text(",".join(SCHEMA) + "\n")
+    result = run_cli("eda", "--data", str(tmp_path / "header.csv"), "--reports-dir", str(tmp_path))
+    assert result.returncode == 1
+    assert "has a header but no rows" in result.stdout and "Traceback" not in result.stdout
+
+
+@pytest.mark.parametrize("seed", ["-1", "4294967296"])
+def test_seed_out_of_numpy_range_is_refused(seed: str) -> None:
+    result = run_cli("train", "--seed", seed)
+    assert result.returncode == 2 and "--seed" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_unwritable_reports_dir_fails_before_training(tmp_path) -> None:
+    (tmp_path / "afile").write_text("")
+    for command in ("train", "eda"):
+        result = run_cli(command, "--reports-dir", str(tmp_path / "afile"))
+        assert result.returncode == 1, command
+        assert "cannot write the reports to" in result.stdout and "not a directory" in result.stdout
+        assert "Traceback" not in result.stdout + result.stderr
 
 
 @pytest.mark.slow
