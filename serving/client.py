@@ -54,7 +54,32 @@ LIST_FIELDS = (
 # TMDB's JSON objects carry names or ISO codes: which key the API expects for each list.
 TMDB_KEYS = {"production_countries": "iso_3166_1", "spoken_languages": "iso_639_1"}
 
-UrlOption = Annotated[str, typer.Option(help="Base URL of the service.")]
+# CSV cells are read as text and converted here: the API takes numbers strictly, and letting
+# pandas guess a column's type would let one blank or odd cell change every row's type.
+NUMBER_FIELDS = {
+    "runtime",
+    "budget",
+    "log_budget",
+    "popularity",
+    "vote_average",
+    "vote_avg",
+    "vote_count",
+}
+WHOLE_NUMBER_FIELDS = {"release_year", "explain_top"}
+BOOL_FIELDS = {"explain": {"true": True, "1": True, "false": False, "0": False}}
+
+
+def _url(value: str) -> str:
+    try:
+        url = httpx.URL(value)
+    except httpx.InvalidURL as error:
+        raise typer.BadParameter(f"{value!r}: {error}") from None
+    if url.scheme not in ("http", "https") or not url.host:
+        raise typer.BadParameter(f"{value!r}: expected http(s)://host[:port]")
+    return value
+
+
+UrlOption = Annotated[str, typer.Option(help="Base URL of the service.", callback=_url)]
 
 
 def _fail(message: str) -> None:
@@ -106,21 +131,46 @@ def _as_list(value: Any, field: str) -> list[str] | None:
     return [part.strip() for part in text.split("|") if part.strip()]
 
 
-def rows_to_films(frame: pd.DataFrame) -> tuple[list[dict[str, Any]], dict[int, str]]:
-    """Turn CSV rows into API film objects; return them and the row errors found locally."""
+def _cell(key: str, text: str) -> Any:
+    """One CSV cell (text) as the API field `key` takes it."""
+    if key in LIST_FIELDS:
+        return _as_list(text, key)
+    if key in NUMBER_FIELDS or key in WHOLE_NUMBER_FIELDS:
+        try:
+            number = float(text)
+        except ValueError:
+            raise ValueError(f"{key}: {text[:50]!r} is not a number") from None
+        if key in WHOLE_NUMBER_FIELDS:
+            if not number.is_integer():
+                raise ValueError(f"{key}: {text[:50]!r} is not a whole number")
+            return int(number)
+        return number
+    if key in BOOL_FIELDS:
+        try:
+            return BOOL_FIELDS[key][text.lower()]
+        except KeyError:
+            raise ValueError(f"{key}: {text[:50]!r} is not true or false") from None
+    return text
+
+
+def film_columns(frame: pd.DataFrame) -> list[str]:
+    """The CSV's columns that are API film fields."""
     known = set(Film.model_fields) | {"vote_avg"}
-    columns = [c for c in frame.columns if c in known]
+    return [c for c in frame.columns if c in known]
+
+
+def rows_to_films(frame: pd.DataFrame) -> tuple[list[dict[str, Any]], dict[int, str]]:
+    """Turn CSV rows (text cells) into API film objects; return them and the row errors."""
     films, errors = [], {}
-    for i, row in enumerate(frame[columns].to_dict(orient="records")):
+    for i, row in enumerate(frame[film_columns(frame)].to_dict(orient="records")):
         film: dict[str, Any] = {}
         try:
-            for key, value in row.items():
-                if key in LIST_FIELDS:
-                    value = _as_list(value, key)
-                elif isinstance(value, float) and math.isnan(value):
-                    value = None
+            for key, text in row.items():
+                if not isinstance(text, str) or not text.strip():
+                    continue  # an empty cell: the field is not given
+                value = _cell(key, text.strip())
                 if value is not None and not (key == "budget" and value == 0):
-                    film[key] = value
+                    film[key] = value  # budget 0 means unknown in TMDB
             Film.model_validate(film)
         except (ValueError, ValidationError, KeyError, TypeError) as error:
             first = error.errors()[0] if isinstance(error, ValidationError) else None
@@ -150,11 +200,25 @@ def score(
         int, typer.Option(min=1, max=MAX_BATCH, help="Films per /predict_batch call.")
     ] = 1000,
 ) -> None:
-    """Score every film of a CSV through /predict_batch, with a progress bar."""
+    """Score every film of a CSV through /predict_batch, with a progress bar.
+
+    Rows that are not valid films are skipped and named in the output's error column; the exit
+    code is 1 when no row could be scored."""
+    if out.is_dir():
+        _fail(f"--out {out}: is a directory; give a file name")
+    if not out.parent.is_dir():
+        _fail(f"--out {out}: the directory {out.parent} does not exist")
     try:
-        frame = pd.read_csv(csv_path)
+        frame = pd.read_csv(csv_path, dtype=str)
     except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as error:
         _fail(f"{csv_path}: not a readable CSV ({error})")
+    if frame.empty:
+        _fail(f"{csv_path}: no rows to score")
+    if not film_columns(frame):
+        _fail(
+            f"{csv_path}: none of the columns {list(frame.columns)[:10]} is a film field "
+            f"(expected e.g. budget, runtime, genres; a comma-separated file)"
+        )
     films, errors = rows_to_films(frame)
     valid = [i for i in range(len(films)) if i not in errors]
     results: dict[int, dict[str, Any]] = {}
@@ -193,10 +257,15 @@ def score(
     out_frame = pd.DataFrame(rows)
     if "title" in frame.columns:
         out_frame.insert(1, "title", frame["title"])
-    out_frame.to_csv(out, index=False)
+    try:
+        out_frame.to_csv(out, index=False)
+    except OSError as error:
+        _fail(f"--out {out}: cannot write it ({error.strerror or error})")
     console.print(
         f"{len(results):,} films scored, {len(errors):,} skipped (see the error column) -> {out}"
     )
+    if not results:
+        _fail(f"no row of {csv_path} is a valid film; the first error: {errors[min(errors)]}")
 
 
 if __name__ == "__main__":
