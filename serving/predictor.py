@@ -88,6 +88,9 @@ def film_columns(films: Sequence[Film]) -> dict[str, list[Any]]:
 # take ~140 ms in slices of 2,000 against ~190 ms at once (numpy arrays that fit in cache).
 BATCH_SLICE = 2000
 RANGE_CHECKED = ("budget", "runtime", "release_year", "popularity", "vote_count")
+# Lists that (nearly) every training film has: leaving one out scores the film as having none.
+# Share of the training films without each: companies 1.3%, countries 0.5%, keywords 3.3%.
+LIST_WARNED = ("production_companies", "production_countries", "keywords")
 
 
 def film_warnings(
@@ -106,6 +109,14 @@ def film_warnings(
     else:
         for i in np.flatnonzero(np.logical_or.reduce(list(given.values()))):
             warnings[i].append("pre_release model chosen: popularity and votes were ignored")
+    for i in np.flatnonzero([not genres for genres in columns["genres"]]):
+        warnings[i].append(
+            "genres not given: scored as a film with none, which no training film is"
+        )
+    not_given = {f: np.array([v is None for v in columns[f]]) for f in LIST_WARNED}
+    for i in np.flatnonzero(np.logical_or.reduce(list(not_given.values()))):
+        missing = ", ".join(f for f in LIST_WARNED if not_given[f][i])
+        warnings[i].append(f"{missing} not given: scored as none, which few training films are")
     for name in RANGE_CHECKED:
         if name not in ranges:
             continue

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
+from collections.abc import Callable
 from typing import Annotated, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -37,6 +39,26 @@ NonNegativeNumber = _number("ge", MAX_COUNT)
 Names = Annotated[list[Annotated[str, Field(min_length=1, max_length=200)]], Field(max_length=200)]
 
 _GENRES_BY_LOWER = {genre.lower(): genre for genre in TMDB_GENRES}
+MIN_YEAR, MAX_YEAR = 1870, 2100
+
+
+def _short(value: object, limit: int = 40) -> str:
+    """A value for an error message, cut short: errors must not echo megabytes back."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "...'"
+
+
+def _codes(
+    codes: list[str] | None, pattern: str, normalise: Callable[[str], str], expected: str
+) -> list[str] | None:
+    if codes is None:
+        return None
+    normalised = [normalise(code.strip()) for code in codes]
+    for code, norm in zip(codes, normalised, strict=True):
+        if not re.fullmatch(pattern, norm):
+            raise ValueError(f"{_short(code)} is not {expected}")
+    return normalised
+
 
 # The seed project's own example film: used by the docs, the tests and the client.
 EXAMPLE_FILM = {"runtime": 118.0, "popularity": 28.670477, "vote_avg": 5.7, "log_budget": 17.370859}
@@ -81,7 +103,7 @@ class Film(BaseModel):
         None, description=f"TMDB genre names: {', '.join(TMDB_GENRES)}."
     )
     release_date: dt.date | None = Field(None, description="Release date, YYYY-MM-DD.")
-    release_year: Annotated[int, Field(ge=1870, le=2100, strict=True)] | None = None
+    release_year: Annotated[int, Field(ge=MIN_YEAR, le=MAX_YEAR, strict=True)] | None = None
     original_language: (
         Annotated[str, Field(min_length=2, max_length=3, pattern=r"^[a-z]{2,3}$")] | None
     ) = Field(None, description="ISO 639-1 code, e.g. 'en'.")
@@ -106,6 +128,34 @@ class Film(BaseModel):
         "signal (popularity, vote_average, vote_count) is given, else pre_release.",
     )
 
+    @field_validator("release_date", mode="before")
+    @classmethod
+    def _iso_date(cls, value: object) -> object:
+        # pydantic would read a number (or a string of digits) as Unix seconds: 1209600 would be
+        # 1970-01-15. Only a YYYY-MM-DD text (or a date, from Python callers) is a release date.
+        if value is None or isinstance(value, dt.date):
+            return value
+        if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            raise ValueError(f"expected a date as 'YYYY-MM-DD', got {_short(value)}")
+        return value
+
+    @field_validator("release_date")
+    @classmethod
+    def _plausible_year(cls, value: dt.date | None) -> dt.date | None:
+        if value is not None and not MIN_YEAR <= value.year <= MAX_YEAR:
+            raise ValueError(f"year {value.year} is outside {MIN_YEAR}-{MAX_YEAR}")
+        return value
+
+    @field_validator("production_countries")
+    @classmethod
+    def _country_codes(cls, codes: list[str] | None) -> list[str] | None:
+        return _codes(codes, r"[A-Z]{2}", str.upper, "an ISO 3166-1 code such as 'US'")
+
+    @field_validator("spoken_languages")
+    @classmethod
+    def _language_codes(cls, codes: list[str] | None) -> list[str] | None:
+        return _codes(codes, r"[a-z]{2,3}", str.lower, "an ISO 639-1 code such as 'en'")
+
     @field_validator("genres")
     @classmethod
     def _known_genres(cls, genres: list[str] | None) -> list[str] | None:
@@ -114,7 +164,8 @@ class Film(BaseModel):
         unknown = [g for g in genres if g.lower() not in _GENRES_BY_LOWER]
         if unknown:
             raise ValueError(
-                f"unknown genre(s) {unknown}; expected TMDB genres: {', '.join(TMDB_GENRES)}"
+                f"unknown genre(s) {[_short(g) for g in unknown[:5]]}; expected TMDB genres: "
+                f"{', '.join(TMDB_GENRES)}"
             )
         return list(dict.fromkeys(_GENRES_BY_LOWER[g.lower()] for g in genres))
 

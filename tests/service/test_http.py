@@ -45,7 +45,29 @@ def test_seed_curl_example(http: httpx.Client) -> None:
     response = http.post("/predict_revenue", json=SEED_CURL_FILM)
     assert response.status_code == 200
     assert response.json()["model"] == "post_release"
-    assert response.json()["warnings"] == []
+    # The curl film gives no lists: the answer says how that was scored, nothing else.
+    assert response.json()["warnings"] == [
+        "genres not given: scored as a film with none, which no training film is",
+        "production_companies, production_countries, keywords not given: scored as none, "
+        "which few training films are",
+    ]
+
+
+def test_lists_given_silence_their_warnings_and_codes_are_normalised(
+    http: httpx.Client,
+) -> None:
+    film = {**EXAMPLE_PRE_RELEASE_FILM, "production_countries": ["us"], "keywords": []}
+    answer = http.post("/predict_revenue", json=film).json()
+    assert not any("not given" in w for w in answer["warnings"])  # [] is an answer: none
+    upper = http.post("/predict_revenue", json={**film, "production_countries": ["US"]}).json()
+    assert answer["revenue"] == upper["revenue"]
+
+
+def test_errors_do_not_echo_huge_values(http: httpx.Client) -> None:
+    response = http.post(
+        "/predict_revenue", json={"runtime": 100, "budget": 1e6, "genres": ["x" * 1_000_000]}
+    )
+    assert response.status_code == 400 and len(response.content) < 5_000
 
 
 def test_model_choice(http: httpx.Client) -> None:
@@ -137,6 +159,12 @@ BAD_FILMS = [
         r"disagree",
     ),
     ({"runtime": 100, "budget": 1e6, "release_year": 3000}, r"\['release_year'\]"),
+    ({"runtime": 100, "budget": 1e6, "release_date": 1209600}, r"\['release_date'\].*YYYY"),
+    ({"runtime": 100, "budget": 1e6, "release_date": "1209600"}, r"\['release_date'\].*YYYY"),
+    ({"runtime": 100, "budget": 1e6, "release_date": "20100501"}, r"\['release_date'\].*YYYY"),
+    ({"runtime": 100, "budget": 1e6, "release_date": "0001-01-01"}, r"year 1 is outside"),
+    ({"runtime": 100, "budget": 1e6, "production_countries": ["USA"]}, r"'USA' is not an ISO"),
+    ({"runtime": 100, "budget": 1e6, "spoken_languages": ["klingon"]}, r"'klingon' is not an"),
     ({"runtime": 100, "budget": 1e6, "vote_count_typo": 5}, r"\['vote_count_typo'\].*Extra"),
     ({"runtime": 1e308, "budget": 1e6}, r"\['runtime'\].*less than or equal"),
     ({"runtime": 100, "budget": 1e300}, r"\['budget'\].*less than or equal"),
