@@ -169,8 +169,17 @@ class Film(BaseModel):
             )
         return list(dict.fromkeys(_GENRES_BY_LOWER[g.lower()] for g in genres))
 
+    @model_validator(mode="before")
+    @classmethod
+    def _one_spelling(cls, data: object) -> object:
+        if isinstance(data, dict) and "vote_average" in data and "vote_avg" in data:
+            raise ValueError("give 'vote_average' or its alias 'vote_avg', not both")
+        return data
+
     @model_validator(mode="after")
     def _consistent(self) -> Film:
+        if self.explain_top is not None and not self.explain:
+            raise ValueError("'explain_top' needs \"explain\": true")
         if self.budget is None and self.log_budget is None:
             raise ValueError("give the budget: 'budget' (USD) or 'log_budget' (log1p of USD)")
         if (

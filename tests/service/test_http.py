@@ -159,6 +159,8 @@ BAD_FILMS = [
         r"disagree",
     ),
     ({"runtime": 100, "budget": 1e6, "release_year": 3000}, r"\['release_year'\]"),
+    ({"runtime": 100, "budget": 1e6, "vote_average": 9, "vote_avg": 1}, r"not both"),
+    ({"runtime": 100, "budget": 1e6, "explain_top": 3}, r"'explain_top' needs"),
     ({"runtime": 100, "budget": 1e6, "release_date": 1209600}, r"\['release_date'\].*YYYY"),
     ({"runtime": 100, "budget": 1e6, "release_date": "1209600"}, r"\['release_date'\].*YYYY"),
     ({"runtime": 100, "budget": 1e6, "release_date": "20100501"}, r"\['release_date'\].*YYYY"),
