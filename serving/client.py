@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import math
 from pathlib import Path
@@ -124,11 +125,20 @@ def _as_list(value: Any, field: str) -> list[str] | None:
     if value is None or (isinstance(value, float) and math.isnan(value)) or value == "":
         return None
     text = str(value).strip()
-    if text.startswith("["):
+    if not text.startswith("["):
+        return [part.strip() for part in text.split("|") if part.strip()]
+    key = TMDB_KEYS.get(field, "name")
+    try:
         items = json.loads(text)
-        key = TMDB_KEYS.get(field, "name")
-        return [item[key] if isinstance(item, dict) else str(item) for item in items]
-    return [part.strip() for part in text.split("|") if part.strip()]
+        if not isinstance(items, list):
+            raise ValueError("not a list")
+        names = [item[key] if isinstance(item, dict) else item for item in items]
+    except (ValueError, KeyError, TypeError) as error:
+        detail = f"no {error} key in an item" if isinstance(error, KeyError) else str(error)
+        raise ValueError(f"{field}: not a JSON list of names or TMDB objects ({detail})") from None
+    if not all(isinstance(name, str) for name in names):
+        raise ValueError(f"{field}: every item must be a name (text)")
+    return names
 
 
 def _cell(key: str, text: str) -> Any:
@@ -153,6 +163,25 @@ def _cell(key: str, text: str) -> Any:
     return text
 
 
+def read_films_csv(source: Path | io.StringIO) -> pd.DataFrame:
+    """A CSV of films, every cell as its text; column names stripped and lower-cased."""
+    try:
+        # Only an empty cell is missing: "NA" is Namibia, or a title. The header is read as a
+        # row so that a repeated name is seen as written (pandas would rename it "budget.1").
+        rows = pd.read_csv(source, dtype=str, keep_default_na=False, header=None)
+    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as error:
+        raise ValueError(f"not a readable CSV ({str(error).strip()})") from None
+    names = [str(name).strip().lower() for name in rows.iloc[0]]
+    duplicated = sorted({name for name in names if names.count(name) > 1})
+    if duplicated:
+        raise ValueError(f"column(s) {', '.join(duplicated)} appear more than once")
+    frame = rows.iloc[1:].reset_index(drop=True)
+    frame.columns = names
+    if frame.empty:
+        raise ValueError("no rows to score")
+    return frame
+
+
 def film_columns(frame: pd.DataFrame) -> list[str]:
     """The CSV's columns that are API film fields."""
     known = set(Film.model_fields) | {"vote_avg"}
@@ -175,7 +204,7 @@ def rows_to_films(frame: pd.DataFrame) -> tuple[list[dict[str, Any]], dict[int, 
         except (ValueError, ValidationError, KeyError, TypeError) as error:
             first = error.errors()[0] if isinstance(error, ValidationError) else None
             where = ".".join(str(p) for p in first["loc"]) if first and first["loc"] else ""
-            message = first["msg"] if first else str(error)
+            message = first["msg"].removeprefix("Value error, ") if first else str(error)
             errors[i] = f"{where}: {message}" if where else message
             film = {}
         films.append(film)
@@ -209,16 +238,17 @@ def score(
     if not out.parent.is_dir():
         _fail(f"--out {out}: the directory {out.parent} does not exist")
     try:
-        frame = pd.read_csv(csv_path, dtype=str)
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as error:
-        _fail(f"{csv_path}: not a readable CSV ({error})")
-    if frame.empty:
-        _fail(f"{csv_path}: no rows to score")
+        frame = read_films_csv(csv_path)
+    except ValueError as error:
+        _fail(f"{csv_path}: {error}")
     if not film_columns(frame):
         _fail(
             f"{csv_path}: none of the columns {list(frame.columns)[:10]} is a film field "
             f"(expected e.g. budget, runtime, genres; a comma-separated file)"
         )
+    ignored = [c for c in frame.columns if c not in film_columns(frame)]
+    if ignored:
+        console.print(f"columns that are not film fields, ignored: {', '.join(ignored[:20])}")
     films, errors = rows_to_films(frame)
     valid = [i for i in range(len(films)) if i not in errors]
     results: dict[int, dict[str, Any]] = {}

@@ -110,9 +110,7 @@ def film_warnings(
         for i in np.flatnonzero(np.logical_or.reduce(list(given.values()))):
             warnings[i].append("pre_release model chosen: popularity and votes were ignored")
     for i in np.flatnonzero([not genres for genres in columns["genres"]]):
-        warnings[i].append(
-            "genres not given: scored as a film with none, which no training film is"
-        )
+        warnings[i].append("no genres given: scored as a film with none, which no training film is")
     not_given = {f: np.array([v is None for v in columns[f]]) for f in LIST_WARNED}
     for i in np.flatnonzero(np.logical_or.reduce(list(not_given.values()))):
         missing = ", ".join(f for f in LIST_WARNED if not_given[f][i])

@@ -45,7 +45,7 @@ MIN_YEAR, MAX_YEAR = 1870, 2100
 def _short(value: object, limit: int = 40) -> str:
     """A value for an error message, cut short: errors must not echo megabytes back."""
     text = repr(value)
-    return text if len(text) <= limit else text[:limit] + "...'"
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def _codes(
@@ -53,11 +53,11 @@ def _codes(
 ) -> list[str] | None:
     if codes is None:
         return None
-    normalised = [normalise(code.strip()) for code in codes]
-    for code, norm in zip(codes, normalised, strict=True):
-        if not re.fullmatch(pattern, norm):
+    for code in codes:
+        # ASCII first: str.upper() would turn 'ß' into 'SS'.
+        if not (code.isascii() and re.fullmatch(pattern, normalise(code.strip()))):
             raise ValueError(f"{_short(code)} is not {expected}")
-    return normalised
+    return [normalise(code.strip()) for code in codes]
 
 
 # The seed project's own example film: used by the docs, the tests and the client.
@@ -149,31 +149,41 @@ class Film(BaseModel):
     @field_validator("production_countries")
     @classmethod
     def _country_codes(cls, codes: list[str] | None) -> list[str] | None:
-        return _codes(codes, r"[A-Z]{2}", str.upper, "an ISO 3166-1 code such as 'US'")
+        return _codes(codes, r"[A-Z]{2}", str.upper, "a two-letter ISO 3166-1 code such as 'US'")
 
     @field_validator("spoken_languages")
     @classmethod
     def _language_codes(cls, codes: list[str] | None) -> list[str] | None:
-        return _codes(codes, r"[a-z]{2,3}", str.lower, "an ISO 639-1 code such as 'en'")
+        return _codes(codes, r"[a-z]{2,3}", str.lower, "a two-letter ISO 639-1 code such as 'en'")
+
+    @field_validator("original_language", mode="before")
+    @classmethod
+    def _language_case(cls, value: object) -> object:
+        if isinstance(value, str) and value.isascii():
+            return value.strip().lower()  # the pattern below checks the rest
+        return value
 
     @field_validator("genres")
     @classmethod
     def _known_genres(cls, genres: list[str] | None) -> list[str] | None:
         if genres is None:
             return None
-        unknown = [g for g in genres if g.lower() not in _GENRES_BY_LOWER]
+        unknown = [g for g in genres if g.strip().lower() not in _GENRES_BY_LOWER]
         if unknown:
             raise ValueError(
-                f"unknown genre(s) {[_short(g) for g in unknown[:5]]}; expected TMDB genres: "
-                f"{', '.join(TMDB_GENRES)}"
+                f"unknown genre(s) {', '.join(_short(g) for g in unknown[:5])}; "
+                f"expected TMDB genres: {', '.join(TMDB_GENRES)}"
             )
-        return list(dict.fromkeys(_GENRES_BY_LOWER[g.lower()] for g in genres))
+        return list(dict.fromkeys(_GENRES_BY_LOWER[g.strip().lower()] for g in genres))
 
     @model_validator(mode="before")
     @classmethod
     def _one_spelling(cls, data: object) -> object:
         if isinstance(data, dict) and "vote_average" in data and "vote_avg" in data:
-            raise ValueError("give 'vote_average' or its alias 'vote_avg', not both")
+            if data["vote_average"] is not None and data["vote_avg"] is not None:
+                raise ValueError("give 'vote_average' or its alias 'vote_avg', not both")
+            unused = "vote_average" if data["vote_average"] is None else "vote_avg"
+            return {key: value for key, value in data.items() if key != unused}
         return data
 
     @model_validator(mode="after")

@@ -33,7 +33,7 @@ CV_FOLDS = 5
 # The fewest rows the population rules may leave (the split gives training 60% of them), and
 # the fewest hits and non-hits each part must hold for the classifiers, CV and ROC-AUC.
 MIN_POPULATION = 100
-MIN_PER_CLASS = {"train": 10, "validation": 2, "test": 2}
+MIN_PER_CLASS = {"train": 10, "scored": 2}  # "scored": validation, test, filtered test
 
 
 def model_name(task: str, feature_set: str) -> str:

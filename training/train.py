@@ -91,16 +91,26 @@ def is_hit(frame: pd.DataFrame, ratio: float) -> np.ndarray:
 
 
 def check_hit_classes(splits: Splits, ratio: float) -> None:
-    """Raise DataError unless every part holds enough hits and non-hits at this ratio."""
-    for part, frame in (("train", splits.train), ("validation", splits.val), ("test", splits.test)):
+    """Raise DataError unless every scored part holds enough hits and non-hits at this ratio."""
+    parts = {
+        "train": splits.train,
+        "validation": splits.val,
+        "test": splits.test,
+        "filtered test": splits.test_filtered,
+    }
+    for part, frame in parts.items():
         hits = int(is_hit(frame, ratio).sum())
-        fewest = min(hits, len(frame) - hits)
-        if fewest < config.MIN_PER_CLASS[part]:
+        needed = config.MIN_PER_CLASS["train" if part == "train" else "scored"]
+        if min(hits, len(frame) - hits) < needed:
+            advice = (
+                f"try a ratio nearer {config.HIT_RATIO:g}"
+                if ratio != config.HIT_RATIO
+                else "the data holds too few films of one kind"
+            )
             raise DataError(
                 f"with hit ratio {ratio:g}, the {part} part has {hits:,} hits and "
-                f"{len(frame) - hits:,} other films: the hit models need at least "
-                f"{config.MIN_PER_CLASS[part]} of each there (try a ratio nearer "
-                f"{config.HIT_RATIO:g})"
+                f"{len(frame) - hits:,} other films: the hit models need at least {needed} "
+                f"of each there ({advice})"
             )
 
 
@@ -120,12 +130,14 @@ def make_splits(
     """Population rules, then the seed's two train_test_split calls, then plausibility rules."""
     log: list[RuleCount] = []
     population = apply_rules(frame, POPULATION_RULES, "all rows", log)
-    if len(population) < config.MIN_POPULATION:
-        removed = ", ".join(f"{c.description} {c.rows_removed:,}" for c in log)
+    every_rule: list[RuleCount] = []
+    usable = apply_rules(frame, (*POPULATION_RULES, *plausibility_rules(min_usd)), "", every_rule)
+    if len(usable) < config.MIN_POPULATION:
+        removed = ", ".join(f"{c.description} {c.rows_removed:,}" for c in every_rule)
         raise DataError(
-            f"only {len(population):,} of {len(frame):,} rows have a known budget and revenue, "
-            f"genres and a release date (removed: {removed}); training needs at least "
-            f"{config.MIN_POPULATION}"
+            f"only {len(usable):,} of {len(frame):,} rows have a known and plausible budget and "
+            f"revenue (${min_usd:,.0f} or more), genres and a release date (removed: {removed}); "
+            f"training needs at least {config.MIN_POPULATION}"
         )
     full_train, test = train_test_split(population, test_size=0.2, random_state=seed)
     train_unfiltered, val = train_test_split(full_train, test_size=0.25, random_state=seed)

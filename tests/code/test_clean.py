@@ -88,8 +88,12 @@ def test_split_is_60_20_20_deterministic_and_filters_train_only() -> None:
 
 
 def test_too_few_rows_to_train_is_a_data_error_naming_the_rules() -> None:
-    rows = [{}] * 60 + [{"revenue": 0.0}] * 50
-    with pytest.raises(DataError, match=r"only 60 of 110 rows .*revenue is 0 \(unknown\) 50"):
+    rows = [{}] * 60 + [{"revenue": 0.0}] * 50 + [{"budget": 5_000.0}] * 100
+    with pytest.raises(
+        DataError,
+        match=r"only 60 of 210 rows .*revenue is 0 \(unknown\) 50, .*budget below \$10,000 "
+        r"\(unit error\) 100",
+    ):
         make_splits(frame(rows))
 
 
@@ -98,5 +102,8 @@ def test_a_hit_ratio_leaving_one_class_is_a_data_error() -> None:
     rows = [{"revenue": float(rng.uniform(1e5, 5e6))} for _ in range(300)]  # budget 1e6
     splits = make_splits(frame(rows))
     check_hit_classes(splits, 2.0)  # about half are hits
-    with pytest.raises(DataError, match=r"hit ratio 10, the train part has 0 hits"):
+    with pytest.raises(DataError, match=r"hit ratio 10, the train part has 0 hits.*nearer 2"):
         check_hit_classes(splits, 10.0)
+    all_flops = make_splits(frame([{"revenue": 1.5e6}] * 300))
+    with pytest.raises(DataError, match=r"hit ratio 2, .*too few films of one kind"):
+        check_hit_classes(all_flops, 2.0)

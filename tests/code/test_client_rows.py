@@ -5,12 +5,13 @@ from __future__ import annotations
 import io
 
 import pandas as pd
+import pytest
 
-from serving.client import rows_to_films
+from serving.client import read_films_csv, rows_to_films
 
 
 def read(text: str) -> pd.DataFrame:
-    return pd.read_csv(io.StringIO(text), dtype=str)  # as `score` reads it
+    return read_films_csv(io.StringIO(text))  # as `score` reads it
 
 
 def test_a_blank_or_bad_cell_affects_only_its_row() -> None:
@@ -37,6 +38,39 @@ def test_a_blank_or_bad_cell_affects_only_its_row() -> None:
 
 
 def test_budget_zero_is_unknown_and_api_rules_still_apply() -> None:
-    films, errors = rows_to_films(read("budget,runtime,explain\n0,100,true\n5e6,-3,no\n"))
-    assert films[0] == {} and "budget" in errors[0]  # TMDB's 0 = unknown: no budget given
-    assert errors[1] == "explain: 'no' is not true or false"
+    films, errors = rows_to_films(read("budget,runtime,explain\n0,100,true\n5e6,-3,\n1,1,no\n"))
+    assert films[0] == {} and errors[0].startswith("give the budget")  # TMDB's 0 = unknown
+    assert errors[1] == "runtime: Input should be greater than 0"
+    assert errors[2] == "explain: 'no' is not true or false"
+
+
+def test_cells_are_text_and_headers_are_forgiving() -> None:
+    frame = read(" Title ,BUDGET, runtime,production_countries,genres\nNA,1e7,100,NA,\n")
+    films, errors = rows_to_films(frame)
+    assert films[0] == {
+        "title": "NA",  # pandas would read "NA" as missing
+        "budget": 1e7,
+        "runtime": 100.0,
+        "production_countries": ["NA"],  # Namibia
+    }
+    assert errors == {}
+
+
+@pytest.mark.parametrize(
+    ("cell", "message"),
+    [
+        ("[bad json", "genres: not a JSON list"),
+        ('[{""id"": 18}]', "genres: not a JSON list of names or TMDB objects (no 'name' key"),
+        ('[""Drama"", null]', "genres: every item must be a name"),
+    ],
+)
+def test_bad_list_cells_name_the_field(cell: str, message: str) -> None:
+    _, errors = rows_to_films(read(f'budget,runtime,genres\n1e7,100,"{cell}"\n'))
+    assert errors[0].startswith(message), errors[0]
+
+
+def test_repeated_or_missing_rows_are_refused() -> None:
+    with pytest.raises(ValueError, match="budget appear more than once"):
+        read("budget,runtime,Budget\n1,2,3\n")
+    with pytest.raises(ValueError, match="no rows to score"):
+        read("budget,runtime\n")

@@ -47,16 +47,19 @@ def test_header_only_csv_is_a_clear_error(tmp_path) -> None:
 
 
 @pytest.mark.parametrize("seed", ["-1", "4294967296"])
-def test_seed_out_of_numpy_range_is_refused(seed: str) -> None:
-    result = run_cli("train", "--seed", seed)
+def test_seed_out_of_numpy_range_is_refused(seed: str, tmp_path) -> None:
+    # --quick and a temporary store: should the check ever break, this trains small and aside.
+    env = {"BENTOML_HOME": str(tmp_path / "store")}
+    result = run_cli("train", "--quick", "--reports-dir", str(tmp_path), "--seed", seed, env=env)
     assert result.returncode == 2 and "--seed" in result.stderr
     assert "Traceback" not in result.stderr
 
 
 def test_unwritable_reports_dir_fails_before_training(tmp_path) -> None:
     (tmp_path / "afile").write_text("")
-    for command in ("train", "eda"):
-        result = run_cli(command, "--reports-dir", str(tmp_path / "afile"))
+    env = {"BENTOML_HOME": str(tmp_path / "store")}
+    for command in (["train", "--quick"], ["eda"]):
+        result = run_cli(*command, "--reports-dir", str(tmp_path / "afile"), env=env)
         assert result.returncode == 1, command
         assert "cannot write the reports to" in result.stdout and "not a directory" in result.stdout
         assert "Traceback" not in result.stdout + result.stderr

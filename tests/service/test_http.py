@@ -47,7 +47,7 @@ def test_seed_curl_example(http: httpx.Client) -> None:
     assert response.json()["model"] == "post_release"
     # The curl film gives no lists: the answer says how that was scored, nothing else.
     assert response.json()["warnings"] == [
-        "genres not given: scored as a film with none, which no training film is",
+        "no genres given: scored as a film with none, which no training film is",
         "production_companies, production_countries, keywords not given: scored as none, "
         "which few training films are",
     ]
@@ -165,8 +165,10 @@ BAD_FILMS = [
     ({"runtime": 100, "budget": 1e6, "release_date": "1209600"}, r"\['release_date'\].*YYYY"),
     ({"runtime": 100, "budget": 1e6, "release_date": "20100501"}, r"\['release_date'\].*YYYY"),
     ({"runtime": 100, "budget": 1e6, "release_date": "0001-01-01"}, r"year 1 is outside"),
-    ({"runtime": 100, "budget": 1e6, "production_countries": ["USA"]}, r"'USA' is not an ISO"),
-    ({"runtime": 100, "budget": 1e6, "spoken_languages": ["klingon"]}, r"'klingon' is not an"),
+    ({"runtime": 100, "budget": 1e6, "production_countries": ["USA"]}, r"'USA' is not a two-"),
+    ({"runtime": 100, "budget": 1e6, "spoken_languages": ["klingon"]}, r"'klingon' is not a"),
+    ({"runtime": 100, "budget": 1e6, "production_countries": ["us", "ß"]}, r"'ß' is not a two-"),
+    ({"runtime": 100, "budget": 1e6, "genres": ["x" * 100]}, r"unknown genre\(s\) 'xxx+…;"),
     ({"runtime": 100, "budget": 1e6, "vote_count_typo": 5}, r"\['vote_count_typo'\].*Extra"),
     ({"runtime": 1e308, "budget": 1e6}, r"\['runtime'\].*less than or equal"),
     ({"runtime": 100, "budget": 1e300}, r"\['budget'\].*less than or equal"),
