@@ -63,6 +63,19 @@ def test_lists_given_silence_their_warnings_and_codes_are_normalised(
     assert answer["revenue"] == upper["revenue"]
 
 
+def test_case_and_null_spellings_read_as_their_plain_forms(http: httpx.Client) -> None:
+    plain = http.post("/predict_revenue", json={**SEED_CURL_FILM, "original_language": "en"})
+    upper = http.post("/predict_revenue", json={**SEED_CURL_FILM, "original_language": " EN"})
+    assert upper.status_code == 200 and upper.json()["revenue"] == plain.json()["revenue"]
+    film = {k: v for k, v in SEED_CURL_FILM.items() if k != "vote_average"}
+    alias = http.post("/predict_revenue", json={**film, "vote_average": None, "vote_avg": 7.8})
+    assert alias.status_code == 200
+    assert (
+        alias.json()["revenue"]
+        == http.post("/predict_revenue", json=SEED_CURL_FILM).json()["revenue"]
+    )
+
+
 def test_errors_do_not_echo_huge_values(http: httpx.Client) -> None:
     response = http.post(
         "/predict_revenue", json={"runtime": 100, "budget": 1e6, "genres": ["x" * 1_000_000]}
