@@ -88,15 +88,22 @@ def film_columns(films: Sequence[Film]) -> dict[str, list[Any]]:
 # take ~140 ms in slices of 2,000 against ~190 ms at once (numpy arrays that fit in cache).
 BATCH_SLICE = 2000
 RANGE_CHECKED = ("budget", "runtime", "release_year", "popularity", "vote_count")
-# Lists that (nearly) every training film has: leaving one out scores the film as having none.
-# Share of the training films without each: companies 1.3%, countries 0.5%, keywords 3.3%.
-LIST_WARNED = ("production_companies", "production_countries", "keywords")
+# Lists that (nearly) every training film has; a list left out is scored with the typical number
+# of items. Share of the training films with none: genres 0, companies 1.3%, countries 0.5%,
+# keywords 3.3%. (spoken_languages only counts, and 0.2% have none: not flagged.)
+LIST_WARNED = ("genres", "production_companies", "production_countries", "keywords")
 
 
 def film_warnings(
-    columns: dict[str, list[Any]], feature_set: FeatureSet, ranges: dict[str, tuple[float, float]]
+    columns: dict[str, list[Any]],
+    feature_set: FeatureSet,
+    ranges: dict[str, tuple[float, float]],
+    typical_lists: bool = True,
 ) -> list[list[str]]:
-    """What the caller should know about how each film was scored (vectorised over films)."""
+    """What the caller should know about how each film was scored (vectorised over films).
+
+    ``typical_lists``: the model scores a list that is not given with the typical number of
+    items (FilmFeatures.count_medians_); models saved before that score it as empty."""
     n_films = len(columns["budget"])
     warnings: list[list[str]] = [[] for _ in range(n_films)]
     given = {f: np.array([v is not None for v in columns[f]]) for f in POST_RELEASE_FIELDS}
@@ -109,12 +116,14 @@ def film_warnings(
     else:
         for i in np.flatnonzero(np.logical_or.reduce(list(given.values()))):
             warnings[i].append("pre_release model chosen: popularity and votes were ignored")
-    for i in np.flatnonzero([not genres for genres in columns["genres"]]):
-        warnings[i].append("no genres given: scored as a film with none, which no training film is")
+    as_what = "a typical number, none in particular" if typical_lists else "none"
+    for i, genres in enumerate(columns["genres"]):
+        if genres == [] or (genres is None and not typical_lists):
+            warnings[i].append("no genres: no training film has none")
     not_given = {f: np.array([v is None for v in columns[f]]) for f in LIST_WARNED}
     for i in np.flatnonzero(np.logical_or.reduce(list(not_given.values()))):
         missing = ", ".join(f for f in LIST_WARNED if not_given[f][i])
-        warnings[i].append(f"{missing} not given: scored as none, which few training films are")
+        warnings[i].append(f"{missing} not given: scored as {as_what}")
     for name in RANGE_CHECKED:
         if name not in ranges:
             continue
@@ -191,8 +200,9 @@ class Predictor:
                         scored.explanations[task][i] = explanation.for_film(
                             row, films[i].explain_top
                         )
-            ranges = self.models[(tasks[0], feature_set)].ranges
-            for k, warns in enumerate(film_warnings(columns, feature_set, ranges)):
+            first = self.models[(tasks[0], feature_set)]
+            typical = hasattr(first.pipeline[0], "count_medians_")
+            for k, warns in enumerate(film_warnings(columns, feature_set, first.ranges, typical)):
                 scored.warnings[indices[k]] = warns
         return scored
 

@@ -98,6 +98,11 @@ def _as_list(value: Any) -> list[str]:
     return list(value)
 
 
+def _missing(value: Any) -> bool:
+    """A list cell that was not given (None/NaN), as opposed to an empty list (none)."""
+    return value is None or (isinstance(value, float) and np.isnan(value))
+
+
 def _as_lists(values: Sequence[Any]) -> list[list[str]]:
     """Each cell as a list (not copied when it is one already); None/NaN as []."""
     return [value if type(value) is list else _as_list(value) for value in values]
@@ -167,6 +172,17 @@ class FilmFeatures(TransformerMixin, BaseEstimator):
             [v] if isinstance(v, str) else [] for v in _column(X, "original_language", n_rows)
         ]
         lists = {name: _as_lists(_column(X, name, n_rows)) for name in LIST_FIELDS}
+        # A list that is not given is scored with the typical (median) number of items and no
+        # item in particular; an empty list means none. (The TMDB file gives every list, so
+        # these medians only matter at serving time, e.g. for the original project's clients.)
+        self.count_medians_ = {}
+        for name in LIST_FIELDS:
+            given = [
+                len(items)
+                for items, raw in zip(lists[name], _column(X, name, n_rows), strict=True)
+                if not _missing(raw)
+            ]
+            self.count_medians_[name] = float(np.median(given)) if given else 0.0
         self.genres_ = list(TMDB_GENRES)
         self.languages_ = _top_values(language, self.n_languages, self.min_count)
         self.companies_ = _top_values(
@@ -212,18 +228,23 @@ class FilmFeatures(TransformerMixin, BaseEstimator):
         for name in self.numeric_fields_:
             values = numeric[name]
             blocks.append(np.where(np.isnan(values), self.medians_[name], values)[:, None])
-        blocks.append(self._multi_hot(_column(X, "genres", n_rows), self.genres_, count=True))
+        blocks.append(self._counted(X, n_rows, "genres", self.genres_))
         blocks.append(self._multi_hot(_column(X, "original_language", n_rows), self.languages_))
-        blocks.append(
-            self._multi_hot(_column(X, "production_companies", n_rows), self.companies_, count=True)
-        )
-        blocks.append(
-            self._multi_hot(_column(X, "production_countries", n_rows), self.countries_, count=True)
-        )
-        spoken = _as_lists(_column(X, "spoken_languages", n_rows))
-        blocks.append(np.array([len(items) for items in spoken], dtype=float).reshape(-1, 1))
-        blocks.append(self._multi_hot(_column(X, "keywords", n_rows), self.keywords_, count=True))
+        blocks.append(self._counted(X, n_rows, "production_companies", self.companies_))
+        blocks.append(self._counted(X, n_rows, "production_countries", self.countries_))
+        blocks.append(self._counted(X, n_rows, "spoken_languages", []))
+        blocks.append(self._counted(X, n_rows, "keywords", self.keywords_))
         return np.hstack(blocks)
+
+    def _counted(self, X: FilmColumns, n_rows: int, name: str, vocabulary: list[str]) -> np.ndarray:
+        """The number of items, then one indicator per vocabulary item; a list not given gets
+        the training median count (models saved before ``count_medians_`` existed: 0)."""
+        values = _column(X, name, n_rows)
+        out = self._multi_hot(values, vocabulary, count=True)
+        median = getattr(self, "count_medians_", {}).get(name, 0.0)
+        if median:
+            out[[_missing(value) for value in values], 0] = median
+        return out
 
     @staticmethod
     def _multi_hot(values: Sequence[Any], vocabulary: list[str], count: bool = False) -> np.ndarray:

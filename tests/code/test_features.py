@@ -68,8 +68,24 @@ def test_missing_optional_fields_are_imputed() -> None:
     assert out.shape == (1, len(transformer.get_feature_names_out()))
     assert np.isfinite(out).all()
     names = list(transformer.get_feature_names_out())
-    assert out[0, names.index("n_genres")] == 0
+    # A list not given: the typical number of items (half the films have 1 genre, half 2),
+    # none in particular; numbers not given: their training medians.
+    assert out[0, names.index("n_genres")] == 1.5
+    assert not out[0, [n.startswith("genre_") for n in names]].any()
+    assert out[0, names.index("n_spoken_languages")] == 2
     assert out[0, names.index("log_vote_count")] == transformer.medians_["vote_count"]
+
+
+def test_an_empty_list_is_none_and_old_models_score_missing_lists_as_none() -> None:
+    transformer = FilmFeatures(min_count=1).fit(films())
+    names = list(transformer.get_feature_names_out())
+    given = pd.DataFrame({"budget": [5e7], "runtime": [100.0], "genres": [[]], "keywords": [[]]})
+    out = transformer.transform(given)
+    assert out[0, names.index("n_genres")] == 0 and out[0, names.index("n_keywords")] == 0
+    assert out[0, names.index("n_companies")] == 1  # not given: the median
+    del transformer.count_medians_  # as pickled before the medians existed
+    old = transformer.transform(given)
+    assert old[0, names.index("n_companies")] == 0
 
 
 def test_zero_runtime_and_unknown_values_are_unknown() -> None:

@@ -1,0 +1,57 @@
+"""How the models score films whose list fields are left out (as the original project's clients
+send them): `python -m bench.missing_lists` (uses $BENTOML_HOME's newest run and the dataset).
+
+Scores the validation part three ways: with its lists; with every list left out, counted as the
+typical (training median) number of items, none in particular (FilmFeatures.count_medians_); and
+left out, counted as none (what models saved before the medians existed do). Revenue: R²; hit:
+ROC-AUC, Brier score and mean calibrated probability against the actual hit rate. The test fold
+is not used: this chose how the service treats a list that is not given.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+from sklearn.metrics import brier_score_loss, r2_score, roc_auc_score
+
+from serving.predictor import LoadedModel
+from training import config
+from training.data import load_movies
+from training.features import LIST_FIELDS
+from training.registry import resolve_run
+from training.train import is_hit, log_revenue, make_splits
+
+
+def main() -> None:
+    found = resolve_run(None)
+    val = make_splits(load_movies().frame).val
+    left_out = val.assign(**{name: [None] * len(val) for name in LIST_FIELDS})
+    y_revenue, y_hit = log_revenue(val), is_hit(val, config.HIT_RATIO)
+    print(f"validation part: {len(val):,} films, hit rate {y_hit.mean():.3f}")
+    for feature_set in config.FEATURE_SETS:
+        for task in config.TASKS:
+            model = LoadedModel.load(found[(task, feature_set)])
+            as_none = copy.deepcopy(model.pipeline)
+            del as_none[0].count_medians_
+            calibrate = getattr(model.predictor, "calibrate", None)
+            rows = (
+                ("lists given", model.pipeline, val),
+                ("left out, typical", model.pipeline, left_out),
+                ("left out, as none", as_none, left_out),
+            )
+            for label, pipeline, frame in rows:
+                if task == "revenue":
+                    score = f"R² {r2_score(y_revenue, pipeline.predict(frame)):.3f}"
+                else:
+                    raw = pipeline.predict_proba(frame)[:, 1]
+                    prob = calibrate(raw) if calibrate else raw
+                    score = (
+                        f"AUC {roc_auc_score(y_hit, raw):.3f}  Brier "
+                        f"{brier_score_loss(y_hit, prob):.4f}  mean P {np.mean(prob):.3f}"
+                    )
+                print(f"{feature_set:12s} {task:7s} {label:18s} {score}")
+
+
+if __name__ == "__main__":
+    main()
