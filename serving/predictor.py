@@ -94,6 +94,25 @@ RANGE_CHECKED = ("budget", "runtime", "release_year", "popularity", "vote_count"
 LIST_WARNED = ("genres", "production_companies", "production_countries", "keywords")
 
 
+def _flag_missing(warnings: list[list[str]], columns: dict[str, list[Any]], message: str) -> None:
+    """Append `message`, naming the fields left out (None), to each film that left any out.
+
+    One string per pattern of missing fields: the films of a batch mostly share a few."""
+    pattern = [0] * len(warnings)
+    for bit, values in enumerate(columns.values()):
+        for i, value in enumerate(values):
+            if value is None:
+                pattern[i] |= 1 << bit
+    names, texts = list(columns), {}
+    for i, code in enumerate(pattern):
+        if code:
+            text = texts.get(code)
+            if text is None:
+                missing = ", ".join(n for bit, n in enumerate(names) if code >> bit & 1)
+                text = texts[code] = message.format(missing)
+            warnings[i].append(text)
+
+
 def film_warnings(
     columns: dict[str, list[Any]],
     feature_set: FeatureSet,
@@ -106,24 +125,23 @@ def film_warnings(
     items (FilmFeatures.count_medians_); models saved before that score it as empty."""
     n_films = len(columns["budget"])
     warnings: list[list[str]] = [[] for _ in range(n_films)]
-    given = {f: np.array([v is not None for v in columns[f]]) for f in POST_RELEASE_FIELDS}
     if feature_set == "post_release":
-        for i in np.flatnonzero(~np.logical_and.reduce(list(given.values()))):
-            missing = ", ".join(f for f in POST_RELEASE_FIELDS if not given[f][i])
-            warnings[i].append(
-                f"{missing} not given: the post-release model used the training median"
-            )
+        _flag_missing(
+            warnings,
+            {f: columns[f] for f in POST_RELEASE_FIELDS},
+            "{} not given: the post-release model used the training median",
+        )
     else:
-        for i in np.flatnonzero(np.logical_or.reduce(list(given.values()))):
+        given = [v is not None for f in POST_RELEASE_FIELDS for v in columns[f]]
+        for i in np.flatnonzero(np.reshape(given, (len(POST_RELEASE_FIELDS), -1)).any(axis=0)):
             warnings[i].append("pre_release model chosen: popularity and votes were ignored")
-    as_what = "a typical number, none in particular" if typical_lists else "none"
     for i, genres in enumerate(columns["genres"]):
         if genres == [] or (genres is None and not typical_lists):
             warnings[i].append("no genres: no training film has none")
-    not_given = {f: np.array([v is None for v in columns[f]]) for f in LIST_WARNED}
-    for i in np.flatnonzero(np.logical_or.reduce(list(not_given.values()))):
-        missing = ", ".join(f for f in LIST_WARNED if not_given[f][i])
-        warnings[i].append(f"{missing} not given: scored as {as_what}")
+    as_what = "a typical number, none in particular" if typical_lists else "none"
+    _flag_missing(
+        warnings, {f: columns[f] for f in LIST_WARNED}, "{} not given: scored as " + as_what
+    )
     for name in RANGE_CHECKED:
         if name not in ranges:
             continue
