@@ -120,11 +120,9 @@ def examples(url: UrlOption = "http://localhost:3000") -> None:
     console.print(table)
 
 
-def _as_list(value: Any, field: str) -> list[str] | None:
-    """A list cell from a CSV: a JSON list (of names or TMDB objects) or 'a|b|c'."""
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value == "":
-        return None
-    text = str(value).strip()
+def _as_list(text: str, field: str) -> list[str]:
+    """A list cell from a CSV (non-empty text): a JSON list (of names or TMDB objects) or
+    'a|b|c'."""
     if not text.startswith("["):
         return [part.strip() for part in text.split("|") if part.strip()]
     key = TMDB_KEYS.get(field, "name")
@@ -198,7 +196,7 @@ def rows_to_films(frame: pd.DataFrame) -> tuple[list[dict[str, Any]], dict[int, 
                 if not isinstance(text, str) or not text.strip():
                     continue  # an empty cell: the field is not given
                 value = _cell(key, text.strip())
-                if value is not None and not (key == "budget" and value == 0):
+                if not (key == "budget" and value == 0):
                     film[key] = value  # budget 0 means unknown in TMDB
             Film.model_validate(film)
         except (ValueError, ValidationError, KeyError, TypeError) as error:
@@ -241,12 +239,13 @@ def score(
         frame = read_films_csv(csv_path)
     except ValueError as error:
         _fail(f"{csv_path}: {error}")
-    if not film_columns(frame):
+    fields = film_columns(frame)
+    if not fields:
         _fail(
             f"{csv_path}: none of the columns {list(frame.columns)[:10]} is a film field "
             f"(expected e.g. budget, runtime, genres; a comma-separated file)"
         )
-    ignored = [c for c in frame.columns if c not in film_columns(frame)]
+    ignored = [c for c in frame.columns if c not in fields]
     if ignored:
         console.print(f"columns that are not film fields, ignored: {', '.join(ignored[:20])}")
     films, errors = rows_to_films(frame)

@@ -35,6 +35,7 @@ class LoadedModel:
     version: str
     metadata: dict[str, Any]
     ranges: dict[str, tuple[float, float]]
+    typical_lists: bool  # a list left out counts as typical (FilmFeatures.count_medians_)
 
     @property
     def threshold(self) -> float:
@@ -44,8 +45,15 @@ class LoadedModel:
     def load(cls, model: bentoml.Model) -> LoadedModel:
         predictor = load_pipeline(model)
         pipeline = raw_classifier(predictor)
-        ranges = getattr(pipeline[0], "ranges_", {})
-        return cls(predictor, pipeline, str(model.tag), dict(model.info.metadata), ranges)
+        features = pipeline[0]
+        return cls(
+            predictor,
+            pipeline,
+            str(model.tag),
+            dict(model.info.metadata),
+            getattr(features, "ranges_", {}),
+            hasattr(features, "count_medians_"),
+        )
 
 
 @dataclass
@@ -219,8 +227,8 @@ class Predictor:
                             row, films[i].explain_top
                         )
             first = self.models[(tasks[0], feature_set)]
-            typical = hasattr(first.pipeline[0], "count_medians_")
-            for k, warns in enumerate(film_warnings(columns, feature_set, first.ranges, typical)):
+            warned = film_warnings(columns, feature_set, first.ranges, first.typical_lists)
+            for k, warns in enumerate(warned):
                 scored.warnings[indices[k]] = warns
         return scored
 

@@ -53,11 +53,14 @@ def _codes(
 ) -> list[str] | None:
     if codes is None:
         return None
+    normalised = []
     for code in codes:
         # ASCII first: str.upper() would turn 'ß' into 'SS'.
-        if not (code.isascii() and re.fullmatch(pattern, normalise(code.strip()))):
+        norm = normalise(code.strip())
+        if not (code.isascii() and re.fullmatch(pattern, norm)):
             raise ValueError(f"{_short(code)} is not {expected}")
-    return [normalise(code.strip()) for code in codes]
+        normalised.append(norm)
+    return normalised
 
 
 # The seed project's own example film: used by the docs, the tests and the client.

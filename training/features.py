@@ -90,17 +90,17 @@ def _as_float(values: Sequence[Any]) -> np.ndarray:
         return array.to_numpy(dtype=float, na_value=np.nan, copy=True)
 
 
+def _missing(value: Any) -> bool:
+    """A list cell that was not given (None/NaN), as opposed to an empty list (none)."""
+    return value is None or (isinstance(value, float) and np.isnan(value))
+
+
 def _as_list(value: Any) -> list[str]:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
+    if _missing(value):
         return []
     if isinstance(value, str):
         return [value]
     return list(value)
-
-
-def _missing(value: Any) -> bool:
-    """A list cell that was not given (None/NaN), as opposed to an empty list (none)."""
-    return value is None or (isinstance(value, float) and np.isnan(value))
 
 
 def _as_lists(values: Sequence[Any]) -> list[list[str]]:

@@ -130,10 +130,11 @@ def make_splits(
     """Population rules, then the seed's two train_test_split calls, then plausibility rules."""
     log: list[RuleCount] = []
     population = apply_rules(frame, POPULATION_RULES, "all rows", log)
-    every_rule: list[RuleCount] = []
-    usable = apply_rules(frame, (*POPULATION_RULES, *plausibility_rules(min_usd)), "", every_rule)
+    rules = plausibility_rules(min_usd)
+    implausible: list[RuleCount] = []
+    usable = apply_rules(population, rules, "", implausible)
     if len(usable) < config.MIN_POPULATION:
-        removed = ", ".join(f"{c.description} {c.rows_removed:,}" for c in every_rule)
+        removed = ", ".join(f"{c.description} {c.rows_removed:,}" for c in [*log, *implausible])
         raise DataError(
             f"only {len(usable):,} of {len(frame):,} rows have a known and plausible budget and "
             f"revenue (${min_usd:,.0f} or more), genres and a release date (removed: {removed}); "
@@ -141,7 +142,6 @@ def make_splits(
         )
     full_train, test = train_test_split(population, test_size=0.2, random_state=seed)
     train_unfiltered, val = train_test_split(full_train, test_size=0.25, random_state=seed)
-    rules = plausibility_rules(min_usd)
     train = apply_rules(train_unfiltered, rules, "train", log)
     val_unfiltered = val
     val = apply_rules(val, rules, "validation", log)
