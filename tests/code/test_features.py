@@ -132,3 +132,21 @@ def test_bad_feature_set_and_empty_fit() -> None:
         FilmFeatures("sometime").fit(films())
     with pytest.raises(ValueError, match="zero films"):
         FilmFeatures().fit(films().head(0))
+
+
+def test_counts_and_indicators_match_a_film_by_film_reading() -> None:
+    """The vectorised multi-hot against the plain definition, on awkward cells: repeated
+    items, unknown items, a bare string, None, NaN and an empty list."""
+    data = films(40)
+    data["keywords"] = [["b", "a"], ["a", "a", "c"], ["c"], ["a", "b", "d"]] * 10
+    transformer = FilmFeatures(min_count=10, n_keywords=2).fit(data)
+    # a is in 30 films (once each however often it is listed), b and c in 20: ties go by name
+    assert transformer.keywords_ == ["a", "b"]
+    cells = [["b", "zzz", "b"], "a", None, float("nan"), [], ["c", "a"]]
+    out = transformer.transform(pd.DataFrame({"budget": [1e7] * 6, "keywords": cells}))
+    names = list(transformer.get_feature_names_out())
+    counts = out[:, names.index("n_keywords")]
+    median = transformer.count_medians_["keywords"]
+    np.testing.assert_array_equal(counts, [3, 1, median, median, 0, 2])
+    indicators = out[:, [names.index("keyword_a"), names.index("keyword_b")]]
+    np.testing.assert_array_equal(indicators, [[0, 1], [1, 0], [0, 0], [0, 0], [0, 0], [1, 0]])
