@@ -9,7 +9,7 @@ PORT ?= 3000
 export BENTOML_DO_NOT_TRACK ?= true
 export UV_PYTHON_DOWNLOADS ?= never
 
-.PHONY: help setup train eda models serve test test-fast lint format bench clean
+.PHONY: help setup train eda models serve test test-fast lint format bench bench-train clean
 
 help:  ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -49,6 +49,9 @@ bench: setup  ## Benchmark the service against the original-style server (needs 
 	@command -v wrk >/dev/null || { echo "error: wrk is not installed (Debian: apt-get install wrk)"; exit 1; }
 	@$(RUN) -m training models --quiet || { echo "error: no trained models: run make train first"; exit 1; }
 	$(RUN) -m bench.run --rounds 3
+
+bench-train: setup  ## Time quick and full training against the 30 s / 180 s limits
+	$(RUN) -m bench.training
 
 lint: setup  ## ruff lint and format check
 	$(VENV)/bin/ruff check .

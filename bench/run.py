@@ -326,7 +326,7 @@ def _proc_cpu_ticks(pid: int) -> int:
     return int(fields[11]) + int(fields[12])  # utime + stime (fields 14 and 15 of stat)
 
 
-def _machine_busy_ticks() -> int:
+def machine_busy_ticks() -> int:
     parts = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
     user, nice, system, _idle, _iowait, irq, softirq, steal = (int(v) for v in parts[:8])
     return user + nice + system + irq + softirq + steal
@@ -351,13 +351,13 @@ class CpuAccount:
 
     def __enter__(self) -> CpuAccount:
         self.t0 = time.monotonic()
-        self.busy0 = _machine_busy_ticks()
+        self.busy0 = machine_busy_ticks()
         self.ours0 = self._ours()
         return self
 
     def __exit__(self, *exc: object) -> None:
         elapsed = time.monotonic() - self.t0
-        busy = (_machine_busy_ticks() - self.busy0) / self.hz
+        busy = (machine_busy_ticks() - self.busy0) / self.hz
         ours1 = self._ours()
         loaded = (ours1[0] - self.ours0[0]) / self.hz
         servers = (ours1[1] - self.ours0[1]) / self.hz
@@ -383,10 +383,10 @@ def wait_for_quiet(servers: list[Server], max_wait: float, threshold_pct: float)
     ncpu = os.cpu_count() or 1
     pct = 0.0
     while True:
-        t0, busy0 = time.monotonic(), _machine_busy_ticks()
+        t0, busy0 = time.monotonic(), machine_busy_ticks()
         ours0 = sum(_proc_cpu_ticks(p) for s in servers for p in s.tree())
         time.sleep(1.0)
-        busy = (_machine_busy_ticks() - busy0) / hz
+        busy = (machine_busy_ticks() - busy0) / hz
         ours = (sum(_proc_cpu_ticks(p) for s in servers for p in s.tree()) - ours0) / hz
         pct = 100 * max(0.0, busy - ours) / ((time.monotonic() - t0) * ncpu)
         if pct < threshold_pct or time.monotonic() >= deadline:

@@ -34,6 +34,13 @@ CV_FOLDS = 5
 # the fewest hits and non-hits each part must hold for the classifiers, CV and ROC-AUC.
 MIN_POPULATION = 100
 MIN_PER_CLASS = {"train": 10, "scored": 2}  # "scored": validation, test, filtered test
+# The quality bar on the unfiltered test fold: (task, feature set) -> (metric, minimum).
+QUALITY_BAR: dict[tuple[str, str], tuple[str, float]] = {
+    ("revenue", "post_release"): ("r2", 0.68),
+    ("hit", "post_release"): ("roc_auc", 0.86),
+    ("revenue", "pre_release"): ("r2", 0.50),
+    ("hit", "pre_release"): ("roc_auc", 0.72),
+}
 
 
 def model_name(task: str, feature_set: str) -> str:

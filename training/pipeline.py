@@ -44,14 +44,6 @@ from training.train import (
     train_regressors,
 )
 
-# The quality bar on the unfiltered test fold: (task, feature set) -> (metric, minimum).
-QUALITY_BAR: dict[tuple[str, str], tuple[str, float]] = {
-    ("revenue", "post_release"): ("r2", 0.68),
-    ("hit", "post_release"): ("roc_auc", 0.86),
-    ("revenue", "pre_release"): ("r2", 0.50),
-    ("hit", "pre_release"): ("roc_auc", 0.72),
-}
-
 
 @dataclass
 class SavedModel:
@@ -258,7 +250,7 @@ def run_training(
                 card, encoding="utf-8"
             )
             model = save_model(result.task, feature_set, result.final, metadata, run, card)
-            metric, minimum = QUALITY_BAR[(result.task, feature_set)]
+            metric, minimum = config.QUALITY_BAR[(result.task, feature_set)]
             saved.append(
                 SavedModel(
                     result.task,
