@@ -182,10 +182,13 @@ def load_movies(explicit: str | os.PathLike[str] | None = None) -> LoadedData:
     """Locate, read, validate and parse the movies table."""
     path = locate_dataset(explicit)
     try:
+        sha256 = file_sha256(path)
         raw = pd.read_csv(path, dtype=str, keep_default_na=True)
+    except OSError as error:  # permission denied, an I/O error, ...
+        raise DataError(f"{path}: cannot be read ({error.strerror or error})") from error
     except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as error:
         raise DataError(f"{path}: not a readable CSV file ({str(error).strip()})") from error
     if raw.empty:
         raise DataError(f"{path}: the file has a header but no rows")
     frame, malformed = validate_and_parse(raw)
-    return LoadedData(frame=frame, path=path, sha256=file_sha256(path), malformed_json=malformed)
+    return LoadedData(frame=frame, path=path, sha256=sha256, malformed_json=malformed)

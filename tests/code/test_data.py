@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -135,4 +136,21 @@ def test_unreadable_file_is_a_data_error(tmp_path) -> None:
     path = tmp_path / "movies.csv"
     path.write_bytes(b"\xff\xfe\x00garbage")
     with pytest.raises(DataError):
+        load_movies(path)
+
+
+def test_a_file_that_cannot_be_opened_is_a_data_error(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "movies.csv"
+    pd.DataFrame([film_row()]).to_csv(path, index=False)
+    real_open = Path.open
+
+    def denied(self: Path, *args, **kwargs):  # what a file without read permission does
+        if self == path:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", denied)
+    with pytest.raises(DataError, match=r"movies.csv: cannot be read \(Permission denied\)"):
         load_movies(path)
