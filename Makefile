@@ -35,7 +35,7 @@ eda: setup  ## Write the exploratory data analysis to reports/
 models: setup  ## List the models in the BentoML store with their test metrics
 	$(RUN) -m training models
 
-serve: setup  ## Serve the models on port $(PORT), training them first if the store has none
+serve: setup  ## Serve the models on port 3000 (PORT=...), training them first if the store has none
 	@$(RUN) -m training models --quiet || $(RUN) -m training train
 	$(VENV)/bin/bentoml serve service:Forecaster --port $(PORT)
 

@@ -13,8 +13,9 @@
 #     user, group or /home/bentoml/bento (groupadd/mkdir would then fail);
 #   - bash + /usr/bin/env: the entrypoint is `#!/usr/bin/env bash`;
 #   - `uv` on PATH (else it runs `pip install uv`, refused by Debian's pip) and
-#     a system python matching docker.python_version (3.11 here): it runs
-#     `uv venv --python 3.11 /app/.venv`; uv cannot download a Python here;
+#     a system python3.11: bentofile.yaml sets no docker.python_version, so the
+#     template runs `uv venv /app/.venv` (no -p) on the system Python; uv cannot
+#     download a Python here;
 #   - PATH set in the image config: the template does ENV PATH=/app/.venv/bin:${PATH},
 #     and `docker import` sets no PATH by default (would leave PATH broken);
 #   - working apt sources + CA bundle: with the default distro (debian) it runs
