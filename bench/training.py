@@ -101,6 +101,7 @@ def stored_scores(store: Path) -> dict[str, dict[str, Any]]:
                 "algorithm": meta["algorithm"],
                 "metric": metric,
                 "test": round(meta["metrics"]["test"][metric], 3),
+                "ci95": meta["metrics"]["test"].get(f"{metric}_ci95"),
                 "bar": minimum,
             }
     return scores
@@ -142,7 +143,7 @@ def print_results(runs: list[dict[str, Any]]) -> None:
     if not scored:
         return
     bar = Table(title="test scores of the stored models against the quality bar (last run)")
-    for column in ("profile", "model", "algorithm", "metric", "test", "bar", "met"):
+    for column in ("profile", "model", "algorithm", "metric", "test", "95% CI", "bar", "met"):
         bar.add_column(column, justify="right" if column in ("test", "bar") else "left")
     for profile in LIMIT_SECONDS:
         last = [r for r in scored if r["profile"] == profile][-1:]
@@ -155,6 +156,7 @@ def print_results(runs: list[dict[str, Any]]) -> None:
                     s["algorithm"],
                     s["metric"],
                     f"{s['test']:.3f}",
+                    "-" if s["ci95"] is None else f"{s['ci95'][0]:.3f}-{s['ci95'][1]:.3f}",
                     f"{s['bar']:.2f}",
                     "[green]yes[/]" if met else "[red]no[/]",
                 )

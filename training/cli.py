@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import tempfile
 from pathlib import Path
 from typing import Annotated
@@ -17,7 +18,9 @@ app = typer.Typer(
     no_args_is_help=True,
     help="Train and evaluate the box-office revenue and hit models.",
 )
-console = Console()
+# Wide enough for the summary tables when the output goes to a log or a pipe (rich's default
+# there is 80 columns, which cuts the model tags and intervals).
+console = Console(width=None if sys.stdout.isatty() else 120)
 
 DataOption = Annotated[
     str | None,
@@ -82,7 +85,7 @@ def train(
         _fail(str(error))
         return
     table = Table(title=f"Models saved to the BentoML store at {bentoml_home()}")
-    for column in ("tag", "algorithm", "test metric", "value", "minimum", "met"):
+    for column in ("tag", "algorithm", "test metric", "value", "95% CI", "minimum", "met"):
         table.add_column(column)
     for s in saved:
         table.add_row(
@@ -90,6 +93,7 @@ def train(
             s.algorithm,
             s.test_metric,
             f"{s.test_value:.3f}",
+            f"{s.test_ci95[0]:.3f}-{s.test_ci95[1]:.3f}",
             f"{s.minimum:.2f}",
             "yes" if s.meets_bar else "[red]no[/red]",
         )
@@ -145,6 +149,10 @@ def models(
     for model in found.values():
         meta = model.info.metadata
         test = meta["metrics"]["test"]
-        headline = f"R² {test['r2']:.3f}" if "r2" in test else f"AUC {test['roc_auc']:.3f}"
+        metric = "r2" if "r2" in test else "roc_auc"
+        headline = f"{'R²' if metric == 'r2' else 'AUC'} {test[metric]:.3f}"
+        if f"{metric}_ci95" in test:  # runs saved before the interval existed have none
+            low, high = test[f"{metric}_ci95"]
+            headline += f" (95% CI {low:.3f}-{high:.3f})"
         table.add_row(model.tag.name, meta["algorithm"], headline)
     console.print(table)

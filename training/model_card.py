@@ -55,6 +55,8 @@ def render(metadata: dict[str, Any], tag: str, seed_baseline: dict[str, Any]) ->
     metric_rows = [_row(part, m[part], keys) for part in ("validation", "test", "test_filtered")]
     if feature_set == "post_release" and task in seed_baseline:
         metric_rows.append(_row("test, seed's model (replicated)", seed_baseline[task], keys))
+    headline = "r2" if task == "revenue" else "roc_auc"
+    low, high = m["test"][f"{headline}_ci95"]
     cleaning = "\n".join(
         f"| {c['part']} | `{c['rule']}` | {c['description']} | {c['rows_removed']:,} |"
         for c in metadata["cleaning"]
@@ -88,9 +90,13 @@ def render(metadata: dict[str, Any], tag: str, seed_baseline: dict[str, Any]) ->
         header,
         *metric_rows,
         "",
+        f"Test {'R²' if task == 'revenue' else 'ROC-AUC'}: 95% bootstrap interval "
+        f"{low:.3f}-{high:.3f} over the {metadata['rows']['test']:,} test rows.",
+        "",
         f"Original project as published: {SEED_PUBLISHED[task]}.",
         "",
     ]
+
     if task == "revenue":
         interval = metadata["interval"]
         t = metadata["interval_test"]

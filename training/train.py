@@ -21,7 +21,12 @@ from sklearn.model_selection import GridSearchCV, KFold, cross_val_score, train_
 from training import config
 from training.clean import POPULATION_RULES, RuleCount, apply_rules, plausibility_rules
 from training.data import DataError
-from training.evaluate import best_f1_threshold, classification_metrics, regression_metrics
+from training.evaluate import (
+    best_f1_threshold,
+    bootstrap_interval,
+    classification_metrics,
+    regression_metrics,
+)
 from training.features import RAW_FIELDS
 from training.models import CLASSIFIERS, REGRESSORS, Candidate
 from training.uncertainty import (
@@ -283,6 +288,9 @@ def train_regressors(
         results.append(result)
     chosen = min(within_budget(results), key=lambda r: r.metrics["validation"]["rmse"])
     rule = f"lowest validation RMSE among models predicting a film in <= {LATENCY_BUDGET_MS} ms"
+    test_ci = bootstrap_interval(
+        log_revenue(splits.test), chosen.estimator.predict(splits.test), "r2", seed=seed
+    )
     result = TaskResult(
         "revenue",
         feature_set,
@@ -290,7 +298,7 @@ def train_regressors(
         chosen,
         rule,
         final=chosen.estimator,
-        final_metrics=chosen.metrics,
+        final_metrics={**chosen.metrics, "test": {**chosen.metrics["test"], "r2_ci95": test_ci}},
     )
     # Split conformal needs calibration rows exchangeable with the rows it is judged on: the
     # validation part as drawn (unit errors included), like the test fold.
@@ -365,6 +373,10 @@ def train_classifiers(
         raw = chosen.estimator.predict_proba(frame)[:, 1]
         proba = calibrated.predict_proba(frame)[:, 1]
         result.final_metrics[part] = classification_metrics(y_true, proba, threshold)
+        if part == "test":
+            result.final_metrics[part]["roc_auc_ci95"] = bootstrap_interval(
+                y_true, proba, "roc_auc", seed=seed
+            )
         result.uncertainty[f"calibration_{part}"] = {
             **calibration_metrics(y_true, raw, proba),
             "roc_auc_before": float(roc_auc_score(y_true, raw)),

@@ -73,6 +73,8 @@ def test_minimum_test_scores(models, task: str, feature_set: str) -> None:
     test = models[(task, feature_set)].info.metadata["metrics"]["test"]
     assert test[metric] >= floor
     assert test["n"] == 646
+    low, high = test[f"{metric}_ci95"]  # the bootstrap interval brackets the score
+    assert low < test[metric] < high and high - low < 0.25
 
 
 @pytest.mark.parametrize(("task", "feature_set"), list(QUICK_FLOORS))
