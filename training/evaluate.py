@@ -69,25 +69,32 @@ def bootstrap_scores(
     y_true: np.ndarray, y_score: np.ndarray, metric: str, resamples: int, seed: int
 ) -> np.ndarray:
     """``metric`` ("r2" or "roc_auc") on ``resamples`` draws of the rows with replacement,
-    all at once; NaN for a draw where it is undefined (one class, or a constant target)."""
+    computed a block of draws at a time; NaN where it is undefined (one class, or a constant
+    target)."""
+    if metric not in ("r2", "roc_auc"):
+        raise ValueError(f"metric must be 'r2' or 'roc_auc', got {metric!r}")
     rng = np.random.default_rng(seed)
-    rows = rng.integers(0, len(y_true), size=(resamples, len(y_true)))
-    y = np.asarray(y_true, dtype=float)[rows]
-    score = np.asarray(y_score, dtype=float)[rows]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        if metric == "r2":
-            residual = ((y - score) ** 2).sum(axis=1)
-            total = ((y - y.mean(axis=1, keepdims=True)) ** 2).sum(axis=1)
-            return np.where(total > 0, 1 - residual / total, np.nan)
-        if metric == "roc_auc":
-            # Mann-Whitney: AUC = (rank sum of the positives - its minimum) / (pos x neg),
-            # with tied scores sharing their average rank, as roc_auc_score counts ties as 1/2.
-            ranks = rankdata(score, axis=1)
-            positives = y.sum(axis=1)
-            negatives = y.shape[1] - positives
-            u = (ranks * y).sum(axis=1) - positives * (positives + 1) / 2
-            return np.where(positives * negatives > 0, u / (positives * negatives), np.nan)
-    raise ValueError(f"metric must be 'r2' or 'roc_auc', got {metric!r}")
+    draws = rng.integers(0, len(y_true), size=(resamples, len(y_true)))
+    y_all, score_all = np.asarray(y_true, dtype=float), np.asarray(y_score, dtype=float)
+    out = np.empty(resamples)
+    for start in range(0, resamples, 250):  # bounded memory: a few MB per block
+        rows = draws[start : start + 250]
+        y, score = y_all[rows], score_all[rows]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if metric == "r2":
+                residual = ((y - score) ** 2).sum(axis=1)
+                total = ((y - y.mean(axis=1, keepdims=True)) ** 2).sum(axis=1)
+                value = np.where(total > 0, 1 - residual / total, np.nan)
+            else:
+                # Mann-Whitney: AUC = (rank sum of the positives - its minimum) / (pos x neg),
+                # tied scores sharing their average rank, as roc_auc_score counts ties as 1/2.
+                ranks = rankdata(score, axis=1)
+                positives = y.sum(axis=1)
+                pairs = positives * (y.shape[1] - positives)
+                u = (ranks * y).sum(axis=1) - positives * (positives + 1) / 2
+                value = np.where(pairs > 0, u / pairs, np.nan)
+        out[start : start + len(rows)] = value
+    return out
 
 
 def bootstrap_interval(
