@@ -49,13 +49,14 @@ class MicroBatcher(Generic[T, R]):
         self.max_yields = max_yields
         self._queue: list[tuple[T, asyncio.Future[R]]] = []
         self._draining = False
+        self._task: asyncio.Task[None] | None = None  # the loop keeps only a weak reference
 
     async def submit(self, item: T) -> R:
         future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
         self._queue.append((item, future))
         if not self._draining:
             self._draining = True
-            asyncio.get_running_loop().create_task(self._drain())
+            self._task = asyncio.get_running_loop().create_task(self._drain())
         return await future
 
     def _one_by_one(self, batch: list[tuple[T, asyncio.Future[R]]]) -> None:
@@ -81,15 +82,30 @@ class MicroBatcher(Generic[T, R]):
                         break
                 batch = self._queue[: self.max_batch_size]
                 del self._queue[: self.max_batch_size]
-                BATCH_SIZE.labels(queue=self.name).observe(len(batch))
                 try:
-                    results = self.predict([item for item, _ in batch])
-                except Exception:
-                    # One bad item must not fail the others: answer each on its own.
-                    self._one_by_one(batch)
-                    continue
-                for (_, future), result in zip(batch, results, strict=True):
-                    if not future.done():
-                        future.set_result(result)
+                    self._answer(batch)
+                except BaseException as error:
+                    # Anything else (a wrong number of results, cancellation at shutdown) must
+                    # still answer every request of the batch, not leave it to its timeout.
+                    for _, future in batch:
+                        if not future.done():
+                            if isinstance(error, Exception):
+                                future.set_exception(error)
+                            else:
+                                future.cancel()
+                    if not isinstance(error, Exception):
+                        raise
         finally:
             self._draining = False
+
+    def _answer(self, batch: list[tuple[T, asyncio.Future[R]]]) -> None:
+        BATCH_SIZE.labels(queue=self.name).observe(len(batch))
+        try:
+            results = self.predict([item for item, _ in batch])
+        except Exception:
+            # One bad item must not fail the others: answer each on its own.
+            self._one_by_one(batch)
+            return
+        for (_, future), result in zip(batch, results, strict=True):
+            if not future.done():
+                future.set_result(result)

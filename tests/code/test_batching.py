@@ -60,3 +60,24 @@ def test_max_batch_size_is_respected(size: int) -> None:
 
     asyncio.run(run())
     assert max(seen) <= size and sum(seen) == 7
+
+
+def test_a_batch_the_batcher_cannot_hand_out_still_answers_every_request() -> None:
+    """predict returning one answer too few is a bug, but no request may wait for it."""
+
+    def predict(items: list[int]) -> list[int]:
+        return list(items)[:-1] if len(items) > 1 else list(items)
+
+    async def run() -> list[object]:
+        batcher = MicroBatcher("test", predict, max_batch_size=4)
+        pending = asyncio.gather(*(batcher.submit(i) for i in range(8)), return_exceptions=True)
+        results = await asyncio.wait_for(pending, timeout=5)
+        assert await batcher.submit(99) == 99  # and the batcher still works afterwards
+        return results
+
+    results = asyncio.run(run())
+    errors = [r for r in results if isinstance(r, ValueError)]
+    assert errors and all("zip()" in str(e) for e in errors)
+    assert [r for r in results if not isinstance(r, Exception)] == [
+        i for i in range(8) if not isinstance(results[i], Exception)
+    ]
