@@ -10,7 +10,7 @@ import io
 import json
 import math
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import httpx
 import pandas as pd
@@ -83,19 +83,35 @@ def _url(value: str) -> str:
 UrlOption = Annotated[str, typer.Option(help="Base URL of the service.", callback=_url)]
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     console.print(f"[red]error:[/red] {message}", soft_wrap=True)
     raise typer.Exit(code=1)
 
 
-def _post(client: httpx.Client, path: str, body: dict[str, Any]) -> dict[str, Any]:
+class ServiceError(Exception):
+    """A request the service did not answer with 200; ``reached`` is False when it could not
+    be sent or answered at all (connection refused, timeout)."""
+
+    def __init__(self, message: str, reached: bool) -> None:
+        super().__init__(message)
+        self.reached = reached
+
+
+def _request(client: httpx.Client, path: str, body: dict[str, Any]) -> dict[str, Any]:
     try:
         response = client.post(path, json=body)
     except httpx.HTTPError as error:
-        _fail(f"cannot reach {client.base_url}{path}: {error}")
+        raise ServiceError(f"cannot reach {client.base_url}{path}: {error}", False) from None
     if response.status_code != 200:
-        _fail(f"{path} answered {response.status_code}: {response.text[:500]}")
+        raise ServiceError(f"{path} answered {response.status_code}: {response.text[:500]}", True)
     return response.json()
+
+
+def _post(client: httpx.Client, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    try:
+        return _request(client, path, body)
+    except ServiceError as error:
+        _fail(str(error))
 
 
 @app.command()
@@ -169,6 +185,8 @@ def read_films_csv(source: Path | io.StringIO) -> pd.DataFrame:
         rows = pd.read_csv(source, dtype=str, keep_default_na=False, header=None)
     except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as error:
         raise ValueError(f"not a readable CSV ({str(error).strip()})") from None
+    except OSError as error:  # permission denied, a directory, an I/O error
+        raise ValueError(f"cannot be read ({error.strerror or error})") from None
     names = [str(name).strip().lower() for name in rows.iloc[0]]
     duplicated = sorted({name for name in names if names.count(name) > 1})
     if duplicated:
@@ -229,8 +247,10 @@ def score(
 ) -> None:
     """Score every film of a CSV through /predict_batch, with a progress bar.
 
-    Rows that are not valid films are skipped and named in the output's error column; the exit
-    code is 1 when no row could be scored."""
+    Rows that are not valid films are skipped and named in the output's error column. A batch
+    the service refuses or fails puts its reason in the error column of its rows, and the rest
+    are still sent (unless the service cannot be reached at all); the output is always written.
+    The exit code is 1 when a batch failed or no row could be scored."""
     if out.is_dir():
         _fail(f"--out {out}: is a directory; give a file name")
     if not out.parent.is_dir():
@@ -251,6 +271,7 @@ def score(
     films, errors = rows_to_films(frame)
     valid = [i for i in range(len(films)) if i not in errors]
     results: dict[int, dict[str, Any]] = {}
+    failed: dict[int, str] = {}  # rows of batches the service did not answer
     progress = Progress(
         "[progress.description]{task.description}",
         BarColumn(),
@@ -262,17 +283,25 @@ def score(
         task = progress.add_task("scoring", total=len(valid))
         for start in range(0, len(valid), chunk_size):
             indices = valid[start : start + chunk_size]
-            body = _post(client, "/predict_batch", {"films": [films[i] for i in indices]})
+            try:
+                body = _request(client, "/predict_batch", {"films": [films[i] for i in indices]})
+            except ServiceError as error:
+                if not error.reached:  # the service is gone: do not wait on every other batch
+                    failed.update(dict.fromkeys(valid[start:], str(error)))
+                    break
+                failed.update(dict.fromkeys(indices, str(error)))
+                continue
+            finally:
+                progress.advance(task, len(indices))
             for i, prediction in zip(indices, body["predictions"], strict=True):
                 results[i] = prediction
-            progress.advance(task, len(indices))
     rows = []
     for i in range(len(films)):
         prediction = results.get(i, {})
         rows.append(
             {
                 "row": i,
-                "error": errors.get(i, ""),
+                "error": errors.get(i) or (f"not scored: {failed[i]}" if i in failed else ""),
                 "revenue_usd": prediction.get("revenue_usd"),
                 "revenue_p10_usd": prediction.get("revenue_p10_usd"),
                 "revenue_p90_usd": prediction.get("revenue_p90_usd"),
@@ -291,8 +320,11 @@ def score(
     except OSError as error:
         _fail(f"--out {out}: cannot write it ({error.strerror or error})")
     console.print(
-        f"{len(results):,} films scored, {len(errors):,} skipped (see the error column) -> {out}"
+        f"{len(results):,} films scored, {len(errors):,} skipped as invalid, {len(failed):,} not "
+        f"scored by the service (see the error column) -> {out}"
     )
+    if failed:
+        _fail(f"{len(failed):,} rows were not scored; the first reason: {failed[min(failed)]}")
     if not results:
         _fail(f"no row of {csv_path} is a valid film; the first error: {errors[min(errors)]}")
 

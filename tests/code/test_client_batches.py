@@ -1,0 +1,94 @@
+"""`serving.client score` when the service fails some batches: the others still count."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from serving.client import app
+
+
+class FlakyService(BaseHTTPRequestHandler):
+    """Answers /predict_batch like the service, except its second call: 503."""
+
+    calls = 0
+
+    def do_POST(self) -> None:
+        films = json.loads(self.rfile.read(int(self.headers["Content-Length"])))["films"]
+        type(self).calls += 1
+        if type(self).calls == 2:
+            self._answer(503, b'{"error": "overloaded"}')
+            return
+        rows = [{"revenue_usd": film["budget"] * 2, "probability": 0.5} for film in films]
+        self._answer(200, json.dumps({"models": {}, "predictions": rows}).encode())
+
+    def _answer(self, status: int, body: bytes) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def flaky_url() -> Iterator[str]:
+    FlakyService.calls = 0
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FlakyService)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def films_csv(path: Path, n: int) -> Path:
+    pd.DataFrame({"budget": [1e6 * (i + 1) for i in range(n)], "runtime": [100] * n}).to_csv(
+        path, index=False
+    )
+    return path
+
+
+def test_a_failed_batch_marks_its_rows_and_the_rest_are_written(
+    flaky_url: str, tmp_path: Path
+) -> None:
+    source, out = films_csv(tmp_path / "films.csv", 6), tmp_path / "out.csv"
+    args = ["score", str(source), "--out", str(out), "--url", flaky_url, "--chunk-size", "2"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 1
+    assert "2 rows were not scored; the first reason: /predict_batch answered 503" in result.output
+    scored = pd.read_csv(out)
+    assert list(scored["revenue_usd"].notna()) == [True, True, False, False, True, True]
+    assert scored.loc[5, "revenue_usd"] == 12e6
+    assert scored.loc[2, "error"].startswith("not scored: /predict_batch answered 503")
+
+
+def test_an_unreachable_service_stops_at_once_and_still_writes(tmp_path: Path) -> None:
+    source, out = films_csv(tmp_path / "films.csv", 4), tmp_path / "out.csv"
+    args = ["score", str(source), "--out", str(out), "--url", "http://127.0.0.1:9"]
+    result = CliRunner().invoke(app, [*args, "--chunk-size", "1"])
+    assert result.exit_code == 1 and "4 rows were not scored; the first reason: cannot reach" in (
+        result.output
+    )
+    assert pd.read_csv(out)["error"].str.startswith("not scored: cannot reach").all()
+
+
+def test_an_unreadable_csv_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    source = films_csv(tmp_path / "films.csv", 1)
+
+    def denied(*args: object, **kwargs: object) -> None:  # what a file without read permission does
+        raise PermissionError(13, "Permission denied", str(source))
+
+    monkeypatch.setattr(pd, "read_csv", denied)
+    result = CliRunner().invoke(app, ["score", str(source), "--url", "http://127.0.0.1:9"])
+    assert result.exit_code == 1
+    assert "films.csv: cannot be read (Permission denied)" in result.output
