@@ -25,6 +25,10 @@ try:
     RUN_MODELS = resolve_run(os.environ.get("BOXOFFICE_RUN") or None)
 except ModelNotFoundError as error:
     sys.exit(f"error: {error}")
+# `bentoml serve` imports this module first in its own process, then again in each worker,
+# which inherits this environment (circus copy_env): pinning the run here keeps every worker,
+# including one restarted after a newer training run, on the run resolved at start-up.
+os.environ["BOXOFFICE_RUN"] = next(iter(RUN_MODELS.values())).info.labels["run"]
 
 
 @bentoml.service(

@@ -35,7 +35,7 @@ class LoadedModel:
     version: str
     metadata: dict[str, Any]
     ranges: dict[str, tuple[float, float]]
-    typical_lists: bool  # a list left out counts as typical (FilmFeatures.count_medians_)
+    language_mode: str | None  # what an original language left out is scored as
 
     @property
     def threshold(self) -> float:
@@ -51,8 +51,8 @@ class LoadedModel:
             pipeline,
             str(model.tag),
             dict(model.info.metadata),
-            getattr(features, "ranges_", {}),
-            hasattr(features, "count_medians_"),
+            features.ranges_,
+            features.language_mode_,
         )
 
 
@@ -100,6 +100,17 @@ RANGE_CHECKED = ("budget", "runtime", "release_year", "popularity", "vote_count"
 # of items. Share of the training films with none: genres 0, companies 1.3%, countries 0.5%,
 # keywords 3.3%. (spoken_languages only counts, and 0.2% have none: not flagged.)
 LIST_WARNED = ("genres", "production_companies", "production_countries", "keywords")
+# A revenue forecast is kept within $0 .. $1 trillion (the largest in TMDB is $2.8 billion): a
+# model extrapolating far outside its training range (a linear one can) would otherwise
+# overflow the conversion to USD.
+LOG_REVENUE_CEILING = math.log1p(1e12)
+CLIPPED = "the revenue forecast was outside $0 to $1 trillion and is clipped to it"
+
+
+def clip_log_revenue(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Forecasts within 0 .. LOG_REVENUE_CEILING, and which ones were outside (or not a number)."""
+    clipped = np.clip(np.nan_to_num(values, nan=0.0), 0.0, LOG_REVENUE_CEILING)
+    return clipped, clipped != values
 
 
 def _flag_missing(warnings: list[list[str]], columns: dict[str, list[Any]], message: str) -> None:
@@ -125,12 +136,10 @@ def film_warnings(
     columns: dict[str, list[Any]],
     feature_set: FeatureSet,
     ranges: dict[str, tuple[float, float]],
-    typical_lists: bool = True,
+    language_mode: str | None = None,
 ) -> list[list[str]]:
-    """What the caller should know about how each film was scored (vectorised over films).
-
-    ``typical_lists``: the model scores a list that is not given with the typical number of
-    items (FilmFeatures.count_medians_); models saved before that score it as empty."""
+    """What the caller should know about how each film was scored (vectorised over films):
+    every field left out and what it was scored as, a model switch, values out of range."""
     n_films = len(columns["budget"])
     warnings: list[list[str]] = [[] for _ in range(n_films)]
     if feature_set == "post_release":
@@ -144,12 +153,24 @@ def film_warnings(
         for i in np.flatnonzero(np.reshape(given, (len(POST_RELEASE_FIELDS), -1)).any(axis=0)):
             warnings[i].append("pre_release model chosen: popularity and votes were ignored")
     for i, genres in enumerate(columns["genres"]):
-        if genres == [] or (genres is None and not typical_lists):
+        if genres == []:
             warnings[i].append("no genres: no training film has none")
-    as_what = "a typical number, none in particular" if typical_lists else "none"
     _flag_missing(
-        warnings, {f: columns[f] for f in LIST_WARNED}, "{} not given: scored as " + as_what
+        warnings,
+        {f: columns[f] for f in LIST_WARNED},
+        "{} not given: scored as a typical number, none in particular",
     )
+    _flag_missing(
+        warnings,
+        {f: columns[f] for f in ("release_year", "release_month")},
+        "{} not given (no release_date): scored with the training median",
+    )
+    if language_mode is not None:
+        for i, language in enumerate(columns["original_language"]):
+            if language is None:
+                warnings[i].append(
+                    f"original_language not given: scored as {language_mode!r}, the most common"
+                )
     for name in RANGE_CHECKED:
         if name not in ranges:
             continue
@@ -200,6 +221,7 @@ class Predictor:
             {t: {} for t in tasks},
             [[] for _ in films],
         )
+        clipped = np.zeros(len(films), dtype=bool)
         for feature_set, indices in groups.items():
             columns = film_columns([films[i] for i in indices])
             features = None
@@ -212,7 +234,9 @@ class Predictor:
                     X = step.transform(X)
                 estimator = model.pipeline[-1]
                 if task == "revenue":
-                    scored.outputs[task][indices] = estimator.predict(X)
+                    values, outside = clip_log_revenue(estimator.predict(X))
+                    scored.outputs[task][indices] = values
+                    clipped[indices] = outside
                 else:
                     raw = estimator.predict_proba(X)[:, 1]
                     calibrate = getattr(model.predictor, "calibrate", None)
@@ -227,9 +251,11 @@ class Predictor:
                             row, films[i].explain_top
                         )
             first = self.models[(tasks[0], feature_set)]
-            warned = film_warnings(columns, feature_set, first.ranges, first.typical_lists)
+            warned = film_warnings(columns, feature_set, first.ranges, first.language_mode)
             for k, warns in enumerate(warned):
                 scored.warnings[indices[k]] = warns
+        for i in np.flatnonzero(clipped):
+            scored.warnings[i] = [*scored.warnings[i], CLIPPED]
         return scored
 
     def _revenue_fields(self, value: float, feature_set: FeatureSet) -> dict[str, Any]:

@@ -201,6 +201,10 @@ class FilmFeatures(TransformerMixin, BaseEstimator):
             lengths = np.fromiter(map(len, lists[name]), dtype=float, count=n_rows)
             given = lengths[~_not_given(cells[name])]
             self.count_medians_[name] = float(np.median(given)) if given.size else 0.0
+        # An original language that is not given is scored as the most common one (English for
+        # 96% of the training films), not as "none of the frequent languages".
+        spoken = Counter(items[0] for items in language if items)
+        self.language_mode_ = spoken.most_common(1)[0][0] if spoken else None
         self.genres_ = list(TMDB_GENRES)
         self.languages_ = _top_values(language, self.n_languages, self.min_count)
         self.companies_ = _top_values(
@@ -247,7 +251,10 @@ class FilmFeatures(TransformerMixin, BaseEstimator):
             values = numeric[name]
             blocks.append(np.where(np.isnan(values), self.medians_[name], values)[:, None])
         blocks.append(self._counted(X, n_rows, "genres", self.genres_))
-        blocks.append(self._multi_hot(_cells(X, "original_language", n_rows), self.languages_))
+        languages = _cells(X, "original_language", n_rows)
+        if self.language_mode_ is not None:
+            languages = [self.language_mode_ if _missing(v) else v for v in languages]
+        blocks.append(self._multi_hot(languages, self.languages_))
         blocks.append(self._counted(X, n_rows, "production_companies", self.companies_))
         blocks.append(self._counted(X, n_rows, "production_countries", self.countries_))
         blocks.append(self._counted(X, n_rows, "spoken_languages", []))
@@ -256,10 +263,10 @@ class FilmFeatures(TransformerMixin, BaseEstimator):
 
     def _counted(self, X: FilmColumns, n_rows: int, name: str, vocabulary: list[str]) -> np.ndarray:
         """The number of items, then one indicator per vocabulary item; a list not given gets
-        the training median count (models saved before ``count_medians_`` existed: 0)."""
+        the training median count and no indicator."""
         values = _cells(X, name, n_rows)
         out = self._multi_hot(values, vocabulary, count=True)
-        median = getattr(self, "count_medians_", {}).get(name, 0.0)
+        median = self.count_medians_[name]
         if median:
             out[_not_given(values), 0] = median
         return out

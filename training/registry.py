@@ -24,7 +24,8 @@ from training import config
 
 PIPELINE_FILE = "pipeline.joblib"
 # Bumped when what the service needs from a stored model changes; older runs are not served.
-MODEL_FORMAT = 2
+# 3: FilmFeatures learns the typical list sizes and original language for fields left out.
+MODEL_FORMAT = 3
 CARD_FILE = "MODEL_CARD.md"
 
 
@@ -44,8 +45,8 @@ def library_versions() -> dict[str, str]:
 
 
 def new_run_id() -> str:
-    """An id shared by the models of one training run, so they are served together."""
-    return f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
+    """An id shared by the models of one training run, so they are served together (UTC)."""
+    return f"{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}-{secrets.token_hex(2)}"
 
 
 def save_model(
@@ -83,7 +84,8 @@ def get_model(task: str, feature_set: str, version: str = "latest") -> bentoml.M
 
 
 def resolve_run(run: str | None = None) -> dict[tuple[str, str], bentoml.Model]:
-    """The four models of one training run: ``run``, or the newest run that has all four.
+    """The four models of one training run: ``run``, or the newest run that has all four
+    (by the time its last model was saved; models without a run label are not served).
 
     Raises ModelNotFoundError naming what is missing and how to train it.
     """
@@ -97,10 +99,14 @@ def resolve_run(run: str | None = None) -> dict[tuple[str, str], bentoml.Model]:
             for model in stored:
                 if model.info.metadata.get("format") != MODEL_FORMAT:
                     continue
-                run_id = model.info.labels.get("run", "")
-                by_run.setdefault(run_id, {})[(task, feature_set)] = model
+                run_id = model.info.labels.get("run")
+                if run_id:
+                    by_run.setdefault(run_id, {})[(task, feature_set)] = model
     wanted = len(config.TASKS) * len(config.FEATURE_SETS)
-    complete = sorted(r for r, models in by_run.items() if len(models) == wanted)
+    complete = sorted(
+        (r for r, models in by_run.items() if len(models) == wanted),
+        key=lambda r: max(m.info.creation_time for m in by_run[r].values()),
+    )
     if run is None:
         if not complete:
             raise ModelNotFoundError(

@@ -76,16 +76,23 @@ def test_missing_optional_fields_are_imputed() -> None:
     assert out[0, names.index("log_vote_count")] == transformer.medians_["vote_count"]
 
 
-def test_an_empty_list_is_none_and_old_models_score_missing_lists_as_none() -> None:
+def test_an_empty_list_is_none() -> None:
     transformer = FilmFeatures(min_count=1).fit(films())
     names = list(transformer.get_feature_names_out())
     given = pd.DataFrame({"budget": [5e7], "runtime": [100.0], "genres": [[]], "keywords": [[]]})
     out = transformer.transform(given)
     assert out[0, names.index("n_genres")] == 0 and out[0, names.index("n_keywords")] == 0
     assert out[0, names.index("n_companies")] == 1  # not given: the median
-    del transformer.count_medians_  # as pickled before the medians existed
-    old = transformer.transform(given)
-    assert old[0, names.index("n_companies")] == 0
+
+
+def test_a_language_left_out_is_the_most_common_one() -> None:
+    transformer = FilmFeatures(min_count=1).fit(films())  # 25 films in English, 5 in French
+    assert transformer.language_mode_ == "en"
+    names = list(transformer.get_feature_names_out())
+    languages = ["fr", None, "xx", float("nan")]
+    out = transformer.transform(pd.DataFrame({"budget": [5e7] * 4, "original_language": languages}))
+    english, french = out[:, names.index("language_en")], out[:, names.index("language_fr")]
+    assert list(english) == [0, 1, 0, 1] and list(french) == [1, 0, 0, 0]
 
 
 def test_zero_runtime_and_unknown_values_are_unknown() -> None:

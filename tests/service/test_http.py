@@ -45,11 +45,23 @@ def test_seed_curl_example(http: httpx.Client) -> None:
     response = http.post("/predict_revenue", json=SEED_CURL_FILM)
     assert response.status_code == 200
     assert response.json()["model"] == "post_release"
-    # The curl film gives no lists: the answer says how that was scored, nothing else.
+    # The curl film gives no lists, date or language: the answer says how each was scored.
     assert response.json()["warnings"] == [
         "genres, production_companies, production_countries, keywords not given: scored as a "
-        "typical number, none in particular"
+        "typical number, none in particular",
+        "release_year, release_month not given (no release_date): scored with the training median",
+        "original_language not given: scored as 'en', the most common",
     ]
+
+
+def test_a_language_left_out_is_the_most_common_one(http: httpx.Client) -> None:
+    film = {k: v for k, v in EXAMPLE_PRE_RELEASE_FILM.items() if k != "original_language"}
+    left_out = http.post("/predict_revenue", json=film).json()
+    english = http.post("/predict_revenue", json={**film, "original_language": "en"}).json()
+    french = http.post("/predict_revenue", json={**film, "original_language": "fr"}).json()
+    assert left_out["revenue"] == english["revenue"] != french["revenue"]
+    assert "original_language not given: scored as 'en', the most common" in left_out["warnings"]
+    assert not any("original_language" in w for w in english["warnings"])
 
 
 def test_lists_given_silence_their_warnings_and_codes_are_normalised(

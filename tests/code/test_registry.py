@@ -1,0 +1,67 @@
+"""Which stored run is served: the newest complete one, by save time, never a label-less model.
+
+Runs in a child process with its own BENTOML_HOME (BentoML reads it once, at import), so the
+session's store with the quick-trained models is left alone.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+SCRIPT = textwrap.dedent(
+    """
+    import time
+    import bentoml
+    from training import config
+    from training.registry import MODEL_FORMAT, ModelNotFoundError, resolve_run, save_model
+
+    def save_run(run, parts=None):
+        for task in config.TASKS:
+            for feature_set in config.FEATURE_SETS:
+                if parts is None or (task, feature_set) in parts:
+                    save_model(task, feature_set, {"stand-in": run}, {"task": task}, run)
+                    time.sleep(0.01)
+
+    try:
+        resolve_run()
+    except ModelNotFoundError as error:
+        print("empty:", "no complete set" in str(error))
+    save_run("20990101-000000-late")  # sorts last as text, but is saved first
+    save_run("20000101-000000-early")
+    save_run("20500101-000000-part", parts=[("revenue", "post_release")])  # incomplete
+    with bentoml.models.create(  # a model of the right name with no run label
+        f"{config.model_name('hit', 'pre_release')}:nolabel", metadata={"format": MODEL_FORMAT}
+    ):
+        pass
+    def runs(models):
+        return sorted({m.info.labels["run"] for m in models.values()})
+
+    print("newest:", runs(resolve_run()))
+    print("pinned:", runs(resolve_run("20990101-000000-late")))
+    try:
+        resolve_run("20500101-000000-part")
+    except ModelNotFoundError as error:
+        known = "complete runs: 20990101-000000-late, 20000101-000000-early"
+        print("incomplete refused:", known in str(error))
+    """
+)
+
+
+def test_newest_complete_run_by_save_time(tmp_path: Path) -> None:
+    env = {**os.environ, "BENTOML_HOME": str(tmp_path / "store"), "PYTHONPATH": str(REPO)}
+    done = subprocess.run(
+        [sys.executable, "-c", SCRIPT], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        "empty: True",
+        "newest: ['20000101-000000-early']",
+        "pinned: ['20990101-000000-late']",
+        "incomplete refused: True",
+    ]
