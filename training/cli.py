@@ -38,16 +38,16 @@ def _fail(message: str) -> None:
     raise typer.Exit(code=1)
 
 
-def _check_writable(directory: Path) -> None:
-    """Fail now, not after training, when the reports cannot be written."""
+def _check_writable(directory: Path, what: str = "the reports") -> None:
+    """Fail now, not after training, when the reports or the models cannot be written."""
     if directory.exists() and not directory.is_dir():
-        _fail(f"cannot write the reports to {directory}: it is a file, not a directory")
+        _fail(f"cannot write {what} to {directory}: it is a file, not a directory")
     try:
         directory.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=directory):
             pass
     except OSError as error:
-        _fail(f"cannot write the reports to {directory}: {error.strerror or error}")
+        _fail(f"cannot write {what} to {directory}: {error.strerror or error}")
 
 
 @app.command()
@@ -72,6 +72,7 @@ def train(
     from training.registry import bentoml_home
 
     _check_writable(reports_dir)
+    _check_writable(Path(bentoml_home()) / "models", "the models (BENTOML_HOME)")
     try:
         saved = run_training(
             data,

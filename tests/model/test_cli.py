@@ -65,6 +65,15 @@ def test_unwritable_reports_dir_fails_before_training(tmp_path) -> None:
         assert "Traceback" not in result.stdout + result.stderr
 
 
+def test_unwritable_model_store_fails_before_training(tmp_path) -> None:
+    (tmp_path / "afile").write_text("")
+    env = {"BENTOML_HOME": str(tmp_path / "afile")}
+    result = run_cli("train", "--quick", "--reports-dir", str(tmp_path / "r"), env=env)
+    assert result.returncode == 1
+    assert "cannot write the models (BENTOML_HOME) to" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+
+
 @pytest.mark.slow
 def test_quick_training_end_to_end(tmp_path, dataset_path) -> None:
     env = {"BENTOML_HOME": str(tmp_path / "store")}
