@@ -22,6 +22,7 @@ import enum
 import json
 import os
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -40,6 +41,7 @@ from training import config
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 LIMIT_SECONDS = {"quick": 30.0, "full": 180.0}  # issue 2
+TIMEOUT_FACTOR = 4  # a run is stopped after this many times its limit
 
 console = Console(width=None if sys.stdout.isatty() else 120)
 
@@ -64,8 +66,16 @@ def run_once(profile: str, data: Path | None, log_dir: Path) -> dict[str, Any]:
         hz = os.sysconf("SC_CLK_TCK")
         with log.open("w") as out:
             busy0, t0 = machine_busy_ticks(), time.perf_counter()
-            child = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=out, stderr=out)
-            _, status, usage = os.wait4(child.pid, 0)
+            # Its own process group, so that its worker processes go with it when stopped.
+            child = subprocess.Popen(
+                command, cwd=REPO_ROOT, env=env, stdout=out, stderr=out, start_new_session=True
+            )
+            try:
+                status, usage = wait_for(child, TIMEOUT_FACTOR * LIMIT_SECONDS[profile])
+            except BaseException:  # a timeout, ^C or SIGTERM: never leave it training
+                os.killpg(child.pid, signal.SIGKILL)
+                child.wait()
+                raise
             wall = time.perf_counter() - t0
             busy = (machine_busy_ticks() - busy0) / hz
         child.returncode = os.waitstatus_to_exitcode(status)
@@ -86,6 +96,18 @@ def run_once(profile: str, data: Path | None, log_dir: Path) -> dict[str, Any]:
         return result
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def wait_for(child: subprocess.Popen, timeout: float) -> tuple[int, Any]:
+    """wait4 the child (its own CPU time and peak RSS, as /usr/bin/time), at most ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        pid, status, usage = os.wait4(child.pid, os.WNOHANG)
+        if pid:
+            return status, usage
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"training took over {timeout:.0f} s; stopped")
+        time.sleep(0.1)
 
 
 def stored_scores(store: Path) -> dict[str, dict[str, Any]]:
@@ -185,7 +207,11 @@ def main(
     for round_ in range(1, rounds + 1):
         for name in profiles:
             console.print(f"round {round_}/{rounds}: {name} training …")
-            runs.append(run_once(name, data, log_dir))
+            try:
+                runs.append(run_once(name, data, log_dir))
+            except TimeoutError as error:
+                console.print(f"[red]error:[/] {error}")
+                raise typer.Exit(1) from None
             r = runs[-1]
             console.print(
                 f"  exit {r['exit_code']}, {r['wall_s']:.1f} s wall (limit {r['limit_s']:.0f}), "
@@ -207,5 +233,11 @@ def main(
         raise typer.Exit(1)
 
 
+def _raise_interrupt(signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 if __name__ == "__main__":
+    # SIGTERM as ^C: run_once stops the training child, then click prints "Aborted!", exit 1.
+    signal.signal(signal.SIGTERM, _raise_interrupt)
     app(prog_name="bench.training")
