@@ -18,8 +18,9 @@ What it does:
   (baseline, service, baseline, service, ...), each run preceded by a short warm-up;
 * samples the resident memory of every process of each server (the ``bentoml serve`` parent
   and its worker children) while and after the load, reads the service's Prometheus
-  ``/metrics`` around every run (``bentoml_service_adaptive_batch_size`` _sum/_count) to
-  report the mean adaptive batch size;
+  ``/metrics`` around every run (_sum/_count of ``boxoffice_micro_batch_size``, the single-film
+  micro-batcher, and of BentoML's ``bentoml_service_adaptive_batch_size``) to report the mean
+  batch size;
 * writes everything to ``bench/results/bench-<UTC time>.json`` and prints a final table.
 
 Every process it starts is killed on exit, Ctrl-C or error; every wait is bounded in time.

@@ -18,6 +18,8 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from training.config import FEATURE_SETS
+
 # The 20 genres TMDB uses; a film's genres must come from this list.
 TMDB_GENRES: tuple[str, ...] = (
     "Action",
@@ -60,7 +62,6 @@ RAW_FIELDS: tuple[str, ...] = (
 )
 # Numeric fields fed through log1p (heavy right tails).
 LOG_FIELDS = frozenset({"budget", "popularity", "vote_count"})
-FEATURE_SETS = ("post_release", "pre_release")
 
 FilmColumns = pd.DataFrame | Mapping[str, Sequence[Any]]
 

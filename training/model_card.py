@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from training import config
+
 # The original project's published scores (its own split and filtering, not comparable row for
 # row) and its final models re-run on this project's test fold (seed_baseline in pipeline.py).
 SEED_PUBLISHED = {
@@ -28,7 +30,8 @@ LIMITATIONS = [
     "revenue itself; their strong scores do not transfer to decisions made before release.",
     "Revenue data quality: TMDB uses 0 for unknown budgets and revenues, some values are in the "
     "wrong unit (e.g. a budget of 1 meaning 1 million), and revenues are worldwide box office as "
-    "reported, not inflation-adjusted. Rows under $10,000 are dropped from training; the test "
+    "reported, not inflation-adjusted. Rows under "
+    f"${config.MIN_PLAUSIBLE_USD:,} are dropped from training; the test "
     "fold keeps them, which lowers its scores.",
     "Coverage: the TMDB 5000 table is mostly English-language, US-produced films released "
     "1916–2017 and listed on TMDB by 2017; streaming releases, recent market shifts and small "
