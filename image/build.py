@@ -40,6 +40,7 @@ BENTOML = Path(sys.executable).parent / "bentoml"
 # Imported by training only (report figures, progress bars): not needed to serve.
 TRAINING_ONLY_PACKAGES = ("matplotlib", "joblib-progress")
 DEPLOY_IMAGE_NAME = "boxoffice"
+DOCKER_TIMEOUT = 60.0  # seconds for a short docker client call (info, inspect, rmi)
 
 
 class BuildError(Exception):
@@ -61,6 +62,8 @@ def deploy_image() -> str:
     kustomization = yaml.safe_load(KUSTOMIZATION.read_text(encoding="utf-8"))
     for entry in kustomization.get("images", []):
         if entry.get("name") == DEPLOY_IMAGE_NAME:
+            if not entry.get("newTag"):
+                raise BuildError(f"{KUSTOMIZATION}: the {DEPLOY_IMAGE_NAME!r} image has no newTag")
             return f"{entry.get('newName', DEPLOY_IMAGE_NAME)}:{entry['newTag']}"
     raise BuildError(f"{KUSTOMIZATION} has no `images` entry named {DEPLOY_IMAGE_NAME!r}")
 
@@ -76,13 +79,7 @@ def check_docker() -> None:
             "no Docker engine: the `docker` client is not installed. As root, "
             "`bash image/docker-up.sh` installs Debian's docker.io and starts dockerd."
         )
-    result = subprocess.run(
-        ["docker", "info", "--format", "{{.ServerVersion}}"],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    result = docker(["info", "--format", "{{.ServerVersion}}"])
     if result.returncode != 0:
         reason = (result.stderr.strip().splitlines() or ["no answer"])[-1]
         raise BuildError(
@@ -91,26 +88,29 @@ def check_docker() -> None:
         )
 
 
+def docker(args: list[str]) -> subprocess.CompletedProcess[str]:
+    """A short docker client call; an engine that does not answer is a BuildError."""
+    try:
+        return subprocess.run(
+            ["docker", *args], capture_output=True, text=True, timeout=DOCKER_TIMEOUT, check=False
+        )
+    except subprocess.TimeoutExpired:
+        raise BuildError(
+            f"`docker {' '.join(args[:2])}` did not answer in {DOCKER_TIMEOUT:g} s: is dockerd "
+            "stuck? (its log: /tmp/dockerd.log when started by image/docker-up.sh)"
+        ) from None
+
+
 def image_id(ref: str) -> str | None:
-    result = subprocess.run(
-        ["docker", "image", "inspect", "--format", "{{.Id}}", ref],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    result = docker(["image", "inspect", "--format", "{{.Id}}", ref])
     return result.stdout.strip() if result.returncode == 0 else None
 
 
 def image_size(ref: str) -> int:
-    out = subprocess.run(
-        ["docker", "image", "inspect", "--format", "{{.Size}}", ref],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=True,
-    ).stdout
-    return int(out.strip())
+    result = docker(["image", "inspect", "--format", "{{.Size}}", ref])
+    if result.returncode != 0:
+        raise BuildError(f"cannot read the size of {ref}: {result.stderr.strip()[:300]}")
+    return int(result.stdout.strip())
 
 
 def tool_env() -> dict[str, str]:
@@ -279,7 +279,7 @@ def build_image(
     if old_id not in (None, new_id):
         # The image this one replaced would stay as an untagged ~0.5 GB layer otherwise;
         # Docker keeps it if a container still uses it.
-        subprocess.run(["docker", "rmi", old_id], capture_output=True, timeout=60, check=False)
+        docker(["rmi", old_id])
     size = image_size(image)
     log(f"containerized {image} in {seconds['containerize']} s")
     result = ImageBuild(

@@ -107,6 +107,20 @@ def test_no_running_engine_says_so(monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
         build.check_docker()
 
 
+def test_a_docker_engine_that_does_not_answer_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    fake = tmp_path / "docker"
+    fake.write_text("#!/bin/sh\nsleep 5\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setattr(build, "DOCKER_TIMEOUT", 0.5)
+    with pytest.raises(build.BuildError, match=r"`docker info --format` did not answer in 0.5 s"):
+        build.check_docker()
+    with pytest.raises(build.BuildError, match=r"did not answer"):
+        build.image_id("boxoffice:local")
+
+
 def test_no_models_says_how_to_train(tmp_path: Path) -> None:
     # A fresh process: the BentoML store is configured once per process.
     code = "from image.build import resolve_models; resolve_models(None)"
