@@ -21,7 +21,7 @@ from training import config
 from training.data import load_movies
 from training.features import LIST_FIELDS
 from training.registry import resolve_run
-from training.train import is_hit, log_revenue, make_splits
+from training.split import is_hit, log_revenue, make_splits
 
 
 def main() -> None:

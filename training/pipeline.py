@@ -33,16 +33,8 @@ from training.report import (
     rule_table,
     uncertainty_section,
 )
-from training.train import (
-    Splits,
-    TaskResult,
-    check_hit_classes,
-    is_hit,
-    log_revenue,
-    make_splits,
-    train_classifiers,
-    train_regressors,
-)
+from training.split import Splits, check_hit_classes, is_hit, log_revenue, make_splits
+from training.train import TaskResult, train_classifiers, train_regressors
 
 
 @dataclass

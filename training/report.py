@@ -14,7 +14,8 @@ import pandas as pd
 from sklearn.metrics import precision_recall_curve, roc_curve
 
 from training.clean import RuleCount
-from training.train import Splits, TaskResult, is_hit, log_revenue
+from training.split import Splits, is_hit, log_revenue
+from training.train import TaskResult
 
 
 def rule_table(counts: list[RuleCount]) -> str:

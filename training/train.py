@@ -1,4 +1,4 @@
-"""Split, compare and tune the revenue and hit models for one feature set."""
+"""Compare and tune the revenue and hit models for one feature set, and choose one of each."""
 
 from __future__ import annotations
 
@@ -16,11 +16,9 @@ from joblib_progress import joblib_progress
 from rich.console import Console
 from sklearn.base import clone
 from sklearn.metrics import roc_auc_score
-from sklearn.model_selection import GridSearchCV, KFold, cross_val_score, train_test_split
+from sklearn.model_selection import GridSearchCV, KFold, cross_val_score
 
 from training import config
-from training.clean import POPULATION_RULES, RuleCount, apply_rules, plausibility_rules
-from training.data import DataError
 from training.evaluate import (
     best_f1_threshold,
     bootstrap_interval,
@@ -29,6 +27,7 @@ from training.evaluate import (
 )
 from training.features import RAW_FIELDS
 from training.models import CLASSIFIERS, REGRESSORS, Candidate
+from training.split import Splits, is_hit, log_ratio, log_revenue
 from training.uncertainty import (
     calibrate,
     calibration_metrics,
@@ -70,90 +69,9 @@ def n_jobs(quick: bool) -> int:
     return 1 if quick else 2
 
 
-@dataclass
-class Splits:
-    """The seed's population split 60/20/20; train/val filtered for plausibility, test not."""
-
-    train: pd.DataFrame
-    val: pd.DataFrame
-    test: pd.DataFrame
-    test_filtered: pd.DataFrame
-    rule_counts: list[RuleCount]
-    n_population: int
-    train_unfiltered: pd.DataFrame  # the training part before the plausibility rules
-    val_unfiltered: pd.DataFrame  # the validation part as drawn, like the test fold
-
-
-def log_revenue(frame: pd.DataFrame) -> np.ndarray:
-    return np.log1p(frame["revenue"].to_numpy(dtype=float))
-
-
-def is_hit(frame: pd.DataFrame, ratio: float) -> np.ndarray:
-    """1 when revenue > ratio × budget."""
-    return (
-        frame["revenue"].to_numpy(dtype=float) > ratio * frame["budget"].to_numpy(dtype=float)
-    ).astype(int)
-
-
-def check_hit_classes(splits: Splits, ratio: float) -> None:
-    """Raise DataError unless every scored part holds enough hits and non-hits at this ratio."""
-    parts = {
-        "train": splits.train,
-        "validation": splits.val,
-        "test": splits.test,
-        "filtered test": splits.test_filtered,
-    }
-    for part, frame in parts.items():
-        hits = int(is_hit(frame, ratio).sum())
-        needed = config.MIN_PER_CLASS["train" if part == "train" else "scored"]
-        if min(hits, len(frame) - hits) < needed:
-            advice = (
-                f"try a ratio nearer {config.HIT_RATIO:g}"
-                if ratio != config.HIT_RATIO
-                else "the data holds too few films of one kind"
-            )
-            raise DataError(
-                f"with hit ratio {ratio:g}, the {part} part has {hits:,} hits and "
-                f"{len(frame) - hits:,} other films: the hit models need at least {needed} "
-                f"of each there ({advice})"
-            )
-
-
-def log_ratio(frame: pd.DataFrame) -> np.ndarray:
-    """log(revenue / budget): a film is a hit when this exceeds log(ratio)."""
-    return np.log(frame["revenue"].to_numpy(dtype=float) / frame["budget"].to_numpy(dtype=float))
-
-
 def _hit_roc_auc(estimator: Any, X: Any, y_log_ratio: np.ndarray, cut: float) -> float:
     """The "roc_auc" scorer for a candidate trained on the log ratio: labels are y > cut."""
     return float(roc_auc_score(y_log_ratio > cut, estimator.predict_proba(X)[:, 1]))
-
-
-def make_splits(
-    frame: pd.DataFrame, seed: int = config.SEED, min_usd: float = config.MIN_PLAUSIBLE_USD
-) -> Splits:
-    """Population rules, then the seed's two train_test_split calls, then plausibility rules."""
-    log: list[RuleCount] = []
-    population = apply_rules(frame, POPULATION_RULES, "all rows", log)
-    rules = plausibility_rules(min_usd)
-    implausible: list[RuleCount] = []
-    usable = apply_rules(population, rules, "", implausible)
-    if len(usable) < config.MIN_POPULATION:
-        removed = ", ".join(f"{c.description} {c.rows_removed:,}" for c in [*log, *implausible])
-        raise DataError(
-            f"only {len(usable):,} of {len(frame):,} rows have a known and plausible budget and "
-            f"revenue (${min_usd:,.0f} or more), genres and a release date (removed: {removed}); "
-            f"training needs at least {config.MIN_POPULATION}"
-        )
-    full_train, test = train_test_split(population, test_size=0.2, random_state=seed)
-    train_unfiltered, val = train_test_split(full_train, test_size=0.25, random_state=seed)
-    train = apply_rules(train_unfiltered, rules, "train", log)
-    val_unfiltered = val
-    val = apply_rules(val, rules, "validation", log)
-    test_filtered = apply_rules(test, rules, "test (filtered copy, reported separately)", log)
-    return Splits(
-        train, val, test, test_filtered, log, len(population), train_unfiltered, val_unfiltered
-    )
 
 
 @dataclass

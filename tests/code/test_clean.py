@@ -8,7 +8,7 @@ import pytest
 
 from training.clean import POPULATION_RULES, RuleCount, apply_rules, plausibility_rules
 from training.data import DataError
-from training.train import check_hit_classes, is_hit, make_splits
+from training.split import check_hit_classes, is_hit, make_splits
 
 
 def frame(rows: list[dict]) -> pd.DataFrame:

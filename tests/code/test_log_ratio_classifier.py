@@ -13,7 +13,8 @@ from xgboost import XGBRegressor
 
 from tests.code.test_features import films
 from training.models import CLASSIFIERS, Candidate, LogRatioClassifier
-from training.train import _hit_roc_auc, is_hit, log_ratio
+from training.split import is_hit, log_ratio
+from training.train import _hit_roc_auc
 
 
 def roi_candidate() -> Candidate:
