@@ -6,6 +6,7 @@ chooses the model for each film, lays the films out as columns and formats the a
 
 from __future__ import annotations
 
+import asyncio
 import math
 import pickle
 from collections.abc import Iterable, Sequence
@@ -91,7 +92,7 @@ def film_columns(films: Sequence[Film]) -> dict[str, list[Any]]:
     }
 
 
-# A batch call is answered this many films at a time (service.py lets the event loop run
+# A batch call is answered this many films at a time (Predictor.batch lets the event loop run
 # between slices; merge_batches joins them). Slices are also faster than one pass: 10,000 films
 # take ~140 ms in slices of 2,000 against ~190 ms at once (numpy arrays that fit in cache).
 BATCH_SLICE = 2000
@@ -353,6 +354,19 @@ class Predictor:
                 }
             rows.append(row)
         return {"models": models, "predictions": rows}
+
+    async def batch(self, films: Sequence[Film]) -> dict[str, Any]:
+        """``both`` for a whole batch, BATCH_SLICE films at a time, letting the event loop run
+        between slices. 10,000 films at once kept it ~190 ms from reading other requests, and at
+        SIGTERM uvicorn closes every connection whose request headers it has not parsed yet
+        (Server.shutdown -> HttpToolsProtocol.shutdown: cycle is None -> transport.close()), so
+        requests queued behind a long batch were dropped instead of answered."""
+        parts = []
+        for start in range(0, len(films), BATCH_SLICE):
+            if start:
+                await asyncio.sleep(0)
+            parts.append(self.both(films[start : start + BATCH_SLICE], start))
+        return merge_batches(parts)
 
 
 def merge_batches(parts: Iterable[dict[str, Any]]) -> dict[str, Any]:
