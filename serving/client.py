@@ -89,8 +89,8 @@ def _fail(message: str) -> NoReturn:
 
 
 class ServiceError(Exception):
-    """A request the service did not answer with 200; ``reached`` is False when it could not
-    be sent or answered at all (connection refused, timeout)."""
+    """A request the service did not answer usably; ``reached`` is False when no connection
+    could be made at all (refused, or no answer to the connection attempt)."""
 
     def __init__(self, message: str, reached: bool) -> None:
         super().__init__(message)
@@ -100,11 +100,18 @@ class ServiceError(Exception):
 def _request(client: httpx.Client, path: str, body: dict[str, Any]) -> dict[str, Any]:
     try:
         response = client.post(path, json=body)
-    except httpx.HTTPError as error:
+    except (httpx.ConnectError, httpx.ConnectTimeout) as error:
         raise ServiceError(f"cannot reach {client.base_url}{path}: {error}", False) from None
+    except httpx.HTTPError as error:  # connected, then a read timeout, a dropped connection...
+        raise ServiceError(f"{path} failed: {error!r}", True) from None
     if response.status_code != 200:
         raise ServiceError(f"{path} answered {response.status_code}: {response.text[:500]}", True)
-    return response.json()
+    try:
+        return response.json()
+    except ValueError:
+        raise ServiceError(
+            f"{path} answered 200 but not JSON: {response.text[:200]!r}", True
+        ) from None
 
 
 def _post(client: httpx.Client, path: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -285,6 +292,13 @@ def score(
             indices = valid[start : start + chunk_size]
             try:
                 body = _request(client, "/predict_batch", {"films": [films[i] for i in indices]})
+                predictions = body.get("predictions") if isinstance(body, dict) else None
+                if not isinstance(predictions, list) or len(predictions) != len(indices):
+                    raise ServiceError(
+                        f"/predict_batch did not answer {len(indices)} predictions for "
+                        f"{len(indices)} films: {str(body)[:200]}",
+                        True,
+                    )
             except ServiceError as error:
                 if not error.reached:  # the service is gone: do not wait on every other batch
                     failed.update(dict.fromkeys(valid[start:], str(error)))
@@ -293,7 +307,7 @@ def score(
                 continue
             finally:
                 progress.advance(task, len(indices))
-            for i, prediction in zip(indices, body["predictions"], strict=True):
+            for i, prediction in zip(indices, predictions, strict=True):
                 results[i] = prediction
     rows = []
     for i in range(len(films)):

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import httpx
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -16,7 +17,8 @@ from serving.client import app
 
 
 class FlakyService(BaseHTTPRequestHandler):
-    """Answers /predict_batch like the service, except its second call: 503."""
+    """Answers /predict_batch like the service, except its second call (503) and its third
+    (200 with a body that is not the service's)."""
 
     calls = 0
 
@@ -25,6 +27,9 @@ class FlakyService(BaseHTTPRequestHandler):
         type(self).calls += 1
         if type(self).calls == 2:
             self._answer(503, b'{"error": "overloaded"}')
+            return
+        if type(self).calls == 3:
+            self._answer(200, b"<html>a proxy's page</html>")
             return
         rows = [{"revenue_usd": film["budget"] * 2, "probability": 0.5} for film in films]
         self._answer(200, json.dumps({"models": {}, "predictions": rows}).encode())
@@ -61,24 +66,36 @@ def films_csv(path: Path, n: int) -> Path:
 def test_a_failed_batch_marks_its_rows_and_the_rest_are_written(
     flaky_url: str, tmp_path: Path
 ) -> None:
-    source, out = films_csv(tmp_path / "films.csv", 6), tmp_path / "out.csv"
+    source, out = films_csv(tmp_path / "films.csv", 8), tmp_path / "out.csv"
     args = ["score", str(source), "--out", str(out), "--url", flaky_url, "--chunk-size", "2"]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 1
-    assert "2 rows were not scored; the first reason: /predict_batch answered 503" in result.output
+    assert "4 rows were not scored; the first reason: /predict_batch answered 503" in result.output
     scored = pd.read_csv(out)
-    assert list(scored["revenue_usd"].notna()) == [True, True, False, False, True, True]
-    assert scored.loc[5, "revenue_usd"] == 12e6
+    assert list(scored["revenue_usd"].notna()) == [True] * 2 + [False] * 4 + [True] * 2
+    assert scored.loc[7, "revenue_usd"] == 16e6
     assert scored.loc[2, "error"].startswith("not scored: /predict_batch answered 503")
+    assert scored.loc[4, "error"].startswith("not scored: /predict_batch answered 200 but not")
 
 
-def test_an_unreachable_service_stops_at_once_and_still_writes(tmp_path: Path) -> None:
+def test_an_unreachable_service_stops_at_once_and_still_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    attempts = []
+    real_post = httpx.Client.post
+
+    def counted(self: httpx.Client, *args: object, **kwargs: object) -> httpx.Response:
+        attempts.append(1)
+        return real_post(self, *args, **kwargs)
+
+    monkeypatch.setattr(httpx.Client, "post", counted)
     source, out = films_csv(tmp_path / "films.csv", 4), tmp_path / "out.csv"
     args = ["score", str(source), "--out", str(out), "--url", "http://127.0.0.1:9"]
     result = CliRunner().invoke(app, [*args, "--chunk-size", "1"])
     assert result.exit_code == 1 and "4 rows were not scored; the first reason: cannot reach" in (
         result.output
     )
+    assert len(attempts) == 1  # not one connection attempt per remaining batch
     assert pd.read_csv(out)["error"].str.startswith("not scored: cannot reach").all()
 
 
