@@ -84,17 +84,12 @@ class MicroBatcher(Generic[T, R]):
                 del self._queue[: self.max_batch_size]
                 try:
                     self._answer(batch)
-                except BaseException as error:
-                    # Anything else (a wrong number of results, cancellation at shutdown) must
-                    # still answer every request of the batch, not leave it to its timeout.
+                except Exception as error:
+                    # A failure outside predict (a wrong number of results, a metrics error)
+                    # must still answer every request of the batch, not leave it to its timeout.
                     for _, future in batch:
                         if not future.done():
-                            if isinstance(error, Exception):
-                                future.set_exception(error)
-                            else:
-                                future.cancel()
-                    if not isinstance(error, Exception):
-                        raise
+                            future.set_exception(error)
         finally:
             self._draining = False
 
