@@ -35,10 +35,11 @@ SCRIPT = textwrap.dedent(
     save_run("20990101-000000-late")  # sorts last as text, but is saved first
     save_run("20000101-000000-early")
     save_run("20500101-000000-part", parts=[("revenue", "post_release")])  # incomplete
-    with bentoml.models.create(  # a model of the right name with no run label
-        f"{config.model_name('hit', 'pre_release')}:nolabel", metadata={"format": MODEL_FORMAT}
-    ):
-        pass
+    for task in config.TASKS:  # newest of all: a whole set of the right names, no run label
+        for feature_set in config.FEATURE_SETS:
+            name = config.model_name(task, feature_set)
+            with bentoml.models.create(f"{name}:nolabel", metadata={"format": MODEL_FORMAT}):
+                pass
     def runs(models):
         return sorted({m.info.labels["run"] for m in models.values()})
 
