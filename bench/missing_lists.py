@@ -38,14 +38,13 @@ def main() -> None:
     for feature_set in config.FEATURE_SETS:
         for task in config.TASKS:
             model = LoadedModel.load(found[(task, feature_set)])
-            pipeline = model.pipeline
             calibrate = getattr(model.predictor, "calibrate", None)
             rows = (("given", val), ("left out: typical", left_out), ("as none", as_none))
             for label, frame in rows:
                 if task == "revenue":
-                    score = f"R² {r2_score(y_revenue, pipeline.predict(frame)):.3f}"
+                    score = f"R² {r2_score(y_revenue, model.pipeline.predict(frame)):.3f}"
                 else:
-                    raw = pipeline.predict_proba(frame)[:, 1]
+                    raw = model.pipeline.predict_proba(frame)[:, 1]
                     prob = calibrate(raw) if calibrate else raw
                     score = (
                         f"AUC {roc_auc_score(y_hit, raw):.3f}  Brier "

@@ -17,6 +17,7 @@ Exit status 1 when a run fails; a run over its limit is reported, not an error.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import enum
 import json
@@ -52,7 +53,7 @@ class Profile(enum.StrEnum):
     both = "both"
 
 
-def run_once(profile: str, data: Path | None, log_dir: Path) -> dict[str, Any]:
+def run_once(profile: str, data: Path | None, log_dir: Path, round_: int = 1) -> dict[str, Any]:
     """One `python -m training train` in a fresh store; wall, CPU, peak RSS and model scores."""
     work = Path(tempfile.mkdtemp(prefix=f"bench-train-{profile}-"))
     try:
@@ -62,7 +63,7 @@ def run_once(profile: str, data: Path | None, log_dir: Path) -> dict[str, Any]:
         if data is not None:
             command += ["--data", str(data)]
         env = {**os.environ, "BENTOML_HOME": str(work / "store"), "BENTOML_DO_NOT_TRACK": "true"}
-        log = log_dir / f"{profile}-{time.strftime('%H%M%S')}.log"
+        log = log_dir / f"{profile}-{round_}.log"
         hz = os.sysconf("SC_CLK_TCK")
         with log.open("w") as out:
             busy0, t0 = machine_busy_ticks(), time.perf_counter()
@@ -73,7 +74,8 @@ def run_once(profile: str, data: Path | None, log_dir: Path) -> dict[str, Any]:
             try:
                 status, usage = wait_for(child, TIMEOUT_FACTOR * LIMIT_SECONDS[profile])
             except BaseException:  # a timeout, ^C or SIGTERM: never leave it training
-                os.killpg(child.pid, signal.SIGKILL)
+                with contextlib.suppress(ProcessLookupError):  # it may have just ended
+                    os.killpg(child.pid, signal.SIGKILL)
                 child.wait()
                 raise
             wall = time.perf_counter() - t0
@@ -123,7 +125,7 @@ def stored_scores(store: Path) -> dict[str, dict[str, Any]]:
                 "algorithm": meta["algorithm"],
                 "metric": metric,
                 "test": round(meta["metrics"]["test"][metric], 3),
-                "ci95": meta["metrics"]["test"].get(f"{metric}_ci95"),
+                "ci95": meta["metrics"]["test"][f"{metric}_ci95"],
                 "bar": minimum,
             }
     return scores
@@ -178,7 +180,7 @@ def print_results(runs: list[dict[str, Any]]) -> None:
                     s["algorithm"],
                     s["metric"],
                     f"{s['test']:.3f}",
-                    "-" if s["ci95"] is None else f"{s['ci95'][0]:.3f}-{s['ci95'][1]:.3f}",
+                    f"{s['ci95'][0]:.3f}-{s['ci95'][1]:.3f}",
                     f"{s['bar']:.2f}",
                     "[green]yes[/]" if met else "[red]no[/]",
                 )
@@ -203,14 +205,17 @@ def main(
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     log_dir = RESULTS_DIR / f"training-{stamp}-logs"
     log_dir.mkdir()
-    runs = []
+    out = RESULTS_DIR / f"training-{stamp}.json"
+    runs: list[dict[str, Any]] = []
     for round_ in range(1, rounds + 1):
         for name in profiles:
             console.print(f"round {round_}/{rounds}: {name} training …")
             try:
-                runs.append(run_once(name, data, log_dir))
+                runs.append(run_once(name, data, log_dir, round_))
             except TimeoutError as error:
-                console.print(f"[red]error:[/] {error}")
+                runs.append({"profile": name, "round": round_, "error": str(error)})
+                write_results(out, runs)  # what finished before is kept
+                console.print(f"[red]error:[/] {error}; results so far: {out}")
                 raise typer.Exit(1) from None
             r = runs[-1]
             console.print(
@@ -220,17 +225,20 @@ def main(
             if r["exit_code"] != 0:
                 tail = Path(r["log"]).read_text().strip().splitlines()[-1:]
                 console.print(f"  [red]failed[/]: {' '.join(tail)} (log: {r['log']})")
-    out = RESULTS_DIR / f"training-{stamp}.json"
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True
-    ).stdout.strip()
-    out.write_text(
-        json.dumps({"commit": commit, "cpus": os.cpu_count(), "runs": runs}, indent=2) + "\n"
-    )
+    write_results(out, runs)
     print_results(runs)
     console.print(f"results: {out}; training logs: {log_dir}")
     if any(r["exit_code"] != 0 for r in runs):
         raise typer.Exit(1)
+
+
+def write_results(path: Path, runs: list[dict[str, Any]]) -> None:
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True
+    ).stdout.strip()
+    path.write_text(
+        json.dumps({"commit": commit, "cpus": os.cpu_count(), "runs": runs}, indent=2) + "\n"
+    )
 
 
 def _raise_interrupt(signum: int, _frame: object) -> None:

@@ -214,7 +214,9 @@ def build_image(
     if image_id(base) is None:
         log(f"building the base image {base} (image/build-base.sh)")
         start = time.monotonic()
-        run_step(["bash", str(BUILD_BASE_SCRIPT)], "image/build-base.sh", env, timeout)
+        # The tag the bentofile names, whatever BASE_IMAGE the caller's environment holds.
+        base_env = {**env, "BASE_IMAGE": base}
+        run_step(["bash", str(BUILD_BASE_SCRIPT)], "image/build-base.sh", base_env, timeout)
         seconds["base_image"] = round(time.monotonic() - start, 1)
 
     run_id, models = resolve_models(run)

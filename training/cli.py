@@ -151,9 +151,8 @@ def models(
         meta = model.info.metadata
         test = meta["metrics"]["test"]
         metric = "r2" if "r2" in test else "roc_auc"
+        low, high = test[f"{metric}_ci95"]
         headline = f"{'R²' if metric == 'r2' else 'AUC'} {test[metric]:.3f}"
-        if f"{metric}_ci95" in test:  # runs saved before the interval existed have none
-            low, high = test[f"{metric}_ci95"]
-            headline += f" (95% CI {low:.3f}-{high:.3f})"
+        headline += f" (95% CI {low:.3f}-{high:.3f})"
         table.add_row(model.tag.name, meta["algorithm"], headline)
     console.print(table)
