@@ -167,11 +167,11 @@ def film_warnings(
         "{} not given (no release_date): scored with the training median",
     )
     if language_mode is not None:
-        for i, language in enumerate(columns["original_language"]):
-            if language is None:
-                warnings[i].append(
-                    f"original_language not given: scored as {language_mode!r}, the most common"
-                )
+        _flag_missing(
+            warnings,
+            {"original_language": columns["original_language"]},
+            "{} not given: scored as " + repr(language_mode) + ", the most common",
+        )
     for name in RANGE_CHECKED:
         if name not in ranges:
             continue

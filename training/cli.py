@@ -150,7 +150,7 @@ def models(
     for model in found.values():
         meta = model.info.metadata
         test = meta["metrics"]["test"]
-        metric = "r2" if "r2" in test else "roc_auc"
+        metric, _ = config.QUALITY_BAR[(meta["task"], meta["feature_set"])]
         low, high = test[f"{metric}_ci95"]
         headline = f"{'R²' if metric == 'r2' else 'AUC'} {test[metric]:.3f}"
         headline += f" (95% CI {low:.3f}-{high:.3f})"

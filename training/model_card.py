@@ -58,7 +58,7 @@ def render(metadata: dict[str, Any], tag: str, seed_baseline: dict[str, Any]) ->
     metric_rows = [_row(part, m[part], keys) for part in ("validation", "test", "test_filtered")]
     if feature_set == "post_release" and task in seed_baseline:
         metric_rows.append(_row("test, seed's model (replicated)", seed_baseline[task], keys))
-    headline = "r2" if task == "revenue" else "roc_auc"
+    headline, _ = config.QUALITY_BAR[(task, feature_set)]
     low, high = m["test"][f"{headline}_ci95"]
     cleaning = "\n".join(
         f"| {c['part']} | `{c['rule']}` | {c['description']} | {c['rows_removed']:,} |"
