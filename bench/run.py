@@ -50,6 +50,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import httpx
+import psutil
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -136,64 +137,31 @@ def free_port(taken: set[int]) -> int:
     raise BenchError("no free loopback port found")
 
 
-def _children_from_proc(pid: int) -> list[int]:
-    """Direct children of pid, by scanning /proc/*/stat (no psutil needed)."""
-    kids = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-        except OSError:
-            continue
-        # the command name is in parentheses and may contain spaces: split after the last ')'
-        fields = stat[stat.rfind(")") + 2 :].split()
-        if len(fields) > 1 and int(fields[1]) == pid:
-            kids.append(int(entry))
-    return kids
-
-
 def descendants(pid: int) -> list[int]:
     try:
-        import psutil
-
         return [p.pid for p in psutil.Process(pid).children(recursive=True)]
-    except ImportError:
-        pass
-    except Exception:
+    except psutil.Error:
         return []
-    out, todo = [], [pid]
-    while todo and len(out) < 10_000:
-        kids = _children_from_proc(todo.pop())
-        out.extend(kids)
-        todo.extend(kids)
-    return out
 
 
 def proc_cmdline(pid: int) -> str:
     try:
-        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
+        return " ".join(psutil.Process(pid).cmdline())
+    except psutil.Error:
         return ""
-    return raw.replace(b"\0", b" ").decode(errors="replace").strip()
 
 
 def proc_memory_kib(pid: int, with_pss: bool = False) -> dict[str, int] | None:
-    """VmRSS (and Pss from smaps_rollup when asked) in KiB, from /proc."""
+    """Resident memory (and proportional set size when asked) in KiB."""
     try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
+        process = psutil.Process(pid)
+        out = {"rss_kib": process.memory_info().rss // 1024}
+    except psutil.Error:
         return None
-    out: dict[str, int] = {}
-    for line in status.splitlines():
-        if line.startswith("VmRSS:"):
-            out["rss_kib"] = int(line.split()[1])
     if with_pss:
-        with contextlib.suppress(OSError):
-            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-                if line.startswith("Pss:"):
-                    out["pss_kib"] = int(line.split()[1])
-    return out if "rss_kib" in out else None
+        with contextlib.suppress(psutil.Error):
+            out["pss_kib"] = process.memory_full_info().pss // 1024
+    return out
 
 
 @dataclass
@@ -208,7 +176,8 @@ class Server:
     proc: subprocess.Popen | None = None
     started_at: float = 0.0
     ready_seconds: float | None = None
-    known_pids: set[int] = field(default_factory=set)
+    # every process of the server seen so far; a psutil handle will not signal a reused pid
+    known: dict[int, psutil.Process] = field(default_factory=dict)
 
     @property
     def base_url(self) -> str:
@@ -230,7 +199,7 @@ class Server:
             )
         finally:
             log.close()
-        self.known_pids.add(self.proc.pid)
+        self.remember(self.proc.pid)
 
     def last_log_line(self) -> str:
         """The last exception line of the log if there is one, else its last line."""
@@ -259,13 +228,18 @@ class Server:
                 with contextlib.suppress(httpx.HTTPError):
                     if client.get(url).status_code == 200:
                         self.ready_seconds = time.monotonic() - self.started_at
-                        self.known_pids.update(self.tree())
+                        self.remember(*self.tree())
                         return self.ready_seconds
                 time.sleep(0.1)
         raise BenchError(
             f"{self.name} failed to start: {url} not 200 within {timeout:.0f}s "
             f"(log {self.log_path}: {self.last_log_line()!r})"
         )
+
+    def remember(self, *pids: int) -> None:
+        for pid in pids:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                self.known.setdefault(pid, psutil.Process(pid))
 
     def tree(self) -> list[int]:
         if self.proc is None or self.proc.poll() is not None:
@@ -300,7 +274,7 @@ class Server:
     def stop(self, grace: float = 10.0) -> None:
         if self.proc is None:
             return
-        self.known_pids.update(self.tree())
+        self.remember(*self.tree())
         pgid = self.proc.pid
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(pgid, signal.SIGTERM)
@@ -309,10 +283,12 @@ class Server:
         # whatever is left of the group, and any descendant that left the group
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(pgid, signal.SIGKILL)
-        for pid in self.known_pids:
-            if pid != pgid and Path(f"/proc/{pid}").exists():
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.kill(pid, signal.SIGKILL)
+        for pid, process in self.known.items():
+            if pid != pgid:
+                # kill() checks the process's start time first: a pid that now names an
+                # unrelated process raises NoSuchProcess instead of being signalled
+                with contextlib.suppress(psutil.Error):
+                    process.kill()
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.proc.wait(timeout=5)
         self.proc = None
