@@ -236,28 +236,8 @@ def run_training(
                 hit_ratio=hit_ratio,
                 seconds=seconds,
             )
-            metadata["run"] = run
-            tag = f"{config.model_name(result.task, feature_set)}:{run}"
-            card = model_card.render(metadata, tag, baseline)
-            cards_dir.mkdir(parents=True, exist_ok=True)
-            (cards_dir / f"{config.model_name(result.task, feature_set)}.md").write_text(
-                card, encoding="utf-8"
-            )
-            model = save_model(result.task, feature_set, result.final, metadata, run, card)
-            metric, minimum = config.QUALITY_BAR[(result.task, feature_set)]
-            saved.append(
-                SavedModel(
-                    result.task,
-                    feature_set,
-                    str(model.tag),
-                    result.chosen.name,
-                    metric,
-                    result.final_metrics["test"][metric],
-                    minimum,
-                    result.final_metrics["test"][f"{metric}_ci95"],
-                )
-            )
-            console.print(f"saved {model.tag} ({result.chosen.name})")
+            saved.append(_save(result, metadata, run, baseline, cards_dir))
+            console.print(f"saved {saved[-1].tag} ({result.chosen.name})")
         sections.append(_feature_set_section(revenue, hit, splits, hit_ratio, figures_dir))
 
     console.rule("[bold]5. Report")
@@ -281,6 +261,34 @@ def run_training(
     console.print(f"report: {report_path}")
     console.print(f"total training time: {total:.1f} s")
     return saved
+
+
+def _save(
+    result: TaskResult,
+    metadata: dict[str, Any],
+    run: str,
+    baseline: dict[str, dict[str, Any]],
+    cards_dir: Path,
+) -> SavedModel:
+    """Write the model card, then save the chosen estimator with it to the model store."""
+    metadata["run"] = run
+    name = config.model_name(result.task, result.feature_set)
+    card = model_card.render(metadata, f"{name}:{run}", baseline)
+    cards_dir.mkdir(parents=True, exist_ok=True)
+    (cards_dir / f"{name}.md").write_text(card, encoding="utf-8")
+    model = save_model(result.task, result.feature_set, result.final, metadata, run, card)
+    metric, minimum = config.QUALITY_BAR[(result.task, result.feature_set)]
+    test = result.final_metrics["test"]
+    return SavedModel(
+        result.task,
+        result.feature_set,
+        str(model.tag),
+        result.chosen.name,
+        metric,
+        test[metric],
+        minimum,
+        test[f"{metric}_ci95"],
+    )
 
 
 def _feature_set_section(
