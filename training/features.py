@@ -8,6 +8,7 @@ saved Pipeline, so the service never re-implements a feature.
 from __future__ import annotations
 
 import heapq
+import warnings
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from itertools import chain, repeat
@@ -78,6 +79,18 @@ def _cells(X: FilmColumns, name: str, n_rows: int) -> list[Any]:
     if isinstance(values, list):
         return values
     return values.tolist() if isinstance(values, pd.Series) else list(values)
+
+
+def _warn_absent(X: FilmColumns, fields: Sequence[str]) -> None:
+    """A column left out entirely (often a renamed one) is imputed for every film: say so."""
+    absent = [name for name in fields if name not in X]
+    if absent:
+        warnings.warn(
+            f"FilmFeatures: no column {', '.join(absent)}; every film is scored as if "
+            f"{'this field was' if len(absent) == 1 else 'these fields were'} not given",
+            UserWarning,
+            stacklevel=3,
+        )
 
 
 def _n_rows(X: FilmColumns) -> int:
@@ -176,6 +189,7 @@ class FilmFeatures(TransformerMixin, BaseEstimator):
         self.numeric_fields_ = list(PRE_RELEASE_NUMERIC)
         if self.feature_set == "post_release":
             self.numeric_fields_ += list(POST_RELEASE_FIELDS)
+        _warn_absent(X, self._fields_read())
         # Observed range of each raw number, so callers can flag values far outside it.
         self.ranges_ = {}
         for name in self.numeric_fields_:
@@ -220,6 +234,9 @@ class FilmFeatures(TransformerMixin, BaseEstimator):
         self.feature_names_in_ = np.array(RAW_FIELDS, dtype=object)
         return self
 
+    def _fields_read(self) -> list[str]:
+        return [*self.numeric_fields_, "original_language", *LIST_FIELDS]
+
     def _feature_names(self) -> list[str]:
         names = [f"log_{n}" if n in LOG_FIELDS else n for n in self.numeric_fields_]
         names += ["n_genres", *(f"genre_{g}" for g in self.genres_)]
@@ -245,6 +262,7 @@ class FilmFeatures(TransformerMixin, BaseEstimator):
 
     def transform(self, X: FilmColumns) -> np.ndarray:
         check_is_fitted(self, "feature_names_out_")
+        _warn_absent(X, self._fields_read())
         n_rows = _n_rows(X)
         blocks: list[np.ndarray] = []
         numeric = self._numeric(X, n_rows)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -34,6 +36,12 @@ def films(n: int = 30) -> pd.DataFrame:
     )
 
 
+def partial(transformer: FilmFeatures, frame: pd.DataFrame) -> np.ndarray:
+    """Transform a frame that leaves out columns on purpose: that is imputed, with a warning."""
+    with pytest.warns(UserWarning, match="FilmFeatures: no column"):
+        return transformer.transform(frame)
+
+
 def test_feature_sets_differ_only_by_post_release_signals() -> None:
     post = FilmFeatures("post_release", min_count=1).fit(films())
     pre = FilmFeatures("pre_release", min_count=1).fit(films())
@@ -64,7 +72,7 @@ def test_pandas_output_has_named_columns() -> None:
 def test_missing_optional_fields_are_imputed() -> None:
     transformer = FilmFeatures(min_count=1).fit(films())
     minimal = pd.DataFrame({"budget": [5e7], "runtime": [100.0]})
-    out = transformer.transform(minimal)
+    out = partial(transformer, minimal)
     assert out.shape == (1, len(transformer.get_feature_names_out()))
     assert np.isfinite(out).all()
     names = list(transformer.get_feature_names_out())
@@ -80,7 +88,7 @@ def test_an_empty_list_is_none() -> None:
     transformer = FilmFeatures(min_count=1).fit(films())
     names = list(transformer.get_feature_names_out())
     given = pd.DataFrame({"budget": [5e7], "runtime": [100.0], "genres": [[]], "keywords": [[]]})
-    out = transformer.transform(given)
+    out = partial(transformer, given)
     assert out[0, names.index("n_genres")] == 0 and out[0, names.index("n_keywords")] == 0
     assert out[0, names.index("n_companies")] == 1  # not given: the median
 
@@ -90,14 +98,15 @@ def test_a_language_left_out_is_the_most_common_one() -> None:
     assert transformer.language_mode_ == "en"
     names = list(transformer.get_feature_names_out())
     languages = ["fr", None, "xx", float("nan")]
-    out = transformer.transform(pd.DataFrame({"budget": [5e7] * 4, "original_language": languages}))
+    out = partial(transformer, pd.DataFrame({"budget": [5e7] * 4, "original_language": languages}))
     english, french = out[:, names.index("language_en")], out[:, names.index("language_fr")]
     assert list(english) == [0, 1, 0, 1] and list(french) == [1, 0, 0, 0]
 
 
 def test_zero_runtime_and_unknown_values_are_unknown() -> None:
     transformer = FilmFeatures(min_count=1).fit(films())
-    out = transformer.transform(
+    out = partial(
+        transformer,
         pd.DataFrame(
             {
                 "budget": [1e7],
@@ -105,12 +114,30 @@ def test_zero_runtime_and_unknown_values_are_unknown() -> None:
                 "genres": [["Not A Genre"]],
                 "production_companies": [["Nobody"]],
             }
-        )
+        ),
     )
     names = list(transformer.get_feature_names_out())
     assert out[0, names.index("runtime")] == transformer.medians_["runtime"]
     assert out[0, names.index("n_genres")] == 1
     assert out[0, [i for i, n in enumerate(names) if n.startswith("genre_")]].sum() == 0
+
+
+def test_a_column_left_out_is_named_in_a_warning() -> None:
+    """A renamed column would otherwise be imputed for every film without a word."""
+    data = films()
+    transformer = FilmFeatures("pre_release", min_count=1).fit(data)
+    renamed = data.rename(columns={"runtime": "runtime_min", "keywords": "tags"})
+    with pytest.warns(
+        UserWarning, match=r"no column runtime, keywords; every film is scored as if"
+    ):
+        transformer.transform(renamed)
+    with pytest.warns(UserWarning, match="no column runtime, keywords"):
+        FilmFeatures("pre_release").fit(renamed)
+    # pre-release features do not read votes or popularity, so leaving them out is fine
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        transformer.transform(data.drop(columns=["popularity", "vote_average", "vote_count"]))
+        transformer.transform({column: list(data[column]) for column in data.columns})
 
 
 def test_accepts_a_mapping_of_columns_like_a_frame() -> None:
@@ -150,7 +177,7 @@ def test_counts_and_indicators_match_a_film_by_film_reading() -> None:
     # a is in 30 films (once each however often it is listed), b and c in 20: ties go by name
     assert transformer.keywords_ == ["a", "b"]
     cells = [["b", "zzz", "b"], "a", None, float("nan"), [], ["c", "a"]]
-    out = transformer.transform(pd.DataFrame({"budget": [1e7] * 6, "keywords": cells}))
+    out = partial(transformer, pd.DataFrame({"budget": [1e7] * 6, "keywords": cells}))
     names = list(transformer.get_feature_names_out())
     counts = out[:, names.index("n_keywords")]
     median = transformer.count_medians_["keywords"]
