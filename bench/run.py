@@ -155,6 +155,8 @@ def proc_memory_kib(pid: int, with_pss: bool = False) -> dict[str, int] | None:
     """Resident memory (and proportional set size when asked) in KiB."""
     try:
         process = psutil.Process(pid)
+        if process.status() == psutil.STATUS_ZOMBIE:
+            return None  # exited, not yet reaped: it holds no memory
         out = {"rss_kib": process.memory_info().rss // 1024}
     except psutil.Error:
         return None
@@ -238,8 +240,10 @@ class Server:
 
     def remember(self, *pids: int) -> None:
         for pid in pids:
-            with contextlib.suppress(psutil.NoSuchProcess):
-                self.known.setdefault(pid, psutil.Process(pid))
+            known = self.known.get(pid)
+            if known is None or not known.is_running():  # new, or a reused pid
+                with contextlib.suppress(psutil.NoSuchProcess):
+                    self.known[pid] = psutil.Process(pid)
 
     def tree(self) -> list[int]:
         if self.proc is None or self.proc.poll() is not None:
@@ -292,6 +296,7 @@ class Server:
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.proc.wait(timeout=5)
         self.proc = None
+        self.known.clear()
 
 
 def _proc_cpu_ticks(pid: int) -> int:

@@ -81,18 +81,6 @@ def _cells(X: FilmColumns, name: str, n_rows: int) -> list[Any]:
     return values.tolist() if isinstance(values, pd.Series) else list(values)
 
 
-def _warn_absent(X: FilmColumns, fields: Sequence[str]) -> None:
-    """A column left out entirely (often a renamed one) is imputed for every film: say so."""
-    absent = [name for name in fields if name not in X]
-    if absent:
-        warnings.warn(
-            f"FilmFeatures: no column {', '.join(absent)}; every film is scored as if "
-            f"{'this field was' if len(absent) == 1 else 'these fields were'} not given",
-            UserWarning,
-            stacklevel=3,
-        )
-
-
 def _n_rows(X: FilmColumns) -> int:
     if isinstance(X, pd.DataFrame):
         return len(X)
@@ -181,6 +169,32 @@ class FilmFeatures(TransformerMixin, BaseEstimator):
 
     # -- fitting ------------------------------------------------------------------------------
     def fit(self, X: FilmColumns, y: Any = None) -> FilmFeatures:
+        self._warn_absent(X, stacklevel=3)
+        return self._fit(X)
+
+    def fit_transform(self, X: FilmColumns, y: Any = None, **fit_params: Any) -> np.ndarray:
+        self._warn_absent(X, stacklevel=4)  # once, not from both fit and transform
+        return self._fit(X)._transform(X)
+
+    def _warn_absent(self, X: FilmColumns, stacklevel: int) -> None:
+        """A column left out entirely (often a renamed one) is imputed for every film: say so.
+
+        ``stacklevel`` points the warning at the caller; sklearn wraps ``transform`` and
+        ``fit_transform`` (set_output), which puts one more frame between them and it.
+        """
+        numeric = PRE_RELEASE_NUMERIC
+        if self.feature_set == "post_release":
+            numeric += POST_RELEASE_FIELDS
+        absent = [name for name in (*numeric, "original_language", *LIST_FIELDS) if name not in X]
+        if absent:
+            warnings.warn(
+                f"FilmFeatures: no column {', '.join(absent)}; every film is scored as if "
+                f"{'this field was' if len(absent) == 1 else 'these fields were'} not given",
+                UserWarning,
+                stacklevel=stacklevel,
+            )
+
+    def _fit(self, X: FilmColumns) -> FilmFeatures:
         if self.feature_set not in FEATURE_SETS:
             raise ValueError(f"feature_set must be one of {FEATURE_SETS}, got {self.feature_set!r}")
         n_rows = _n_rows(X)
@@ -189,7 +203,6 @@ class FilmFeatures(TransformerMixin, BaseEstimator):
         self.numeric_fields_ = list(PRE_RELEASE_NUMERIC)
         if self.feature_set == "post_release":
             self.numeric_fields_ += list(POST_RELEASE_FIELDS)
-        _warn_absent(X, self._fields_read())
         # Observed range of each raw number, so callers can flag values far outside it.
         self.ranges_ = {}
         for name in self.numeric_fields_:
@@ -234,9 +247,6 @@ class FilmFeatures(TransformerMixin, BaseEstimator):
         self.feature_names_in_ = np.array(RAW_FIELDS, dtype=object)
         return self
 
-    def _fields_read(self) -> list[str]:
-        return [*self.numeric_fields_, "original_language", *LIST_FIELDS]
-
     def _feature_names(self) -> list[str]:
         names = [f"log_{n}" if n in LOG_FIELDS else n for n in self.numeric_fields_]
         names += ["n_genres", *(f"genre_{g}" for g in self.genres_)]
@@ -262,7 +272,10 @@ class FilmFeatures(TransformerMixin, BaseEstimator):
 
     def transform(self, X: FilmColumns) -> np.ndarray:
         check_is_fitted(self, "feature_names_out_")
-        _warn_absent(X, self._fields_read())
+        self._warn_absent(X, stacklevel=4)
+        return self._transform(X)
+
+    def _transform(self, X: FilmColumns) -> np.ndarray:
         n_rows = _n_rows(X)
         blocks: list[np.ndarray] = []
         numeric = self._numeric(X, n_rows)

@@ -133,6 +133,12 @@ def test_a_column_left_out_is_named_in_a_warning() -> None:
         transformer.transform(renamed)
     with pytest.warns(UserWarning, match="no column runtime, keywords"):
         FilmFeatures("pre_release").fit(renamed)
+    as_mapping = {column: list(renamed[column]) for column in renamed.columns}
+    with pytest.warns(UserWarning, match="no column runtime, keywords"):
+        transformer.transform(as_mapping)
+    with pytest.warns(UserWarning, match="no column runtime, keywords") as caught:
+        FilmFeatures("pre_release").fit_transform(renamed)
+    assert len(caught) == 1  # fit_transform says it once
     # pre-release features do not read votes or popularity, so leaving them out is fine
     with warnings.catch_warnings():
         warnings.simplefilter("error")
