@@ -182,10 +182,8 @@ class FilmFeatures(TransformerMixin, BaseEstimator):
         ``stacklevel`` points the warning at the caller; sklearn wraps ``transform`` and
         ``fit_transform`` (set_output), which puts one more frame between them and it.
         """
-        numeric = PRE_RELEASE_NUMERIC
-        if self.feature_set == "post_release":
-            numeric += POST_RELEASE_FIELDS
-        absent = [name for name in (*numeric, "original_language", *LIST_FIELDS) if name not in X]
+        read = (*self._numeric_fields(), "original_language", *LIST_FIELDS)
+        absent = [name for name in read if name not in X]
         if absent:
             warnings.warn(
                 f"FilmFeatures: no column {', '.join(absent)}; every film is scored as if "
@@ -194,15 +192,17 @@ class FilmFeatures(TransformerMixin, BaseEstimator):
                 stacklevel=stacklevel,
             )
 
+    def _numeric_fields(self) -> list[str]:
+        post = self.feature_set == "post_release"
+        return [*PRE_RELEASE_NUMERIC, *(POST_RELEASE_FIELDS if post else ())]
+
     def _fit(self, X: FilmColumns) -> FilmFeatures:
         if self.feature_set not in FEATURE_SETS:
             raise ValueError(f"feature_set must be one of {FEATURE_SETS}, got {self.feature_set!r}")
         n_rows = _n_rows(X)
         if n_rows == 0:
             raise ValueError("cannot fit FilmFeatures on zero films")
-        self.numeric_fields_ = list(PRE_RELEASE_NUMERIC)
-        if self.feature_set == "post_release":
-            self.numeric_fields_ += list(POST_RELEASE_FIELDS)
+        self.numeric_fields_ = self._numeric_fields()
         # Observed range of each raw number, so callers can flag values far outside it.
         self.ranges_ = {}
         for name in self.numeric_fields_:
