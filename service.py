@@ -15,10 +15,10 @@ import bentoml
 import pydantic_core
 from starlette.responses import Response
 
+from boxoffice.store import ModelNotFoundError, resolve_run
 from serving.batching import MicroBatcher
 from serving.predictor import Predictor
 from serving.schema import BatchRequest, BatchResult, Film, HitResult, RevenueResult
-from training.registry import ModelNotFoundError, resolve_run
 
 try:
     RUN_MODELS = resolve_run(os.environ.get("BOXOFFICE_RUN") or None)

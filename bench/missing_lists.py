@@ -16,11 +16,12 @@ from __future__ import annotations
 import numpy as np
 from sklearn.metrics import brier_score_loss, r2_score, roc_auc_score
 
+from boxoffice.config import FEATURE_SETS, TASKS
+from boxoffice.features import LIST_FIELDS
+from boxoffice.store import resolve_run
 from serving.predictor import LoadedModel
 from training import config
 from training.data import load_movies
-from training.features import LIST_FIELDS
-from training.registry import resolve_run
 from training.split import is_hit, log_revenue, make_splits
 
 
@@ -35,8 +36,8 @@ def main() -> None:
     )
     y_revenue, y_hit = log_revenue(val), is_hit(val, config.HIT_RATIO)
     print(f"validation part: {len(val):,} films, hit rate {y_hit.mean():.3f}")
-    for feature_set in config.FEATURE_SETS:
-        for task in config.TASKS:
+    for feature_set in FEATURE_SETS:
+        for task in TASKS:
             model = LoadedModel.load(found[(task, feature_set)])
             calibrate = getattr(model.predictor, "calibrate", None)
             rows = (("given", val), ("left out: typical", left_out), ("as none", as_none))

@@ -38,6 +38,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bench.run import NOISY_OTHER_CPU_PCT, RESULTS_DIR, machine_busy_ticks
+from boxoffice.config import FEATURE_SETS, TASKS, model_name
 from training import config
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -115,9 +116,9 @@ def wait_for(child: subprocess.Popen, timeout: float) -> tuple[int, Any]:
 def stored_scores(store: Path) -> dict[str, dict[str, Any]]:
     """Each stored model's algorithm and test score, with the bar it is held to."""
     scores = {}
-    for task in config.TASKS:
-        for feature_set in config.FEATURE_SETS:
-            name = config.model_name(task, feature_set)
+    for task in TASKS:
+        for feature_set in FEATURE_SETS:
+            name = model_name(task, feature_set)
             (card,) = (store / "models" / name).glob("*/model.yaml")
             meta = yaml.safe_load(card.read_text())["metadata"]
             metric, minimum = config.QUALITY_BAR[(task, feature_set)]

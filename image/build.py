@@ -145,7 +145,7 @@ def run_step(args: list[str], what: str, env: dict[str, str], timeout: float) ->
 
 def resolve_models(run: str | None) -> tuple[str, list[str]]:
     """The run to pack and its model tags (the run service.py would serve)."""
-    from training.registry import ModelNotFoundError, resolve_run
+    from boxoffice.store import ModelNotFoundError, resolve_run
 
     try:
         models = resolve_run(run)

@@ -1,6 +1,6 @@
 """Turn validated films into predictions with the four stored pipelines.
 
-The pipelines hold the feature engineering (``training.features.FilmFeatures``); this module only
+The pipelines hold the feature engineering (``boxoffice.features.FilmFeatures``); this module only
 chooses the model for each film, lays the films out as columns and formats the answers.
 """
 
@@ -16,11 +16,11 @@ from typing import Any
 import bentoml
 import numpy as np
 
+from boxoffice.estimators import raw_classifier
+from boxoffice.explain import explain
+from boxoffice.features import POST_RELEASE_FIELDS
+from boxoffice.store import load_pipeline
 from serving.schema import FeatureSet, Film
-from training.explain import explain
-from training.features import POST_RELEASE_FIELDS
-from training.registry import load_pipeline
-from training.uncertainty import raw_classifier
 
 
 @dataclass

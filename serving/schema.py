@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from training.features import TMDB_GENRES
+from boxoffice.features import TMDB_GENRES
 
 MAX_BATCH = 10_000
 # Budgets given both ways must agree to this many log units (0.1 %).

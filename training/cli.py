@@ -67,9 +67,9 @@ def train(
     ] = False,
 ) -> None:
     """Train, compare and tune all models; save the chosen ones to the BentoML model store."""
+    from boxoffice.store import bentoml_home
     from training.data import DataError
     from training.pipeline import run_training
-    from training.registry import bentoml_home
 
     _check_writable(reports_dir)
     _check_writable(Path(bentoml_home()) / "models", "the models (BENTOML_HOME)")
@@ -129,7 +129,7 @@ def models(
     quiet: Annotated[bool, typer.Option(help="Print nothing; only the exit code tells.")] = False,
 ) -> None:
     """List the models of a training run with their test metrics; exit 1 when none is complete."""
-    from training.registry import ModelNotFoundError, resolve_run
+    from boxoffice.store import ModelNotFoundError, resolve_run
 
     try:
         found = resolve_run(run)

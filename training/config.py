@@ -1,4 +1,4 @@
-"""Paths, names and defaults shared by training, serving and tests.
+"""Paths and defaults of training (the names shared with serving are in boxoffice.config).
 
 Importing this module has no side effects: it only builds paths and constants.
 """
@@ -20,11 +20,6 @@ DATA_SOURCE_HINT = (
 
 REPORTS_DIR = PROJECT_ROOT / "reports"
 
-# Names of the models in the BentoML store: one per task and feature set.
-FEATURE_SETS = ("post_release", "pre_release")
-TASKS = ("revenue", "hit")
-MODEL_NAME_PREFIX = "boxoffice"
-
 SEED = 42
 HIT_RATIO = 2.0
 # Rows whose budget or revenue is below this many dollars carry unit errors (e.g. budget 1).
@@ -41,13 +36,6 @@ QUALITY_BAR: dict[tuple[str, str], tuple[str, float]] = {
     ("revenue", "pre_release"): ("r2", 0.50),
     ("hit", "pre_release"): ("roc_auc", 0.72),
 }
-
-
-def model_name(task: str, feature_set: str) -> str:
-    """Name of a model in the BentoML store, e.g. ``boxoffice-revenue-post_release``."""
-    if task not in TASKS or feature_set not in FEATURE_SETS:
-        raise ValueError(f"unknown model {task!r}/{feature_set!r}")
-    return f"{MODEL_NAME_PREFIX}-{task}-{feature_set.replace('_', '-')}"
 
 
 def dataset_candidates() -> list[Path]:

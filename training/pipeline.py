@@ -16,13 +16,14 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from boxoffice.config import FEATURE_SETS, model_name
+from boxoffice.explain import explanation_method
+from boxoffice.features import RAW_FIELDS
+from boxoffice.store import library_versions, new_run_id, save_model
 from training import config, model_card
 from training.data import load_movies
 from training.eda import write_eda
 from training.evaluate import BOOTSTRAP_RESAMPLES, classification_metrics, regression_metrics
-from training.explain import explanation_method
-from training.features import RAW_FIELDS
-from training.registry import library_versions, new_run_id, save_model
 from training.report import (
     classification_figures,
     classification_report_table,
@@ -217,7 +218,7 @@ def run_training(
     cards_dir = reports_dir / "model_cards"
     sections: list[str] = []
     saved: list[SavedModel] = []
-    for feature_set in config.FEATURE_SETS:
+    for feature_set in FEATURE_SETS:
         console.rule(f"[bold]3. Models: {feature_set}")
         t0 = time.perf_counter()
         revenue = train_regressors(splits, feature_set, seed, quick, console)
@@ -272,7 +273,7 @@ def _save(
 ) -> SavedModel:
     """Write the model card, then save the chosen estimator with it to the model store."""
     metadata["run"] = run
-    name = config.model_name(result.task, result.feature_set)
+    name = model_name(result.task, result.feature_set)
     card = model_card.render(metadata, f"{name}:{run}", baseline)
     cards_dir.mkdir(parents=True, exist_ok=True)
     (cards_dir / f"{name}.md").write_text(card, encoding="utf-8")

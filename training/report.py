@@ -155,7 +155,7 @@ def classification_figures(
 
 def uncertainty_section(revenue: TaskResult, hit: TaskResult) -> str:
     """Interval coverage, calibration and explanation methods of the served models."""
-    from training.explain import explanation_method
+    from boxoffice.explain import explanation_method
 
     interval = revenue.uncertainty["interval"]
     lines = [

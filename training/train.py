@@ -18,6 +18,7 @@ from sklearn.base import clone
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import GridSearchCV, KFold, cross_val_score
 
+from boxoffice.features import RAW_FIELDS
 from training import config
 from training.evaluate import (
     best_f1_threshold,
@@ -25,7 +26,6 @@ from training.evaluate import (
     classification_metrics,
     regression_metrics,
 )
-from training.features import RAW_FIELDS
 from training.models import CLASSIFIERS, REGRESSORS, Candidate
 from training.split import Splits, is_hit, log_ratio, log_revenue
 from training.uncertainty import (

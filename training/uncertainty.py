@@ -18,12 +18,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.special import expit
-from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import brier_score_loss
 from sklearn.model_selection import StratifiedKFold
+
+from boxoffice.estimators import CalibratedClassifier, logit
 
 INTERVAL_LEVEL = 0.8
 N_BINS = 10
@@ -107,57 +107,14 @@ def reliability_curve(
     ]
 
 
-class CalibratedClassifier(ClassifierMixin, BaseEstimator):
-    """A fitted classifier plus a probability map fitted on held-out rows.
-
-    ``fit`` fits only the map: the classifier is already trained and stays as it is.
-    """
-
-    def __init__(self, classifier: Any, method: str = "platt") -> None:
-        self.classifier = classifier
-        self.method = method
-
-    def _raw(self, X: Any) -> np.ndarray:
-        return self.classifier.predict_proba(X)[:, 1]
-
-    def fit(self, X: Any, y: np.ndarray) -> CalibratedClassifier:
-        raw = self._raw(X)
-        if self.method == "platt":
-            self.map_ = LogisticRegression(C=1e6, max_iter=1000).fit(_logit(raw)[:, None], y)
-        elif self.method == "isotonic":
-            self.map_ = IsotonicRegression(y_min=0, y_max=1, out_of_bounds="clip").fit(raw, y)
-        else:
-            raise ValueError(f"unknown calibration method {self.method!r}")
-        self.classes_ = np.array([0, 1])
-        return self
-
-    def calibrate(self, raw: np.ndarray) -> np.ndarray:
-        """Calibrated probabilities from raw ones."""
-        if self.method == "platt":
-            # The fitted logistic map written out: sklearn's predict_proba costs ~100 µs of
-            # input checks per call, on every micro-batch of the service.
-            slope, intercept = self.map_.coef_[0, 0], self.map_.intercept_[0]
-            return expit(slope * _logit(np.asarray(raw, dtype=float)) + intercept)
-        return self.map_.predict(raw)
-
-    def predict_proba(self, X: Any) -> np.ndarray:
-        p = self.calibrate(self._raw(X))
-        return np.column_stack([1 - p, p])
-
-
-def _logit(p: np.ndarray) -> np.ndarray:
-    p = np.clip(p, 1e-6, 1 - 1e-6)
-    return np.log(p / (1 - p))
-
-
 def _cross_fitted_ece(raw: np.ndarray, y: np.ndarray, method: str, seed: int) -> float:
     """ECE of calibrated probabilities where each row's map was fitted on the other folds."""
     proba = np.empty(len(y))
     for fit_idx, eval_idx in StratifiedKFold(5, shuffle=True, random_state=seed).split(raw, y):
         if method == "platt":
             mapping = LogisticRegression(C=1e6, max_iter=1000)
-            mapping.fit(_logit(raw[fit_idx])[:, None], y[fit_idx])
-            proba[eval_idx] = mapping.predict_proba(_logit(raw[eval_idx])[:, None])[:, 1]
+            mapping.fit(logit(raw[fit_idx])[:, None], y[fit_idx])
+            proba[eval_idx] = mapping.predict_proba(logit(raw[eval_idx])[:, None])[:, 1]
         else:
             mapping = IsotonicRegression(y_min=0, y_max=1, out_of_bounds="clip")
             proba[eval_idx] = mapping.fit(raw[fit_idx], y[fit_idx]).predict(raw[eval_idx])
@@ -185,8 +142,3 @@ def calibration_metrics(
         "brier_before": float(brier_score_loss(y_true, raw)),
         "brier_after": float(brier_score_loss(y_true, calibrated)),
     }
-
-
-def raw_classifier(model: Any) -> Any:
-    """The pipeline inside a calibrated classifier (the model itself when not calibrated)."""
-    return model.classifier if isinstance(model, CalibratedClassifier) else model

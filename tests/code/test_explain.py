@@ -12,10 +12,10 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 from xgboost import XGBClassifier, XGBRegressor
 
+from boxoffice.estimators import LogRatioClassifier
+from boxoffice.explain import explain, explanation_method
+from boxoffice.features import FilmFeatures, feature_label
 from tests.code.test_features import films
-from training.explain import explain, explanation_method
-from training.features import FilmFeatures, feature_label
-from training.models import LogRatioClassifier
 
 ESTIMATORS = [
     (XGBRegressor(n_estimators=30, max_depth=3), False, False),

@@ -11,7 +11,7 @@ from sklearn.base import clone
 from sklearn.linear_model import LinearRegression
 from sklearn.pipeline import make_pipeline
 
-from training.features import TMDB_GENRES, FilmFeatures
+from boxoffice.features import TMDB_GENRES, FilmFeatures
 
 
 def films(n: int = 30) -> pd.DataFrame:

@@ -11,8 +11,9 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import KFold, cross_val_score
 from xgboost import XGBRegressor
 
+from boxoffice.estimators import LogRatioClassifier
 from tests.code.test_features import films
-from training.models import CLASSIFIERS, Candidate, LogRatioClassifier
+from training.models import CLASSIFIERS, Candidate
 from training.split import is_hit, log_ratio
 from training.train import _hit_roc_auc
 

@@ -18,12 +18,12 @@ SCRIPT = textwrap.dedent(
     """
     import time
     import bentoml
-    from training import config
-    from training.registry import MODEL_FORMAT, ModelNotFoundError, resolve_run, save_model
+    from boxoffice.config import FEATURE_SETS, TASKS, model_name
+    from boxoffice.store import MODEL_FORMAT, ModelNotFoundError, resolve_run, save_model
 
     def save_run(run, parts=None):
-        for task in config.TASKS:
-            for feature_set in config.FEATURE_SETS:
+        for task in TASKS:
+            for feature_set in FEATURE_SETS:
                 if parts is None or (task, feature_set) in parts:
                     save_model(task, feature_set, {"stand-in": run}, {"task": task}, run)
                     time.sleep(0.01)
@@ -35,9 +35,9 @@ SCRIPT = textwrap.dedent(
     save_run("20990101-000000-late")  # sorts last as text, but is saved first
     save_run("20000101-000000-early")
     save_run("20500101-000000-part", parts=[("revenue", "post_release")])  # incomplete
-    for task in config.TASKS:  # newest of all: a whole set of the right names, no run label
-        for feature_set in config.FEATURE_SETS:
-            name = config.model_name(task, feature_set)
+    for task in TASKS:  # newest of all: a whole set of the right names, no run label
+        for feature_set in FEATURE_SETS:
+            name = model_name(task, feature_set)
             with bentoml.models.create(f"{name}:nolabel", metadata={"format": MODEL_FORMAT}):
                 pass
     def runs(models):

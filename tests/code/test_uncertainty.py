@@ -6,12 +6,11 @@ import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
 
+from boxoffice.estimators import CalibratedClassifier, raw_classifier
 from training.uncertainty import (
-    CalibratedClassifier,
     expected_calibration_error,
     fit_conformal,
     interval_metrics,
-    raw_classifier,
     reliability_curve,
 )
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from boxoffice.features import TMDB_GENRES
 from training import config
 from training.clean import POPULATION_RULES, apply_rules
 from training.data import load_movies
-from training.features import TMDB_GENRES
 
 
 @pytest.fixture(scope="module")

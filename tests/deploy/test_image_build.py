@@ -38,13 +38,14 @@ def test_bento_holds_only_the_serving_code(bentofile: dict) -> None:
             if spec.includes(path):
                 included.append(path)
     assert "service.py" in included
-    assert "training/features.py" in included and "serving/predictor.py" in included
+    assert "boxoffice/features.py" in included and "serving/predictor.py" in included
     for path in included:
-        assert path == "service.py" or path.split("/")[0] in ("serving", "training"), path
+        assert path == "service.py" or path.split("/")[0] in ("serving", "boxoffice"), path
         assert path.endswith(".py"), path
     for unwanted in (
         "data/tmdb_5000_movies.csv",
-        "training/tmdb_5000_movies.csv",
+        "training/train.py",
+        "boxoffice/tmdb_5000_movies.csv",
         "reports/training_report.md",
         "serving/__pycache__/schema.cpython-311.pyc",
         "tests/conftest.py",

@@ -6,8 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from boxoffice.config import FEATURE_SETS, TASKS
+from boxoffice.store import get_model, load_pipeline
 from training import config
-from training.registry import get_model, load_pipeline
 
 pytestmark = pytest.mark.slow
 
@@ -64,7 +65,7 @@ def one(**changes: object) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def models(quick_training):
-    return {(t, fs): get_model(t, fs) for t in config.TASKS for fs in config.FEATURE_SETS}
+    return {(t, fs): get_model(t, fs) for t in TASKS for fs in FEATURE_SETS}
 
 
 @pytest.mark.parametrize(("task", "feature_set"), list(QUICK_FLOORS))

@@ -20,12 +20,13 @@ import pandas as pd
 import sklearn
 import xgboost
 
-from training import config
+from boxoffice import config
 
 PIPELINE_FILE = "pipeline.joblib"
 # Bumped when what the service needs from a stored model changes; older runs are not served.
 # 3: FilmFeatures learns the typical list sizes and original language for fields left out.
-MODEL_FORMAT = 3
+# 4: the pipelines pickle the runtime package (boxoffice.*), not training.*.
+MODEL_FORMAT = 4
 CARD_FILE = "MODEL_CARD.md"
 
 
@@ -63,7 +64,7 @@ def save_model(
     metadata = {**metadata, "format": MODEL_FORMAT}
     # The run id is the version: the four models of a run share it.
     with bentoml.models.create(
-        f"{name}:{run}", labels=labels, metadata=metadata, module="training.registry"
+        f"{name}:{run}", labels=labels, metadata=metadata, module="boxoffice.store"
     ) as model:
         joblib.dump(pipeline, Path(model.path) / PIPELINE_FILE, compress=3)
         if card_markdown is not None:
@@ -90,6 +91,7 @@ def resolve_run(run: str | None = None) -> dict[tuple[str, str], bentoml.Model]:
     Raises ModelNotFoundError naming what is missing and how to train it.
     """
     by_run: dict[str, dict[tuple[str, str], bentoml.Model]] = {}
+    other_formats: dict[str, object] = {}  # run -> the format its models were stored in
     for feature_set in config.FEATURE_SETS:
         for task in config.TASKS:
             try:
@@ -97,22 +99,36 @@ def resolve_run(run: str | None = None) -> dict[tuple[str, str], bentoml.Model]:
             except bentoml.exceptions.NotFound:  # raised when no model has this name yet
                 stored = []
             for model in stored:
-                if model.info.metadata.get("format") != MODEL_FORMAT:
-                    continue
                 run_id = model.info.labels.get("run")
-                if run_id:
-                    by_run.setdefault(run_id, {})[(task, feature_set)] = model
+                if not run_id:
+                    continue
+                stored_format = model.info.metadata.get("format")
+                if stored_format != MODEL_FORMAT:
+                    other_formats[run_id] = stored_format
+                    continue
+                by_run.setdefault(run_id, {})[(task, feature_set)] = model
     wanted = len(config.TASKS) * len(config.FEATURE_SETS)
     complete = sorted(
         (r for r, models in by_run.items() if len(models) == wanted),
         key=lambda r: max(m.info.creation_time for m in by_run[r].values()),
     )
+    retrain = "Retrain with `make train` (or `python -m training train`)."
+    if run is not None and run in other_formats:
+        raise ModelNotFoundError(
+            f"training run {run!r} is stored in model format {other_formats[run]}, which this "
+            f"version does not serve (it needs format {MODEL_FORMAT}). {retrain}"
+        )
     if run is None:
         if not complete:
+            older = (
+                f" (it holds {len(other_formats)} run(s) in an older model format, which this "
+                f"version does not serve)"
+                if other_formats
+                else ""
+            )
             raise ModelNotFoundError(
-                f"no complete set of boxoffice models (format {MODEL_FORMAT}) in the BentoML "
-                f"store ({bentoml_home()}). "
-                "Train them with `make train` (or `python -m training train`)."
+                f"no complete set of boxoffice models in model format {MODEL_FORMAT} in the "
+                f"BentoML store ({bentoml_home()}){older}. {retrain}"
             )
         run = complete[-1]
     elif run not in complete:

@@ -19,7 +19,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from training.config import FEATURE_SETS
+from boxoffice.config import FEATURE_SETS
 
 # The 20 genres TMDB uses; a film's genres must come from this list.
 TMDB_GENRES: tuple[str, ...] = (

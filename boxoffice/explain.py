@@ -24,8 +24,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 from xgboost import DMatrix, XGBClassifier, XGBRegressor
 
-from training.features import feature_label
-from training.models import LogRatioClassifier
+from boxoffice.estimators import LogRatioClassifier
+from boxoffice.features import feature_label
 
 
 @dataclass

@@ -1,0 +1,18 @@
+"""Names shared by everything that stores or loads a model.
+
+Importing this module has no side effects.
+"""
+
+from __future__ import annotations
+
+# One stored model per task and feature set.
+FEATURE_SETS = ("post_release", "pre_release")
+TASKS = ("revenue", "hit")
+MODEL_NAME_PREFIX = "boxoffice"
+
+
+def model_name(task: str, feature_set: str) -> str:
+    """Name of a model in the BentoML store, e.g. ``boxoffice-revenue-post-release``."""
+    if task not in TASKS or feature_set not in FEATURE_SETS:
+        raise ValueError(f"unknown model {task!r}/{feature_set!r}")
+    return f"{MODEL_NAME_PREFIX}-{task}-{feature_set.replace('_', '-')}"
