@@ -15,6 +15,7 @@ import bentoml
 import pydantic_core
 from starlette.responses import Response
 
+from boxoffice.metadata import MetadataError
 from boxoffice.store import ModelNotFoundError, resolve_run
 from serving.batching import MicroBatcher
 from serving.predictor import Predictor
@@ -22,7 +23,7 @@ from serving.schema import BatchRequest, BatchResult, Film, HitResult, RevenueRe
 
 try:
     RUN_MODELS = resolve_run(os.environ.get("BOXOFFICE_RUN") or None)
-except ModelNotFoundError as error:
+except (ModelNotFoundError, MetadataError) as error:
     sys.exit(f"error: {error}")
 # `bentoml serve` imports this module first in its own process, then again in each worker,
 # which inherits this environment (circus copy_env): pinning the run here keeps every worker,
@@ -46,7 +47,7 @@ class Forecaster:
     hit_pre_release = bentoml.models.BentoModel(RUN_MODELS[("hit", "pre_release")].tag)
 
     def __init__(self) -> None:
-        self.predictor = Predictor(
+        self.predictor = Predictor.from_store(
             {
                 ("revenue", "post_release"): self.revenue_post_release,
                 ("hit", "post_release"): self.hit_post_release,

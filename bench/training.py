@@ -39,6 +39,7 @@ from rich.table import Table
 
 from bench.run import NOISY_OTHER_CPU_PCT, RESULTS_DIR, machine_busy_ticks
 from boxoffice.config import FEATURE_SETS, TASKS, model_name
+from boxoffice.metadata import parse_metadata
 from training import config
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -120,13 +121,13 @@ def stored_scores(store: Path) -> dict[str, dict[str, Any]]:
         for feature_set in FEATURE_SETS:
             name = model_name(task, feature_set)
             (card,) = (store / "models" / name).glob("*/model.yaml")
-            meta = yaml.safe_load(card.read_text())["metadata"]
+            meta = parse_metadata(yaml.safe_load(card.read_text())["metadata"])
             metric, minimum = config.QUALITY_BAR[(task, feature_set)]
             scores[name] = {
-                "algorithm": meta["algorithm"],
+                "algorithm": meta.algorithm,
                 "metric": metric,
-                "test": round(meta["metrics"]["test"][metric], 3),
-                "ci95": meta["metrics"]["test"][f"{metric}_ci95"],
+                "test": round(getattr(meta.metrics.test, metric), 3),
+                "ci95": list(getattr(meta.metrics.test, f"{metric}_ci95")),
                 "bar": minimum,
             }
     return scores

@@ -21,12 +21,15 @@ import sklearn
 import xgboost
 
 from boxoffice import config
+from boxoffice.metadata import (
+    MODEL_FORMAT,
+    HitMetadata,
+    RevenueMetadata,
+    read_metadata,
+    to_stored,
+)
 
 PIPELINE_FILE = "pipeline.joblib"
-# Bumped when what the service needs from a stored model changes; older runs are not served.
-# 3: FilmFeatures learns the typical list sizes and original language for fields left out.
-# 4: the pipelines pickle the runtime package (boxoffice.*), not training.*.
-MODEL_FORMAT = 4
 CARD_FILE = "MODEL_CARD.md"
 
 
@@ -51,20 +54,17 @@ def new_run_id() -> str:
 
 
 def save_model(
-    task: str,
-    feature_set: str,
     pipeline: Any,
-    metadata: dict[str, Any],
-    run: str,
+    metadata: RevenueMetadata | HitMetadata,
     card_markdown: str | None = None,
 ) -> bentoml.Model:
-    """Store ``pipeline`` under the stable name for (task, feature set); return the model."""
+    """Store ``pipeline`` under the stable name for its task and feature set, versioned by its
+    training run (the models of one run share it); return the model."""
+    task, feature_set, run = metadata.task, metadata.feature_set, metadata.run
     name = config.model_name(task, feature_set)
     labels = {"project": "boxoffice", "task": task, "feature_set": feature_set, "run": run}
-    metadata = {**metadata, "format": MODEL_FORMAT}
-    # The run id is the version: the four models of a run share it.
     with bentoml.models.create(
-        f"{name}:{run}", labels=labels, metadata=metadata, module="boxoffice.store"
+        f"{name}:{run}", labels=labels, metadata=to_stored(metadata), module="boxoffice.store"
     ) as model:
         joblib.dump(pipeline, Path(model.path) / PIPELINE_FILE, compress=3)
         if card_markdown is not None:
@@ -88,7 +88,8 @@ def resolve_run(run: str | None = None) -> dict[tuple[str, str], bentoml.Model]:
     """The four models of one training run: ``run``, or the newest run that has all four
     (by the time its last model was saved; models without a run label are not served).
 
-    Raises ModelNotFoundError naming what is missing and how to train it.
+    Raises ModelNotFoundError naming what is missing and how to train it, and MetadataError
+    when a model of that run does not carry the metadata this version reads.
     """
     by_run: dict[str, dict[tuple[str, str], bentoml.Model]] = {}
     other_formats: dict[str, object] = {}  # run -> the format its models were stored in
@@ -137,6 +138,8 @@ def resolve_run(run: str | None = None) -> dict[tuple[str, str], bentoml.Model]:
             f"training run {run!r} has no complete set of models in the BentoML store "
             f"({bentoml_home()}); complete runs: {known}."
         )
+    for model in by_run[run].values():
+        read_metadata(model)  # fails loudly, at start-up, on a key missing or unknown
     return by_run[run]
 
 

@@ -18,12 +18,13 @@ import numpy as np
 
 from boxoffice.estimators import raw_classifier
 from boxoffice.explain import explain
-from boxoffice.features import POST_RELEASE_FIELDS
+from boxoffice.features import POST_RELEASE_FIELDS, FilmFeatures
+from boxoffice.metadata import HitMetadata, Interval, RevenueMetadata, read_metadata
 from boxoffice.store import load_pipeline
 from serving.schema import FeatureSet, Film
 
 
-@dataclass
+@dataclass(frozen=True)
 class LoadedModel:
     """A stored model with what the service reports about it.
 
@@ -32,37 +33,33 @@ class LoadedModel:
     """
 
     predictor: Any
-    pipeline: Any
     version: str
-    metadata: dict[str, Any]
-    ranges: dict[str, tuple[float, float]]
-    language_mode: str | None  # what an original language left out is scored as
+    metadata: RevenueMetadata | HitMetadata
 
     @property
-    def threshold(self) -> float:
-        return float(self.metadata["threshold"])
+    def pipeline(self) -> Any:
+        return raw_classifier(self.predictor)
+
+    @property
+    def features(self) -> FilmFeatures:
+        return self.pipeline[0]
 
     @classmethod
     def load(cls, model: bentoml.Model) -> LoadedModel:
-        predictor = load_pipeline(model)
-        pipeline = raw_classifier(predictor)
-        features = pipeline[0]
-        return cls(
-            predictor,
-            pipeline,
-            str(model.tag),
-            dict(model.info.metadata),
-            features.ranges_,
-            features.language_mode_,
-        )
+        return cls(load_pipeline(model), str(model.tag), read_metadata(model))
 
 
 @dataclass
-class Scored:
-    """What one pass over a list of films produced."""
+class Scores:
+    """One pass of the models over a list of films: everything any answer is projected from.
 
-    chosen: list[FeatureSet]
-    outputs: dict[str, np.ndarray]
+    ``log_revenue`` / ``probability`` hold one value per film for the tasks that were run
+    (an empty array otherwise); ``explanations`` only the films that asked for one.
+    """
+
+    feature_sets: list[FeatureSet]
+    log_revenue: np.ndarray
+    probability: np.ndarray
     explanations: dict[str, dict[int, dict[str, Any]]]
     warnings: list[list[str]]
 
@@ -106,6 +103,9 @@ LIST_WARNED = ("genres", "production_companies", "production_countries", "keywor
 # overflow the conversion to USD.
 LOG_REVENUE_CEILING = math.log1p(1e12)
 CLIPPED = "the revenue forecast was outside $0 to $1 trillion and is clipped to it"
+# A batch row carries the forecast and its interval in USD; the interval level and the
+# thresholds are said once, in the answer's `models`.
+BATCH_REVENUE_FIELDS = ("log_revenue", "revenue_usd", "revenue_p10_usd", "revenue_p90_usd")
 
 
 def clip_log_revenue(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -190,19 +190,36 @@ def film_warnings(
 class Predictor:
     """The four models of one training run, and the predictions the API serves.
 
-    Answers are plain dicts shaped like the response models in ``serving.schema``: the values
-    come from the models, not from users, so building validated objects would only cost time.
+    ``score`` makes one pass of the models over the films; ``revenue``, ``hit`` and ``both``
+    project its result onto the three answers. Answers are plain dicts shaped like the response
+    models in ``serving.schema`` (tests/code/test_answers.py validates every shape against
+    them): the values come from the models, not from users, so building validated objects on
+    every request would only cost time.
     """
 
-    def __init__(self, models: dict[tuple[str, str], bentoml.Model]) -> None:
-        self.models = {key: LoadedModel.load(model) for key, model in models.items()}
+    def __init__(self, models: dict[tuple[str, str], LoadedModel]) -> None:
+        self.models = models
+        self.intervals: dict[str, Interval] = {}  # by feature set
+        self.thresholds: dict[str, float] = {}
+        for (task, feature_set), model in models.items():
+            metadata = model.metadata
+            if (metadata.task, metadata.feature_set) != (task, feature_set):
+                raise ValueError(f"{model.version} is not the {task}/{feature_set} model")
+            if isinstance(metadata, RevenueMetadata):
+                self.intervals[feature_set] = metadata.interval
+            else:
+                self.thresholds[feature_set] = metadata.threshold
         # The revenue and hit pipelines of a feature set were fitted on the same rows, so their
         # FilmFeatures steps are identical: when they are, a batch is transformed once.
         self.shared_features = {
-            fs: pickle.dumps(self.models[("revenue", fs)].pipeline[0])
-            == pickle.dumps(self.models[("hit", fs)].pipeline[0])
+            fs: pickle.dumps(self.models[("revenue", fs)].features)
+            == pickle.dumps(self.models[("hit", fs)].features)
             for fs in {key[1] for key in self.models}
         }
+
+    @classmethod
+    def from_store(cls, models: dict[tuple[str, str], bentoml.Model]) -> Predictor:
+        return cls({key: LoadedModel.load(model) for key, model in models.items()})
 
     def _plan(self, films: Sequence[Film]) -> tuple[list[FeatureSet], dict[FeatureSet, list[int]]]:
         """The feature set answering each film, and the films of each feature set."""
@@ -212,13 +229,15 @@ class Predictor:
             groups.setdefault(feature_set, []).append(i)
         return chosen, groups
 
-    def _run(self, films: Sequence[Film], tasks: tuple[str, ...]) -> Scored:
-        """Model outputs (log1p revenue, calibrated hit probability), explanations for the
-        films that asked, and warnings, for every film."""
+    def score(self, films: Sequence[Film], tasks: tuple[str, ...] = ("revenue", "hit")) -> Scores:
+        """Model outputs (log1p revenue, calibrated hit probability) for ``tasks``,
+        explanations for the films that asked, and warnings, for every film."""
         chosen, groups = self._plan(films)
-        scored = Scored(
+        outputs = {t: np.empty(len(films) if t in tasks else 0) for t in ("revenue", "hit")}
+        scores = Scores(
             chosen,
-            {t: np.empty(len(films)) for t in tasks},
+            outputs["revenue"],
+            outputs["hit"],
             {t: {} for t in tasks},
             [[] for _ in films],
         )
@@ -229,128 +248,119 @@ class Predictor:
             for task in tasks:
                 model = self.models[(task, feature_set)]
                 if features is None or not self.shared_features[feature_set]:
-                    features = model.pipeline[0].transform(columns)
+                    features = model.features.transform(columns)
                 X = features
                 for _, step in model.pipeline.steps[1:-1]:
                     X = step.transform(X)
                 estimator = model.pipeline[-1]
                 if task == "revenue":
                     values, outside = clip_log_revenue(estimator.predict(X))
-                    scored.outputs[task][indices] = values
+                    outputs[task][indices] = values
                     clipped[indices] = outside
                 else:
                     raw = estimator.predict_proba(X)[:, 1]
                     calibrate = getattr(model.predictor, "calibrate", None)
-                    scored.outputs[task][indices] = calibrate(raw) if calibrate else raw
+                    outputs[task][indices] = calibrate(raw) if calibrate else raw
                 wanted = [k for k, i in enumerate(indices) if films[i].explain]
                 if wanted:  # only then: asking for nothing extra costs nothing
                     subset = {c: [v[k] for k in wanted] for c, v in columns.items()}
                     explanation = explain(model.pipeline, subset)
                     for row, k in enumerate(wanted):
                         i = indices[k]
-                        scored.explanations[task][i] = explanation.for_film(
+                        scores.explanations[task][i] = explanation.for_film(
                             row, films[i].explain_top
                         )
-            first = self.models[(tasks[0], feature_set)]
-            warned = film_warnings(columns, feature_set, first.ranges, first.language_mode)
+            features_step = self.models[(tasks[0], feature_set)].features
+            warned = film_warnings(
+                columns, feature_set, features_step.ranges_, features_step.language_mode_
+            )
             for k, warns in enumerate(warned):
-                scored.warnings[indices[k]] = warns
+                scores.warnings[indices[k]] = warns
         for i in np.flatnonzero(clipped):
-            scored.warnings[i] = [*scored.warnings[i], CLIPPED]
-        return scored
+            scores.warnings[i] = [*scores.warnings[i], CLIPPED]
+        return scores
 
-    def _revenue_fields(self, value: float, feature_set: FeatureSet) -> dict[str, Any]:
-        interval = self.models[("revenue", feature_set)].metadata["interval"]
-        low, high = value + interval["low_offset"], value + interval["high_offset"]
+    # -- projections of one pass onto the answers -----------------------------------------
+    def _revenue_part(self, scores: Scores, i: int) -> dict[str, Any]:
+        """A film's revenue forecast with its interval, in log1p USD and USD."""
+        value = float(scores.log_revenue[i])
+        interval = self.intervals[scores.feature_sets[i]]
+        low, high = interval.bounds(value)
         return {
-            "revenue": value,
             "log_revenue": value,
             "revenue_usd": math.expm1(value),
             "revenue_p10_usd": math.expm1(low),
             "revenue_p90_usd": math.expm1(high),
             "log_revenue_p10": low,
             "log_revenue_p90": high,
-            "interval_level": interval["level"],
+            "interval_level": interval.level,
         }
 
+    def _hit_part(self, scores: Scores, i: int) -> dict[str, Any]:
+        probability = float(scores.probability[i])
+        threshold = self.thresholds[scores.feature_sets[i]]
+        return {"probability": probability, "is_hit": probability >= threshold}
+
+    def _single(self, scores: Scores, i: int, task: str, part: dict[str, Any]) -> dict[str, Any]:
+        """One film's answer from ``/predict_revenue`` or ``/predict_hit``."""
+        feature_set = scores.feature_sets[i]
+        answer = {
+            **part,
+            "model": feature_set,
+            "model_version": self.models[(task, feature_set)].version,
+            "warnings": scores.warnings[i],
+        }
+        if i in scores.explanations[task]:
+            answer["explanation"] = scores.explanations[task][i]
+        return answer
+
     def revenue(self, films: Sequence[Film]) -> list[dict[str, Any]]:
-        scored = self._run(films, ("revenue",))
-        results = []
-        for i, (value, fs) in enumerate(
-            zip(scored.outputs["revenue"].tolist(), scored.chosen, strict=True)
-        ):
-            result = {
-                **self._revenue_fields(value, fs),
-                "model": fs,
-                "model_version": self.models[("revenue", fs)].version,
-                "warnings": scored.warnings[i],
-            }
-            if i in scored.explanations["revenue"]:
-                result["explanation"] = scored.explanations["revenue"][i]
-            results.append(result)
-        return results
+        scores = self.score(films, ("revenue",))
+        return [
+            self._single(scores, i, "revenue", {"revenue": part["log_revenue"], **part})
+            for i, part in ((i, self._revenue_part(scores, i)) for i in range(len(films)))
+        ]
 
     def hit(self, films: Sequence[Film]) -> list[dict[str, Any]]:
-        scored = self._run(films, ("hit",))
-        results = []
-        for i, (value, fs) in enumerate(
-            zip(scored.outputs["hit"].tolist(), scored.chosen, strict=True)
-        ):
-            model = self.models[("hit", fs)]
-            result = {
-                "probability": value,
-                "is_hit": value >= model.threshold,
-                "threshold": model.threshold,
-                "model": fs,
-                "model_version": model.version,
-                "warnings": scored.warnings[i],
-            }
-            if i in scored.explanations["hit"]:
-                result["explanation"] = scored.explanations["hit"][i]
-            results.append(result)
-        return results
+        scores = self.score(films, ("hit",))
+        return [
+            self._single(
+                scores,
+                i,
+                "hit",
+                {**self._hit_part(scores, i), "threshold": self.thresholds[scores.feature_sets[i]]},
+            )
+            for i in range(len(films))
+        ]
 
     def both(self, films: Sequence[Film], start: int = 0) -> dict[str, Any]:
         """Both forecasts per film, in order, with what is common to all films (model versions,
         thresholds, interval level) said once at the top: it halves the response size.
         ``start`` is the first film's index (when ``films`` is a slice of a batch)."""
-        scored = self._run(films, ("revenue", "hit"))
-        used = sorted(set(scored.chosen))
+        scores = self.score(films)
         models = {
             fs: {
                 "revenue_model_version": self.models[("revenue", fs)].version,
                 "hit_model_version": self.models[("hit", fs)].version,
-                "hit_threshold": self.models[("hit", fs)].threshold,
-                "interval_level": self.models[("revenue", fs)].metadata["interval"]["level"],
+                "hit_threshold": self.thresholds[fs],
+                "interval_level": self.intervals[fs].level,
             }
-            for fs in used
+            for fs in sorted(set(scores.feature_sets))
         }
-        offsets = {fs: self.models[("revenue", fs)].metadata["interval"] for fs in used}
-        thresholds = {fs: models[fs]["hit_threshold"] for fs in used}
         rows = []
-        for i, (value, p, fs) in enumerate(
-            zip(
-                scored.outputs["revenue"].tolist(),
-                scored.outputs["hit"].tolist(),
-                scored.chosen,
-                strict=True,
-            )
-        ):
+        for i, feature_set in enumerate(scores.feature_sets):
+            revenue = self._revenue_part(scores, i)
             row = {
                 "index": start + i,
-                "log_revenue": value,
-                "revenue_usd": math.expm1(value),
-                "revenue_p10_usd": math.expm1(value + offsets[fs]["low_offset"]),
-                "revenue_p90_usd": math.expm1(value + offsets[fs]["high_offset"]),
-                "probability": p,
-                "is_hit": p >= thresholds[fs],
-                "model": fs,
-                "warnings": scored.warnings[i],
+                **{k: revenue[k] for k in BATCH_REVENUE_FIELDS},
+                **self._hit_part(scores, i),
+                "model": feature_set,
+                "warnings": scores.warnings[i],
             }
-            if i in scored.explanations["revenue"]:
+            if i in scores.explanations["revenue"]:
                 row["explanation"] = {
-                    "revenue": scored.explanations["revenue"][i],
-                    "hit": scored.explanations["hit"][i],
+                    "revenue": scores.explanations["revenue"][i],
+                    "hit": scores.explanations["hit"][i],
                 }
             rows.append(row)
         return {"models": models, "predictions": rows}

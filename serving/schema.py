@@ -237,12 +237,19 @@ class BatchRequest(BaseModel):
     films: Annotated[list[Film], Field(min_length=1, max_length=MAX_BATCH)]
 
 
-class Contribution(BaseModel):
+class _Answer(BaseModel):
+    """A part of an answer: exactly these keys (tests/code/test_answers.py checks the
+    predictor's answers against these models)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Contribution(_Answer):
     feature: str = Field(description="In the user's terms, e.g. 'budget', 'genre Action'.")
     contribution: float
 
 
-class Explanation(BaseModel):
+class Explanation(_Answer):
     base: float = Field(description="The model's output before any feature (its average).")
     output: float = Field(description="base + sum of contributions: the raw model output.")
     units: str = Field(description="'log1p USD' (revenue) or 'log-odds' (hit, before calibration).")
@@ -250,7 +257,7 @@ class Explanation(BaseModel):
     contributions: list[Contribution]
 
 
-class RevenueInterval(BaseModel):
+class RevenueInterval(_Answer):
     revenue_p10_usd: float = Field(description="Lower end of the 80% interval, USD.")
     revenue_p90_usd: float = Field(description="Upper end of the 80% interval, USD.")
     log_revenue_p10: float
@@ -272,7 +279,7 @@ class RevenueResult(RevenueInterval):
     explanation: Explanation | None = Field(None, description="Only when asked for.")
 
 
-class HitResult(BaseModel):
+class HitResult(_Answer):
     probability: float = Field(
         description="Calibrated probability that revenue > hit ratio × budget."
     )
@@ -284,12 +291,12 @@ class HitResult(BaseModel):
     explanation: Explanation | None = Field(None, description="Only when asked for.")
 
 
-class BatchExplanation(BaseModel):
+class BatchExplanation(_Answer):
     revenue: Explanation
     hit: Explanation
 
 
-class FilmPrediction(BaseModel):
+class FilmPrediction(_Answer):
     index: int = Field(description="Position of the film in the request.")
     log_revenue: float = Field(description="Predicted revenue, log1p(USD).")
     revenue_usd: float
@@ -302,14 +309,14 @@ class FilmPrediction(BaseModel):
     explanation: BatchExplanation | None = Field(None, description="Only when asked for.")
 
 
-class BatchModels(BaseModel):
+class BatchModels(_Answer):
     revenue_model_version: str
     hit_model_version: str
     hit_threshold: float
     interval_level: float
 
 
-class BatchResult(BaseModel):
+class BatchResult(_Answer):
     models: dict[FeatureSet, BatchModels] = Field(
         description="The models that answered, by feature set, with their threshold."
     )

@@ -129,11 +129,12 @@ def models(
     quiet: Annotated[bool, typer.Option(help="Print nothing; only the exit code tells.")] = False,
 ) -> None:
     """List the models of a training run with their test metrics; exit 1 when none is complete."""
+    from boxoffice.metadata import MetadataError, read_metadata
     from boxoffice.store import ModelNotFoundError, resolve_run
 
     try:
         found = resolve_run(run)
-    except ModelNotFoundError as error:
+    except (ModelNotFoundError, MetadataError) as error:
         if quiet:
             raise typer.Exit(code=1) from None
         _fail(str(error))
@@ -143,16 +144,16 @@ def models(
     first = next(iter(found.values()))
     table = Table(
         title=f"Training run {first.info.labels['run']} (the models' version), "
-        f"{first.info.metadata['profile']} profile, {first.info.creation_time:%Y-%m-%d %H:%M}"
+        f"{read_metadata(first).profile} profile, {first.info.creation_time:%Y-%m-%d %H:%M}"
     )
     for column in ("model", "algorithm", "test (unfiltered fold)"):
         table.add_column(column, no_wrap=True)
     for model in found.values():
-        meta = model.info.metadata
-        test = meta["metrics"]["test"]
-        metric, _ = config.QUALITY_BAR[(meta["task"], meta["feature_set"])]
-        low, high = test[f"{metric}_ci95"]
-        headline = f"{'R²' if metric == 'r2' else 'AUC'} {test[metric]:.3f}"
+        meta = read_metadata(model)
+        test = meta.metrics.test
+        metric, _ = config.QUALITY_BAR[(meta.task, meta.feature_set)]
+        low, high = getattr(test, f"{metric}_ci95")
+        headline = f"{'R²' if metric == 'r2' else 'AUC'} {getattr(test, metric):.3f}"
         headline += f" (95% CI {low:.3f}-{high:.3f})"
-        table.add_row(model.tag.name, meta["algorithm"], headline)
+        table.add_row(model.tag.name, meta.algorithm, headline)
     console.print(table)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from boxoffice.metadata import HitMetadata, RevenueMetadata
 from training import config
 
 # The original project's published scores (its own split and filtering, not comparable row for
@@ -41,38 +42,41 @@ LIMITATIONS = [
 ]
 
 
-def _row(label: str, metrics: dict[str, Any], keys: tuple[str, ...]) -> str:
-    return f"| {label} | " + " | ".join(f"{metrics[k]:.3f}" for k in keys) + " |"
+def _row(label: str, metrics: Any, keys: tuple[str, ...]) -> str:
+    values = metrics if isinstance(metrics, dict) else metrics.model_dump()
+    return f"| {label} | " + " | ".join(f"{values[k]:.3f}" for k in keys) + " |"
 
 
-def render(metadata: dict[str, Any], tag: str, seed_baseline: dict[str, Any]) -> str:
+def render(metadata: RevenueMetadata | HitMetadata, tag: str, seed_baseline: dict[str, Any]) -> str:
     """The markdown card of one stored model."""
-    task, feature_set = metadata["task"], metadata["feature_set"]
-    m = metadata["metrics"]
+    task, feature_set = metadata.task, metadata.feature_set
+    m = metadata.metrics
     if task == "revenue":
         keys = ("rmse", "r2", "mae")
         header = "| fold | RMSE | R² | MAE |\n|---|---|---|---|"
     else:
         keys = ("roc_auc", "f1", "precision", "recall")
         header = "| fold | ROC-AUC | F1 | precision | recall |\n|---|---|---|---|---|"
-    metric_rows = [_row(part, m[part], keys) for part in ("validation", "test", "test_filtered")]
+    metric_rows = [
+        _row(part, getattr(m, part), keys) for part in ("validation", "test", "test_filtered")
+    ]
     if feature_set == "post_release" and task in seed_baseline:
         metric_rows.append(_row("test, seed's model (replicated)", seed_baseline[task], keys))
     headline, _ = config.QUALITY_BAR[(task, feature_set)]
-    low, high = m["test"][f"{headline}_ci95"]
+    low, high = getattr(m.test, f"{headline}_ci95")
     cleaning = "\n".join(
-        f"| {c['part']} | `{c['rule']}` | {c['description']} | {c['rows_removed']:,} |"
-        for c in metadata["cleaning"]
+        f"| {c.part} | `{c.rule}` | {c.description} | {c.rows_removed:,} |"
+        for c in metadata.cleaning
     )
     lines = [
         f"# Model card: `{tag}`",
         "",
-        f"- **Task**: {metadata['target']} ({task}); **feature set**: {feature_set}",
-        f"- **Model version**: `{tag}` (training run `{metadata['run']}`, profile "
-        f"{metadata['profile']}, seed {metadata['seed']})",
-        f"- **Algorithm**: {metadata['algorithm']} ({metadata['estimator_class']}), chosen by "
-        f"{metadata['selection']}",
-        f"- **Explanations**: {metadata['explanation_method']}",
+        f"- **Task**: {metadata.target} ({task}); **feature set**: {feature_set}",
+        f"- **Model version**: `{tag}` (training run `{metadata.run}`, profile "
+        f"{metadata.profile}, seed {metadata.seed})",
+        f"- **Algorithm**: {metadata.algorithm} ({metadata.estimator_class}), chosen by "
+        f"{metadata.selection}",
+        f"- **Explanations**: {metadata.explanation_method}",
         "",
         "## Intended use",
         "",
@@ -80,8 +84,8 @@ def render(metadata: dict[str, Any], tag: str, seed_baseline: dict[str, Any]) ->
         "",
         "## Data and cleaning",
         "",
-        f"TMDB 5000 movies (sha256 `{metadata['data_sha256'][:16]}…`). Rows: "
-        + ", ".join(f"{k} {v:,}" for k, v in metadata["rows"].items())
+        f"TMDB 5000 movies (sha256 `{metadata.data_sha256[:16]}…`). Rows: "
+        + ", ".join(f"{k} {v:,}" for k, v in metadata.rows.model_dump().items())
         + ".",
         "",
         "| part | rule | what it removes | rows removed |",
@@ -94,35 +98,35 @@ def render(metadata: dict[str, Any], tag: str, seed_baseline: dict[str, Any]) ->
         *metric_rows,
         "",
         f"Test {'R²' if task == 'revenue' else 'ROC-AUC'}: 95% bootstrap interval "
-        f"{low:.3f}-{high:.3f} over the {metadata['rows']['test']:,} test rows.",
+        f"{low:.3f}-{high:.3f} over the {metadata.rows.test:,} test rows.",
         "",
         f"Original project as published: {SEED_PUBLISHED[task]}.",
         "",
     ]
 
-    if task == "revenue":
-        interval = metadata["interval"]
-        t = metadata["interval_test"]
+    if isinstance(metadata, RevenueMetadata):
+        interval = metadata.interval
+        t = metadata.interval_test
         lines += [
             "## Uncertainty",
             "",
-            f"{interval['level']:.0%} interval (P10-P90) by {interval['method']}: prediction "
-            f"{interval['low_offset']:+.3f} / {interval['high_offset']:+.3f} log units. On the "
-            f"test fold: coverage {t['coverage']:.3f}, mean width {t['mean_width_log']:.3f} log "
-            f"units (P90/P10 = {t['p90_over_p10']:.1f}×).",
+            f"{interval.level:.0%} interval (P10-P90) by {interval.method}: prediction "
+            f"{interval.low_offset:+.3f} / {interval.high_offset:+.3f} log units. On the "
+            f"test fold: coverage {t.coverage:.3f}, mean width {t.mean_width_log:.3f} log "
+            f"units (P90/P10 = {t.p90_over_p10:.1f}×).",
             "",
         ]
     else:
-        c = metadata["calibration"]
-        t = metadata["calibration_test"]
+        c = metadata.calibration
+        t = metadata.calibration_test
         lines += [
             "## Calibration",
             "",
-            f"{c['method']} calibration fitted on {c['fitted_on']}; threshold "
-            f"{metadata['threshold']:.3f} (best F1 on validation, after calibration). On the "
-            f"test fold: ECE (10 bins) {t['ece_before']:.3f} → {t['ece_after']:.3f}, Brier "
-            f"{t['brier_before']:.3f} → {t['brier_after']:.3f}, ROC-AUC "
-            f"{t['roc_auc_before']:.3f} → {t['roc_auc_after']:.3f}.",
+            f"{c.method} calibration fitted on {c.fitted_on}; threshold "
+            f"{metadata.threshold:.3f} (best F1 on validation, after calibration). On the "
+            f"test fold: ECE (10 bins) {t.ece_before:.3f} → {t.ece_after:.3f}, Brier "
+            f"{t.brier_before:.3f} → {t.brier_after:.3f}, ROC-AUC "
+            f"{t.roc_auc_before:.3f} → {t.roc_auc_after:.3f}.",
             "",
         ]
     lines += ["## Known limitations", "", *(f"- {item}" for item in LIMITATIONS), ""]

@@ -19,6 +19,7 @@ from sklearn.preprocessing import StandardScaler
 from boxoffice.config import FEATURE_SETS, model_name
 from boxoffice.explain import explanation_method
 from boxoffice.features import RAW_FIELDS
+from boxoffice.metadata import MODEL_FORMAT, HitMetadata, RevenueMetadata, parse_metadata
 from boxoffice.store import library_versions, new_run_id, save_model
 from training import config, model_card
 from training.data import load_movies
@@ -54,20 +55,16 @@ class SavedModel:
         return self.test_value >= self.minimum
 
 
-def _json_safe(value: Any) -> Any:
-    """Plain JSON types; None becomes "None" because BentoML metadata rejects None."""
-    plain = json.loads(
+def _plain(value: Any) -> Any:
+    """Plain JSON types (numpy scalars as numbers)."""
+    return json.loads(
         json.dumps(value, default=lambda v: v.item() if hasattr(v, "item") else str(v))
     )
 
-    def replace_none(v: Any) -> Any:
-        if isinstance(v, dict):
-            return {k: replace_none(x) for k, x in v.items()}
-        if isinstance(v, list):
-            return [replace_none(x) for x in v]
-        return "None" if v is None else v
 
-    return replace_none(plain)
+def _set_params(params: dict[str, Any]) -> dict[str, Any]:
+    """The parameters that are set: one left at None is the estimator's default."""
+    return {k: v for k, v in params.items() if v is not None}
 
 
 def build_metadata(
@@ -79,16 +76,19 @@ def build_metadata(
     quick: bool,
     hit_ratio: float,
     seconds: float,
-) -> dict[str, Any]:
+    run: str,
+) -> RevenueMetadata | HitMetadata:
     """Everything needed to judge and reproduce a stored model."""
     chosen = result.chosen
     cv_metric = "rmse" if result.task == "revenue" else "roc_auc"
     metadata = {
+        "format": MODEL_FORMAT,
+        "run": run,
         "task": result.task,
         "feature_set": result.feature_set,
         "algorithm": chosen.name,
         "estimator_class": type(chosen.estimator[-1]).__name__,
-        "params": chosen.params,
+        "params": _set_params(chosen.params),
         "raw_fields": list(RAW_FIELDS),
         "features": list(chosen.estimator[:-1].get_feature_names_out()),
         "target": "log1p(revenue)"
@@ -96,7 +96,7 @@ def build_metadata(
         else f"revenue > {hit_ratio:g} x budget",
         "selection": result.selection_rule,
         # Every grid point's CV mean and sd (empty for untuned models).
-        "cv_grid": chosen.cv_table,
+        "cv_grid": [_set_params(row) for row in chosen.cv_table],
         "predict_ms": chosen.predict_ms,
         "metrics": {
             "cv": {
@@ -137,7 +137,7 @@ def build_metadata(
     metadata.update(result.uncertainty)
     if result.task == "hit":
         metadata["threshold"] = result.uncertainty["calibration"]["threshold"]
-    return _json_safe(metadata)
+    return parse_metadata(_plain(metadata))
 
 
 def _headline(metrics: dict[str, Any]) -> dict[str, float]:
@@ -236,8 +236,9 @@ def run_training(
                 quick=quick,
                 hit_ratio=hit_ratio,
                 seconds=seconds,
+                run=run,
             )
-            saved.append(_save(result, metadata, run, baseline, cards_dir))
+            saved.append(_save(result, metadata, baseline, cards_dir))
             console.print(f"saved {saved[-1].tag} ({result.chosen.name})")
         sections.append(_feature_set_section(revenue, hit, splits, hit_ratio, figures_dir))
 
@@ -266,18 +267,16 @@ def run_training(
 
 def _save(
     result: TaskResult,
-    metadata: dict[str, Any],
-    run: str,
+    metadata: RevenueMetadata | HitMetadata,
     baseline: dict[str, dict[str, Any]],
     cards_dir: Path,
 ) -> SavedModel:
     """Write the model card, then save the chosen estimator with it to the model store."""
-    metadata["run"] = run
     name = model_name(result.task, result.feature_set)
-    card = model_card.render(metadata, f"{name}:{run}", baseline)
+    card = model_card.render(metadata, f"{name}:{metadata.run}", baseline)
     cards_dir.mkdir(parents=True, exist_ok=True)
     (cards_dir / f"{name}.md").write_text(card, encoding="utf-8")
-    model = save_model(result.task, result.feature_set, result.final, metadata, run, card)
+    model = save_model(result.final, metadata, card)
     metric, minimum = config.QUALITY_BAR[(result.task, result.feature_set)]
     test = result.final_metrics["test"]
     return SavedModel(

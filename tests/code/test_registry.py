@@ -19,19 +19,39 @@ SCRIPT = textwrap.dedent(
     import time
     import bentoml
     from boxoffice.config import FEATURE_SETS, TASKS, model_name
-    from boxoffice.store import MODEL_FORMAT, ModelNotFoundError, resolve_run, save_model
+    from boxoffice.metadata import MODEL_FORMAT
+    from boxoffice.store import ModelNotFoundError, resolve_run, save_model
+    from tests.helpers.models import metadata
 
     def save_run(run, parts=None):
         for task in TASKS:
             for feature_set in FEATURE_SETS:
                 if parts is None or (task, feature_set) in parts:
-                    save_model(task, feature_set, {"stand-in": run}, {"task": task}, run)
+                    save_model({"stand-in": run}, metadata(task, feature_set, run))
                     time.sleep(0.01)
+
+    def save_old_run(run):
+        for task in TASKS:
+            for feature_set in FEATURE_SETS:
+                name = model_name(task, feature_set)
+                labels = {"run": run}
+                with bentoml.models.create(f"{name}:{run}", labels=labels, metadata={"format": 3}):
+                    pass
 
     try:
         resolve_run()
     except ModelNotFoundError as error:
         print("empty:", "no complete set" in str(error))
+    save_old_run("20100101-000000-old")
+    try:
+        resolve_run()
+    except ModelNotFoundError as error:
+        print("only old:", "older model format" in str(error) and "make train" in str(error))
+    try:
+        resolve_run("20100101-000000-old")
+    except ModelNotFoundError as error:
+        print("old pinned:", "model format 3" in str(error) and "make train" in str(error))
+
     save_run("20990101-000000-late")  # sorts last as text, but is saved first
     save_run("20000101-000000-early")
     save_run("20500101-000000-part", parts=[("revenue", "post_release")])  # incomplete
@@ -62,6 +82,8 @@ def test_newest_complete_run_by_save_time(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == [
         "empty: True",
+        "only old: True",
+        "old pinned: True",
         "newest: ['20000101-000000-early']",
         "pinned: ['20990101-000000-late']",
         "incomplete refused: True",

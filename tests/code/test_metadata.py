@@ -1,0 +1,45 @@
+"""What a stored model carries is typed: it round-trips, and anything else fails loudly."""
+
+from __future__ import annotations
+
+import pytest
+
+from boxoffice.metadata import MetadataError, parse_metadata, to_stored
+from tests.helpers.models import metadata
+
+
+def _strings(value: object) -> list[str]:
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return [value] if isinstance(value, str) else []
+
+
+@pytest.mark.parametrize("task", ["revenue", "hit"])
+def test_stored_metadata_round_trips_without_none(task: str) -> None:
+    typed = metadata(task, "pre_release")
+    stored = to_stored(typed)
+    assert parse_metadata(stored) == typed
+    assert "None" not in _strings(stored)
+    assert "r2_ci95" not in stored["metrics"]["validation"]  # absent, not "None"
+
+
+def test_an_unknown_key_fails_loudly() -> None:
+    stored = to_stored(metadata("revenue", "post_release"))
+    with pytest.raises(MetadataError, match="predict_ms_typo"):
+        parse_metadata({**stored, "predict_ms_typo": {}})
+
+
+def test_a_missing_key_fails_loudly() -> None:
+    stored = to_stored(metadata("hit", "post_release"))
+    del stored["threshold"]
+    with pytest.raises(MetadataError, match="threshold: Field required"):
+        parse_metadata(stored)
+
+
+def test_a_revenue_model_must_carry_its_interval() -> None:
+    stored = to_stored(metadata("revenue", "post_release"))
+    del stored["interval"]
+    with pytest.raises(MetadataError, match="interval"):
+        parse_metadata(stored)

@@ -1,0 +1,1 @@
+"""Helper modules the tests import (never conftest.py, never another test module)."""
