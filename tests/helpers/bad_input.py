@@ -1,0 +1,61 @@
+"""Bad films and batches, each with the message its error must carry.
+
+tests/code/test_schema.py checks every row against the request models (milliseconds each);
+tests/service/test_http.py sends a few of each class through a real server.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def error_text(errors: list[dict[str, Any]]) -> str:
+    """Pydantic's error list (as BentoML's 400 body carries it in `detail`) as one line."""
+    return " ".join(f"{list(e['loc'])} {e['msg']}" for e in errors)
+
+
+BAD_FILMS = [
+    ({"runtime": "long", "budget": 1e6}, r"\['runtime'\].*valid number"),
+    ({"runtime": True, "budget": 1e6}, r"\['runtime'\].*valid number"),
+    ({"budget": 1e6}, r"\['runtime'\] Field required"),
+    ({"runtime": 100}, r"give the budget"),
+    ({"runtime": -5, "budget": 1e6}, r"\['runtime'\].*greater than 0"),
+    ({"runtime": 100, "budget": -1}, r"\['budget'\].*greater than 0"),
+    ({"runtime": 100, "budget": 1e6, "popularity": -2}, r"\['popularity'\]"),
+    ({"runtime": 100, "budget": 1e6, "vote_avg": 11}, r"\['vote_avg'\].*less than or equal"),
+    ({"runtime": 100, "budget": 1e6, "log_budget": 5}, r"'budget' 1e\+06 and 'log_budget' 5"),
+    ({"runtime": 100, "log_budget": 99}, r"not a log1p of USD"),
+    ({"runtime": 100, "budget": 1e6, "genres": ["Actoin"]}, r"\['genres'\].*unknown genre"),
+    ({"runtime": 100, "budget": 1e6, "genres": "Action"}, r"\['genres'\].*valid array"),
+    ({"runtime": 100, "budget": 1e6, "model": "latest"}, r"\['model'\].*post_release"),
+    ({"runtime": 100, "budget": 1e6, "release_date": "2021-02-30"}, r"\['release_date'\]"),
+    (
+        {"runtime": 100, "budget": 1e6, "release_date": "2020-01-01", "release_year": 2019},
+        r"disagree",
+    ),
+    ({"runtime": 100, "budget": 1e6, "release_year": 3000}, r"\['release_year'\]"),
+    ({"runtime": 100, "budget": 1e6, "vote_average": 9, "vote_avg": 1}, r"not both"),
+    ({"runtime": 100, "budget": 1e6, "explain_top": 3}, r"'explain_top' needs"),
+    ({"runtime": 100, "budget": 1e6, "release_date": 1209600}, r"\['release_date'\].*YYYY"),
+    ({"runtime": 100, "budget": 1e6, "release_date": "1209600"}, r"\['release_date'\].*YYYY"),
+    ({"runtime": 100, "budget": 1e6, "release_date": "20100501"}, r"\['release_date'\].*YYYY"),
+    ({"runtime": 100, "budget": 1e6, "release_date": "0001-01-01"}, r"year 1 is outside"),
+    ({"runtime": 100, "budget": 1e6, "production_countries": ["USA"]}, r"'USA' is not a two-"),
+    ({"runtime": 100, "budget": 1e6, "spoken_languages": ["klingon"]}, r"'klingon' is not a"),
+    ({"runtime": 100, "budget": 1e6, "production_countries": ["us", "ß"]}, r"'ß' is not a two-"),
+    ({"runtime": 100, "budget": 1e6, "genres": ["x" * 100]}, r"unknown genre\(s\) 'xxx+…;"),
+    ({"runtime": 100, "budget": 1e6, "vote_count_typo": 5}, r"\['vote_count_typo'\].*Extra"),
+    ({"runtime": 1e308, "budget": 1e6}, r"\['runtime'\].*less than or equal"),
+    ({"runtime": 100, "budget": 1e300}, r"\['budget'\].*less than or equal"),
+    ({"runtime": 100, "budget": 1e6, "popularity": 1e300}, r"\['popularity'\]"),
+]
+
+BAD_BATCHES = [
+    ([], r"\['films'\].*at least 1"),
+    ([{"runtime": 100, "budget": 1e6}] * 10_001, r"\['films'\].*at most 10000"),
+    (
+        [{"runtime": 100, "budget": 1e6}, {"runtime": 0, "budget": 1e6}],
+        r"\['films', 1, 'runtime'\].*greater than 0",
+    ),
+    ([{"runtime": 100, "budget": 1e6}] * 3 + [{"runtime": 100}], r"\['films', 3\]"),
+]
