@@ -182,6 +182,23 @@ def export_requirements(path: Path, env: dict[str, str]) -> None:
     path.write_text(header + text, encoding="utf-8")
 
 
+def packed_files() -> list[str]:
+    """The files (relative POSIX paths) bentofile.yaml's include/exclude put into the Bento,
+    matched as `bentoml build` matches them."""
+    from bentoml._internal.bento.build_config import BentoPathSpec
+
+    config = yaml.safe_load(BENTOFILE.read_text(encoding="utf-8"))
+    spec = BentoPathSpec(config["include"], config.get("exclude", []), str(ROOT))
+    packed = []
+    for dirpath, dirnames, filenames in os.walk(ROOT):
+        dirnames[:] = [d for d in dirnames if d not in {".git", ".venv", ".tools"}]
+        for name in filenames:
+            path = Path(dirpath, name).relative_to(ROOT).as_posix()
+            if spec.includes(path):
+                packed.append(path)
+    return sorted(packed)
+
+
 def write_bentofile(models: list[str], path: Path) -> None:
     """bentofile.yaml with `models` pinned to exact versions."""
     config = yaml.safe_load(BENTOFILE.read_text(encoding="utf-8"))

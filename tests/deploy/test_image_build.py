@@ -30,13 +30,7 @@ def bentofile() -> dict:
 
 def test_bento_holds_only_the_serving_code(bentofile: dict) -> None:
     spec = BentoPathSpec(bentofile["include"], bentofile["exclude"], str(m.ROOT))
-    included = []
-    for dirpath, dirnames, filenames in os.walk(m.ROOT):
-        dirnames[:] = [d for d in dirnames if d not in {".git", ".venv", ".tools"}]
-        for name in filenames:
-            path = Path(dirpath, name).relative_to(m.ROOT).as_posix()
-            if spec.includes(path):
-                included.append(path)
+    included = build.packed_files()
     assert "service.py" in included
     assert "boxoffice/features.py" in included and "serving/predictor.py" in included
     for path in included:
