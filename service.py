@@ -19,7 +19,16 @@ from boxoffice.metadata import MetadataError
 from boxoffice.store import ModelNotFoundError, resolve_run
 from serving.batching import MicroBatcher
 from serving.predictor import Predictor
-from serving.schema import BatchRequest, BatchResult, Film, HitResult, RevenueResult
+from serving.schema import (
+    BatchRequest,
+    BatchResult,
+    Film,
+    FilmChanges,
+    HitResult,
+    RevenueResult,
+    ScenariosRequest,
+    ScenariosResult,
+)
 
 try:
     RUN_MODELS = resolve_run(os.environ.get("BOXOFFICE_RUN") or None)
@@ -76,6 +85,12 @@ class Forecaster:
     async def predict_hit(self, **film: object) -> HitResult:
         """Calibrated probability that one film's revenue exceeds the hit ratio times its budget."""
         return json_response(await self.hit_queue.submit(Film.model_construct(**film)))
+
+    @bentoml.api(input_spec=ScenariosRequest)
+    async def predict_scenarios(self, film: Film, scenarios: list[FilmChanges]) -> ScenariosResult:
+        """Both forecasts for a film and 1 to 500 changes to it (budget, date, genres, ...)."""
+        request = ScenariosRequest.model_construct(film=film, scenarios=scenarios)
+        return json_response(self.predictor.scenarios(request))
 
     @bentoml.api(input_spec=BatchRequest)
     async def predict_batch(self, films: list[Film]) -> BatchResult:

@@ -9,6 +9,8 @@ from __future__ import annotations
 FEATURE_SETS = ("post_release", "pre_release")
 TASKS = ("revenue", "hit")
 MODEL_NAME_PREFIX = "boxoffice"
+# is_hit is P(hit) >= this unless a request gives its own: a calibrated "more likely than not".
+DEFAULT_HIT_THRESHOLD = 0.5
 
 
 def model_name(task: str, feature_set: str) -> str:

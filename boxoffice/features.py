@@ -130,6 +130,15 @@ def _as_lists(values: Sequence[Any]) -> list[list[str]]:
     ]
 
 
+def distinct_counts(lists: Sequence[Sequence[Any]]) -> np.ndarray:
+    """The number of distinct items of each list, as floats."""
+    return np.fromiter(
+        (len(items) if len(items) < 2 else len(set(items)) for items in lists),
+        dtype=float,
+        count=len(lists),
+    )
+
+
 def _top_values(lists: Iterable[Iterable[str]], n_top: int, min_count: int) -> list[str]:
     """The ``n_top`` values in most lists (ties by name) that are in at least ``min_count``."""
     counts = Counter(chain.from_iterable(map(set, lists)))
@@ -203,7 +212,8 @@ class FilmFeatures(TransformerMixin, BaseEstimator):
         if n_rows == 0:
             raise ValueError("cannot fit FilmFeatures on zero films")
         self.numeric_fields_ = self._numeric_fields()
-        # Observed range of each raw number, so callers can flag values far outside it.
+        # Observed range of each raw number (and below, of each list's number of distinct
+        # items), so callers can flag values far outside it.
         self.ranges_ = {}
         for name in self.numeric_fields_:
             raw = _as_float(_column(X, name, n_rows))
@@ -224,11 +234,14 @@ class FilmFeatures(TransformerMixin, BaseEstimator):
         # A list that is not given is scored with the typical (median) number of items and no
         # item in particular; an empty list means none. (The TMDB file gives every list, so
         # these medians only matter at serving time, e.g. for the original project's clients.)
+        # The range of each list's number of distinct items, like the numbers' ranges above.
         self.count_medians_ = {}
         for name in LIST_FIELDS:
-            lengths = np.fromiter(map(len, lists[name]), dtype=float, count=n_rows)
+            lengths = distinct_counts(lists[name])
             given = lengths[~_not_given(cells[name])]
             self.count_medians_[name] = float(np.median(given)) if given.size else 0.0
+            if given.size:
+                self.ranges_[name] = (float(given.min()), float(given.max()))
         # An original language that is not given is scored as the most common one (English for
         # 96% of the training films), not as "none of the frequent languages".
         spoken = Counter(items[0] for items in language if items)
@@ -309,8 +322,8 @@ class FilmFeatures(TransformerMixin, BaseEstimator):
         offset = 1 if count else 0
         out = np.zeros((len(lists), len(vocabulary) + offset))
         lengths = np.fromiter(map(len, lists), dtype=np.intp, count=len(lists))
-        if count:
-            out[:, 0] = lengths
+        if count:  # an item listed twice counts once
+            out[:, 0] = distinct_counts(lists)
         if not vocabulary:
             return out
         # Every item of every film in one flat sequence, looked up in C (map, dict.get) rather

@@ -150,7 +150,7 @@ class Calibration(_Record):
     cv_ece_platt: float
     cv_ece_isotonic: float
     fitted_on: str
-    threshold: float
+    best_f1_threshold: float  # on the calibrated validation probabilities: reported, not used
 
 
 class CalibrationScores(_Record):

@@ -18,10 +18,10 @@ import numpy as np
 
 from boxoffice.estimators import raw_classifier
 from boxoffice.explain import explain
-from boxoffice.features import POST_RELEASE_FIELDS, FilmFeatures
+from boxoffice.features import LIST_FIELDS, POST_RELEASE_FIELDS, FilmFeatures, distinct_counts
 from boxoffice.metadata import HitMetadata, Interval, RevenueMetadata, read_metadata
 from boxoffice.store import load_pipeline
-from serving.schema import FeatureSet, Film
+from serving.schema import FeatureSet, Film, ScenariosRequest
 
 
 @dataclass(frozen=True)
@@ -58,6 +58,7 @@ class Scores:
     """
 
     feature_sets: list[FeatureSet]
+    thresholds: list[float]  # of is_hit: the film's hit_threshold, or its model's default
     log_revenue: np.ndarray
     probability: np.ndarray
     explanations: dict[str, dict[int, dict[str, Any]]]
@@ -153,9 +154,6 @@ def film_warnings(
         given = [v is not None for f in POST_RELEASE_FIELDS for v in columns[f]]
         for i in np.flatnonzero(np.reshape(given, (len(POST_RELEASE_FIELDS), -1)).any(axis=0)):
             warnings[i].append("pre_release model chosen: popularity and votes were ignored")
-    for i, genres in enumerate(columns["genres"]):
-        if genres == []:
-            warnings[i].append("no genres: no training film has none")
     _flag_missing(
         warnings,
         {f: columns[f] for f in LIST_WARNED},
@@ -184,6 +182,20 @@ def film_warnings(
                 f"{name} {values[i]:g} is outside the training range "
                 f"[{low:g}, {high:g}]: treat the prediction with caution"
             )
+    for name in LIST_FIELDS:
+        lists = [items or [] for items in columns[name]]  # None: not given, not counted
+        counts = np.fromiter(map(len, lists), dtype=float, count=n_films)
+        distinct = distinct_counts(lists)
+        for i in np.flatnonzero(distinct < counts):
+            warnings[i].append(f"{name}: {counts[i] - distinct[i]:g} repeated item(s) counted once")
+        if name in ranges:
+            low, high = ranges[name]
+            given = np.array([items is not None for items in columns[name]])
+            for i in np.flatnonzero(given & ((distinct < low) | (distinct > high))):
+                warnings[i].append(
+                    f"{name}: {distinct[i]:g} items is outside the training range "
+                    f"[{low:g}, {high:g}]: treat the prediction with caution"
+                )
     return warnings
 
 
@@ -236,6 +248,10 @@ class Predictor:
         outputs = {t: np.empty(len(films) if t in tasks else 0) for t in ("revenue", "hit")}
         scores = Scores(
             chosen,
+            [
+                self.thresholds[fs] if film.hit_threshold is None else film.hit_threshold
+                for film, fs in zip(films, chosen, strict=True)
+            ],
             outputs["revenue"],
             outputs["hit"],
             {t: {} for t in tasks},
@@ -298,8 +314,7 @@ class Predictor:
 
     def _hit_part(self, scores: Scores, i: int) -> dict[str, Any]:
         probability = float(scores.probability[i])
-        threshold = self.thresholds[scores.feature_sets[i]]
-        return {"probability": probability, "is_hit": probability >= threshold}
+        return {"probability": probability, "is_hit": probability >= scores.thresholds[i]}
 
     def _single(self, scores: Scores, i: int, task: str, part: dict[str, Any]) -> dict[str, Any]:
         """One film's answer from ``/predict_revenue`` or ``/predict_hit``."""
@@ -328,7 +343,7 @@ class Predictor:
                 scores,
                 i,
                 "hit",
-                {**self._hit_part(scores, i), "threshold": self.thresholds[scores.feature_sets[i]]},
+                {**self._hit_part(scores, i), "threshold": scores.thresholds[i]},
             )
             for i in range(len(films))
         ]
@@ -364,6 +379,19 @@ class Predictor:
                 }
             rows.append(row)
         return {"models": models, "predictions": rows}
+
+    def scenarios(self, request: ScenariosRequest) -> dict[str, Any]:
+        """Both forecasts for the base film and each scenario, from one pass of the models."""
+        answer = self.both(request.films())
+        forecasts = [
+            {"changed": changed, **{k: v for k, v in row.items() if k != "index"}}
+            for row, changed in zip(
+                answer["predictions"],
+                [[], *(sorted(changes.model_fields_set) for changes in request.scenarios)],
+                strict=True,
+            )
+        ]
+        return {"models": answer["models"], "base": forecasts[0], "scenarios": forecasts[1:]}
 
     async def batch(self, films: Sequence[Film]) -> dict[str, Any]:
         """``both`` for a whole batch, BATCH_SLICE films at a time, letting the event loop run

@@ -10,13 +10,22 @@ import datetime as dt
 import math
 import re
 from collections.abc import Callable
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from boxoffice.features import TMDB_GENRES
 
 MAX_BATCH = 10_000
+MAX_SCENARIOS = 500
 # Budgets given both ways must agree to this many log units (0.1 %).
 LOG_BUDGET_TOLERANCE = 1e-3
 FeatureSet = Literal["post_release", "pre_release"]
@@ -124,6 +133,13 @@ class Film(BaseModel):
         None,
         description="With explain: keep the k largest contributions and fold the rest "
         "into one 'other' entry (the sum still holds).",
+    )
+    hit_threshold: Annotated[float, Field(gt=0, lt=1, strict=True, allow_inf_nan=False)] | None = (
+        Field(
+            None,
+            description="is_hit is probability >= this; default 0.5 (a calibrated 'more likely "
+            "than not').",
+        )
     )
     model: FeatureSet | None = Field(
         None,
@@ -237,6 +253,77 @@ class BatchRequest(BaseModel):
     films: Annotated[list[Film], Field(min_length=1, max_length=MAX_BATCH)]
 
 
+# Fields given one of two ways: a scenario that sets one replaces the base film's other.
+EXCLUSIVE_FIELDS = (("budget", "log_budget"), ("release_date", "release_year"))
+
+
+class FilmChanges(Film):
+    """Changes to a film: any of its fields, none required (`explain` is not available here)."""
+
+    model_config = ConfigDict(json_schema_extra={"example": {"budget": 80_000_000}})
+
+    runtime: PositiveMinutes | None = Field(None, description="Running time in minutes.")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> FilmChanges:  # replaces Film's: the merged film is checked
+        if self.model_fields_set & {"explain", "explain_top"}:
+            raise ValueError("'explain' is not available in a scenario")
+        return self
+
+    def apply_to(self, film: Film) -> dict[str, Any]:
+        """The base film's fields with these changes, as a dict to validate as a Film."""
+        merged = film.model_dump(exclude_unset=True)
+        for pair in EXCLUSIVE_FIELDS:
+            if set(pair) & self.model_fields_set:
+                for name in set(pair) - self.model_fields_set:
+                    merged.pop(name, None)
+        return {**merged, **self.model_dump(include=self.model_fields_set)}
+
+
+class ScenariosRequest(BaseModel):
+    """A film and scenarios: each scenario changes some of its fields."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "example": {
+                "film": EXAMPLE_PRE_RELEASE_FILM,
+                "scenarios": [{"budget": 80_000_000}, {"release_date": "2026-12-18"}],
+            }
+        },
+    )
+
+    film: Film
+    scenarios: Annotated[list[FilmChanges], Field(min_length=1, max_length=MAX_SCENARIOS)]
+
+    @model_validator(mode="after")
+    def _each_scenario_is_a_film(self) -> ScenariosRequest:
+        if self.film.explain:
+            raise ValueError(
+                "'explain' is not available in /predict_scenarios: ask /predict_revenue"
+            )
+        errors: list[dict[str, Any]] = []
+        for i, changes in enumerate(self.scenarios):
+            try:
+                Film.model_validate(changes.apply_to(self.film))
+            except ValidationError as error:  # a change that makes the film inconsistent
+                errors += [
+                    {key: e[key] for key in ("type", "input", "ctx") if key in e}
+                    | {"loc": ("scenarios", i, *e["loc"])}
+                    for e in error.errors()
+                ]
+        if errors:
+            raise ValidationError.from_exception_data(type(self).__name__, errors)
+        return self
+
+    def films(self) -> list[Film]:
+        """The base film, then each scenario's film, in order."""
+        return [
+            self.film,
+            *(Film.model_validate(changes.apply_to(self.film)) for changes in self.scenarios),
+        ]
+
+
 class _Answer(BaseModel):
     """A part of an answer: exactly these keys (tests/code/test_answers.py checks the
     predictor's answers against these models)."""
@@ -284,7 +371,10 @@ class HitResult(_Answer):
         description="Calibrated probability that revenue > hit ratio × budget."
     )
     is_hit: bool
-    threshold: float = Field(description="Decision threshold chosen on validation (best F1).")
+    threshold: float = Field(
+        description="The threshold is_hit used: the film's hit_threshold, or the model's "
+        "default (0.5)."
+    )
     model: FeatureSet
     model_version: str
     warnings: list[str] = Field(default_factory=list)
@@ -312,7 +402,9 @@ class FilmPrediction(_Answer):
 class BatchModels(_Answer):
     revenue_model_version: str
     hit_model_version: str
-    hit_threshold: float
+    hit_threshold: float = Field(
+        description="The default threshold of is_hit; a film's own hit_threshold overrides it."
+    )
     interval_level: float
 
 
@@ -321,3 +413,23 @@ class BatchResult(_Answer):
         description="The models that answered, by feature set, with their threshold."
     )
     predictions: list[FilmPrediction]
+
+
+class ScenarioForecast(_Answer):
+    changed: list[str] = Field(description="The fields this scenario changed (none: the base).")
+    log_revenue: float = Field(description="Predicted revenue, log1p(USD).")
+    revenue_usd: float
+    revenue_p10_usd: float = Field(description="Lower end of the 80% interval, USD.")
+    revenue_p90_usd: float = Field(description="Upper end of the 80% interval, USD.")
+    probability: float = Field(description="Calibrated hit probability.")
+    is_hit: bool
+    model: FeatureSet = Field(description="Which models answered; see `models`.")
+    warnings: list[str] = Field(default_factory=list)
+
+
+class ScenariosResult(_Answer):
+    models: dict[FeatureSet, BatchModels] = Field(
+        description="The models that answered, by feature set, with their threshold."
+    )
+    base: ScenarioForecast
+    scenarios: list[ScenarioForecast] = Field(description="One per scenario, in order.")

@@ -122,8 +122,9 @@ def render(metadata: RevenueMetadata | HitMetadata, tag: str, seed_baseline: dic
         lines += [
             "## Calibration",
             "",
-            f"{c.method} calibration fitted on {c.fitted_on}; threshold "
-            f"{metadata.threshold:.3f} (best F1 on validation, after calibration). On the "
+            f"{c.method} calibration fitted on {c.fitted_on}; is_hit is P(hit) >= "
+            f"{metadata.threshold:g} by default (the best-F1 point on validation would be "
+            f"{c.best_f1_threshold:.3f}). On the "
             f"test fold: ECE (10 bins) {t.ece_before:.3f} → {t.ece_after:.3f}, Brier "
             f"{t.brier_before:.3f} → {t.brier_after:.3f}, ROC-AUC "
             f"{t.roc_auc_before:.3f} → {t.roc_auc_after:.3f}.",

@@ -16,7 +16,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from boxoffice.config import FEATURE_SETS, model_name
+from boxoffice.config import DEFAULT_HIT_THRESHOLD, FEATURE_SETS, model_name
 from boxoffice.explain import explanation_method
 from boxoffice.features import RAW_FIELDS
 from boxoffice.metadata import MODEL_FORMAT, HitMetadata, RevenueMetadata, parse_metadata
@@ -136,7 +136,7 @@ def build_metadata(
     metadata["explanation_method"] = explanation_method(chosen.estimator[-1])
     metadata.update(result.uncertainty)
     if result.task == "hit":
-        metadata["threshold"] = result.uncertainty["calibration"]["threshold"]
+        metadata["threshold"] = DEFAULT_HIT_THRESHOLD
     return parse_metadata(_plain(metadata))
 
 
@@ -308,7 +308,7 @@ def _feature_set_section(
             regression_table(revenue),
             "",
             f"### Hit (revenue > {hit_ratio:g} × budget) - chosen by {hit.selection_rule}; "
-            "threshold = best F1 on validation",
+            f"verdict at P(hit) >= {DEFAULT_HIT_THRESHOLD:g}",
             "",
             classification_table(hit),
             "",

@@ -177,8 +177,9 @@ def uncertainty_section(revenue: TaskResult, hit: TaskResult) -> str:
     lines += [
         "",
         f"Hit calibration: {c['method']} fitted on validation (cross-fitted ECE on validation: "
-        f"Platt {c['cv_ece_platt']:.3f}, isotonic {c['cv_ece_isotonic']:.3f}); threshold "
-        f"{c['threshold']:.3f} chosen after calibration.",
+        f"Platt {c['cv_ece_platt']:.3f}, isotonic {c['cv_ece_isotonic']:.3f}); the verdict is "
+        f"P(hit) >= 0.5; the best-F1 point of the calibrated probabilities on validation is "
+        f"{c['best_f1_threshold']:.3f}.",
         "",
         "| fold | ECE before | ECE after | Brier before | Brier after | AUC before | AUC after |",
         "|---|---|---|---|---|---|---|",

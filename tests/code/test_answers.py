@@ -21,6 +21,8 @@ from serving.schema import (
     Film,
     HitResult,
     RevenueResult,
+    ScenariosRequest,
+    ScenariosResult,
 )
 from tests.helpers.models import tiny_predictor
 
@@ -73,3 +75,30 @@ def test_the_three_answers_are_projections_of_one_pass(predictor) -> None:
         assert (row["probability"], row["is_hit"]) == (hit["probability"], hit["is_hit"])
         assert row["explanation"] == {"revenue": revenue["explanation"], "hit": hit["explanation"]}
         assert math.isclose(math.expm1(revenue["log_revenue_p10"]), revenue["revenue_p10_usd"])
+
+
+def test_scenarios_answer_matches_its_model_and_the_batch(predictor) -> None:
+    request = ScenariosRequest.model_validate(
+        {
+            "film": EXAMPLE_PRE_RELEASE_FILM,
+            "scenarios": [{"budget": 80_000_000}, {"release_date": "2027-12-18"}, {}],
+        }
+    )
+    answer = predictor.scenarios(request)
+    TypeAdapter(ScenariosResult).validate_python(answer, strict=True)
+    assert answer["base"]["changed"] == []
+    assert [s["changed"] for s in answer["scenarios"]] == [["budget"], ["release_date"], []]
+    batch = predictor.both(request.films())["predictions"]
+    assert answer["scenarios"][0]["log_revenue"] == batch[1]["log_revenue"]
+    assert answer["scenarios"][2]["log_revenue"] == answer["base"]["log_revenue"]
+
+
+def test_a_film_may_bring_its_own_hit_threshold(predictor) -> None:
+    default, strict, lenient = (
+        FILMS["pre_release"].model_copy(update={"hit_threshold": t}) for t in (None, 0.99, 0.01)
+    )
+    answers = predictor.hit([default, strict, lenient])
+    assert [a["threshold"] for a in answers] == [0.5, 0.99, 0.01]
+    assert [a["is_hit"] for a in answers[1:]] == [False, True]
+    rows = predictor.both([strict, lenient])["predictions"]
+    assert [r["is_hit"] for r in rows] == [False, True]

@@ -166,6 +166,18 @@ def test_counts_and_indicators_match_a_film_by_film_reading() -> None:
     names = list(transformer.get_feature_names_out())
     counts = out[:, names.index("n_keywords")]
     median = transformer.count_medians_["keywords"]
-    np.testing.assert_array_equal(counts, [3, 1, median, median, 0, 2])
+    np.testing.assert_array_equal(counts, [2, 1, median, median, 0, 2])  # a repeat counts once
     indicators = out[:, [names.index("keyword_a"), names.index("keyword_b")]]
     np.testing.assert_array_equal(indicators, [[0, 1], [1, 0], [0, 0], [0, 0], [0, 0], [1, 0]])
+
+
+def test_an_item_listed_twice_counts_once_and_list_sizes_have_a_range() -> None:
+    data = films()
+    transformer = FilmFeatures(min_count=1).fit(data)
+    assert transformer.ranges_["keywords"] == (0.0, 1.0)
+    assert transformer.ranges_["genres"] == (1.0, 2.0)
+    names = list(transformer.get_feature_names_out())
+    repeated = data.head(1).assign(keywords=[["sequel"] * 200])
+    once = data.head(1).assign(keywords=[["sequel"]])
+    np.testing.assert_array_equal(transformer.transform(repeated), transformer.transform(once))
+    assert transformer.transform(repeated)[0, names.index("n_keywords")] == 1

@@ -10,8 +10,14 @@ import re
 import pytest
 from pydantic import ValidationError
 
-from serving.schema import EXAMPLE_FILM, EXAMPLE_PRE_RELEASE_FILM, BatchRequest, Film
-from tests.helpers.bad_input import BAD_BATCHES, BAD_FILMS, error_text
+from serving.schema import (
+    EXAMPLE_FILM,
+    EXAMPLE_PRE_RELEASE_FILM,
+    BatchRequest,
+    Film,
+    ScenariosRequest,
+)
+from tests.helpers.bad_input import BAD_BATCHES, BAD_FILMS, BAD_SCENARIOS, error_text
 
 
 @pytest.mark.parametrize(("film", "message"), BAD_FILMS)
@@ -31,3 +37,21 @@ def test_bad_batch_is_refused_naming_the_index(films: list, message: str) -> Non
 @pytest.mark.parametrize("film", [EXAMPLE_FILM, EXAMPLE_PRE_RELEASE_FILM])
 def test_the_documented_examples_are_valid(film: dict) -> None:
     Film.model_validate(film)
+
+
+@pytest.mark.parametrize(("scenarios", "message"), BAD_SCENARIOS)
+def test_bad_scenario_is_refused_naming_its_index_and_field(scenarios: list, message: str) -> None:
+    body = {"film": EXAMPLE_PRE_RELEASE_FILM, "scenarios": scenarios}
+    with pytest.raises(ValidationError) as refused:
+        ScenariosRequest.model_validate_json(json.dumps(body))
+    assert re.search(message, error_text(refused.value.errors())), refused.value
+
+
+def test_a_scenario_given_one_way_replaces_the_base_given_the_other() -> None:
+    body = {
+        "film": {"runtime": 100, "log_budget": 16.0, "release_year": 2010},
+        "scenarios": [{"budget": 1e8, "release_date": "2027-12-18"}],
+    }
+    base, changed = ScenariosRequest.model_validate_json(json.dumps(body)).films()
+    assert (base.log_budget, base.release_year) == (16.0, 2010)
+    assert (changed.budget, changed.log_budget, changed.release_year) == (1e8, None, None)

@@ -59,3 +59,15 @@ BAD_BATCHES = [
     ),
     ([{"runtime": 100, "budget": 1e6}] * 3 + [{"runtime": 100}], r"\['films', 3\]"),
 ]
+
+# Scenario requests on EXAMPLE_PRE_RELEASE_FILM: the error names the scenario's index and field.
+BAD_SCENARIOS = [
+    ([], r"\['scenarios'\].*at least 1"),
+    ([{}] * 501, r"\['scenarios'\].*at most 500"),
+    ([{"budget": 1e6}, {"budget": -1}], r"\['scenarios', 1, 'budget'\].*greater than 0"),
+    ([{}, {}, {"genres": ["Actoin"]}], r"\['scenarios', 2, 'genres'\].*unknown genre"),
+    ([{"release_date": "2027-13-01"}], r"\['scenarios', 0, 'release_date'\]"),
+    ([{"budget_typo": 5}], r"\['scenarios', 0, 'budget_typo'\].*Extra"),
+    ([{"explain": True}], r"\['scenarios', 0\].*'explain' is not available"),
+    ([{"budget": 1e6, "log_budget": 5}], r"\['scenarios', 0\].*disagree"),
+]

@@ -108,13 +108,13 @@ def metadata(
             "reliability_after": [[0.5, 0.5, 10]],
         }
         raw |= {
-            "threshold": 0.4,
+            "threshold": 0.5,
             "calibration": {
                 "method": "platt",
                 "cv_ece_platt": 0.03,
                 "cv_ece_isotonic": 0.04,
                 "fitted_on": "validation",
-                "threshold": 0.4,
+                "best_f1_threshold": 0.4,
             },
             **{
                 f"calibration_{p}": calibration_scores

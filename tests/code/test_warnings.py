@@ -1,0 +1,46 @@
+"""What an answer says about how a film was scored: fields left out, repeats, sizes and values
+outside what the models were trained on. Tiny real models, no server."""
+
+from __future__ import annotations
+
+import pytest
+
+from serving.predictor import Predictor
+from serving.schema import EXAMPLE_PRE_RELEASE_FILM, Film
+from tests.helpers.models import tiny_predictor
+
+
+@pytest.fixture(scope="module")
+def predictor() -> Predictor:
+    return tiny_predictor()
+
+
+def warnings_for(predictor: Predictor, **changes: object) -> list[str]:
+    film = Film.model_validate({**EXAMPLE_PRE_RELEASE_FILM, **changes})
+    return predictor.revenue([film])[0]["warnings"]
+
+
+def test_two_hundred_identical_keywords_are_one_keyword_and_say_so(predictor) -> None:
+    warned = warnings_for(predictor, budget=10_000_000, keywords=["sequel"] * 200)
+    assert "keywords: 199 repeated item(s) counted once" in warned
+    assert not any("outside the training range" in w for w in warned if "keywords" in w)
+
+
+def test_a_list_larger_than_any_training_film_is_flagged(predictor) -> None:
+    warned = warnings_for(predictor, keywords=[f"keyword {i}" for i in range(150)])
+    # the tiny models' training films have 0 or 1 keyword
+    assert (
+        "keywords: 150 items is outside the training range [0, 1]: treat the prediction "
+        "with caution" in warned
+    )
+
+
+def test_a_film_inside_every_range_has_no_range_warning(predictor) -> None:
+    warned = warnings_for(
+        predictor,
+        budget=5e7,
+        release_date="2010-05-01",
+        keywords=["sequel"],
+        production_companies=["Big Studio"],
+    )
+    assert not any("outside the training range" in w for w in warned), warned
