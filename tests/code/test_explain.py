@@ -15,7 +15,7 @@ from xgboost import XGBClassifier, XGBRegressor
 from boxoffice.estimators import LogRatioClassifier
 from boxoffice.explain import explain, explanation_method
 from boxoffice.features import FilmFeatures, feature_label
-from tests.code.test_features import films
+from tests.helpers.films import films
 
 ESTIMATORS = [
     (XGBRegressor(n_estimators=30, max_depth=3), False, False),

@@ -12,7 +12,7 @@ from sklearn.model_selection import KFold, cross_val_score
 from xgboost import XGBRegressor
 
 from boxoffice.estimators import LogRatioClassifier
-from tests.code.test_features import films
+from tests.helpers.films import films
 from training.models import CLASSIFIERS, Candidate
 from training.split import is_hit, log_ratio
 from training.train import _hit_roc_auc
