@@ -674,7 +674,7 @@ def main(
 def cli() -> None:
     interrupt_on_termination()
     try:
-        # standalone: click handles usage errors and ^C (its "Aborted!", exit 1) itself
+        # standalone: typer handles usage errors and ^C (exit status 130) itself
         app(prog_name="bench.run")
     except BenchError as error:
         err_console.print(f"error: {error}", markup=False, highlight=False, soft_wrap=True)

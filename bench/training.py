@@ -265,6 +265,6 @@ def write_results(path: Path, runs: list[TrainingRun], error: str | None = None)
 
 
 if __name__ == "__main__":
-    # SIGTERM as ^C: run_once stops the training child, then click prints "Aborted!", exit 1.
+    # SIGTERM as ^C: run_once stops the training child first (exit status 130).
     interrupt_on_termination()
     app(prog_name="bench.training")
