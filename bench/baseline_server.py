@@ -136,11 +136,6 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data", help=f"TMDB movies CSV (default: ${DATA_ENV})")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
-    parser.add_argument(
-        "--no-access-log",
-        action="store_true",
-        help="disable uvicorn's access log (the original ran with uvicorn's default: on)",
-    )
     args = parser.parse_args(argv)
     if args.data:
         os.environ[DATA_ENV] = args.data
@@ -153,7 +148,7 @@ def main(argv: list[str] | None = None) -> None:
         host=args.host,
         port=args.port,
         workers=1,
-        access_log=not args.no_access_log,
+        access_log=True,  # uvicorn's default, as the original ran
         log_level="info",
     )
 

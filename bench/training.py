@@ -18,7 +18,7 @@ Exit status 1 when a run fails; a run over its limit is reported, not an error.
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
+import dataclasses
 import enum
 import json
 import os
@@ -29,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -37,12 +38,19 @@ import yaml
 from rich.console import Console
 from rich.table import Table
 
-from bench.run import NOISY_OTHER_CPU_PCT, RESULTS_DIR, machine_busy_ticks
+from bench.harness import (
+    NOISY_OTHER_CPU_PCT,
+    REPO_ROOT,
+    RESULTS_DIR,
+    git_commit,
+    interrupt_on_termination,
+    machine_busy_seconds,
+    utc_stamp,
+)
 from boxoffice.config import FEATURE_SETS, TASKS, model_name
 from boxoffice.metadata import parse_metadata
 from training import config
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 LIMIT_SECONDS = {"quick": 30.0, "full": 180.0}  # issue 2
 TIMEOUT_FACTOR = 4  # a run is stopped after this many times its limit
 
@@ -55,7 +63,31 @@ class Profile(enum.StrEnum):
     both = "both"
 
 
-def run_once(profile: str, data: Path | None, log_dir: Path, round_: int = 1) -> dict[str, Any]:
+@dataclass
+class ModelScore:
+    algorithm: str
+    metric: str
+    test: float
+    ci95: list[float]
+    bar: float
+
+
+@dataclass
+class TrainingRun:
+    """One `python -m training train`: wall and CPU seconds, peak memory, the models' scores."""
+
+    profile: str
+    exit_code: int
+    wall_s: float
+    limit_s: float
+    cpu_s: float  # the command's and its reaped children's, from wait4
+    peak_rss_mib: float
+    other_cpu_pct: float  # share of the machine other processes used meanwhile
+    log: str
+    models: dict[str, ModelScore] = field(default_factory=dict)
+
+
+def run_once(profile: str, data: Path | None, log_dir: Path, round_: int = 1) -> TrainingRun:
     """One `python -m training train` in a fresh store; wall, CPU, peak RSS and model scores."""
     work = Path(tempfile.mkdtemp(prefix=f"bench-train-{profile}-"))
     try:
@@ -66,9 +98,8 @@ def run_once(profile: str, data: Path | None, log_dir: Path, round_: int = 1) ->
             command += ["--data", str(data)]
         env = {**os.environ, "BENTOML_HOME": str(work / "store"), "BENTOML_DO_NOT_TRACK": "true"}
         log = log_dir / f"{profile}-{round_}.log"
-        hz = os.sysconf("SC_CLK_TCK")
         with log.open("w") as out:
-            busy0, t0 = machine_busy_ticks(), time.perf_counter()
+            busy0, t0 = machine_busy_seconds(), time.perf_counter()
             # Its own process group, so that its worker processes go with it when stopped.
             child = subprocess.Popen(
                 command, cwd=REPO_ROOT, env=env, stdout=out, stderr=out, start_new_session=True
@@ -76,28 +107,27 @@ def run_once(profile: str, data: Path | None, log_dir: Path, round_: int = 1) ->
             try:
                 status, usage = wait_for(child, TIMEOUT_FACTOR * LIMIT_SECONDS[profile])
             except BaseException:  # a timeout, ^C or SIGTERM: never leave it training
+                # not reaped yet, so its pid still names its process group
                 with contextlib.suppress(ProcessLookupError):  # it may have just ended
                     os.killpg(child.pid, signal.SIGKILL)
                 child.wait()
                 raise
             wall = time.perf_counter() - t0
-            busy = (machine_busy_ticks() - busy0) / hz
+            busy = machine_busy_seconds() - busy0
         child.returncode = os.waitstatus_to_exitcode(status)
         cpu = usage.ru_utime + usage.ru_stime
         other = max(0.0, busy - cpu)
-        result = {
-            "profile": profile,
-            "exit_code": child.returncode,
-            "wall_s": round(wall, 2),
-            "limit_s": LIMIT_SECONDS[profile],
-            "cpu_s": round(cpu, 1),
-            "peak_rss_mib": round(usage.ru_maxrss / 1024, 1),
-            "other_cpu_pct": round(100 * other / (wall * (os.cpu_count() or 1)), 1),
-            "log": str(log),
-        }
-        if child.returncode == 0:
-            result["models"] = stored_scores(work / "store")
-        return result
+        return TrainingRun(
+            profile=profile,
+            exit_code=child.returncode,
+            wall_s=round(wall, 2),
+            limit_s=LIMIT_SECONDS[profile],
+            cpu_s=round(cpu, 1),
+            peak_rss_mib=round(usage.ru_maxrss / 1024, 1),
+            other_cpu_pct=round(100 * other / (wall * (os.cpu_count() or 1)), 1),
+            log=str(log),
+            models=stored_scores(work / "store") if child.returncode == 0 else {},
+        )
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -114,7 +144,7 @@ def wait_for(child: subprocess.Popen, timeout: float) -> tuple[int, Any]:
         time.sleep(0.1)
 
 
-def stored_scores(store: Path) -> dict[str, dict[str, Any]]:
+def stored_scores(store: Path) -> dict[str, ModelScore]:
     """Each stored model's algorithm and test score, with the bar it is held to."""
     scores = {}
     for task in TASKS:
@@ -123,68 +153,67 @@ def stored_scores(store: Path) -> dict[str, dict[str, Any]]:
             (card,) = (store / "models" / name).glob("*/model.yaml")
             meta = parse_metadata(yaml.safe_load(card.read_text())["metadata"])
             metric, minimum = config.QUALITY_BAR[(task, feature_set)]
-            scores[name] = {
-                "algorithm": meta.algorithm,
-                "metric": metric,
-                "test": round(getattr(meta.metrics.test, metric), 3),
-                "ci95": list(getattr(meta.metrics.test, f"{metric}_ci95")),
-                "bar": minimum,
-            }
+            test = meta.metrics.test
+            scores[name] = ModelScore(
+                meta.algorithm,
+                metric,
+                round(getattr(test, metric), 3),
+                list(getattr(test, f"{metric}_ci95")),
+                minimum,
+            )
     return scores
 
 
-def print_results(runs: list[dict[str, Any]]) -> None:
+def print_results(runs: list[TrainingRun]) -> None:
     table = Table(title="python -m training train, wall time against issue 2's limits")
     for column in ("profile", "run", "wall s", "limit s", "margin", "CPU s", "peak RSS MiB"):
         table.add_column(column, justify="left" if column == "profile" else "right")
     table.add_column("other CPU %", justify="right")
     for profile in LIMIT_SECONDS:
-        mine = [r for r in runs if r["profile"] == profile]
+        mine = [r for r in runs if r.profile == profile]
         for i, r in enumerate(mine, 1):
-            margin = r["limit_s"] - r["wall_s"]
-            noisy = r["other_cpu_pct"] > NOISY_OTHER_CPU_PCT
+            margin = r.limit_s - r.wall_s
+            noisy = r.other_cpu_pct > NOISY_OTHER_CPU_PCT
             table.add_row(
                 profile,
-                str(i) if r["exit_code"] == 0 else f"{i} (exit {r['exit_code']})",
-                f"{r['wall_s']:.1f}",
-                f"{r['limit_s']:.0f}",
+                str(i) if r.exit_code == 0 else f"{i} (exit {r.exit_code})",
+                f"{r.wall_s:.1f}",
+                f"{r.limit_s:.0f}",
                 f"[{'green' if margin >= 0 else 'red'}]{margin:+.1f}[/]",
-                f"{r['cpu_s']:.0f}",
-                f"{r['peak_rss_mib']:.0f}",
-                f"{r['other_cpu_pct']:.1f}" + (" noisy" if noisy else ""),
+                f"{r.cpu_s:.0f}",
+                f"{r.peak_rss_mib:.0f}",
+                f"{r.other_cpu_pct:.1f}" + (" noisy" if noisy else ""),
             )
         if len(mine) > 1:
             table.add_row(
                 profile,
                 "median",
-                f"{statistics.median(r['wall_s'] for r in mine):.1f}",
+                f"{statistics.median(r.wall_s for r in mine):.1f}",
                 f"{LIMIT_SECONDS[profile]:.0f}",
                 "",
-                f"{statistics.median(r['cpu_s'] for r in mine):.0f}",
-                f"{max(r['peak_rss_mib'] for r in mine):.0f}",
+                f"{statistics.median(r.cpu_s for r in mine):.0f}",
+                f"{max(r.peak_rss_mib for r in mine):.0f}",
                 "",
             )
     console.print(table)
-    scored = [r for r in runs if r.get("models")]
+    scored = [r for r in runs if r.models]
     if not scored:
         return
     bar = Table(title="test scores of the stored models against the quality bar (last run)")
     for column in ("profile", "model", "algorithm", "metric", "test", "95% CI", "bar", "met"):
         bar.add_column(column, justify="right" if column in ("test", "bar") else "left")
     for profile in LIMIT_SECONDS:
-        last = [r for r in scored if r["profile"] == profile][-1:]
-        for r in last:
-            for name, s in r["models"].items():
-                met = s["test"] >= s["bar"]
+        for r in [r for r in scored if r.profile == profile][-1:]:
+            for name, s in r.models.items():
                 bar.add_row(
                     profile,
                     name,
-                    s["algorithm"],
-                    s["metric"],
-                    f"{s['test']:.3f}",
-                    f"{s['ci95'][0]:.3f}-{s['ci95'][1]:.3f}",
-                    f"{s['bar']:.2f}",
-                    "[green]yes[/]" if met else "[red]no[/]",
+                    s.algorithm,
+                    s.metric,
+                    f"{s.test:.3f}",
+                    f"{s.ci95[0]:.3f}-{s.ci95[1]:.3f}",
+                    f"{s.bar:.2f}",
+                    "[green]yes[/]" if s.test >= s.bar else "[red]no[/]",
                 )
     console.print(bar)
 
@@ -203,51 +232,44 @@ def main(
     ] = None,
 ) -> None:
     profiles = ["quick", "full"] if profile == Profile.both else [profile.value]
-    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    stamp = utc_stamp()
     log_dir = RESULTS_DIR / f"training-{stamp}-logs"
-    log_dir.mkdir()
+    log_dir.mkdir(parents=True)
     out = RESULTS_DIR / f"training-{stamp}.json"
-    runs: list[dict[str, Any]] = []
+    runs: list[TrainingRun] = []
     for round_ in range(1, rounds + 1):
         for name in profiles:
             console.print(f"round {round_}/{rounds}: {name} training …")
             try:
-                runs.append(run_once(name, data, log_dir, round_))
+                r = run_once(name, data, log_dir, round_)
             except TimeoutError as error:
-                runs.append({"profile": name, "round": round_, "error": str(error)})
-                write_results(out, runs)  # what finished before is kept
+                write_results(out, runs, f"{name} round {round_}: {error}")  # keep what finished
                 console.print(f"[red]error:[/] {error}; results so far: {out}")
                 raise typer.Exit(1) from None
-            r = runs[-1]
+            runs.append(r)
             console.print(
-                f"  exit {r['exit_code']}, {r['wall_s']:.1f} s wall (limit {r['limit_s']:.0f}), "
-                f"{r['cpu_s']:.0f} s CPU, {r['peak_rss_mib']:.0f} MiB"
+                f"  exit {r.exit_code}, {r.wall_s:.1f} s wall (limit {r.limit_s:.0f}), "
+                f"{r.cpu_s:.0f} s CPU, {r.peak_rss_mib:.0f} MiB"
             )
-            if r["exit_code"] != 0:
-                tail = Path(r["log"]).read_text().strip().splitlines()[-1:]
-                console.print(f"  [red]failed[/]: {' '.join(tail)} (log: {r['log']})")
+            if r.exit_code != 0:
+                tail = Path(r.log).read_text().strip().splitlines()[-1:]
+                console.print(f"  [red]failed[/]: {' '.join(tail)} (log: {r.log})")
     write_results(out, runs)
     print_results(runs)
     console.print(f"results: {out}; training logs: {log_dir}")
-    if any(r["exit_code"] != 0 for r in runs):
+    if any(r.exit_code != 0 for r in runs):
         raise typer.Exit(1)
 
 
-def write_results(path: Path, runs: list[dict[str, Any]]) -> None:
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True
-    ).stdout.strip()
-    path.write_text(
-        json.dumps({"commit": commit, "cpus": os.cpu_count(), "runs": runs}, indent=2) + "\n"
-    )
-
-
-def _raise_interrupt(signum: int, _frame: object) -> None:
-    raise KeyboardInterrupt(f"signal {signum}")
+def write_results(path: Path, runs: list[TrainingRun], error: str | None = None) -> None:
+    result: dict[str, Any] = {"commit": git_commit(), "cpus": os.cpu_count()}
+    result["runs"] = [dataclasses.asdict(r) for r in runs]
+    if error:
+        result["error"] = error
+    path.write_text(json.dumps(result, indent=2) + "\n")
 
 
 if __name__ == "__main__":
-    # SIGTERM as ^C: run_once stops the training child, then click prints "Aborted!", exit 1.
-    signal.signal(signal.SIGTERM, _raise_interrupt)
+    # SIGTERM as ^C: run_once stops the training child first (exit status 130).
+    interrupt_on_termination()
     app(prog_name="bench.training")

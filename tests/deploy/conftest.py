@@ -1,17 +1,14 @@
-"""Measurements of the container test, printed at the end of the run and kept in build/."""
+"""Prints the container test's measurements at the end of the run and keeps them in build/."""
 
 from __future__ import annotations
 
 import json
 import time
-from typing import Any
 
 from tests.deploy.manifests import ROOT
+from tests.deploy.measurements import MEASUREMENTS, REPORT_FILE
 
-# Filled by tests/deploy/test_container.py (image size, build and start times, memory, CPU...).
-MEASUREMENTS: dict[str, Any] = {}
 SESSION_START = time.monotonic()
-REPORT_FILE = ROOT / "build" / "container-test.json"
 
 
 def pytest_terminal_summary(terminalreporter) -> None:

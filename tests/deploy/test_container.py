@@ -41,8 +41,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from serving.client import SEED_CURL_FILM, SEED_FILMS
 from serving.schema import EXAMPLE_FILM, EXAMPLE_PRE_RELEASE_FILM
 from tests.deploy import manifests as m
-from tests.deploy.conftest import MEASUREMENTS
-from tests.service.conftest import served
+from tests.deploy.measurements import MEASUREMENTS
+from tests.helpers.servers import served
 
 pytestmark = [
     pytest.mark.slow,

@@ -11,11 +11,11 @@ from concurrent.futures import ProcessPoolExecutor
 import httpx
 import pytest
 
+from bench.harness import bentoml_serve, free_port
 from serving.client import SEED_CURL_FILM, SEED_FILMS
 from serving.predictor import BATCH_SLICE
 from serving.schema import EXAMPLE_PRE_RELEASE_FILM
 from tests.helpers.bad_input import BAD_BATCHES, BAD_FILMS, error_text
-from tests.service.conftest import free_port, start_server, stop_server
 
 pytestmark = pytest.mark.slow
 
@@ -283,15 +283,17 @@ def test_concurrent_single_films_are_micro_batched(server_url: str) -> None:
 
 
 def test_start_without_models_fails_at_once_with_how_to_train(tmp_path) -> None:
-    process = start_server(free_port(), {"BENTOML_HOME": str(tmp_path / "empty-store")})
+    env = {"BENTOML_HOME": str(tmp_path / "empty-store")}
+    server = bentoml_serve(free_port(), tmp_path / "serve.log", env)
+    server.start()
     started = time.monotonic()
     try:
-        process.wait(timeout=60)
+        returncode = server.proc.wait(timeout=60)
     finally:
-        output = stop_server(process)
-    assert process.returncode != 0
+        server.stop()
+    assert returncode != 0
     assert time.monotonic() - started < 60
-    assert "make train" in output
+    assert "make train" in server.log_path.read_text()
 
 
 INTERVAL_FIELDS = {
