@@ -17,6 +17,7 @@ from starlette.responses import Response
 
 from boxoffice.store import ModelNotFoundError, resolve_run
 from serving.batching import MicroBatcher
+from serving.middleware import install_contract
 from serving.predictor import Predictor
 from serving.schema import BatchRequest, BatchResult, Film, HitResult, RevenueResult
 
@@ -80,6 +81,10 @@ class Forecaster:
     async def predict_batch(self, films: list[Film]) -> BatchResult:
         """Both forecasts for 1 to 10,000 films in one call, in the order given."""
         return json_response(await self.predictor.batch(films))
+
+
+# JSON-only bodies (415 otherwise) and /docs.json as valid OpenAPI 3.0: serving/middleware.py.
+install_contract(Forecaster)
 
 
 def json_response(payload: object) -> Response:
