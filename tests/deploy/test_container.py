@@ -42,7 +42,7 @@ from serving.client import SEED_CURL_FILM, SEED_FILMS
 from serving.schema import EXAMPLE_FILM, EXAMPLE_PRE_RELEASE_FILM
 from tests.deploy import manifests as m
 from tests.deploy.conftest import MEASUREMENTS
-from tests.service.conftest import served
+from tests.service.server import served
 
 pytestmark = [
     pytest.mark.slow,

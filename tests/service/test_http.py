@@ -14,7 +14,7 @@ import pytest
 from serving.client import SEED_CURL_FILM, SEED_FILMS
 from serving.predictor import BATCH_SLICE
 from serving.schema import EXAMPLE_PRE_RELEASE_FILM
-from tests.service.conftest import free_port, start_server, stop_server
+from tests.service.server import free_port, start_server, stop_server
 
 pytestmark = pytest.mark.slow
 
