@@ -68,7 +68,7 @@ class ContractMiddleware:
                     await _drain(receive)
                     await _send_json(send, 415, unsupported_media_type(content_type))
                     return
-            elif scope["method"] == "GET" and scope["path"] == self.docs_path:
+            elif scope["method"] in ("GET", "HEAD") and scope["path"] == self.docs_path:
                 await self._docs(scope, receive, send)
                 return
         await self.app(scope, receive, send)

@@ -135,6 +135,8 @@ def test_docs_json_is_rewritten_as_valid_openapi30(client: Client) -> None:
     # the 415 answer is the documented one
     refused = client.post(path, content=b"x", headers={"content-type": "text/plain"})
     assert schema_errors(document, response_schema(operation, 415), refused.json()) == []
+    head = client.request("HEAD", "/docs.json")
+    assert head.headers["content-length"] == response.headers["content-length"]
 
 
 @pytest.mark.parametrize(
