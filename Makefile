@@ -9,7 +9,7 @@ PORT ?= 3000
 export BENTOML_DO_NOT_TRACK ?= true
 export UV_PYTHON_DOWNLOADS ?= never
 
-.PHONY: help setup train eda models serve test test-fast lint format bench bench-train clean
+.PHONY: help setup train eda models serve test test-fast fuzz lint format bench bench-train clean
 
 help:  ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -45,6 +45,9 @@ test: setup  ## Run the whole test suite (trains a quick model into a temporary 
 test-fast: setup  ## Run the tests that need neither a trained model nor a server
 	$(RUN) -m pytest -m "not slow"
 
+fuzz: setup  ## Schema-driven fuzz (schemathesis) of every POST API in /docs.json on bentoml serve
+	BOXOFFICE_FUZZ=1 $(RUN) -m pytest tests/service/test_fuzz.py
+
 bench: setup  ## Benchmark the service against the original-style server (needs wrk and trained models)
 	@command -v wrk >/dev/null || { echo "error: wrk is not installed (Debian: apt-get install wrk)"; exit 1; }
 	@$(RUN) -m training models --quiet || { echo "error: no trained models: run make train first"; exit 1; }
@@ -62,6 +65,6 @@ format: setup  ## Apply ruff's fixes and formatting
 	$(VENV)/bin/ruff format .
 
 clean:  ## Remove the environments, caches and reports (not the model store)
-	rm -rf $(TOOLS) $(VENV) .pytest_cache .ruff_cache reports
+	rm -rf $(TOOLS) $(VENV) .pytest_cache .ruff_cache .hypothesis reports
 
 include image/image.mk

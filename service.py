@@ -18,6 +18,7 @@ from starlette.responses import Response
 from boxoffice.metadata import MetadataError
 from boxoffice.store import ModelNotFoundError, resolve_run
 from serving.batching import MicroBatcher
+from serving.middleware import install_contract
 from serving.predictor import Predictor
 from serving.schema import (
     BatchRequest,
@@ -47,7 +48,7 @@ os.environ["BOXOFFICE_RUN"] = next(iter(RUN_MODELS.values())).info.labels["run"]
     # Measured with wrk (32 connections): access logs and per-request tracing spans cost a
     # large share of single-film throughput; metrics (/metrics) stay on.
     logging={"access": {"enabled": False}},
-    tracing={"excluded_urls": "predict_revenue,predict_hit,predict_batch"},
+    tracing={"excluded_urls": "predict_revenue,predict_hit,predict_batch,predict_scenarios"},
 )
 class Forecaster:
     revenue_post_release = bentoml.models.BentoModel(RUN_MODELS[("revenue", "post_release")].tag)
@@ -96,6 +97,10 @@ class Forecaster:
     async def predict_batch(self, films: list[Film]) -> BatchResult:
         """Both forecasts for 1 to 10,000 films in one call, in the order given."""
         return json_response(await self.predictor.batch(films))
+
+
+# JSON-only bodies (415 otherwise) and /docs.json as valid OpenAPI 3.0: serving/middleware.py.
+install_contract(Forecaster)
 
 
 def json_response(payload: object) -> Response:

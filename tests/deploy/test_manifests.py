@@ -4,12 +4,14 @@ Deployment keeps the promises of issue 4 (replicas, probes, resources, security,
 from __future__ import annotations
 
 import ast
+import json
 import re
 
 import kubernetes_validate
 import pytest
 
 from image.build import deploy_image
+from serving.schema import EXAMPLE_PRE_RELEASE_FILM, MAX_BATCH
 from tests.deploy import manifests as m
 
 # The oldest Kubernetes still commonly run by kind/minikube and the newest schema shipped.
@@ -210,3 +212,30 @@ def test_ingress_routes_the_api_paths_to_the_service(objects: list[m.Manifest]) 
     source = (m.ROOT / "service.py").read_text(encoding="utf-8")
     for path in API_PATHS:
         assert re.search(rf"def {path.lstrip('/')}\(", source), f"service.py has no {path}"
+
+
+def nginx_size_bytes(text: str) -> int:
+    """An nginx size ("32m", "512k", "1g", "100") in bytes."""
+    match = re.fullmatch(r"(\d+)([kKmMgG]?)", text.strip())
+    assert match, f"not an nginx size: {text!r}"
+    return int(match.group(1)) * 1024 ** " kmg".index(match.group(2).lower() or " ")
+
+
+def test_ingress_admits_the_largest_batch_with_margin() -> None:
+    """ingress-nginx refuses bodies over 1 MiB by default (413); 10,000 films do not fit."""
+    annotations = m.ingress()["metadata"]["annotations"]
+    limit = nginx_size_bytes(annotations["nginx.ingress.kubernetes.io/proxy-body-size"])
+    # A film like the dataset's largest as the client sends it (97 keywords, ~2 KB as below;
+    # `python -m bench.body_size`), in Python's default JSON spelling (spaces: the larger one).
+    film = {
+        **EXAMPLE_PRE_RELEASE_FILM,
+        "popularity": 18.790102,
+        "vote_average": 6.2,
+        "vote_count": 293.0,
+        "keywords": [f"keyword {i:03d}" for i in range(97)],
+        "production_companies": [f"Production Company {i}" for i in range(5)],
+        "spoken_languages": ["en"],
+    }
+    body = json.dumps({"films": [film] * MAX_BATCH}).encode()
+    assert len(body) > 2**20
+    assert limit >= 1.5 * len(body), (limit, len(body))
