@@ -15,6 +15,7 @@ import bentoml
 import pydantic_core
 from starlette.responses import Response
 
+from boxoffice.config import COMPARABLES
 from boxoffice.metadata import MetadataError
 from boxoffice.store import ModelNotFoundError, resolve_run
 from serving.batching import MicroBatcher
@@ -23,6 +24,8 @@ from serving.predictor import Predictor
 from serving.schema import (
     BatchRequest,
     BatchResult,
+    ComparablesRequest,
+    ComparablesResult,
     Film,
     FilmChanges,
     HitResult,
@@ -48,13 +51,17 @@ os.environ["BOXOFFICE_RUN"] = next(iter(RUN_MODELS.values())).info.labels["run"]
     # Measured with wrk (32 connections): access logs and per-request tracing spans cost a
     # large share of single-film throughput; metrics (/metrics) stay on.
     logging={"access": {"enabled": False}},
-    tracing={"excluded_urls": "predict_revenue,predict_hit,predict_batch,predict_scenarios"},
+    tracing={
+        "excluded_urls": "predict_revenue,predict_hit,predict_batch,predict_scenarios,"
+        "comparable_films"
+    },
 )
 class Forecaster:
     revenue_post_release = bentoml.models.BentoModel(RUN_MODELS[("revenue", "post_release")].tag)
     hit_post_release = bentoml.models.BentoModel(RUN_MODELS[("hit", "post_release")].tag)
     revenue_pre_release = bentoml.models.BentoModel(RUN_MODELS[("revenue", "pre_release")].tag)
     hit_pre_release = bentoml.models.BentoModel(RUN_MODELS[("hit", "pre_release")].tag)
+    comparables = bentoml.models.BentoModel(RUN_MODELS[COMPARABLES].tag)
 
     def __init__(self) -> None:
         self.predictor = Predictor.from_store(
@@ -63,6 +70,7 @@ class Forecaster:
                 ("hit", "post_release"): self.hit_post_release,
                 ("revenue", "pre_release"): self.revenue_pre_release,
                 ("hit", "pre_release"): self.hit_pre_release,
+                COMPARABLES: self.comparables,
             }
         )
         # Everything loaded so far lives as long as the worker: freeze it out of the garbage
@@ -75,7 +83,9 @@ class Forecaster:
         self.hit_queue = MicroBatcher("hit", self.predictor.hit)
 
     def __is_ready__(self) -> bool:
-        return len(self.predictor.models) == len(RUN_MODELS)
+        return len(self.predictor.models) + (self.predictor.comparables is not None) == len(
+            RUN_MODELS
+        )
 
     @bentoml.api(input_spec=Film)
     async def predict_revenue(self, **film: object) -> RevenueResult:
@@ -92,6 +102,11 @@ class Forecaster:
         """Both forecasts for a film and 1 to 500 changes to it (budget, date, genres, ...)."""
         request = ScenariosRequest.model_construct(film=film, scenarios=scenarios)
         return json_response(self.predictor.scenarios(request))
+
+    @bentoml.api(input_spec=ComparablesRequest)
+    async def comparable_films(self, k: int = 8, **film: object) -> ComparablesResult:
+        """The k films of the training data most like this one before release (1 to 50)."""
+        return json_response(self.predictor.comparable_films(Film.model_construct(**film), k))
 
     @bentoml.api(input_spec=BatchRequest)
     async def predict_batch(self, films: list[Film]) -> BatchResult:

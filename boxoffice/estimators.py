@@ -1,8 +1,16 @@
 """The estimators a stored pipeline may end in that scikit-learn and XGBoost do not provide.
 
 - ``LogRatioClassifier``: a hit probability from a regressor of log(revenue / budget).
-- ``CalibratedClassifier``: a fitted classifier plus a probability map fitted on held-out rows
-  (Platt scaling on the log-odds, or isotonic regression); ``training.uncertainty`` fits it.
+- ``BlendRegressor``: gradient-boosted trees averaged with a ridge regression on standardised
+  features; the trees may be held monotone in some features (more budget, never less revenue).
+- ``BlendClassifier``: gradient-boosted trees and a logistic regression, their log-odds
+  averaged; fitted on log(revenue / budget) like ``LogRatioClassifier`` (the features may
+  learn from the ratio), it classifies ``y > threshold``.
+- ``ConstantDollarTarget``: a revenue pipeline that learns revenue in constant dollars and
+  answers in the dollars of each film's release year.
+
+Each keeps its output exactly decomposable (``boxoffice.explain``), and ``model_cost`` measures
+what a prediction costs without a clock.
 """
 
 from __future__ import annotations
@@ -12,12 +20,16 @@ from typing import Any
 
 import numpy as np
 from scipy.special import expit
-from sklearn.base import BaseEstimator, ClassifierMixin, clone
-from sklearn.isotonic import IsotonicRegression
-from sklearn.linear_model import LogisticRegression
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, clone
+from sklearn.ensemble import GradientBoostingRegressor, RandomForestRegressor
+from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
 from sklearn.model_selection import KFold
+from sklearn.preprocessing import StandardScaler
+from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 from sklearn.utils.validation import check_is_fitted
-from xgboost import XGBRegressor
+from xgboost import XGBClassifier, XGBRegressor
+
+from boxoffice.dollars import CpiTable
 
 
 def _rows(X: Any, rows: np.ndarray) -> Any:
@@ -106,49 +118,165 @@ class LogRatioClassifier(ClassifierMixin, BaseEstimator):
         return self.classes_[(self.decision_function(X) > 0).astype(int)]
 
 
-class CalibratedClassifier(ClassifierMixin, BaseEstimator):
-    """A fitted classifier plus a probability map fitted on held-out rows.
+def _monotone(n_features: int, increasing: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(1 if j in increasing else 0 for j in range(n_features))
 
-    ``fit`` fits only the map: the classifier is already trained and stays as it is.
-    """
 
-    def __init__(self, classifier: Any, method: str = "platt") -> None:
-        self.classifier = classifier
-        self.method = method
+class BlendRegressor(RegressorMixin, BaseEstimator):
+    """``boosted_weight`` × gradient-boosted trees + the rest × ridge regression (alpha
+    ``alpha``) on standardised features. The trees are monotone increasing in the columns
+    ``increasing`` (e.g. the log budget: a larger budget never lowers the forecast)."""
 
-    def _raw(self, X: Any) -> np.ndarray:
-        return self.classifier.predict_proba(X)[:, 1]
+    def __init__(
+        self,
+        boosted: Any = None,
+        alpha: float = 30.0,
+        boosted_weight: float = 0.6,
+        increasing: tuple[int, ...] = (),
+    ) -> None:
+        self.boosted = boosted
+        self.alpha = alpha
+        self.boosted_weight = boosted_weight
+        self.increasing = increasing
 
-    def fit(self, X: Any, y: np.ndarray) -> CalibratedClassifier:
-        raw = self._raw(X)
-        if self.method == "platt":
-            self.map_ = LogisticRegression(C=1e6, max_iter=1000).fit(logit(raw)[:, None], y)
-        elif self.method == "isotonic":
-            self.map_ = IsotonicRegression(y_min=0, y_max=1, out_of_bounds="clip").fit(raw, y)
-        else:
-            raise ValueError(f"unknown calibration method {self.method!r}")
-        self.classes_ = np.array([0, 1])
+    def fit(self, X: Any, y: Any) -> BlendRegressor:
+        X = np.asarray(X, dtype=float)
+        boosted = clone(self.boosted) if self.boosted is not None else XGBRegressor(n_jobs=1)
+        boosted.set_params(monotone_constraints=_monotone(X.shape[1], tuple(self.increasing)))
+        self.boosted_ = boosted.fit(X, y)
+        self.scaler_ = StandardScaler().fit(X)
+        self.linear_ = Ridge(alpha=self.alpha).fit(self.scaler_.transform(X), y)
+        self.n_features_in_ = X.shape[1]
         return self
 
-    def calibrate(self, raw: np.ndarray) -> np.ndarray:
-        """Calibrated probabilities from raw ones."""
-        if self.method == "platt":
-            # The fitted logistic map written out: sklearn's predict_proba costs ~100 µs of
-            # input checks per call, on every micro-batch of the service.
-            slope, intercept = self.map_.coef_[0, 0], self.map_.intercept_[0]
-            return expit(slope * logit(np.asarray(raw, dtype=float)) + intercept)
-        return self.map_.predict(raw)
+    def predict(self, X: Any) -> np.ndarray:
+        check_is_fitted(self, "linear_")
+        X = np.asarray(X, dtype=float)
+        w = self.boosted_weight
+        linear = self.linear_.predict(self.scaler_.transform(X))
+        return w * np.asarray(self.boosted_.predict(X), dtype=float) + (1 - w) * linear
+
+    @property
+    def feature_importances_(self) -> np.ndarray:
+        """The trees' importances (what the reports plot)."""
+        return self.boosted_.feature_importances_
+
+
+class BlendClassifier(ClassifierMixin, BaseEstimator):
+    """Log-odds of a hit: ``boosted_weight`` × gradient-boosted trees' + the rest × a logistic
+    regression's (``C``) on standardised features.
+
+    ``fit(X, y)`` takes ``y`` = log(revenue / budget), as ``LogRatioClassifier`` does, and
+    learns the label ``y > threshold``; a 0/1 label works too (for a threshold in (0, 1)).
+    """
+
+    def __init__(
+        self,
+        boosted: Any = None,
+        C: float = 0.1,
+        boosted_weight: float = 0.5,
+        threshold: float = math.log(2),
+    ) -> None:
+        self.boosted = boosted
+        self.C = C
+        self.boosted_weight = boosted_weight
+        self.threshold = threshold
+
+    def fit(self, X: Any, y: Any) -> BlendClassifier:
+        X = np.asarray(X, dtype=float)
+        labels = (np.asarray(y, dtype=float) > self.threshold).astype(int)
+        if labels.min() == labels.max():
+            raise ValueError("y has films on one side of the threshold only: cannot classify")
+        boosted = clone(self.boosted) if self.boosted is not None else XGBClassifier(n_jobs=1)
+        self.boosted_ = boosted.fit(X, labels)
+        self.scaler_ = StandardScaler().fit(X)
+        self.linear_ = LogisticRegression(C=self.C, max_iter=5000).fit(
+            self.scaler_.transform(X), labels
+        )
+        self.classes_ = np.array([0, 1])
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        """Log-odds of a hit."""
+        check_is_fitted(self, "linear_")
+        X = np.asarray(X, dtype=float)
+        w = self.boosted_weight
+        boosted = np.asarray(self.boosted_.predict(X, output_margin=True), dtype=float)
+        return w * boosted + (1 - w) * self.linear_.decision_function(self.scaler_.transform(X))
 
     def predict_proba(self, X: Any) -> np.ndarray:
-        p = self.calibrate(self._raw(X))
+        p = expit(self.decision_function(X))
         return np.column_stack([1 - p, p])
+
+    def predict(self, X: Any) -> np.ndarray:
+        return self.classes_[(self.decision_function(X) > 0).astype(int)]
+
+    @property
+    def feature_importances_(self) -> np.ndarray:
+        return self.boosted_.feature_importances_
+
+
+class ConstantDollarTarget(RegressorMixin, BaseEstimator):
+    """A revenue pipeline fitted on log1p(revenue) in constant dollars of ``cpi.base_year``,
+    answering log1p(revenue) in the dollars of each film's release year (as ``pipeline[0]``,
+    its FilmFeatures, reads the year: the training median when a film gives none)."""
+
+    def __init__(self, pipeline: Any = None, cpi: CpiTable | None = None) -> None:
+        self.pipeline = pipeline
+        self.cpi = cpi
+
+    def _years(self, X: Any, pipeline: Any) -> np.ndarray:
+        return pipeline[0].release_years(X)
+
+    def fit(self, X: Any, y: Any) -> ConstantDollarTarget:
+        if self.cpi is None:
+            raise ValueError("ConstantDollarTarget needs a CpiTable")
+        years = np.asarray(X["release_year"], dtype=float)
+        if not np.isfinite(years).all():
+            raise ValueError("every training film needs a release year for constant dollars")
+        revenue = np.expm1(np.asarray(y, dtype=float))
+        self.pipeline_ = clone(self.pipeline).fit(X, np.log1p(self.cpi.to_constant(revenue, years)))
+        return self
+
+    def price_shift(self, X: Any) -> np.ndarray:
+        """What converting a forecast back to its year's dollars adds, per film (log units)."""
+        check_is_fitted(self, "pipeline_")
+        constant = np.asarray(self.pipeline_.predict(X), dtype=float)
+        return self.predict(X) - constant
+
+    def predict(self, X: Any) -> np.ndarray:
+        check_is_fitted(self, "pipeline_")
+        constant = np.expm1(np.asarray(self.pipeline_.predict(X), dtype=float))
+        years = self._years(X, self.pipeline_)
+        return np.log1p(np.clip(self.cpi.from_constant(constant, years), 0, None))
+
+
+def model_cost(estimator: Any) -> int:
+    """What predicting one film costs, counted without a clock: the tree levels it passes
+    through (trees × depth, summed over the ensemble's trees) plus one per linear model.
+    The same model costs the same on every machine, under any load."""
+    if isinstance(estimator, ConstantDollarTarget):
+        return model_cost(estimator.pipeline_[-1])
+    if isinstance(estimator, BlendRegressor | BlendClassifier):
+        return model_cost(estimator.boosted_) + 1
+    if isinstance(estimator, LogRatioClassifier):
+        return model_cost(estimator.regressor_)
+    if isinstance(estimator, XGBRegressor | XGBClassifier):
+        return int(estimator.get_params()["n_estimators"]) * int(
+            estimator.get_params()["max_depth"] or 6
+        )
+    if isinstance(estimator, RandomForestRegressor):
+        return int(sum(tree.tree_.max_depth for tree in estimator.estimators_))
+    if isinstance(estimator, GradientBoostingRegressor):
+        return int(sum(tree.tree_.max_depth for tree in estimator.estimators_[:, 0]))
+    if isinstance(estimator, DecisionTreeClassifier | DecisionTreeRegressor):
+        return int(estimator.tree_.max_depth)
+    if isinstance(estimator, LinearRegression | LogisticRegression):
+        return 1
+    raise TypeError(f"no cost measure for a {type(estimator).__name__}")
 
 
 def logit(p: np.ndarray) -> np.ndarray:
     p = np.clip(p, 1e-6, 1 - 1e-6)
     return np.log(p / (1 - p))
-
-
-def raw_classifier(model: Any) -> Any:
-    """The pipeline inside a calibrated classifier (the model itself when not calibrated)."""
-    return model.classifier if isinstance(model, CalibratedClassifier) else model

@@ -6,6 +6,10 @@ log-odds for classifiers; a decision tree classifier is explained in probability
 - XGBoost: exact TreeSHAP from XGBoost itself (``pred_contribs=True``); the log-ratio hit
   model's log-odds are an affine map of its XGBoost regressor, so its TreeSHAP scales exactly.
 - Linear and logistic regression: exact, coefficient × standardised value; base = intercept.
+- Blends of boosted trees and a linear model: the weighted sum of the two exact explanations
+  (the classifier blend averages log-odds, so it stays exact too).
+- A pipeline answering in the dollars of the release year (``ConstantDollarTarget``): the
+  explanation of its constant-dollar forecast, plus one contribution for the conversion.
 - scikit-learn trees and ensembles (random forest, gradient boosting, decision tree): the
   path decomposition (each split's change in node value goes to the split's feature), which is
   exact in sum but, unlike TreeSHAP, order-dependent.
@@ -24,7 +28,12 @@ from sklearn.pipeline import Pipeline
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 from xgboost import DMatrix, XGBClassifier, XGBRegressor
 
-from boxoffice.estimators import LogRatioClassifier
+from boxoffice.estimators import (
+    BlendClassifier,
+    BlendRegressor,
+    ConstantDollarTarget,
+    LogRatioClassifier,
+)
 from boxoffice.features import feature_label
 
 
@@ -66,6 +75,14 @@ class Explanation:
 
 def explanation_method(estimator: Any) -> str:
     """How ``explain`` attributes this estimator's output (for reports and metadata)."""
+    if isinstance(estimator, ConstantDollarTarget):
+        inner = explanation_method(estimator.pipeline_[-1])
+        return f"{inner}, plus the conversion to the release year's dollars"
+    if isinstance(estimator, BlendRegressor | BlendClassifier):
+        return (
+            "TreeSHAP (exact, XGBoost pred_contribs) of the trees plus coefficient × "
+            "standardised value of the linear model, weighted as blended"
+        )
     if isinstance(estimator, LogRatioClassifier):
         return (
             "TreeSHAP (exact, XGBoost pred_contribs) of the predicted log revenue/budget "
@@ -80,10 +97,31 @@ def explanation_method(estimator: Any) -> str:
 
 def explain(pipeline: Any, columns: Any) -> Explanation:
     """Explain ``pipeline``'s raw output for the films in ``columns`` (raw film fields)."""
+    if isinstance(pipeline, ConstantDollarTarget):
+        inner = explain(pipeline.pipeline_, columns)
+        shift = pipeline.price_shift(columns)[:, None]
+        return Explanation(
+            inner.base,
+            np.hstack([inner.contributions, shift]),
+            [*inner.feature_names, "release_year_dollars"],
+            inner.units,
+            explanation_method(pipeline),
+        )
     X = np.asarray(pipeline[:-1].transform(columns), dtype=float)
     names = list(pipeline[0].get_feature_names_out())
     model = pipeline[-1]
     method = explanation_method(model)
+    if isinstance(model, BlendRegressor | BlendClassifier):
+        # Explain each part on the same matrix, then weight them as the blend does.
+        w = model.boosted_weight
+        boosted = _explain_matrix(model.boosted_, X)
+        linear_X = model.scaler_.transform(X)
+        coef = np.ravel(model.linear_.coef_)
+        intercept = float(np.ravel(model.linear_.intercept_)[0])
+        base = w * boosted[0] + (1 - w) * intercept
+        contributions = w * boosted[1] + (1 - w) * linear_X * coef
+        units = "log-odds" if isinstance(model, BlendClassifier) else "log1p USD"
+        return Explanation(base, contributions, names, units, method)
     if isinstance(model, LogRatioClassifier):
         # Its log-odds are an affine map of the ratio regressor's output: scale its TreeSHAP.
         inner = explain(Pipeline([*pipeline.steps[:-1], ("model", model.regressor_)]), columns)
@@ -92,16 +130,8 @@ def explain(pipeline: Any, columns: Any) -> Explanation:
             base, model.slope_ * inner.contributions, inner.feature_names, "log-odds", method
         )
     if isinstance(model, XGBRegressor | XGBClassifier):
-        contribs = model.get_booster().predict(DMatrix(X), pred_contribs=True).astype(float)
-        is_classifier = isinstance(model, XGBClassifier)
-        output = np.asarray(
-            model.predict(X, output_margin=True) if is_classifier else model.predict(X), dtype=float
-        )
-        # XGBoost sums in float32: the base absorbs the rounding (~1e-6) so that
-        # base + contributions equals the model's own output exactly.
-        contributions = contribs[:, :-1]
-        base = output - contributions.sum(axis=1)
-        units = "log-odds" if is_classifier else "log1p USD"
+        base, contributions = _explain_matrix(model, X)
+        units = "log-odds" if isinstance(model, XGBClassifier) else "log1p USD"
         return Explanation(base, contributions, names, units, method)
     if isinstance(model, LinearRegression | LogisticRegression):
         coef = np.ravel(model.coef_)
@@ -146,3 +176,18 @@ def _tree_paths(tree: Any, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     path = tree.decision_path(X.astype(np.float32))
     contributions = np.asarray((path @ delta).todense())
     return np.full(len(X), value[0]), contributions
+
+
+def _explain_matrix(
+    model: XGBRegressor | XGBClassifier, X: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Exact TreeSHAP of an XGBoost model: (base, contributions) for the rows of X."""
+    contribs = model.get_booster().predict(DMatrix(X), pred_contribs=True).astype(float)
+    is_classifier = isinstance(model, XGBClassifier)
+    output = np.asarray(
+        model.predict(X, output_margin=True) if is_classifier else model.predict(X), dtype=float
+    )
+    # XGBoost sums in float32: the base absorbs the rounding (~1e-6) so that
+    # base + contributions equals the model's own output exactly.
+    contributions = contribs[:, :-1]
+    return output - contributions.sum(axis=1), contributions

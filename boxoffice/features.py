@@ -17,9 +17,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.model_selection import KFold
 from sklearn.utils.validation import check_is_fitted
 
 from boxoffice.config import FEATURE_SETS
+from boxoffice.dollars import CpiTable
 
 # The 20 genres TMDB uses; a film's genres must come from this list.
 TMDB_GENRES: tuple[str, ...] = (
@@ -139,6 +141,95 @@ def distinct_counts(lists: Sequence[Sequence[Any]]) -> np.ndarray:
     )
 
 
+# Target encoding: the lists whose items carry a track record, the name of their columns, and
+# the statistics of a film's items' encodings.
+ENCODED_FIELDS = {"production_companies": "company", "keywords": "keyword"}
+ENCODED_STATS = ("mean", "max", "count")
+
+
+class _Items:
+    """The distinct items of each film's list as integer codes, laid flat: what the target
+    encoding sums, once for all the folds of a fit."""
+
+    def __init__(self, lists: Sequence[Sequence[str]]) -> None:
+        distinct = [items if len(items) < 2 else list(dict.fromkeys(items)) for items in lists]
+        lengths = np.fromiter(map(len, distinct), dtype=np.intp, count=len(distinct))
+        self.names: dict[str, int] = {}
+        self.codes = np.fromiter(
+            (
+                self.names.setdefault(item, len(self.names))
+                for item in chain.from_iterable(distinct)
+            ),
+            dtype=np.intp,
+            count=int(lengths.sum()),
+        )
+        self.rows = np.repeat(np.arange(len(distinct)), lengths)
+        self.n_films = len(distinct)
+
+    def encodings(
+        self, films: np.ndarray, target: np.ndarray, smoothing: float, min_count: int
+    ) -> np.ndarray:
+        """Per item code, from the films given (positions): its films' mean target shrunk
+        toward their overall mean by ``smoothing`` films' worth of it, minus that mean; NaN for
+        an item of fewer than ``min_count`` of those films."""
+        chosen = np.zeros(self.n_films, dtype=bool)
+        chosen[films] = True
+        in_films = chosen[self.rows]
+        codes, rows = self.codes[in_films], self.rows[in_films]
+        overall = float(np.mean(target[films])) if len(films) else 0.0
+        counts = np.bincount(codes, minlength=len(self.names))
+        sums = np.bincount(codes, weights=target[rows], minlength=len(self.names))
+        shrunk = (sums + smoothing * overall) / (counts + smoothing) - overall
+        return np.where(counts >= min_count, shrunk, np.nan)
+
+    def encode(self, films: np.ndarray, encodings: np.ndarray) -> np.ndarray:
+        """For the films given (positions), from item encodings: see ``_encode``."""
+        chosen = np.zeros(self.n_films, dtype=bool)
+        chosen[films] = True
+        in_films = chosen[self.rows]
+        position = np.full(self.n_films, -1)
+        position[films] = np.arange(len(films))
+        return _summarise(
+            position[self.rows[in_films]], encodings[self.codes[in_films]], len(films)
+        )
+
+    def table(self, encodings: np.ndarray) -> dict[str, float]:
+        """The encodings of the items that have one, by item."""
+        return {
+            item: float(encodings[c])
+            for item, c in self.names.items()
+            if not np.isnan(encodings[c])
+        }
+
+
+def _summarise(rows: np.ndarray, values: np.ndarray, n_films: int) -> np.ndarray:
+    """Per film: the mean and the largest encoding of its known items (0 without any), and how
+    many of its items are known (NaN values are unknown items)."""
+    known = ~np.isnan(values)
+    count = np.bincount(rows[known], minlength=n_films).astype(float)
+    total = np.bincount(rows[known], weights=values[known], minlength=n_films)
+    largest = np.full(n_films, -np.inf)
+    np.maximum.at(largest, rows[known], values[known])
+    has = count > 0
+    return np.column_stack(
+        [np.where(has, total / np.maximum(count, 1), 0.0), np.where(has, largest, 0.0), count]
+    )
+
+
+def _encode(lists: Sequence[Sequence[str]], table: dict[str, float]) -> np.ndarray:
+    """Per film, from a fitted table of item encodings: the mean and the largest encoding of
+    its known items (0 without any), and how many of its items are known. An item listed twice
+    counts once."""
+    distinct = [items if len(items) < 2 else list(dict.fromkeys(items)) for items in lists]
+    lengths = np.fromiter(map(len, distinct), dtype=np.intp, count=len(distinct))
+    values = np.fromiter(
+        map(table.get, chain.from_iterable(distinct), repeat(np.nan)),
+        dtype=float,
+        count=int(lengths.sum()),
+    )
+    return _summarise(np.repeat(np.arange(len(distinct)), lengths), values, len(distinct))
+
+
 def _top_values(lists: Iterable[Iterable[str]], n_top: int, min_count: int) -> list[str]:
     """The ``n_top`` values in most lists (ties by name) that are in at least ``min_count``."""
     counts = Counter(chain.from_iterable(map(set, lists)))
@@ -158,6 +249,18 @@ class FilmFeatures(TransformerMixin, BaseEstimator):
         production countries get an indicator column of their own (learned in ``fit``).
     min_count : int
         A company, keyword, language or country needs at least this many training films.
+    target_encoding : bool
+        Add, for the production companies and for the keywords, the track record of the
+        training films that share them: the mean, the largest and the number of the film's
+        items' encoded targets, where an item's encoding is the mean target of its training
+        films shrunk toward the overall mean (``te_smoothing`` films' worth of it) minus that
+        mean, for items of at least ``te_min_count`` films. Needs ``y`` in ``fit``. As in
+        scikit-learn's TargetEncoder, ``fit_transform`` encodes each training film from the
+        other folds (``te_folds``-fold cross-fitting), so a film's own target never leaks into
+        its features; ``transform`` uses every training film.
+    cpi : CpiTable or None
+        When given, the budget is read in constant dollars of ``cpi.base_year`` (converted from
+        the dollars of the film's release year).
     """
 
     def __init__(
@@ -168,6 +271,11 @@ class FilmFeatures(TransformerMixin, BaseEstimator):
         n_languages: int = 8,
         n_countries: int = 10,
         min_count: int = 10,
+        target_encoding: bool = False,
+        te_smoothing: float = 30.0,
+        te_min_count: int = 2,
+        te_folds: int = 5,
+        cpi: CpiTable | None = None,
     ):
         self.feature_set = feature_set
         self.n_companies = n_companies
@@ -175,15 +283,45 @@ class FilmFeatures(TransformerMixin, BaseEstimator):
         self.n_languages = n_languages
         self.n_countries = n_countries
         self.min_count = min_count
+        self.target_encoding = target_encoding
+        self.te_smoothing = te_smoothing
+        self.te_min_count = te_min_count
+        self.te_folds = te_folds
+        self.cpi = cpi
 
     # -- fitting ------------------------------------------------------------------------------
     def fit(self, X: FilmColumns, y: Any = None) -> FilmFeatures:
         self._warn_absent(X, stacklevel=3)
-        return self._fit(X)
+        return self._fit(X, y)
 
     def fit_transform(self, X: FilmColumns, y: Any = None, **fit_params: Any) -> np.ndarray:
         self._warn_absent(X, stacklevel=4)  # once, not from both fit and transform
-        return self._fit(X)._transform(X)
+        self._fit(X, y)
+        if not self.target_encoding:
+            return self._transform(X)
+        # Each training film's track record from the other folds only (cross-fitting).
+        out = self._transform(X, with_encoding=False)
+        n_rows = _n_rows(X)
+        target = self._target(y, n_rows)
+        blocks = []
+        for name in ENCODED_FIELDS:
+            items = _Items(_as_lists(_cells(X, name, n_rows)))
+            encoded = np.zeros((n_rows, len(ENCODED_STATS)))
+            for fit_rows, encode_rows in KFold(self.te_folds, shuffle=True, random_state=0).split(
+                np.arange(n_rows)
+            ):
+                encodings = items.encodings(fit_rows, target, self.te_smoothing, self.te_min_count)
+                encoded[encode_rows] = items.encode(encode_rows, encodings)
+            blocks.append(encoded)
+        return np.hstack([out, *blocks])
+
+    def _target(self, y: Any, n_rows: int) -> np.ndarray:
+        if y is None:
+            raise ValueError("FilmFeatures(target_encoding=True) needs y in fit")
+        target = np.asarray(y, dtype=float).ravel()
+        if len(target) != n_rows or not np.isfinite(target).all():
+            raise ValueError(f"y must hold {n_rows} finite numbers for target encoding")
+        return target
 
     def _warn_absent(self, X: FilmColumns, stacklevel: int) -> None:
         """A column left out entirely (often a renamed one) is imputed for every film: say so.
@@ -191,7 +329,7 @@ class FilmFeatures(TransformerMixin, BaseEstimator):
         ``stacklevel`` points the warning at the caller; sklearn wraps ``transform`` and
         ``fit_transform`` (set_output), which puts one more frame between them and it.
         """
-        read = (*self._numeric_fields(), "original_language", *LIST_FIELDS)
+        read = (*self.numeric_fields(), "original_language", *LIST_FIELDS)
         absent = [name for name in read if name not in X]
         if absent:
             warnings.warn(
@@ -201,17 +339,18 @@ class FilmFeatures(TransformerMixin, BaseEstimator):
                 stacklevel=stacklevel,
             )
 
-    def _numeric_fields(self) -> list[str]:
+    def numeric_fields(self) -> list[str]:
+        """The numeric fields this feature set reads, in the order of its first columns."""
         post = self.feature_set == "post_release"
         return [*PRE_RELEASE_NUMERIC, *(POST_RELEASE_FIELDS if post else ())]
 
-    def _fit(self, X: FilmColumns) -> FilmFeatures:
+    def _fit(self, X: FilmColumns, y: Any = None) -> FilmFeatures:
         if self.feature_set not in FEATURE_SETS:
             raise ValueError(f"feature_set must be one of {FEATURE_SETS}, got {self.feature_set!r}")
         n_rows = _n_rows(X)
         if n_rows == 0:
             raise ValueError("cannot fit FilmFeatures on zero films")
-        self.numeric_fields_ = self._numeric_fields()
+        self.numeric_fields_ = self.numeric_fields()
         # Observed range of each raw number (and below, of each list's number of distinct
         # items), so callers can flag values far outside it.
         self.ranges_ = {}
@@ -220,7 +359,9 @@ class FilmFeatures(TransformerMixin, BaseEstimator):
             raw = raw[np.isfinite(raw) & ((raw > 0) if name in ("budget", "runtime") else True)]
             if raw.size:
                 self.ranges_[name] = (float(raw.min()), float(raw.max()))
-        numeric = self._numeric(X, n_rows)
+        years = _as_float(_column(X, "release_year", n_rows))
+        year_fill = float(np.nanmedian(years)) if np.isfinite(years).any() else 2000.0
+        numeric = self._numeric(X, n_rows, year_fill)
         # Imputation values for unknown numbers (on the transformed scale).
         self.medians_ = {
             name: float(np.nanmedian(col)) if np.isfinite(col).any() else 0.0
@@ -255,6 +396,15 @@ class FilmFeatures(TransformerMixin, BaseEstimator):
             lists["production_countries"], self.n_countries, self.min_count
         )
         self.keywords_ = _top_values(lists["keywords"], self.n_keywords, self.min_count)
+        if self.target_encoding:
+            target = self._target(y, n_rows)
+            self.encodings_ = {}
+            for name in ENCODED_FIELDS:
+                items = _Items(lists[name])
+                every = np.arange(n_rows)
+                self.encodings_[name] = items.table(
+                    items.encodings(every, target, self.te_smoothing, self.te_min_count)
+                )
         self.feature_names_out_ = np.array(self._feature_names(), dtype=object)
         self.n_features_in_ = len(RAW_FIELDS)
         self.feature_names_in_ = np.array(RAW_FIELDS, dtype=object)
@@ -268,16 +418,44 @@ class FilmFeatures(TransformerMixin, BaseEstimator):
         names += ["n_countries", *(f"country_{c}" for c in self.countries_)]
         names += ["n_spoken_languages"]
         names += ["n_keywords", *(f"keyword_{k}" for k in self.keywords_)]
+        if self.target_encoding:
+            names += self._encoded_names()
         return names
 
+    def _encoded_names(self) -> list[str]:
+        return [
+            f"{ENCODED_FIELDS[name]}_record_{stat}"
+            for name in ENCODED_FIELDS
+            for stat in ENCODED_STATS
+        ]
+
+    def column_of(self, field: str) -> int:
+        """The output column of a numeric field (known before fitting: they come first)."""
+        return self.numeric_fields().index(field)
+
+    def original_languages(self, X: FilmColumns) -> list[Any]:
+        """Each film's original language as the models read it (the most common when absent)."""
+        check_is_fitted(self, "medians_")
+        languages = _cells(X, "original_language", _n_rows(X))
+        return [self.language_mode_ if _missing(v) else v for v in languages]
+
+    def release_years(self, X: FilmColumns) -> np.ndarray:
+        """Each film's release year as the models read it (the training median when absent)."""
+        check_is_fitted(self, "medians_")
+        years = _as_float(_column(X, "release_year", _n_rows(X)))
+        return np.where(np.isfinite(years), years, self.medians_["release_year"])
+
     # -- transforming -------------------------------------------------------------------------
-    def _numeric(self, X: FilmColumns, n_rows: int) -> dict[str, np.ndarray]:
+    def _numeric(self, X: FilmColumns, n_rows: int, year_fill: float) -> dict[str, np.ndarray]:
         out = {}
         for name in self.numeric_fields_:
             values = _as_float(_column(X, name, n_rows))
             values[~np.isfinite(values)] = np.nan
             if name in ("runtime", "budget"):
                 values[values <= 0] = np.nan  # 0 means unknown in TMDB
+            if name == "budget" and self.cpi is not None:
+                years = _as_float(_column(X, "release_year", n_rows))
+                values = self.cpi.to_constant(values, np.where(np.isnan(years), year_fill, years))
             if name in LOG_FIELDS:
                 values = np.log1p(np.clip(values, 0, None))
             out[name] = values
@@ -288,10 +466,10 @@ class FilmFeatures(TransformerMixin, BaseEstimator):
         self._warn_absent(X, stacklevel=4)
         return self._transform(X)
 
-    def _transform(self, X: FilmColumns) -> np.ndarray:
+    def _transform(self, X: FilmColumns, with_encoding: bool = True) -> np.ndarray:
         n_rows = _n_rows(X)
         blocks: list[np.ndarray] = []
-        numeric = self._numeric(X, n_rows)
+        numeric = self._numeric(X, n_rows, self.medians_["release_year"])
         for name in self.numeric_fields_:
             values = numeric[name]
             blocks.append(np.where(np.isnan(values), self.medians_[name], values)[:, None])
@@ -304,6 +482,9 @@ class FilmFeatures(TransformerMixin, BaseEstimator):
         blocks.append(self._counted(X, n_rows, "production_countries", self.countries_))
         blocks.append(self._counted(X, n_rows, "spoken_languages", []))
         blocks.append(self._counted(X, n_rows, "keywords", self.keywords_))
+        if self.target_encoding and with_encoding:
+            for name in ENCODED_FIELDS:
+                blocks.append(_encode(_as_lists(_cells(X, name, n_rows)), self.encodings_[name]))
         return np.hstack(blocks)
 
     def _counted(self, X: FilmColumns, n_rows: int, name: str, vocabulary: list[str]) -> np.ndarray:
@@ -354,8 +535,11 @@ _LABELS = {
     "n_countries": "number of production countries",
     "n_spoken_languages": "number of spoken languages",
     "n_keywords": "number of keywords",
+    "release_year_dollars": "dollars of the release year",
 }
 _PREFIXES = {
+    "company_record_": "companies' track record, ",
+    "keyword_record_": "keywords' track record, ",
     "genre_": "genre ",
     "language_": "original language ",
     "company_": "company ",

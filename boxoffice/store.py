@@ -21,15 +21,19 @@ import sklearn
 import xgboost
 
 from boxoffice import config
+from boxoffice.comparables import ComparableFilms
 from boxoffice.metadata import (
     MODEL_FORMAT,
+    ComparablesMetadata,
     HitMetadata,
     RevenueMetadata,
+    read_comparables,
     read_metadata,
     to_stored,
 )
 
 PIPELINE_FILE = "pipeline.joblib"
+COMPARABLES_FILE = "comparables.joblib"
 CARD_FILE = "MODEL_CARD.md"
 
 
@@ -72,6 +76,25 @@ def save_model(
     return bentoml.models.get(model.tag)
 
 
+def save_comparables(comps: ComparableFilms, metadata: ComparablesMetadata) -> bentoml.Model:
+    """Store the comparable-films table of a training run (derived from the data: it lives in
+    the model store, never in the repository)."""
+    name = config.model_name(*config.COMPARABLES)
+    labels = {"project": "boxoffice", "task": "comparables", "run": metadata.run}
+    with bentoml.models.create(
+        f"{name}:{metadata.run}",
+        labels=labels,
+        metadata=to_stored(metadata),
+        module="boxoffice.store",
+    ) as model:
+        joblib.dump(comps, Path(model.path) / COMPARABLES_FILE, compress=3)
+    return bentoml.models.get(model.tag)
+
+
+def load_comparables(model: bentoml.Model) -> ComparableFilms:
+    return joblib.load(Path(model.path) / COMPARABLES_FILE)
+
+
 def get_model(task: str, feature_set: str, version: str = "latest") -> bentoml.Model:
     """Look up a stored model, raising ModelNotFoundError with a how-to-train hint."""
     tag = f"{config.model_name(task, feature_set)}:{version}"
@@ -85,32 +108,31 @@ def get_model(task: str, feature_set: str, version: str = "latest") -> bentoml.M
 
 
 def resolve_run(run: str | None = None) -> dict[tuple[str, str], bentoml.Model]:
-    """The four models of one training run: ``run``, or the newest run that has all four
-    (by the time its last model was saved; models without a run label are not served).
+    """The models of one training run (``config.RUN_MODELS``: four task models and the
+    comparable films): ``run``, or the newest run that has all of them (by the time its last
+    model was saved; models without a run label are not served).
 
     Raises ModelNotFoundError naming what is missing and how to train it, and MetadataError
     when a model of that run does not carry the metadata this version reads.
     """
     by_run: dict[str, dict[tuple[str, str], bentoml.Model]] = {}
     other_formats: dict[str, object] = {}  # run -> the format its models were stored in
-    for feature_set in config.FEATURE_SETS:
-        for task in config.TASKS:
-            try:
-                stored = bentoml.models.list(config.model_name(task, feature_set))
-            except bentoml.exceptions.NotFound:  # raised when no model has this name yet
-                stored = []
-            for model in stored:
-                run_id = model.info.labels.get("run")
-                if not run_id:
-                    continue
-                stored_format = model.info.metadata.get("format")
-                if stored_format != MODEL_FORMAT:
-                    other_formats[run_id] = stored_format
-                    continue
-                by_run.setdefault(run_id, {})[(task, feature_set)] = model
-    wanted = len(config.TASKS) * len(config.FEATURE_SETS)
+    for key in config.RUN_MODELS:
+        try:
+            stored = bentoml.models.list(config.model_name(*key))
+        except bentoml.exceptions.NotFound:  # raised when no model has this name yet
+            stored = []
+        for model in stored:
+            run_id = model.info.labels.get("run")
+            if not run_id:
+                continue
+            stored_format = model.info.metadata.get("format")
+            if stored_format != MODEL_FORMAT:
+                other_formats[run_id] = stored_format
+                continue
+            by_run.setdefault(run_id, {})[key] = model
     complete = sorted(
-        (r for r, models in by_run.items() if len(models) == wanted),
+        (r for r, models in by_run.items() if len(models) == len(config.RUN_MODELS)),
         key=lambda r: max(m.info.creation_time for m in by_run[r].values()),
     )
     retrain = "Retrain with `make train` (or `python -m training train`)."
@@ -138,8 +160,9 @@ def resolve_run(run: str | None = None) -> dict[tuple[str, str], bentoml.Model]:
             f"training run {run!r} has no complete set of models in the BentoML store "
             f"({bentoml_home()}); complete runs: {known}."
         )
-    for model in by_run[run].values():
-        read_metadata(model)  # fails loudly, at start-up, on a key missing or unknown
+    for key, model in by_run[run].items():
+        # fails loudly, at start-up, on a key missing or unknown
+        read_comparables(model) if key == config.COMPARABLES else read_metadata(model)
     return by_run[run]
 
 

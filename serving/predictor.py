@@ -1,14 +1,15 @@
-"""Turn validated films into predictions with the four stored pipelines.
+"""Turn validated films into predictions with the stored pipelines of one training run.
 
-The pipelines hold the feature engineering (``boxoffice.features.FilmFeatures``); this module only
-chooses the model for each film, lays the films out as columns and formats the answers.
+The pipelines hold the feature engineering (``boxoffice.features.FilmFeatures``) and the metadata
+holds the interval and the calibration (``boxoffice.metadata``); this module chooses the model
+for each film, lays the films out as columns, applies the uncertainty at each film's horizon
+and formats the answers.
 """
 
 from __future__ import annotations
 
 import asyncio
 import math
-import pickle
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -16,37 +17,55 @@ from typing import Any
 import bentoml
 import numpy as np
 
-from boxoffice.estimators import raw_classifier
+from boxoffice.comparables import ComparableFilms
+from boxoffice.config import COMPARABLES
+from boxoffice.estimators import ConstantDollarTarget
 from boxoffice.explain import explain
 from boxoffice.features import LIST_FIELDS, POST_RELEASE_FIELDS, FilmFeatures, distinct_counts
-from boxoffice.metadata import HitMetadata, Interval, RevenueMetadata, read_metadata
-from boxoffice.store import load_pipeline
+from boxoffice.metadata import (
+    ComparablesMetadata,
+    HitMetadata,
+    RevenueMetadata,
+    horizons,
+    read_comparables,
+    read_metadata,
+)
+from boxoffice.store import load_comparables, load_pipeline
 from serving.schema import FeatureSet, Film, ScenariosRequest
 
 
 @dataclass(frozen=True)
 class LoadedModel:
-    """A stored model with what the service reports about it.
+    """A stored model with what the service reports about it: ``pipeline`` gives the raw
+    forecast (log1p revenue, or the raw P(hit)), ``metadata`` its interval or calibration."""
 
-    ``predictor`` is what answers (for the hit task, the calibrated classifier); ``pipeline``
-    is the features + estimator pipeline inside it, which explanations decompose.
-    """
-
-    predictor: Any
+    pipeline: Any
     version: str
     metadata: RevenueMetadata | HitMetadata
 
     @property
-    def pipeline(self) -> Any:
-        return raw_classifier(self.predictor)
-
-    @property
     def features(self) -> FilmFeatures:
-        return self.pipeline[0]
+        inner = (
+            self.pipeline.pipeline_
+            if isinstance(self.pipeline, ConstantDollarTarget)
+            else self.pipeline
+        )
+        return inner[0]
 
     @classmethod
     def load(cls, model: bentoml.Model) -> LoadedModel:
         return cls(load_pipeline(model), str(model.tag), read_metadata(model))
+
+
+@dataclass(frozen=True)
+class LoadedComparables:
+    films: ComparableFilms
+    version: str
+    metadata: ComparablesMetadata
+
+    @classmethod
+    def load(cls, model: bentoml.Model) -> LoadedComparables:
+        return cls(load_comparables(model), str(model.tag), read_comparables(model))
 
 
 @dataclass
@@ -59,8 +78,12 @@ class Scores:
 
     feature_sets: list[FeatureSet]
     thresholds: list[float]  # of is_hit: the film's hit_threshold, or its model's default
+    years: np.ndarray  # the release year each film was scored as (its dollars' year)
+    horizons: np.ndarray  # years after the newest film its models learned from
     log_revenue: np.ndarray
-    probability: np.ndarray
+    low: np.ndarray  # the interval's ends (log1p USD)
+    high: np.ndarray
+    probability: np.ndarray  # calibrated at the film's horizon
     explanations: dict[str, dict[int, dict[str, Any]]]
     warnings: list[list[str]]
 
@@ -139,6 +162,7 @@ def film_warnings(
     feature_set: FeatureSet,
     ranges: dict[str, tuple[float, float]],
     language_mode: str | None = None,
+    newest_year: int | None = None,
 ) -> list[list[str]]:
     """What the caller should know about how each film was scored (vectorised over films):
     every field left out and what it was scored as, a model switch, values out of range."""
@@ -175,6 +199,17 @@ def film_warnings(
             continue
         low, high = ranges[name]
         values = np.array(columns[name], dtype=float)
+        if name == "release_year" and newest_year is not None:
+            # Later than the data: a forecast, the horizon says how far; the uncertainty widens.
+            with np.errstate(invalid="ignore"):
+                later = values > newest_year
+            for i in np.flatnonzero(later):
+                warnings[i].append(
+                    f"release_year {values[i]:g} is {values[i] - newest_year:g} year(s) after the "
+                    f"newest training film ({newest_year}): the models extrapolate; the interval "
+                    "is widened and P(hit) tempered for that horizon"
+                )
+            high = math.inf  # said above
         with np.errstate(invalid="ignore"):
             outside = (values < low) | (values > high)
         for i in np.flatnonzero(outside):
@@ -200,38 +235,40 @@ def film_warnings(
 
 
 class Predictor:
-    """The four models of one training run, and the predictions the API serves.
+    """The models of one training run, and the predictions the API serves.
 
-    ``score`` makes one pass of the models over the films; ``revenue``, ``hit`` and ``both``
-    project its result onto the three answers. Answers are plain dicts shaped like the response
-    models in ``serving.schema`` (tests/code/test_answers.py validates every shape against
-    them): the values come from the models, not from users, so building validated objects on
-    every request would only cost time.
+    ``score`` makes one pass of the models over the films; ``revenue``, ``hit``, ``both`` and
+    ``scenarios`` project its result onto the answers. Answers are plain dicts shaped like the
+    response models in ``serving.schema`` (tests/code/test_answers.py validates every shape
+    against them): the values come from the models, not from users, so building validated
+    objects on every request would only cost time.
     """
 
-    def __init__(self, models: dict[tuple[str, str], LoadedModel]) -> None:
+    def __init__(
+        self,
+        models: dict[tuple[str, str], LoadedModel],
+        comparables: LoadedComparables | None = None,
+    ) -> None:
         self.models = models
-        self.intervals: dict[str, Interval] = {}  # by feature set
-        self.thresholds: dict[str, float] = {}
+        self.comparables = comparables
+        self.revenue_meta: dict[str, RevenueMetadata] = {}  # by feature set
+        self.hit_meta: dict[str, HitMetadata] = {}
         for (task, feature_set), model in models.items():
             metadata = model.metadata
             if (metadata.task, metadata.feature_set) != (task, feature_set):
                 raise ValueError(f"{model.version} is not the {task}/{feature_set} model")
             if isinstance(metadata, RevenueMetadata):
-                self.intervals[feature_set] = metadata.interval
+                self.revenue_meta[feature_set] = metadata
             else:
-                self.thresholds[feature_set] = metadata.threshold
-        # The revenue and hit pipelines of a feature set were fitted on the same rows, so their
-        # FilmFeatures steps are identical: when they are, a batch is transformed once.
-        self.shared_features = {
-            fs: pickle.dumps(self.models[("revenue", fs)].features)
-            == pickle.dumps(self.models[("hit", fs)].features)
-            for fs in {key[1] for key in self.models}
-        }
+                self.hit_meta[feature_set] = metadata
 
     @classmethod
     def from_store(cls, models: dict[tuple[str, str], bentoml.Model]) -> Predictor:
-        return cls({key: LoadedModel.load(model) for key, model in models.items()})
+        loaded = {
+            key: LoadedModel.load(model) for key, model in models.items() if key != COMPARABLES
+        }
+        comps = LoadedComparables.load(models[COMPARABLES]) if COMPARABLES in models else None
+        return cls(loaded, comps)
 
     def _plan(self, films: Sequence[Film]) -> tuple[list[FeatureSet], dict[FeatureSet, list[int]]]:
         """The feature set answering each film, and the films of each feature set."""
@@ -242,41 +279,41 @@ class Predictor:
         return chosen, groups
 
     def score(self, films: Sequence[Film], tasks: tuple[str, ...] = ("revenue", "hit")) -> Scores:
-        """Model outputs (log1p revenue, calibrated hit probability) for ``tasks``,
-        explanations for the films that asked, and warnings, for every film."""
+        """Model outputs (log1p revenue with its interval, calibrated hit probability) for
+        ``tasks`` at each film's horizon, explanations for the films that asked, and warnings."""
+        n = len(films)
         chosen, groups = self._plan(films)
-        outputs = {t: np.empty(len(films) if t in tasks else 0) for t in ("revenue", "hit")}
         scores = Scores(
             chosen,
             [
-                self.thresholds[fs] if film.hit_threshold is None else film.hit_threshold
+                self.hit_meta[fs].threshold if film.hit_threshold is None else film.hit_threshold
                 for film, fs in zip(films, chosen, strict=True)
             ],
-            outputs["revenue"],
-            outputs["hit"],
+            np.empty(n),
+            np.empty(n),
+            *(np.empty(n if "revenue" in tasks else 0) for _ in range(3)),
+            np.empty(n if "hit" in tasks else 0),
             {t: {} for t in tasks},
             [[] for _ in films],
         )
-        clipped = np.zeros(len(films), dtype=bool)
+        clipped = np.zeros(n, dtype=bool)
         for feature_set, indices in groups.items():
             columns = film_columns([films[i] for i in indices])
-            features = None
+            first = self.models[(tasks[0], feature_set)]
+            years = first.features.release_years(columns)
+            horizon = horizons(years, first.metadata.newest_year)
+            scores.years[indices], scores.horizons[indices] = years, horizon
             for task in tasks:
                 model = self.models[(task, feature_set)]
-                if features is None or not self.shared_features[feature_set]:
-                    features = model.features.transform(columns)
-                X = features
-                for _, step in model.pipeline.steps[1:-1]:
-                    X = step.transform(X)
-                estimator = model.pipeline[-1]
                 if task == "revenue":
-                    values, outside = clip_log_revenue(estimator.predict(X))
-                    outputs[task][indices] = values
-                    clipped[indices] = outside
+                    values, outside = clip_log_revenue(model.pipeline.predict(columns))
+                    low, high = self.revenue_meta[feature_set].interval.bounds(values, horizon)
+                    scores.log_revenue[indices], clipped[indices] = values, outside
+                    scores.low[indices], scores.high[indices] = low, high
                 else:
-                    raw = estimator.predict_proba(X)[:, 1]
-                    calibrate = getattr(model.predictor, "calibrate", None)
-                    outputs[task][indices] = calibrate(raw) if calibrate else raw
+                    raw = model.pipeline.predict_proba(columns)[:, 1]
+                    calibration = self.hit_meta[feature_set].calibration
+                    scores.probability[indices] = calibration.apply(raw, horizon)
                 wanted = [k for k, i in enumerate(indices) if films[i].explain]
                 if wanted:  # only then: asking for nothing extra costs nothing
                     subset = {c: [v[k] for k in wanted] for c, v in columns.items()}
@@ -286,22 +323,45 @@ class Predictor:
                         scores.explanations[task][i] = explanation.for_film(
                             row, films[i].explain_top
                         )
-            features_step = self.models[(tasks[0], feature_set)].features
             warned = film_warnings(
-                columns, feature_set, features_step.ranges_, features_step.language_mode_
+                columns,
+                feature_set,
+                first.features.ranges_,
+                first.features.language_mode_,
+                first.metadata.newest_year,
             )
             for k, warns in enumerate(warned):
                 scores.warnings[indices[k]] = warns
+            if "revenue" in tasks:
+                for k, warning in zip(
+                    indices,
+                    self._beyond_revenue(feature_set, scores.log_revenue[indices]),
+                    strict=True,
+                ):
+                    if warning:
+                        scores.warnings[k].append(warning)
         for i in np.flatnonzero(clipped):
             scores.warnings[i] = [*scores.warnings[i], CLIPPED]
         return scores
 
+    def _beyond_revenue(self, feature_set: FeatureSet, log_revenue: np.ndarray) -> list[str | None]:
+        """A warning for each forecast outside the revenues of the films the models learned from."""
+        low, high = self.revenue_meta[feature_set].revenue_range
+        out: list[str | None] = []
+        for value in np.expm1(log_revenue):
+            side = "above" if value > high else "below" if value < low else None
+            out.append(
+                f"the revenue forecast ${value:,.0f} is {side} any training film's "
+                f"(${high if side == 'above' else low:,.0f}): the model extrapolates"
+                if side
+                else None
+            )
+        return out
+
     # -- projections of one pass onto the answers -----------------------------------------
     def _revenue_part(self, scores: Scores, i: int) -> dict[str, Any]:
         """A film's revenue forecast with its interval, in log1p USD and USD."""
-        value = float(scores.log_revenue[i])
-        interval = self.intervals[scores.feature_sets[i]]
-        low, high = interval.bounds(value)
+        value, low, high = (float(a[i]) for a in (scores.log_revenue, scores.low, scores.high))
         return {
             "log_revenue": value,
             "revenue_usd": math.expm1(value),
@@ -309,18 +369,24 @@ class Predictor:
             "revenue_p90_usd": math.expm1(high),
             "log_revenue_p10": low,
             "log_revenue_p90": high,
-            "interval_level": interval.level,
+            "interval_level": self.revenue_meta[scores.feature_sets[i]].interval.level,
         }
 
     def _hit_part(self, scores: Scores, i: int) -> dict[str, Any]:
         probability = float(scores.probability[i])
         return {"probability": probability, "is_hit": probability >= scores.thresholds[i]}
 
+    @staticmethod
+    def _time_part(scores: Scores, i: int) -> dict[str, Any]:
+        """When the film was scored as released, and how far that is beyond the data."""
+        return {"dollars_year": int(scores.years[i]), "horizon_years": int(scores.horizons[i])}
+
     def _single(self, scores: Scores, i: int, task: str, part: dict[str, Any]) -> dict[str, Any]:
         """One film's answer from ``/predict_revenue`` or ``/predict_hit``."""
         feature_set = scores.feature_sets[i]
         answer = {
             **part,
+            **self._time_part(scores, i),
             "model": feature_set,
             "model_version": self.models[(task, feature_set)].version,
             "warnings": scores.warnings[i],
@@ -357,8 +423,9 @@ class Predictor:
             fs: {
                 "revenue_model_version": self.models[("revenue", fs)].version,
                 "hit_model_version": self.models[("hit", fs)].version,
-                "hit_threshold": self.thresholds[fs],
-                "interval_level": self.intervals[fs].level,
+                "hit_threshold": self.hit_meta[fs].threshold,
+                "interval_level": self.revenue_meta[fs].interval.level,
+                "newest_training_year": self.revenue_meta[fs].newest_year,
             }
             for fs in sorted(set(scores.feature_sets))
         }
@@ -369,6 +436,7 @@ class Predictor:
                 "index": start + i,
                 **{k: revenue[k] for k in BATCH_REVENUE_FIELDS},
                 **self._hit_part(scores, i),
+                **self._time_part(scores, i),
                 "model": feature_set,
                 "warnings": scores.warnings[i],
             }
@@ -392,6 +460,23 @@ class Predictor:
             )
         ]
         return {"models": answer["models"], "base": forecasts[0], "scenarios": forecasts[1:]}
+
+    def comparable_films(self, film: Film, k: int) -> dict[str, Any]:
+        """The k films of the training data most like this one on its pre-release fields."""
+        if self.comparables is None:
+            raise RuntimeError("this run has no comparable films")
+        comps = self.comparables.films
+        ((found, distances),) = comps.nearest(film_columns([film]), k, [film.title])
+        films = [comps.describe(int(j), float(d)) for j, d in zip(found, distances, strict=True)]
+        meta = self.comparables.metadata
+        return {
+            "comparables_version": self.comparables.version,
+            "k": k,
+            "constant_dollars_year": comps.cpi.base_year,
+            "median_revenue_usd": float(np.median([f["revenue_usd"] for f in films])),
+            "backtest_r2": meta.backtest_r2.get(k),
+            "films": films,
+        }
 
     async def batch(self, films: Sequence[Film]) -> dict[str, Any]:
         """``both`` for a whole batch, BATCH_SLICE films at a time, letting the event loop run

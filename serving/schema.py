@@ -352,7 +352,18 @@ class RevenueInterval(_Answer):
     interval_level: float = Field(description="Nominal coverage of the interval (0.8).")
 
 
-class RevenueResult(RevenueInterval):
+class _When(_Answer):
+    dollars_year: int = Field(
+        description="The USD figures are in dollars of this year: the film's release year "
+        "(without a release_date, the year it was scored as)."
+    )
+    horizon_years: int = Field(
+        description="Years between that release year and the newest film the models learned "
+        "from: beyond 1, the interval is widened and P(hit) tempered for it."
+    )
+
+
+class RevenueResult(RevenueInterval, _When):
     revenue: float = Field(
         description="Predicted revenue as log1p(USD) (original clients apply expm1)."
     )
@@ -366,7 +377,7 @@ class RevenueResult(RevenueInterval):
     explanation: Explanation | None = Field(None, description="Only when asked for.")
 
 
-class HitResult(_Answer):
+class HitResult(_When):
     probability: float = Field(
         description="Calibrated probability that revenue > hit ratio × budget."
     )
@@ -386,7 +397,7 @@ class BatchExplanation(_Answer):
     hit: Explanation
 
 
-class FilmPrediction(_Answer):
+class FilmPrediction(_When):
     index: int = Field(description="Position of the film in the request.")
     log_revenue: float = Field(description="Predicted revenue, log1p(USD).")
     revenue_usd: float
@@ -406,6 +417,9 @@ class BatchModels(_Answer):
         description="The default threshold of is_hit; a film's own hit_threshold overrides it."
     )
     interval_level: float
+    newest_training_year: int = Field(
+        description="The release year of the newest film the models learned from."
+    )
 
 
 class BatchResult(_Answer):
@@ -415,7 +429,7 @@ class BatchResult(_Answer):
     predictions: list[FilmPrediction]
 
 
-class ScenarioForecast(_Answer):
+class ScenarioForecast(_When):
     changed: list[str] = Field(description="The fields this scenario changed (none: the base).")
     log_revenue: float = Field(description="Predicted revenue, log1p(USD).")
     revenue_usd: float
@@ -433,3 +447,43 @@ class ScenariosResult(_Answer):
     )
     base: ScenarioForecast
     scenarios: list[ScenarioForecast] = Field(description="One per scenario, in order.")
+
+
+class ComparablesRequest(Film):
+    """A film, as /predict_revenue takes it, and how many comparable films to return. Comps are
+    found on the fields known before release; the others (popularity, votes, explain, model,
+    hit_threshold) are accepted and play no part."""
+
+    model_config = ConfigDict(json_schema_extra={"example": {**EXAMPLE_PRE_RELEASE_FILM, "k": 8}})
+
+    k: Annotated[int, Field(ge=1, le=50, strict=True)] = Field(
+        8, description="How many comparable films (1-50)."
+    )
+
+
+class ComparableFilm(_Answer):
+    title: str
+    release_year: int
+    budget_usd: float = Field(description="In dollars of its release year.")
+    revenue_usd: float = Field(description="Worldwide box office, in dollars of its release year.")
+    budget_usd_constant: float = Field(description="In dollars of constant_dollars_year (CPI-U).")
+    revenue_usd_constant: float = Field(description="In dollars of constant_dollars_year (CPI-U).")
+    revenue_to_budget: float
+    is_hit: bool = Field(description="revenue > hit ratio × budget.")
+    genres: list[str]
+    similarity: float = Field(description="1 / (1 + distance): 1 for an identical film.")
+
+
+class ComparablesResult(_Answer):
+    comparables_version: str = Field(description="Tag of the comparable-films table.")
+    k: int
+    constant_dollars_year: int
+    median_revenue_usd: float = Field(
+        description="The median revenue of these films, in their own years' dollars."
+    )
+    backtest_r2: float | None = Field(
+        None,
+        description="R² of the median of k comps' log revenue as a forecast of later films "
+        "(forward backtest), for this k when measured.",
+    )
+    films: list[ComparableFilm] = Field(description="Most similar first.")

@@ -106,7 +106,7 @@ def write_eda(frame: pd.DataFrame, figures_dir: Path, hit_ratio: float = config.
     axes[2].scatter(np.log1p(known["budget"]), np.log1p(known["revenue"]), s=4, alpha=0.4)
     axes[2].set(title="log budget vs log revenue", xlabel="log1p(budget)", ylabel="log1p(revenue)")
     fig.tight_layout()
-    fig.savefig(figures_dir / "eda_targets.png", dpi=90)
+    fig.savefig(figures_dir / "eda_targets.png", dpi=80)
     plt.close(fig)
 
     fig, ax = plt.subplots(figsize=(7, 6))
@@ -119,7 +119,7 @@ def write_eda(frame: pd.DataFrame, figures_dir: Path, hit_ratio: float = config.
     fig.colorbar(image)
     ax.set_title("Correlations")
     fig.tight_layout()
-    fig.savefig(figures_dir / "eda_correlations.png", dpi=90)
+    fig.savefig(figures_dir / "eda_correlations.png", dpi=80)
     plt.close(fig)
 
     lines += [

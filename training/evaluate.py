@@ -63,16 +63,29 @@ def classification_metrics(
 
 
 BOOTSTRAP_RESAMPLES = 2000
+BOOTSTRAP_METRICS = ("r2", "rmse", "mae", "roc_auc", "brier", "ece", "mean")
+
+
+def _ece_rows(y: np.ndarray, proba: np.ndarray, n_bins: int = 10) -> np.ndarray:
+    """Expected calibration error (equal-width bins) of each row of a block of draws."""
+    n_draws, n = proba.shape
+    bins = np.minimum((proba * n_bins).astype(int), n_bins - 1)
+    slots = (np.arange(n_draws)[:, None] * n_bins + bins).ravel()
+    size = n_draws * n_bins
+    gap = np.bincount(slots, weights=(proba - y).ravel(), minlength=size)
+    return np.abs(gap).reshape(n_draws, n_bins).sum(axis=1) / n
 
 
 def bootstrap_scores(
     y_true: np.ndarray, y_score: np.ndarray, metric: str, resamples: int, seed: int
 ) -> np.ndarray:
-    """``metric`` ("r2" or "roc_auc") on ``resamples`` draws of the rows with replacement,
-    computed a block of draws at a time; NaN where it is undefined (one class, or a constant
-    target)."""
-    if metric not in ("r2", "roc_auc"):
-        raise ValueError(f"metric must be 'r2' or 'roc_auc', got {metric!r}")
+    """``metric`` on ``resamples`` draws of the rows with replacement, computed a block of draws
+    at a time; NaN where it is undefined (one class, or a constant target).
+
+    Metrics: "r2", "rmse", "mae" (y_score: the predictions), "roc_auc", "brier", "ece"
+    (y_score: probabilities), "mean" (the mean of y_score, e.g. interval coverage or width)."""
+    if metric not in BOOTSTRAP_METRICS:
+        raise ValueError(f"metric must be one of {BOOTSTRAP_METRICS}, got {metric!r}")
     rng = np.random.default_rng(seed)
     draws = rng.integers(0, len(y_true), size=(resamples, len(y_true)))
     y_all, score_all = np.asarray(y_true, dtype=float), np.asarray(y_score, dtype=float)
@@ -85,6 +98,16 @@ def bootstrap_scores(
                 residual = ((y - score) ** 2).sum(axis=1)
                 total = ((y - y.mean(axis=1, keepdims=True)) ** 2).sum(axis=1)
                 value = np.where(total > 0, 1 - residual / total, np.nan)
+            elif metric == "rmse":
+                value = np.sqrt(((y - score) ** 2).mean(axis=1))
+            elif metric == "mae":
+                value = np.abs(y - score).mean(axis=1)
+            elif metric == "brier":
+                value = ((score - y) ** 2).mean(axis=1)
+            elif metric == "mean":
+                value = score.mean(axis=1)
+            elif metric == "ece":
+                value = _ece_rows(y, score)
             else:
                 # Mann-Whitney: AUC = (rank sum of the positives - its minimum) / (pos x neg),
                 # tied scores sharing their average rank, as roc_auc_score counts ties as 1/2.

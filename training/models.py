@@ -3,15 +3,20 @@
 Every candidate is a Pipeline whose first step is ``FilmFeatures``, so a fitted candidate takes
 raw film fields. Grid keys address the final step (``model__``).
 
-Most hit classifiers learn the binary label. ``LogRatioClassifier`` (candidate ``xgboost_roi``)
-learns the continuous log revenue/budget ratio instead, which carries more information than its
-sign, and turns the predicted ratio into a hit probability; its candidate says so with
-``target="log_ratio"`` and is trained and cross-validated on that target (see
-``training.train.train_classifiers``).
+Most hit classifiers learn the binary label. ``xgboost_roi`` (``LogRatioClassifier``) and
+``xgboost_logistic`` (``BlendClassifier``) are fitted on the continuous log revenue/budget
+ratio instead, which carries more than its sign: their candidate says so with
+``target="log_ratio"``, their estimator classifies ``ratio > threshold``, and the features of
+``xgboost_logistic`` learn the companies' and keywords' track record from the ratio.
+
+The blends (``xgboost_ridge``, ``xgboost_logistic``) are what the forward backtest favoured on
+the films of 2005-2010 (trees plus a linear model extrapolate to later films better than
+either), with the companies' and keywords' track record as features (target encoding).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,13 +28,16 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 from xgboost import XGBClassifier, XGBRegressor
 
-from boxoffice.estimators import LogRatioClassifier
+from boxoffice.dollars import CpiTable
+from boxoffice.estimators import BlendClassifier, BlendRegressor, LogRatioClassifier
 from boxoffice.features import FilmFeatures
 
 Grid = dict[str, list[Any]]
 
 # What a classifier candidate is fitted on: the 0/1 hit label, or the log revenue/budget ratio.
 TARGETS = ("hit", "log_ratio")
+# Fields whose larger values never lower a blend's tree forecast (when the feature set has them).
+INCREASING_FIELDS = ("budget", "vote_count")
 
 
 @dataclass(frozen=True)
@@ -44,16 +52,27 @@ class Candidate:
     # Classifiers only: "hit" (fitted on the 0/1 label) or "log_ratio" (fitted on
     # log(revenue / budget); the estimator takes a ``threshold`` and outputs P(hit)).
     target: str = "hit"
+    target_encoding: bool = False  # FilmFeatures adds the companies' and keywords' record
+    quick: bool = True  # compared in the --quick profile too (the cheap or served families)
 
     def __post_init__(self) -> None:
         if self.target not in TARGETS:
             raise ValueError(f"target must be one of {TARGETS}, got {self.target!r}")
 
-    def pipeline(self, feature_set: str, seed: int) -> Pipeline:
-        steps: list[tuple[str, Any]] = [("features", FilmFeatures(feature_set=feature_set))]
+    def pipeline(self, feature_set: str, seed: int, cpi: CpiTable | None = None) -> Pipeline:
+        features = FilmFeatures(
+            feature_set=feature_set, target_encoding=self.target_encoding, cpi=cpi
+        )
+        steps: list[tuple[str, Any]] = [("features", features)]
         if self.scaled:
             steps.append(("scale", StandardScaler()))
-        steps.append(("model", self.build(seed)))
+        model = self.build(seed)
+        if isinstance(model, BlendRegressor):
+            numeric = features.numeric_fields()
+            model.set_params(
+                increasing=tuple(features.column_of(f) for f in INCREASING_FIELDS if f in numeric)
+            )
+        steps.append(("model", model))
         return Pipeline(steps)
 
     def search_grid(self, quick: bool) -> Grid:
@@ -80,15 +99,11 @@ REGRESSORS: tuple[Candidate, ...] = (
         "random_forest",
         # A third of the features per split: 3x faster than all of them, and no worse here.
         lambda seed: RandomForestRegressor(random_state=seed, n_jobs=1, max_features=0.3),
-        # The seed project's grid.
-        grid=_prefixed(
-            {
-                "n_estimators": [10, 50, 100, 200],
-                "max_depth": [5, 10, 20, None],
-                "min_samples_split": [2, 5, 10],
-            }
-        ),
+        # Within the cost cap: of the seed project's grid (10-200 trees, depth 5-20 or
+        # unlimited), 200 trees or an unlimited depth cost more than a served model may.
+        grid=_prefixed({"n_estimators": [100], "max_depth": [20], "min_samples_split": [5, 10]}),
         quick_grid=_prefixed({"n_estimators": [50], "max_depth": [10], "min_samples_split": [5]}),
+        quick=False,
     ),
     Candidate(
         "gradient_boosting_seed",
@@ -100,14 +115,14 @@ REGRESSORS: tuple[Candidate, ...] = (
             random_state=seed,
             loss="squared_error",
         ),
+        quick=False,
     ),
     Candidate(
         "gradient_boosting",
         lambda seed: GradientBoostingRegressor(random_state=seed, subsample=0.8),
-        grid=_prefixed(
-            {"n_estimators": [150, 300], "learning_rate": [0.05, 0.1], "max_depth": [3]}
-        ),
+        grid=_prefixed({"n_estimators": [300], "learning_rate": [0.1], "max_depth": [3]}),
         quick_grid=_prefixed({"n_estimators": [50], "learning_rate": [0.1], "max_depth": [3]}),
+        quick=False,
     ),
     Candidate(
         "xgboost",
@@ -116,11 +131,29 @@ REGRESSORS: tuple[Candidate, ...] = (
             {
                 "n_estimators": [400],
                 "learning_rate": [0.03, 0.06],
-                "max_depth": [3, 4, 6],
+                "max_depth": [4],
                 "min_child_weight": [5],
             }
         ),
         quick_grid=_prefixed({"n_estimators": [100], "learning_rate": [0.1], "max_depth": [4]}),
+    ),
+    Candidate(
+        "xgboost_ridge",
+        # 0.6 x trees (monotone in budget and votes) + 0.4 x ridge, with the track record.
+        lambda seed: BlendRegressor(
+            XGBRegressor(
+                **_xgb_common(seed),
+                n_estimators=400,
+                learning_rate=0.03,
+                max_depth=4,
+                min_child_weight=5,
+            ),
+            alpha=30.0,
+            boosted_weight=0.6,
+        ),
+        grid=_prefixed({"boosted__max_depth": [4], "alpha": [10.0, 30.0]}),
+        quick_grid=_prefixed({"boosted__n_estimators": [100], "boosted__learning_rate": [0.1]}),
+        target_encoding=True,
     ),
 )
 
@@ -137,12 +170,13 @@ CLASSIFIERS: tuple[Candidate, ...] = (
         lambda seed: DecisionTreeClassifier(random_state=seed),
         grid=_prefixed(
             {
-                "max_depth": [3, 4, 5, 6, 8, None],
-                "min_samples_leaf": [5, 20, 50],
+                "max_depth": [4, 6, 8],
+                "min_samples_leaf": [20, 50],
                 "criterion": ["gini"],
             }
         ),
         quick_grid=_prefixed({"max_depth": [4, 6], "min_samples_leaf": [20]}),
+        quick=False,
     ),
     Candidate(
         "xgboost",
@@ -151,8 +185,8 @@ CLASSIFIERS: tuple[Candidate, ...] = (
             {
                 "n_estimators": [300],
                 "learning_rate": [0.03, 0.06],
-                "max_depth": [2, 3, 4],
-                "min_child_weight": [1, 5],
+                "max_depth": [4],
+                "min_child_weight": [5],
             }
         ),
         quick_grid=_prefixed({"n_estimators": [100], "learning_rate": [0.1], "max_depth": [3]}),
@@ -160,26 +194,36 @@ CLASSIFIERS: tuple[Candidate, ...] = (
     Candidate(
         "xgboost_roi",
         # XGBoost on the continuous log revenue/budget ratio, a logistic link to P(hit).
-        # Pseudo-Huber resists the heavy left tail (films earning a tiny share of their budget).
         lambda seed: LogRatioClassifier(
             XGBRegressor(
                 **_xgb_common(seed), n_estimators=300, learning_rate=0.06, min_child_weight=5
             ),
             random_state=seed,
         ),
-        grid=_prefixed(
-            {
-                "regressor__objective": ["reg:squarederror", "reg:pseudohubererror"],
-                "regressor__max_depth": [2, 3],
-            }
-        ),
-        quick_grid=_prefixed(
-            {
-                "regressor__n_estimators": [100],
-                "regressor__objective": ["reg:pseudohubererror"],
-                "regressor__max_depth": [3],
-            }
-        ),
+        grid=_prefixed({"regressor__max_depth": [2, 3]}),
+        quick_grid=_prefixed({"regressor__n_estimators": [100], "regressor__max_depth": [3]}),
         target="log_ratio",
+        quick=False,
+    ),
+    Candidate(
+        "xgboost_logistic",
+        # Log-odds of 0.5 x trees + 0.5 x logistic regression, with the track record.
+        lambda seed: BlendClassifier(
+            XGBClassifier(
+                **_xgb_common(seed),
+                n_estimators=300,
+                learning_rate=0.03,
+                max_depth=3,
+                min_child_weight=5,
+                eval_metric="logloss",
+            ),
+            C=0.1,
+            boosted_weight=0.5,
+            threshold=math.log(2),
+        ),
+        grid=_prefixed({"boosted__max_depth": [3], "C": [0.1, 1.0]}),
+        quick_grid=_prefixed({"boosted__n_estimators": [100], "boosted__learning_rate": [0.1]}),
+        target="log_ratio",
+        target_encoding=True,
     ),
 )

@@ -1,182 +1,155 @@
-"""The training pipeline: data -> cleaning/splits -> models -> evaluation -> store and report."""
+"""The training pipeline: data -> splits -> tuning and choice -> forward backtest -> refit ->
+comparable films -> store and report. ``run_training`` runs it; ``run_backtest`` runs the
+backtest alone for the configuration a stored run chose."""
 
 from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 from rich.console import Console
-from sklearn.ensemble import GradientBoostingRegressor
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.base import clone
 
-from boxoffice.config import DEFAULT_HIT_THRESHOLD, FEATURE_SETS, model_name
+from boxoffice.comparables import WEIGHTS
+from boxoffice.config import DEFAULT_HIT_THRESHOLD, TASKS, model_name
+from boxoffice.dollars import CpiTable
+from boxoffice.estimators import ConstantDollarTarget
 from boxoffice.explain import explanation_method
 from boxoffice.features import RAW_FIELDS
-from boxoffice.metadata import MODEL_FORMAT, HitMetadata, RevenueMetadata, parse_metadata
-from boxoffice.store import library_versions, new_run_id, save_model
-from training import config, model_card
-from training.data import load_movies
-from training.eda import write_eda
-from training.evaluate import BOOTSTRAP_RESAMPLES, classification_metrics, regression_metrics
-from training.report import (
-    classification_figures,
-    classification_report_table,
-    classification_table,
-    regression_figures,
-    regression_table,
-    reliability_figure,
-    rule_table,
-    uncertainty_section,
+from boxoffice.metadata import (
+    MODEL_FORMAT,
+    Backtest,
+    Calibration,
+    CandidateSummary,
+    ComparablesMetadata,
+    HitMetadata,
+    Interval,
+    RevenueMetadata,
+    Scores,
+    Selection,
+    parse_metadata,
 )
-from training.split import Splits, check_hit_classes, is_hit, log_revenue, make_splits
-from training.train import TaskResult, train_classifiers, train_regressors
+from boxoffice.store import library_versions, new_run_id, save_comparables, save_model
+from training import comparables, config, model_card
+from training.baseline import seed_on_original_split, seed_pipelines
+from training.data import load_movies
+from training.dollars import cpi_table
+from training.eda import write_eda
+from training.evaluate import BOOTSTRAP_RESAMPLES, classification_metrics
+from training.forward import (
+    ForwardForecasts,
+    ForwardJob,
+    Scored,
+    calibration_as_of,
+    from_origin,
+    interval_as_of,
+    one_year_ahead,
+    run_forward,
+    score,
+    targets,
+    with_uncertainty,
+)
+from training.report import write_report
+from training.split import Splits, check_hit_classes, make_splits
+from training.train import COST_CAP, DEVELOPMENT_LAST_YEAR, TaskChoice, development_films, tune
+from training.uncertainty import fit_calibration, fit_split_interval
+
+Holdout = Literal["none", "original"]
+Key = tuple[str, str]  # (task, feature set)
+
+# Origins of the forward backtest: each fits on the films released before it. The early ones
+# only feed the uncertainty of the later ones (the films of the ten years before an origin).
+FORWARD_ORIGINS = {
+    "full": tuple(range(1999, 2017)),
+    "quick": (2005, 2008, *range(2011, 2017)),
+}
+BACKTEST_YEARS = tuple(range(2009, 2017))  # each forecast one year ahead
+TARGET_YEARS = tuple(range(2011, 2017))  # pooled, for the quality targets
+TRAINED_TO = 2010  # ... and forecast from one origin: fitted on the films up to 2010
+# Constant dollars are tried one year ahead over these origins, and adopted for a model when
+# they gain at least DOLLARS_MARGIN (R² or ROC-AUC) on the development years among them.
+DOLLARS_ORIGINS = {"full": tuple(range(2007, 2017)), "quick": (2008, 2011)}
+DOLLARS_MARGIN = 0.005
+# Bootstrap draws behind each 95% interval (the quick profile's are rougher, and cheaper).
+RESAMPLES = {"full": BOOTSTRAP_RESAMPLES, "quick": 500}
 
 
 @dataclass
 class SavedModel:
+    """A stored model and its forward scores beside the quality targets."""
+
     task: str
     feature_set: str
     tag: str
     algorithm: str
-    test_metric: str
-    test_value: float
-    minimum: float
-    test_ci95: list[float]  # percentile bootstrap over the test fold's rows
+    metric: str
+    pooled: float
+    pooled_ci95: tuple[float, float]
+    later: float
+    later_ci95: tuple[float, float]
+    targets: tuple[float, float]  # minimum pooled, minimum later
 
     @property
-    def meets_bar(self) -> bool:
-        return self.test_value >= self.minimum
+    def meets_targets(self) -> bool:
+        return self.pooled >= self.targets[0] and self.later >= self.targets[1]
 
 
-def _plain(value: Any) -> Any:
-    """Plain JSON types (numpy scalars as numbers)."""
-    return json.loads(
-        json.dumps(value, default=lambda v: v.item() if hasattr(v, "item") else str(v))
-    )
+@dataclass
+class Stopwatch:
+    """Seconds per stage, in order."""
+
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = round(
+                self.seconds.get(name, 0.0) + time.perf_counter() - started, 2
+            )
 
 
-def _set_params(params: dict[str, Any]) -> dict[str, Any]:
-    """The parameters that are set: one left at None is the estimator's default."""
-    return {k: v for k, v in params.items() if v is not None}
+@dataclass
+class ModelResult:
+    """Everything known about one (task, feature set) by the end of training."""
+
+    choice: TaskChoice
+    template: Any  # the chosen configuration, unfitted (in the adopted dollars)
+    dollars: Literal["nominal", "constant"]
+    forecasts: ForwardForecasts
+    y_population: np.ndarray
+    dollars_scores: dict[str, Scores] = field(default_factory=dict)  # nominal / constant
+    backtest: Backtest | None = None
+    pooled: Scored | None = None  # one year ahead, for the report's figures
+    served: Any = None
+    fitted_rows: int = 0
+    newest_year: int = 0
+    interval: Interval | None = None
+    calibration: Calibration | None = None
+    original_split: dict[str, Scores] = field(default_factory=dict)
 
 
-def build_metadata(
-    result: TaskResult,
-    splits: Splits,
-    *,
-    data_sha256: str,
-    seed: int,
-    quick: bool,
-    hit_ratio: float,
-    seconds: float,
-    run: str,
-) -> RevenueMetadata | HitMetadata:
-    """Everything needed to judge and reproduce a stored model."""
-    chosen = result.chosen
-    cv_metric = "rmse" if result.task == "revenue" else "roc_auc"
-    metadata = {
-        "format": MODEL_FORMAT,
-        "run": run,
-        "task": result.task,
-        "feature_set": result.feature_set,
-        "algorithm": chosen.name,
-        "estimator_class": type(chosen.estimator[-1]).__name__,
-        "params": _set_params(chosen.params),
-        "raw_fields": list(RAW_FIELDS),
-        "features": list(chosen.estimator[:-1].get_feature_names_out()),
-        "target": "log1p(revenue)"
-        if result.task == "revenue"
-        else f"revenue > {hit_ratio:g} x budget",
-        "selection": result.selection_rule,
-        # Every grid point's CV mean and sd (empty for untuned models).
-        "cv_grid": [_set_params(row) for row in chosen.cv_table],
-        "predict_ms": chosen.predict_ms,
-        "metrics": {
-            "cv": {
-                "metric": cv_metric,
-                "folds": config.CV_FOLDS,
-                "mean": chosen.cv_mean,
-                "std": chosen.cv_std,
-            },
-            "validation": result.final_metrics["validation"],
-            "test": result.final_metrics["test"],
-            "test_filtered": result.final_metrics["test_filtered"],
-        },
-        "candidates": {
-            r.name: {
-                "cv_mean": r.cv_mean,
-                "validation": _headline(r.metrics["validation"]),
-                "test": _headline(r.metrics["test"]),
-                "predict_ms": r.predict_ms,
-            }
-            for r in result.candidates
-        },
-        "hit_ratio": hit_ratio,
-        "rows": {
-            "population": splits.n_population,
-            "train": len(splits.train),
-            "validation": len(splits.val),
-            "test": len(splits.test),
-            "test_filtered": len(splits.test_filtered),
-        },
-        "cleaning": [asdict(c) for c in splits.rule_counts],
-        "data_sha256": data_sha256,
-        "seed": seed,
-        "profile": "quick" if quick else "full",
-        "training_seconds": round(seconds, 2),
-        "library_versions": library_versions(),
-    }
-    metadata["explanation_method"] = explanation_method(chosen.estimator[-1])
-    metadata.update(result.uncertainty)
-    if result.task == "hit":
-        metadata["threshold"] = DEFAULT_HIT_THRESHOLD
-    return parse_metadata(_plain(metadata))
+def _target_kind(task: str, choice: TaskChoice) -> str:
+    return "log_revenue" if task == "revenue" else choice.chosen.candidate.target
 
 
-def _headline(metrics: dict[str, Any]) -> dict[str, float]:
-    keys = ("rmse", "r2", "mae") if "r2" in metrics else ("roc_auc", "f1")
-    return {k: metrics[k] for k in keys}
+def _constant(template: Any, task: str, cpi: CpiTable) -> Any:
+    """The same configuration reading budgets (and learning revenues) in constant dollars."""
+    template = clone(template).set_params(features__cpi=cpi)
+    return ConstantDollarTarget(template, cpi) if task == "revenue" else template
 
 
-def seed_baseline(splits: Splits, hit_ratio: float, seed: int) -> dict[str, dict[str, Any]]:
-    """The original project's final models, built its way, scored on this test fold.
-
-    Its four features (runtime, popularity, vote average, log budget; missing runtime as 0),
-    trained on the unfiltered training part, GradientBoosting(100, 0.1, 3) for revenue and
-    LogisticRegression(C=1) for the hit. One difference, so that the scores compare: the hit
-    label uses this run's ``hit_ratio`` (2 by default), where the original used 1.5.
-    """
-    full_train = splits.train_unfiltered
-
-    def features(frame: pd.DataFrame) -> np.ndarray:
-        return np.column_stack(
-            [
-                frame["runtime"].fillna(0),
-                frame["popularity"],
-                frame["vote_average"],
-                np.log1p(frame["budget"]),
-            ]
-        )
-
-    regressor = GradientBoostingRegressor(
-        n_estimators=100, learning_rate=0.1, max_depth=3, random_state=seed
-    )
-    regressor.fit(features(full_train), log_revenue(full_train))
-    classifier = make_pipeline(StandardScaler(), LogisticRegression(C=1, max_iter=2000))
-    classifier.fit(features(full_train), is_hit(full_train, hit_ratio))
-    y_test = log_revenue(splits.test)
-    proba = classifier.predict_proba(features(splits.test))[:, 1]
-    return {
-        "revenue": regression_metrics(y_test, regressor.predict(features(splits.test))),
-        "hit": classification_metrics(is_hit(splits.test, hit_ratio), proba, 0.5),
-    }
+def _headline(task: str) -> str:
+    return "r2" if task == "revenue" else "roc_auc"
 
 
 def run_training(
@@ -185,195 +158,594 @@ def run_training(
     seed: int = config.SEED,
     quick: bool = False,
     hit_ratio: float = config.HIT_RATIO,
+    holdout: Holdout = "none",
+    n_jobs: int = 2,
     reports_dir: Path = config.REPORTS_DIR,
     console: Console | None = None,
 ) -> list[SavedModel]:
-    """Train, compare, save the chosen models to the BentoML store and write the report."""
+    """Train, choose, backtest, refit and save the models; write the report."""
     console = console or Console()
-    started = time.perf_counter()
+    clock = Stopwatch()
+    profile = "quick" if quick else "full"
     run = new_run_id()
 
     console.rule("[bold]1. Data")
-    loaded = load_movies(data)
-    console.print(f"{loaded.path}: {len(loaded.frame):,} rows, sha256 {loaded.sha256[:12]}…")
-    if loaded.sha256 != config.DATA_SHA256:
-        console.print("[yellow]note: this file differs from the published TMDB 5000 table")
-
-    console.rule("[bold]2. Cleaning and splits")
-    splits = make_splits(loaded.frame, seed=seed)
-    check_hit_classes(splits, hit_ratio)
+    with clock.stage("data"):
+        loaded = load_movies(data)
+        console.print(f"{loaded.path}: {len(loaded.frame):,} rows, sha256 {loaded.sha256[:12]}…")
+        if loaded.sha256 != config.DATA_SHA256:
+            console.print("[yellow]note: this file differs from the published TMDB 5000 table")
+        splits = make_splits(loaded.frame, seed=seed)
+        check_hit_classes(splits, hit_ratio)
+        cpi = cpi_table()
+        baseline_split = seed_on_original_split(splits, hit_ratio, seed)
     console.print(
-        f"population {splits.n_population:,} -> train {len(splits.train):,}, "
-        f"validation {len(splits.val):,}, test {len(splits.test):,} "
-        f"(filtered copy {len(splits.test_filtered):,})"
+        f"population {splits.n_population:,} -> train {len(splits.train):,}, validation "
+        f"{len(splits.val):,}, test {len(splits.test):,}; development films (up to "
+        f"{DEVELOPMENT_LAST_YEAR}) {len(development_films(splits)):,}"
     )
 
-    baseline = seed_baseline(splits, hit_ratio, seed)
-    console.print(
-        f"the seed's models on this test fold: revenue R² {baseline['revenue']['r2']:.3f}, "
-        f"hit ROC-AUC {baseline['hit']['roc_auc']:.3f}"
-    )
-    figures_dir = reports_dir / "figures"
-    figures_dir.mkdir(parents=True, exist_ok=True)
-    cards_dir = reports_dir / "model_cards"
-    sections: list[str] = []
-    saved: list[SavedModel] = []
-    for feature_set in FEATURE_SETS:
-        console.rule(f"[bold]3. Models: {feature_set}")
-        t0 = time.perf_counter()
-        revenue = train_regressors(splits, feature_set, seed, quick, console)
-        t1 = time.perf_counter()
-        hit = train_classifiers(splits, feature_set, seed, quick, hit_ratio, console)
-        t2 = time.perf_counter()
+    console.rule("[bold]2. Tune and choose (forward folds on the development films)")
+    with clock.stage("tune"):
+        choices = tune(
+            splits, seed=seed, quick=quick, hit_ratio=hit_ratio, n_jobs=n_jobs, console=console
+        )
+    for (task, feature_set), choice in choices.items():
+        console.print(f"{feature_set} {task}: chose {choice.chosen.name}")
 
-        console.rule(f"[bold]4. Evaluate and save: {feature_set}")
-        for result, seconds in ((revenue, t1 - t0), (hit, t2 - t1)):
-            metadata = build_metadata(
-                result,
-                splits,
-                data_sha256=loaded.sha256,
-                seed=seed,
-                quick=quick,
-                hit_ratio=hit_ratio,
-                seconds=seconds,
-                run=run,
+    console.rule("[bold]3. Forward backtest")
+    with clock.stage("backtest"):
+        results = _forward(choices, splits, cpi, profile, hit_ratio, seed, n_jobs)
+        for (task, feature_set), result in results.items():
+            pooled = result.backtest.pooled.metrics[_headline(task)]
+            later = result.backtest.later.metrics[_headline(task)]
+            console.print(
+                f"{feature_set} {task} ({result.choice.chosen.name}, {result.dollars} dollars): "
+                f"{_headline(task)} one year ahead {pooled:.3f}, trained to {TRAINED_TO} "
+                f"{later:.3f}"
             )
-            saved.append(_save(result, metadata, baseline, cards_dir))
-            console.print(f"saved {saved[-1].tag} ({result.chosen.name})")
-        sections.append(_feature_set_section(revenue, hit, splits, hit_ratio, figures_dir))
 
-    console.rule("[bold]5. Report")
-    eda_section = write_eda(loaded.frame, figures_dir, hit_ratio)
-    total = time.perf_counter() - started
-    report_path = reports_dir / "training_report.md"
-    report_path.write_text(
-        _report(
+    fitted_on = "every labelled film" if holdout == "none" else "the original training part"
+    console.rule(f"[bold]4. Refit on {fitted_on}")
+    with clock.stage("refit"):
+        for (task, _), result in results.items():
+            _refit(task, result, splits, holdout, hit_ratio, seed)
+
+    console.rule("[bold]5. Comparable films")
+    with clock.stage("comparables"):
+        fitted_films = _fitted_films(splits, holdout)
+        comps = comparables.fit_comparables(fitted_films, cpi, hit_ratio)
+        comps_r2, comps_ci = comparables.backtest(
+            splits.population, splits.plausible, TARGET_YEARS, cpi, hit_ratio, seed
+        )
+        examples = comparables.example_comps(comps, splits.population)
+        k = comparables.DEFAULT_K
+        console.print(
+            f"median of {k} comps, one year ahead {TARGET_YEARS[0]}-{TARGET_YEARS[-1]}: "
+            f"R² {comps_r2[k]:.3f}"
+        )
+
+    console.rule("[bold]6. Report and save")
+    figures_dir = reports_dir / "figures"
+    cards_dir = reports_dir / "model_cards"
+    metadata = {
+        key: _metadata(
+            *key, result, splits, loaded.sha256, seed, profile, hit_ratio, holdout, cpi, run, clock
+        )
+        for key, result in results.items()
+    }
+    comps_meta = ComparablesMetadata(
+        format=MODEL_FORMAT,
+        run=run,
+        kind="comparables",
+        films=len(fitted_films),
+        newest_year=int(fitted_films["release_year"].max()),
+        default_k=k,
+        weights=dict(WEIGHTS),
+        similarity="1 / (1 + Euclidean distance) in the weighted, standardised space of "
+        "the pre-release fields",
+        backtest_r2=comps_r2,
+        backtest_r2_ci95=comps_ci,
+        backtest_years=list(TARGET_YEARS),
+        cpi=cpi,
+        data_sha256=loaded.sha256,
+    )
+    with clock.stage("report"):
+        eda_section = write_eda(loaded.frame, figures_dir, hit_ratio)
+        report_path = write_report(
+            reports_dir,
             loaded.path.name,
             loaded.sha256,
             splits,
-            sections,
+            choices,
+            results,
+            metadata,
+            comps_meta,
+            examples,
+            baseline_split,
             eda_section,
-            saved,
+            clock.seconds,
             seed,
-            quick,
-            total,
-        ),
-        encoding="utf-8",
-    )
+            profile,
+            holdout,
+        )
+    # Every stage's seconds but saving's own go with the models.
+    with clock.stage("save"):
+        saved = []
+        cards_dir.mkdir(parents=True, exist_ok=True)
+        for key, result in results.items():
+            meta = metadata[key].model_copy(update={"timings": dict(clock.seconds)})
+            tag = f"{model_name(*key)}:{run}"
+            card = model_card.render(meta, tag, baseline_split)
+            (cards_dir / f"{model_name(*key)}.md").write_text(card, encoding="utf-8")
+            model = save_model(result.served, meta, card)
+            saved.append(_saved(key, meta, str(model.tag)))
+        save_comparables(comps, comps_meta)
     console.print(f"report: {report_path}")
-    console.print(f"total training time: {total:.1f} s")
+    console.print(
+        "stage seconds: "
+        + ", ".join(f"{k} {v:.1f}" for k, v in clock.seconds.items())
+        + f"; total {sum(clock.seconds.values()):.1f}"
+    )
     return saved
 
 
-def _save(
-    result: TaskResult,
-    metadata: RevenueMetadata | HitMetadata,
-    baseline: dict[str, dict[str, Any]],
-    cards_dir: Path,
-) -> SavedModel:
-    """Write the model card, then save the chosen estimator with it to the model store."""
-    name = model_name(result.task, result.feature_set)
-    card = model_card.render(metadata, f"{name}:{metadata.run}", baseline)
-    cards_dir.mkdir(parents=True, exist_ok=True)
-    (cards_dir / f"{name}.md").write_text(card, encoding="utf-8")
-    model = save_model(result.final, metadata, card)
-    metric, minimum = config.QUALITY_BAR[(result.task, result.feature_set)]
-    test = result.final_metrics["test"]
-    return SavedModel(
-        result.task,
-        result.feature_set,
-        str(model.tag),
-        result.chosen.name,
-        metric,
-        test[metric],
-        minimum,
-        test[f"{metric}_ci95"],
-    )
-
-
-def _feature_set_section(
-    revenue: TaskResult, hit: TaskResult, splits: Splits, hit_ratio: float, figures_dir: Path
-) -> str:
-    feature_set = revenue.feature_set
-    figures = regression_figures(revenue, splits, figures_dir)
-    figures += classification_figures(hit, splits, hit_ratio, figures_dir)
-    figures.append(reliability_figure(hit, figures_dir))
-    chosen_hit = hit.chosen
-    return "\n".join(
-        [
-            f"## {feature_set.replace('_', '-')} models",
-            "",
-            f"### Revenue (log1p USD) - chosen by {revenue.selection_rule}",
-            "",
-            regression_table(revenue),
-            "",
-            f"### Hit (revenue > {hit_ratio:g} × budget) - chosen by {hit.selection_rule}; "
-            f"verdict at P(hit) >= {DEFAULT_HIT_THRESHOLD:g}",
-            "",
-            classification_table(hit),
-            "",
-            f"Classification report of the served model ({chosen_hit.name}, calibrated) on the "
-            "test fold:",
-            "",
-            classification_report_table(hit.final_metrics["test"]["classification_report"]),
-            "",
-            uncertainty_section(revenue, hit),
-            "",
-            *(f"![{name}](figures/{name})" for name in figures),
-            "",
-        ]
-    )
-
-
-def _report(
-    data_name: str,
-    sha256: str,
+def _forward(
+    choices: dict[Key, TaskChoice],
     splits: Splits,
-    sections: list[str],
-    eda: str,
-    saved: list[SavedModel],
+    cpi: CpiTable,
+    profile: str,
+    hit_ratio: float,
     seed: int,
-    quick: bool,
-    seconds: float,
-) -> str:
-    bar = [
-        "| model | chosen | test metric (unfiltered fold) | value | 95% bootstrap interval | "
-        "minimum | met |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    bar += [
-        f"| `{s.tag}` | {s.algorithm} | {s.test_metric} | {s.test_value:.3f} | "
-        f"{s.test_ci95[0]:.3f}-{s.test_ci95[1]:.3f} | "
-        f"{s.minimum:.2f} | {'yes' if s.meets_bar else '**no**'} |"
-        for s in saved
-    ]
-    bar += [
-        "",
-        f"The interval is the 2.5th-97.5th percentile of the test metric over "
-        f"{BOOTSTRAP_RESAMPLES:,} draws of the test fold's rows with replacement: how far the "
-        "score could move on another sample of as many films. A minimum inside it is not told "
-        "apart from the model's score by this fold.",
-    ]
-    return "\n".join(
-        [
-            "# Training report",
-            "",
-            f"Data: `{data_name}` (sha256 `{sha256}`), seed {seed}, profile "
-            f"{'quick' if quick else 'full'}, {seconds:.1f} s.",
-            "",
-            "## Models saved and the quality bar",
-            "",
-            *bar,
-            "",
-            "## Cleaning rules",
-            "",
-            "The population rules select the seed project's rows; the 60/20/20 split follows; the "
-            "plausibility rules then apply to train and validation. The test fold is scored as "
-            "it is (the filtered copy is reported beside it).",
-            "",
-            rule_table(splits.rule_counts),
-            "",
-            *sections,
-            eda,
-        ]
+    n_jobs: int,
+) -> dict[Key, ModelResult]:
+    """Refit every chosen configuration (nominal and constant dollars) and the seed's models at
+    their origins; decide the dollars; score the backtest."""
+    population, plausible = splits.population, splits.plausible
+    dollar_origins = DOLLARS_ORIGINS[profile]
+    origins = tuple(sorted({*FORWARD_ORIGINS[profile], *dollar_origins}))
+    seed_models = seed_pipelines(seed)
+    jobs = []
+    for (task, feature_set), choice in choices.items():
+        kind = _target_kind(task, choice)
+        template = choice.chosen.template
+        jobs.append(ForwardJob((task, feature_set, "nominal"), template, kind, origins))
+        jobs.append(
+            ForwardJob(
+                (task, feature_set, "constant"),
+                _constant(template, task, cpi),
+                kind,
+                dollar_origins,
+            )
+        )
+    for task in TASKS:
+        kind = "log_revenue" if task == "revenue" else "hit"
+        seed_origins = tuple(sorted({*TARGET_YEARS, TRAINED_TO + 1}))
+        jobs.append(ForwardJob((task, "seed", "nominal"), seed_models[task], kind, seed_origins))
+    forecasts = run_forward(jobs, population, plausible, hit_ratio, n_jobs)
+
+    development = [y for y in dollar_origins if y <= DEVELOPMENT_LAST_YEAR]
+    tested = [y for y in dollar_origins if y > DEVELOPMENT_LAST_YEAR]
+    results: dict[Key, ModelResult] = {}
+    more = []
+    for (task, feature_set), choice in choices.items():
+        y_all = targets(population, "log_revenue" if task == "revenue" else "hit", hit_ratio)
+        headline = _headline(task)
+        dollars_scores = {}
+        for variant in ("nominal", "constant"):
+            for window, years in (("development", development), ("tested", tested)):
+                group = one_year_ahead(forecasts[(task, feature_set, variant)], years)
+                dollars_scores[f"{variant}_{window}"] = score(
+                    task, Scored(group, y_all[group.row]), seed
+                )
+        gain = (
+            dollars_scores["constant_development"].metrics[headline]
+            - dollars_scores["nominal_development"].metrics[headline]
+        )
+        dollars = "constant" if gain >= DOLLARS_MARGIN else "nominal"
+        template = choice.chosen.template
+        if dollars == "constant":
+            template = _constant(template, task, cpi)
+            missing = tuple(o for o in origins if o not in dollar_origins)
+            more.append(
+                ForwardJob(
+                    (task, feature_set, "constant"), template, _target_kind(task, choice), missing
+                )
+            )
+        results[(task, feature_set)] = ModelResult(
+            choice,
+            template,
+            dollars,
+            forecasts[(task, feature_set, "constant" if dollars == "constant" else "nominal")],
+            y_all,
+            dollars_scores,
+        )
+    if more:
+        extra = run_forward(more, population, plausible, hit_ratio, n_jobs)
+        for job in more:
+            task, feature_set, _ = job.key
+            joined = [forecasts[job.key], extra[job.key]]
+            results[(task, feature_set)].forecasts = ForwardForecasts(
+                *(
+                    np.concatenate([getattr(f, a) for f in joined])
+                    for a in ("origin", "row", "year", "prediction")
+                )
+            )
+    for (task, _), result in results.items():
+        result.backtest = _backtest(
+            task, result, forecasts[(task, "seed", "nominal")], origins, seed, RESAMPLES[profile]
+        )
+    return results
+
+
+def _backtest(
+    task: str,
+    result: ModelResult,
+    seed_forecasts: ForwardForecasts,
+    origins: tuple[int, ...],
+    seed: int,
+    resamples: int = BOOTSTRAP_RESAMPLES,
+) -> Backtest:
+    everything, y_all = result.forecasts, result.y_population
+    by_year = {
+        year: score(
+            task,
+            with_uncertainty(task, one_year_ahead(everything, [year]), everything, y_all),
+            seed,
+        )
+        for year in BACKTEST_YEARS
+        if year in origins  # the quick profile skips 2009-2010
+    }
+    pooled = with_uncertainty(task, one_year_ahead(everything, TARGET_YEARS), everything, y_all)
+    result.pooled = pooled
+    later = with_uncertainty(
+        task, from_origin(everything, TRAINED_TO + 1, TARGET_YEARS), everything, y_all
     )
+    by_horizon = {}
+    for h in range(1, len(TARGET_YEARS) + 1):
+        at = later.forecasts.horizon == h
+        by_horizon[h] = score(
+            task,
+            Scored(
+                later.forecasts.where(at),
+                later.y[at],
+                None if later.low is None else later.low[at],
+                None if later.high is None else later.high[at],
+                None if later.probability is None else later.probability[at],
+            ),
+            seed,
+        )
+    seed_pooled = one_year_ahead(seed_forecasts, TARGET_YEARS)
+    seed_later = from_origin(seed_forecasts, TRAINED_TO + 1, TARGET_YEARS)
+    return Backtest(
+        protocol=(
+            "For each origin year, the chosen configuration (no re-tuning) fitted on the "
+            "plausible films released before it forecasts every film released in it or later "
+            "(as drawn); the interval and the calibration of each origin's forecasts are fitted "
+            "on the out-of-time forecasts of the films of the ten years before it"
+        ),
+        origins=list(origins),
+        one_year_ahead=by_year,
+        pooled=score(task, pooled, seed, with_ci=True, resamples=resamples),
+        pooled_years=list(TARGET_YEARS),
+        trained_to=TRAINED_TO,
+        later=score(task, later, seed, with_ci=True, resamples=resamples),
+        by_horizon=by_horizon,
+        baseline_pooled=score(
+            task, Scored(seed_pooled, y_all[seed_pooled.row]), seed, True, resamples
+        ),
+        baseline_later=score(
+            task, Scored(seed_later, y_all[seed_later.row]), seed, True, resamples
+        ),
+        dollars=result.dollars_scores,
+        dollars_rule=(
+            f"constant dollars (CPI-U, dollars of the table's last year) are adopted when one "
+            f"year ahead over the development years they gain at least {DOLLARS_MARGIN} "
+            f"{_headline(task)}; otherwise the nominal dollars of each film's release year"
+        ),
+    )
+
+
+def _fitted_films(splits: Splits, holdout: Holdout) -> pd.DataFrame:
+    """The films the served models learn from: every labelled, plausible film, or the
+    original split's training part."""
+    if holdout == "original":
+        return splits.train
+    return splits.population[splits.plausible]
+
+
+def _refit(
+    task: str, result: ModelResult, splits: Splits, holdout: Holdout, hit_ratio: float, seed: int
+) -> None:
+    """Fit the served pipeline and its uncertainty; score the chosen candidate on the original
+    split with validation-fitted uncertainty (the random-split figures)."""
+    kind = _target_kind(task, result.choice)
+    films = _fitted_films(splits, holdout)
+    result.served = clone(result.template).fit(
+        films[list(RAW_FIELDS)], targets(films, kind, hit_ratio)
+    )
+    result.fitted_rows = len(films)
+    result.newest_year = int(films["release_year"].max())
+    # The chosen candidate on the original split, its uncertainty from the validation part.
+    original = result.choice.chosen.fitted
+    val = splits.val_unfiltered
+    if task == "revenue":
+        y_val = targets(val, "log_revenue", hit_ratio)
+        split_interval = fit_split_interval(y_val - original.predict(val))
+        split_uncertainty: Any = split_interval
+    else:
+        split_uncertainty = fit_calibration(
+            original.predict_proba(splits.val)[:, 1],
+            targets(splits.val, "hit", hit_ratio),
+            None,
+            "validation",
+        )
+    parts = (
+        ("validation", splits.val),
+        ("test", splits.test),
+        ("test_filtered", splits.test_filtered),
+    )
+    for part, frame in parts:
+        y = targets(frame, "log_revenue" if task == "revenue" else "hit", hit_ratio)
+        rows = ForwardForecasts(
+            np.zeros(len(frame)),
+            np.arange(len(frame)),
+            np.zeros(len(frame)),
+            np.asarray(
+                original.predict(frame)
+                if task == "revenue"
+                else original.predict_proba(frame)[:, 1],
+                dtype=float,
+            ),
+        )
+        scored = Scored(rows, y)
+        if task == "revenue":
+            scored.low, scored.high = split_uncertainty.bounds(rows.prediction, 1)
+        else:
+            scored.probability = split_uncertainty.apply(rows.prediction, 1)
+        result.original_split[part] = _with_verdict(
+            task, score(task, scored, seed, with_ci=part == "test"), scored
+        )
+    if holdout == "original":  # the original split's uncertainty, as the original split
+        if task == "revenue":
+            result.interval = split_uncertainty
+        else:
+            result.calibration = split_uncertainty
+        return
+    # As of the year after the newest film: the forecasts of the table's last ten years.
+    as_of = result.newest_year + 1
+    if task == "revenue":
+        result.interval = interval_as_of(result.forecasts, result.y_population, as_of)
+    else:
+        result.calibration = calibration_as_of(result.forecasts, result.y_population, as_of)
+
+
+def _with_verdict(task: str, scores: Scores, scored: Scored) -> Scores:
+    """Hit scores with F1, precision and recall of the verdict at the default threshold."""
+    if task != "hit":
+        return scores
+    verdict = classification_metrics(scored.y, scored.probability, DEFAULT_HIT_THRESHOLD)
+    extra = {k: verdict[k] for k in ("f1", "precision", "recall")}
+    return scores.model_copy(update={"metrics": {**scores.metrics, **extra}})
+
+
+def _params(params: dict[str, Any]) -> dict[str, Any]:
+    """Plain JSON values; parameters left at None are the estimator's default: left out."""
+    plain = json.loads(
+        json.dumps(params, default=lambda v: v.item() if hasattr(v, "item") else str(v))
+    )
+    return {k: v for k, v in plain.items() if v is not None}
+
+
+def _metadata(
+    task: str,
+    feature_set: str,
+    result: ModelResult,
+    splits: Splits,
+    data_sha256: str,
+    seed: int,
+    profile: str,
+    hit_ratio: float,
+    holdout: Holdout,
+    cpi: CpiTable,
+    run: str,
+    clock: Stopwatch,
+) -> RevenueMetadata | HitMetadata:
+    choice = result.choice
+    chosen = choice.chosen
+    estimator = (
+        result.served.pipeline_[-1]
+        if isinstance(result.served, ConstantDollarTarget)
+        else result.served[-1]
+    )
+    features = (
+        result.served.pipeline_[:-1]
+        if isinstance(result.served, ConstantDollarTarget)
+        else result.served[:-1]
+    )
+    headline = _headline(task)
+    candidates = {
+        r.name: CandidateSummary(
+            params=_params(r.params),
+            forward_mean=r.forward_mean,
+            forward_std=r.forward_std,
+            cost=r.cost,
+            eligible=r.eligible,
+            validation={
+                k: float(v)
+                for k, v in r.metrics["validation"].items()
+                if k in (headline, "rmse", "mae", "f1")
+            },
+            test={
+                k: float(v)
+                for k, v in r.metrics["test"].items()
+                if k in (headline, "rmse", "mae", "f1")
+            },
+            predict_ms=r.predict_ms,
+            tune_seconds=round(r.tune_seconds, 2),
+        )
+        for r in choice.candidates
+    }
+    fitted = _fitted_films(splits, holdout)
+    raw: dict[str, Any] = {
+        "format": MODEL_FORMAT,
+        "run": run,
+        "task": task,
+        "feature_set": feature_set,
+        "algorithm": chosen.name,
+        "estimator_class": type(estimator).__name__,
+        "params": _params(
+            {
+                **{
+                    k: v
+                    for k, v in estimator.get_params().items()
+                    if isinstance(v, int | float | str | bool)
+                },
+                **chosen.params,
+            }
+        ),
+        "raw_fields": list(RAW_FIELDS),
+        "features": list(features.get_feature_names_out()),
+        "target": "log1p(revenue)" if task == "revenue" else f"revenue > {hit_ratio:g} x budget",
+        "hit_ratio": hit_ratio,
+        "explanation_method": explanation_method(
+            result.served if isinstance(result.served, ConstantDollarTarget) else estimator
+        ),
+        "fitted_on": "original_train" if holdout == "original" else "all_labelled",
+        "newest_year": result.newest_year,
+        "dollars": result.dollars,
+        "cpi": cpi,
+        "selection": Selection(
+            rule=choice.rule,
+            metric=choice.metric,
+            origins=list(choice.origins),
+            cost_cap=COST_CAP,
+            candidates=candidates,
+        ),
+        "original_split": result.original_split,
+        "backtest": result.backtest,
+        "rows": {
+            "population": splits.n_population,
+            "fitted": result.fitted_rows,
+            "development": len(development_films(splits)),
+            "original_train": len(splits.train),
+            "original_validation": len(splits.val),
+            "original_test": len(splits.test),
+            "original_test_filtered": len(splits.test_filtered),
+        },
+        "cleaning": [vars(c) for c in splits.rule_counts],
+        "data_sha256": data_sha256,
+        "seed": seed,
+        "profile": profile,
+        "timings": dict(clock.seconds),
+        "library_versions": library_versions(),
+    }
+    if task == "revenue":
+        revenue = fitted["revenue"].to_numpy(dtype=float)
+        raw |= {
+            "interval": result.interval,
+            "revenue_range": (float(revenue.min()), float(revenue.max())),
+        }
+    else:
+        raw |= {"threshold": DEFAULT_HIT_THRESHOLD, "calibration": result.calibration}
+    return parse_metadata(
+        {k: (v.model_dump() if hasattr(v, "model_dump") else v) for k, v in raw.items()}
+    )
+
+
+def _saved(key: Key, meta: RevenueMetadata | HitMetadata, tag: str) -> SavedModel:
+    task, feature_set = key
+    headline = _headline(task)
+    pooled, later = meta.backtest.pooled, meta.backtest.later
+    minimum = config.FORWARD_TARGETS[key]
+    return SavedModel(
+        task,
+        feature_set,
+        tag,
+        meta.algorithm,
+        headline,
+        pooled.metrics[headline],
+        pooled.ci95[headline],
+        later.metrics[headline],
+        later.ci95[headline],
+        minimum,
+    )
+
+
+def run_backtest(
+    data: str | None = None,
+    *,
+    run: str | None = None,
+    n_jobs: int = 2,
+    reports_dir: Path = config.REPORTS_DIR,
+    console: Console | None = None,
+) -> tuple[list[SavedModel], Path]:
+    """The forward backtest alone, of the configuration a stored run chose (its algorithms,
+    tuned parameters and dollars; no tuning, nothing saved): reports/backtest.md."""
+    from boxoffice.metadata import read_metadata
+    from boxoffice.store import resolve_run
+    from training.models import CLASSIFIERS, REGRESSORS
+    from training.report import write_backtest_report
+
+    console = console or Console()
+    stored = resolve_run(run)
+    metadata = {key: read_metadata(stored[key]) for key in stored if key[0] in TASKS}
+    first = next(iter(metadata.values()))
+    loaded = load_movies(data)
+    splits = make_splits(loaded.frame, seed=first.seed)
+    cpi = first.cpi
+    console.print(
+        f"backtest of run {first.run} ({first.profile} profile) on {loaded.path} "
+        f"(sha256 {loaded.sha256[:12]}…)"
+    )
+    origins = FORWARD_ORIGINS[first.profile]
+    candidates = {("revenue", c.name): c for c in REGRESSORS} | {
+        ("hit", c.name): c for c in CLASSIFIERS
+    }
+    jobs = []
+    templates = {}
+    for (task, feature_set), meta in metadata.items():
+        candidate = candidates[(task, meta.algorithm)]
+        tuned = meta.selection.candidates[meta.algorithm].params
+        template = candidate.pipeline(feature_set, meta.seed).set_params(
+            **{f"model__{k}": v for k, v in tuned.items()}
+        )
+        if candidate.target == "log_ratio":
+            template.set_params(model__threshold=float(np.log(meta.hit_ratio)))
+        if meta.dollars == "constant":
+            template = _constant(template, task, cpi)
+        kind = "log_revenue" if task == "revenue" else candidate.target
+        templates[(task, feature_set)] = (template, kind)
+        jobs.append(ForwardJob((task, feature_set), template, kind, origins))
+    seed_models = seed_pipelines(first.seed)
+    seed_origins = tuple(sorted({*TARGET_YEARS, TRAINED_TO + 1}))
+    for task in TASKS:
+        kind = "log_revenue" if task == "revenue" else "hit"
+        jobs.append(ForwardJob((task, "seed"), seed_models[task], kind, seed_origins))
+    with console.status("fitting the backtest's models"):
+        forecasts = run_forward(jobs, splits.population, splits.plausible, first.hit_ratio, n_jobs)
+    updated = {}
+    results = []
+    for (task, feature_set), meta in metadata.items():
+        y_all = targets(
+            splits.population, "log_revenue" if task == "revenue" else "hit", meta.hit_ratio
+        )
+        holder = ModelResult(
+            choice=None,  # type: ignore[arg-type]
+            template=templates[(task, feature_set)][0],
+            dollars=meta.dollars,
+            forecasts=forecasts[(task, feature_set)],
+            y_population=y_all,
+            dollars_scores=meta.backtest.dollars,
+        )
+        backtest = _backtest(task, holder, forecasts[(task, "seed")], origins, meta.seed)
+        updated[(task, feature_set)] = meta.model_copy(update={"backtest": backtest})
+        results.append(
+            _saved(
+                (task, feature_set),
+                updated[(task, feature_set)],
+                f"{model_name(task, feature_set)}:{meta.run}",
+            )
+        )
+    path = write_backtest_report(reports_dir, loaded.path.name, loaded.sha256, updated)
+    return results, path

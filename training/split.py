@@ -30,6 +30,8 @@ class Splits:
     n_population: int
     train_unfiltered: pd.DataFrame  # the training part before the plausibility rules
     val_unfiltered: pd.DataFrame  # the validation part as drawn, like the test fold
+    population: pd.DataFrame  # every labelled film, as drawn (before the split)
+    plausible: np.ndarray  # per population film: passes the plausibility rules
 
 
 def log_revenue(frame: pd.DataFrame) -> np.ndarray:
@@ -94,6 +96,18 @@ def make_splits(
     val_unfiltered = val
     val = apply_rules(val, rules, "validation", log)
     test_filtered = apply_rules(test, rules, "test (filtered copy, reported separately)", log)
+    plausible = np.ones(len(population), dtype=bool)
+    for rule in rules:
+        plausible &= ~rule.drops(population).fillna(False).to_numpy(dtype=bool)
     return Splits(
-        train, val, test, test_filtered, log, len(population), train_unfiltered, val_unfiltered
+        train,
+        val,
+        test,
+        test_filtered,
+        log,
+        len(population),
+        train_unfiltered,
+        val_unfiltered,
+        population,
+        plausible,
     )

@@ -54,4 +54,4 @@ def test_interval_narrows_with_more_rows_and_is_deterministic() -> None:
 
 def test_unknown_metric_is_refused() -> None:
     with pytest.raises(ValueError, match="metric must be"):
-        bootstrap_scores(np.ones(3), np.ones(3), "rmse", resamples=2, seed=0)
+        bootstrap_scores(np.ones(3), np.ones(3), "accuracy", resamples=2, seed=0)

@@ -8,14 +8,13 @@ import numpy as np
 import pytest
 from sklearn.base import clone, is_classifier
 from sklearn.metrics import roc_auc_score
-from sklearn.model_selection import KFold, cross_val_score
 from xgboost import XGBRegressor
 
 from boxoffice.estimators import LogRatioClassifier
 from tests.helpers.films import films
 from training.models import CLASSIFIERS, Candidate
 from training.split import is_hit, log_ratio
-from training.train import _hit_roc_auc
+from training.train import _fit_fold, _pick, _Search, forward_folds
 
 
 def roi_candidate() -> Candidate:
@@ -88,18 +87,18 @@ def test_threshold_sets_the_label() -> None:
     assert roc_auc_score(labels, model.predict_proba(data)[:, 1]) > 0.9
 
 
-def test_cross_validated_auc_scores_the_hit_label() -> None:
+def test_the_forward_search_scores_a_ratio_candidate_on_the_hit_label() -> None:
     data = planted()
     cut = math.log(2)
-    scores = cross_val_score(
-        small_pipeline(),
-        data,
-        log_ratio(data),
-        cv=KFold(3, shuffle=True, random_state=0),
-        scoring=lambda est, X, y: _hit_roc_auc(est, X, y, cut),
-    )
-    assert scores.shape == (3,) and (scores > 0.8).all()
-    assert np.array_equal(log_ratio(data) > cut, is_hit(data, 2.0).astype(bool))
+    folds = forward_folds(data, (2005, 2010))
+    labels = is_hit(data, 2.0)
+    pipeline = small_pipeline().set_params(model__threshold=cut)
+    search = _Search("hit", "post_release", None, pipeline, [{}], log_ratio(data), labels)
+    forecasts = [_fit_fold(pipeline, {}, data, log_ratio(data), fold) for fold in folds]
+    params, pooled, fold_sd, table = _pick(search, forecasts, folds)
+    assert params == {} and len(table) == 1
+    assert pooled > 0.8 and fold_sd >= 0  # ROC-AUC against the label
+    assert np.array_equal(log_ratio(data) > cut, labels.astype(bool))
 
 
 def test_rejects_a_target_on_one_side_of_the_threshold() -> None:

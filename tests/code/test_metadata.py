@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from boxoffice.metadata import MetadataError, parse_metadata, to_stored
-from tests.helpers.models import metadata
+from boxoffice.metadata import MetadataError, parse_comparables, parse_metadata, to_stored
+from tests.helpers.models import metadata, tiny_comparables
 
 
 def _strings(value: object) -> list[str]:
@@ -22,7 +22,7 @@ def test_stored_metadata_round_trips_without_none(task: str) -> None:
     stored = to_stored(typed)
     assert parse_metadata(stored) == typed
     assert "None" not in _strings(stored)
-    assert "r2_ci95" not in stored["metrics"]["validation"]  # absent, not "None"
+    assert parse_metadata(to_stored(typed)).backtest.pooled == typed.backtest.pooled
 
 
 def test_an_unknown_key_fails_loudly() -> None:
@@ -36,6 +36,11 @@ def test_a_missing_key_fails_loudly() -> None:
     del stored["threshold"]
     with pytest.raises(MetadataError, match="threshold: Field required"):
         parse_metadata(stored)
+
+
+def test_comparables_metadata_round_trips() -> None:
+    meta = tiny_comparables().metadata
+    assert parse_comparables(to_stored(meta)) == meta
 
 
 def test_a_revenue_model_must_carry_its_interval() -> None:

@@ -20,8 +20,10 @@ SCRIPT = textwrap.dedent(
     import bentoml
     from boxoffice.config import FEATURE_SETS, TASKS, model_name
     from boxoffice.metadata import MODEL_FORMAT
-    from boxoffice.store import ModelNotFoundError, resolve_run, save_model
-    from tests.helpers.models import metadata
+    from boxoffice.store import ModelNotFoundError, resolve_run, save_comparables, save_model
+    from tests.helpers.models import metadata, tiny_comparables
+
+    comps = tiny_comparables()
 
     def save_run(run, parts=None):
         for task in TASKS:
@@ -29,6 +31,8 @@ SCRIPT = textwrap.dedent(
                 if parts is None or (task, feature_set) in parts:
                     save_model({"stand-in": run}, metadata(task, feature_set, run))
                     time.sleep(0.01)
+        if parts is None:
+            save_comparables(comps.films, comps.metadata.model_copy(update={"run": run}))
 
     def save_old_run(run):
         for task in TASKS:

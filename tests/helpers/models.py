@@ -9,38 +9,43 @@ import numpy as np
 from sklearn.pipeline import Pipeline
 from xgboost import XGBRegressor
 
-from boxoffice.estimators import CalibratedClassifier, LogRatioClassifier
+from boxoffice.comparables import ComparableFilms
+from boxoffice.dollars import CpiTable
+from boxoffice.estimators import BlendClassifier, BlendRegressor
 from boxoffice.features import FilmFeatures
-from boxoffice.metadata import MODEL_FORMAT, HitMetadata, RevenueMetadata, parse_metadata
-from serving.predictor import LoadedModel, Predictor
+from boxoffice.metadata import (
+    MODEL_FORMAT,
+    ComparablesMetadata,
+    HitMetadata,
+    RevenueMetadata,
+    parse_metadata,
+)
+from serving.predictor import LoadedComparables, LoadedModel, Predictor
 from tests.helpers.films import films
 
 RUN = "20260101-000000-test"
+NEWEST_YEAR = 2015  # films() releases films in 1980-2015
+CPI = CpiTable(
+    source="made up for the tests",
+    index={year: 100.0 * 1.03 ** (year - 1980) for year in range(1913, 2026)},
+    base_year=2025,
+    growth_after_last=1.03,
+)
 
 
-def _regression(n: int) -> dict[str, Any]:
-    return {"rmse": 1.0, "r2": 0.5, "mae": 0.8, "n": n}
-
-
-def _classification(n: int) -> dict[str, Any]:
-    return {
-        "roc_auc": 0.8,
-        "f1": 0.7,
-        "precision": 0.7,
-        "recall": 0.7,
-        "confusion_matrix": [[1, 1], [1, 1]],
-        "classification_report": {"hit": {"precision": 0.7}, "accuracy": 0.7},
-        "threshold": 0.5,
-        "positive_rate": 0.5,
-        "n": n,
-    }
+def _scores(task: str, n: int = 100) -> dict[str, Any]:
+    if task == "revenue":
+        metrics = {"r2": 0.5, "rmse": 1.0, "mae": 0.8, "coverage": 0.8, "mean_width": 2.5}
+        return {"n": n, "metrics": metrics, "ci95": {"r2": (0.4, 0.6)}}
+    metrics = {"roc_auc": 0.8, "ece": 0.04, "brier": 0.2, "hit_rate": 0.5, "mean_probability": 0.5}
+    return {"n": n, "metrics": metrics, "ci95": {"roc_auc": (0.75, 0.85)}}
 
 
 def metadata(
     task: str, feature_set: str, run: str = RUN, **changes: Any
 ) -> RevenueMetadata | HitMetadata:
     """Valid metadata for a (task, feature set) model: made-up scores, real structure."""
-    scores = _regression if task == "revenue" else _classification
+    scores = _scores(task)
     raw: dict[str, Any] = {
         "format": MODEL_FORMAT,
         "run": run,
@@ -52,101 +57,124 @@ def metadata(
         "raw_fields": ["budget", "runtime"],
         "features": ["log_budget", "runtime"],
         "target": "log1p(revenue)" if task == "revenue" else "revenue > 2 x budget",
-        "selection": "stand-in",
-        "cv_grid": [],
-        "predict_ms": {"one_film": 1.0, "thousand_films": 5.0},
-        "metrics": {
-            "cv": {"metric": "rmse", "folds": 5, "mean": 1.0, "std": 0.1},
-            "validation": scores(100),
-            "test": {**scores(100), f"{'r2' if task == 'revenue' else 'roc_auc'}_ci95": [0, 1]},
-            "test_filtered": scores(99),
-        },
-        "candidates": {},
         "hit_ratio": 2.0,
+        "explanation_method": "TreeSHAP",
+        "fitted_on": "all_labelled",
+        "newest_year": NEWEST_YEAR,
+        "dollars": "nominal",
+        "cpi": CPI.model_dump(),
+        "selection": {
+            "rule": "stand-in",
+            "metric": "rmse",
+            "origins": [2009, 2010],
+            "cost_cap": 2500,
+            "candidates": {},
+        },
+        "original_split": {"validation": scores, "test": scores, "test_filtered": scores},
+        "backtest": {
+            "protocol": "stand-in",
+            "origins": [2009, 2010, 2011],
+            "one_year_ahead": {2011: scores},
+            "pooled": scores,
+            "pooled_years": [2011],
+            "trained_to": 2010,
+            "later": scores,
+            "by_horizon": {1: scores},
+            "baseline_pooled": scores,
+            "baseline_later": scores,
+            "dollars": {"nominal_development": scores},
+            "dollars_rule": "stand-in",
+        },
         "rows": {
             "population": 500,
-            "train": 300,
-            "validation": 100,
-            "test": 100,
-            "test_filtered": 99,
+            "fitted": 480,
+            "development": 300,
+            "original_train": 300,
+            "original_validation": 100,
+            "original_test": 100,
+            "original_test_filtered": 99,
         },
         "cleaning": [],
         "data_sha256": "0" * 64,
         "seed": 42,
         "profile": "quick",
-        "training_seconds": 1.0,
+        "timings": {"tune": 1.0},
         "library_versions": {},
-        "explanation_method": "TreeSHAP",
     }
     if task == "revenue":
-        interval_scores = {
-            "level": 0.8,
-            "coverage": 0.8,
-            "mean_width_log": 2.0,
-            "p90_over_p10": 7.4,
-            "n": 100,
-        }
         raw |= {
             "interval": {
                 "level": 0.8,
                 "low_offset": -1.2,
                 "high_offset": 0.8,
-                "n_calibration": 100,
+                "widen_per_year": 0.02,
+                "reference_horizon": 4.0,
+                "n_residuals": 1000,
                 "method": "stand-in",
             },
-            **{f"interval_{p}": interval_scores for p in ("validation", "test", "test_filtered")},
+            "revenue_range": (1e4, 3e9),
         }
     else:
-        calibration_scores = {
-            "ece_before": 0.05,
-            "ece_after": 0.03,
-            "brier_before": 0.2,
-            "brier_after": 0.19,
-            "roc_auc_before": 0.8,
-            "roc_auc_after": 0.8,
-            "reliability_before": [[0.5, 0.5, 10]],
-            "reliability_after": [[0.5, 0.5, 10]],
-        }
         raw |= {
             "threshold": 0.5,
             "calibration": {
-                "method": "platt",
-                "cv_ece_platt": 0.03,
-                "cv_ece_isotonic": 0.04,
-                "fitted_on": "validation",
+                "intercept": 0.1,
+                "slope": 0.9,
+                "horizon_coef": 0.02,
+                "interaction_coef": -0.02,
+                "max_horizon": 10,
+                "n_predictions": 1000,
+                "fitted_on": "stand-in",
                 "best_f1_threshold": 0.4,
-            },
-            **{
-                f"calibration_{p}": calibration_scores
-                for p in ("validation", "test", "test_filtered")
             },
         }
     return parse_metadata(raw | changes)
 
 
-def tiny_pipelines(feature_set: str, n: int = 240) -> tuple[Pipeline, CalibratedClassifier]:
-    """A revenue pipeline and a calibrated hit classifier fitted in a second on built films."""
+def tiny_pipelines(feature_set: str, n: int = 240) -> tuple[Pipeline, Pipeline]:
+    """A revenue and a hit pipeline fitted in a second on built films (the blends the full
+    profile favours, with the companies' and keywords' track record)."""
     data = films(n)
     rng = np.random.default_rng(1)
     log_revenue = (
         np.log1p(data["budget"]) + 0.2 * np.log1p(data["vote_count"]) + rng.normal(0, 0.8, n)
     )
     log_ratio = log_revenue - np.log1p(data["budget"])
-    features = FilmFeatures(feature_set, min_count=1)
+
+    def features() -> FilmFeatures:
+        return FilmFeatures(feature_set, min_count=1, target_encoding=True)
+
     revenue = Pipeline(
-        [("features", features), ("model", XGBRegressor(n_estimators=20, max_depth=3))]
-    ).fit(data, log_revenue)
-    hit = Pipeline(
         [
-            ("features", FilmFeatures(feature_set, min_count=1)),
-            (
-                "model",
-                LogRatioClassifier(XGBRegressor(n_estimators=20, max_depth=3), threshold=0.4),
-            ),
+            ("features", features()),
+            ("model", BlendRegressor(XGBRegressor(n_estimators=20, max_depth=3), increasing=(0,))),
         ]
-    ).fit(data, log_ratio)
-    calibrated = CalibratedClassifier(hit, "platt").fit(data, (log_ratio > 0.4).astype(int))
-    return revenue, calibrated
+    ).fit(data, log_revenue)
+    hit = Pipeline([("features", features()), ("model", BlendClassifier(threshold=0.4))]).fit(
+        data, log_ratio
+    )
+    return revenue, hit
+
+
+def tiny_comparables() -> LoadedComparables:
+    data = films(120).assign(revenue=lambda f: 2.5 * f["budget"])
+    comps = ComparableFilms(CPI).fit(data)
+    meta = ComparablesMetadata(
+        format=MODEL_FORMAT,
+        run=RUN,
+        kind="comparables",
+        films=len(data),
+        newest_year=NEWEST_YEAR,
+        default_k=8,
+        weights={"budget": 2.0},
+        similarity="stand-in",
+        backtest_r2={8: 0.44},
+        backtest_r2_ci95={8: (0.4, 0.48)},
+        backtest_years=[2011],
+        cpi=CPI,
+        data_sha256="0" * 64,
+    )
+    return LoadedComparables(comps, f"boxoffice-comparables:{RUN}", meta)
 
 
 def tiny_predictor() -> Predictor:
@@ -154,9 +182,9 @@ def tiny_predictor() -> Predictor:
     models = {}
     for feature_set in ("post_release", "pre_release"):
         revenue, hit = tiny_pipelines(feature_set)
-        for task, predictor in (("revenue", revenue), ("hit", hit)):
+        for task, pipeline in (("revenue", revenue), ("hit", hit)):
             version = f"boxoffice-{task}-{feature_set.replace('_', '-')}:{RUN}"
             models[(task, feature_set)] = LoadedModel(
-                predictor, version, metadata(task, feature_set)
+                pipeline, version, metadata(task, feature_set)
             )
-    return Predictor(models)
+    return Predictor(models, tiny_comparables())

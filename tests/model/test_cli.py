@@ -5,11 +5,15 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
+import joblib
+import numpy as np
 import pytest
+import yaml
 
 from training import config
-from training.data import SCHEMA
+from training.data import SCHEMA, load_movies
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
@@ -74,12 +78,92 @@ def test_unwritable_model_store_fails_before_training(tmp_path) -> None:
     assert "Traceback" not in result.stdout + result.stderr
 
 
+def _stored(store: Path) -> dict[str, tuple[dict, object]]:
+    """Each model of the store's only run: its metadata and its unpickled pipeline."""
+    out = {}
+    for path in sorted(store.glob("models/boxoffice-*/*/model.yaml")):
+        meta = yaml.safe_load(path.read_text())["metadata"]
+        pipeline = path.parent / "pipeline.joblib"
+        out[path.parent.parent.name] = (meta, joblib.load(pipeline) if pipeline.exists() else None)
+    return out
+
+
 @pytest.mark.slow
-def test_quick_training_end_to_end(tmp_path, dataset_path) -> None:
+def test_quick_training_end_to_end_is_the_same_on_a_loaded_machine_with_one_process(
+    tmp_path, dataset_path, quick_training
+) -> None:
+    """The CLI, as a user runs it, with one process, one BLAS thread and another process
+    burning a core: the same choices and the same forecasts (to 1e-9) as the session's
+    in-process training with two processes on a quiet machine."""
+    env = {"BENTOML_HOME": str(tmp_path / "store"), "OMP_NUM_THREADS": "1"}
+    burner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        result = run_cli(
+            "train",
+            "--quick",
+            "--jobs",
+            "1",
+            "--data",
+            str(dataset_path),
+            "--reports-dir",
+            str(tmp_path / "reports"),
+            env=env,
+        )
+    finally:
+        burner.kill()
+        burner.wait()
+    assert result.returncode == 0, result.stdout + result.stderr
+    listing = run_cli("models", env=env)
+    assert listing.returncode == 0
+    for name in ("revenue-post", "hit-post", "revenue-pre", "hit-pre"):
+        assert f"boxoffice-{name}" in listing.stdout
+    assert (tmp_path / "reports" / "training_report.md").is_file()
+
+    mine, theirs = _stored(tmp_path / "store"), _stored(quick_training["bentoml_home"])
+    assert set(mine) == set(theirs) and len(mine) == 5
+    films = load_movies(dataset_path).frame.head(200)
+    for name, (meta, pipeline) in mine.items():
+        their_meta, their_pipeline = theirs[name]
+        if pipeline is None:  # the comparable films
+            assert meta["backtest_r2"] == their_meta["backtest_r2"]
+            continue
+        for key in ("algorithm", "params", "dollars", "interval", "calibration"):
+            assert meta.get(key) == their_meta.get(key), (name, key)
+        assert meta["backtest"]["pooled"] == their_meta["backtest"]["pooled"], name
+        if "revenue" in name:
+            ours, others = pipeline.predict(films), their_pipeline.predict(films)
+        else:
+            ours = pipeline.predict_proba(films)[:, 1]
+            others = their_pipeline.predict_proba(films)[:, 1]
+        np.testing.assert_allclose(ours, others, rtol=0, atol=1e-9, err_msg=name)
+    assert (
+        run_cli("models", "--quiet", env={"BENTOML_HOME": str(tmp_path / "empty")}).returncode == 1
+    )
+
+
+@pytest.mark.slow
+def test_backtest_alone_reproduces_the_stored_backtest(tmp_path, quick_training) -> None:
+    env = {"BENTOML_HOME": str(quick_training["bentoml_home"])}
+    result = run_cli("backtest", "--reports-dir", str(tmp_path), env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = (tmp_path / "backtest.md").read_text()
+    for name, (meta, _) in _stored(quick_training["bentoml_home"]).items():
+        if "backtest" not in meta:
+            continue
+        headline = "r2" if "revenue" in name else "roc_auc"
+        value = meta["backtest"]["pooled"]["metrics"][headline]
+        assert f"{value:.3f}" in report, name
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+@pytest.mark.slow
+def test_holdout_original_trains_on_the_original_training_part(tmp_path, dataset_path) -> None:
     env = {"BENTOML_HOME": str(tmp_path / "store")}
     result = run_cli(
         "train",
         "--quick",
+        "--holdout",
+        "original",
         "--data",
         str(dataset_path),
         "--reports-dir",
@@ -87,11 +171,16 @@ def test_quick_training_end_to_end(tmp_path, dataset_path) -> None:
         env=env,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    listing = run_cli("models", env=env)
-    assert listing.returncode == 0
-    for name in ("revenue-post", "hit-post", "revenue-pre", "hit-pre"):
-        assert f"boxoffice-{name}" in listing.stdout
-    assert (tmp_path / "reports" / "training_report.md").is_file()
-    assert (
-        run_cli("models", "--quiet", env={"BENTOML_HOME": str(tmp_path / "empty")}).returncode == 1
-    )
+    for name, (meta, _) in _stored(tmp_path / "store").items():
+        if "fitted_on" not in meta:
+            continue
+        assert meta["fitted_on"] == "original_train" and meta["rows"]["fitted"] == 1925, name
+        if "revenue" in name:
+            assert meta["interval"]["widen_per_year"] == 0.0  # from the validation part
+    card = (tmp_path / "reports" / "model_cards" / "boxoffice-revenue-pre-release.md").read_text()
+    assert "original split's training part" in card
+
+
+def test_an_unknown_holdout_is_refused(tmp_path) -> None:
+    result = run_cli("train", "--quick", "--holdout", "test", "--reports-dir", str(tmp_path))
+    assert result.returncode == 2 and "--holdout" in result.stderr
