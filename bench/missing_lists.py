@@ -1,6 +1,7 @@
 """How the models score films whose lists and original language are left out (as the original
-project's clients send them): `python -m bench.missing_lists` (uses $BENTOML_HOME's newest run
-and the dataset).
+project's clients send them): `python -m bench.missing_lists` (uses $BENTOML_HOME's newest run,
+or $BOXOFFICE_RUN, and the dataset; train that run with --holdout original so that the
+validation part is held out).
 
 Scores the validation part three ways: as it is; with every list and the original language left
 out, which FilmFeatures scores as the typical (training median) number of items, none in
@@ -13,11 +14,14 @@ treats a field that is not given.
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 from sklearn.metrics import brier_score_loss, r2_score, roc_auc_score
 
 from boxoffice.config import FEATURE_SETS, TASKS
 from boxoffice.features import LIST_FIELDS
+from boxoffice.metadata import horizons, read_metadata
 from boxoffice.store import resolve_run
 from serving.predictor import LoadedModel
 from training import config
@@ -26,8 +30,14 @@ from training.split import is_hit, log_revenue, make_splits
 
 
 def main() -> None:
-    found = resolve_run(None)
+    found = resolve_run(os.environ.get("BOXOFFICE_RUN") or None)
     val = make_splits(load_movies().frame).val
+    fitted_on = read_metadata(found[("revenue", "pre_release")]).fitted_on
+    if fitted_on != "original_train":
+        print(
+            "note: this run learned from every labelled film, the validation part included; "
+            "for held-out figures, train with --holdout original and set BOXOFFICE_RUN to it"
+        )
     left_out = val.assign(
         original_language=None, **{name: [None] * len(val) for name in LIST_FIELDS}
     )
@@ -39,14 +49,15 @@ def main() -> None:
     for feature_set in FEATURE_SETS:
         for task in TASKS:
             model = LoadedModel.load(found[(task, feature_set)])
-            calibrate = getattr(model.predictor, "calibrate", None)
             rows = (("given", val), ("left out: typical", left_out), ("as none", as_none))
             for label, frame in rows:
                 if task == "revenue":
                     score = f"R² {r2_score(y_revenue, model.pipeline.predict(frame)):.3f}"
                 else:
                     raw = model.pipeline.predict_proba(frame)[:, 1]
-                    prob = calibrate(raw) if calibrate else raw
+                    years = model.features.release_years(frame)
+                    horizon = horizons(years, model.metadata.newest_year)
+                    prob = model.metadata.calibration.apply(raw, horizon)
                     score = (
                         f"AUC {roc_auc_score(y_hit, raw):.3f}  Brier "
                         f"{brier_score_loss(y_hit, prob):.4f}  mean P {np.mean(prob):.3f}"

@@ -257,7 +257,8 @@ class FilmFeatures(TransformerMixin, BaseEstimator):
         mean, for items of at least ``te_min_count`` films. Needs ``y`` in ``fit``. As in
         scikit-learn's TargetEncoder, ``fit_transform`` encodes each training film from the
         other folds (``te_folds``-fold cross-fitting), so a film's own target never leaks into
-        its features; ``transform`` uses every training film.
+        its features; ``transform`` uses every training film. A list not given is scored with
+        the training films' median record (a typical film, none in particular).
     cpi : CpiTable or None
         When given, the budget is read in constant dollars of ``cpi.base_year`` (converted from
         the dollars of the film's release year).
@@ -305,13 +306,15 @@ class FilmFeatures(TransformerMixin, BaseEstimator):
         target = self._target(y, n_rows)
         blocks = []
         for name in ENCODED_FIELDS:
-            items = _Items(_as_lists(_cells(X, name, n_rows)))
+            cells = _cells(X, name, n_rows)
+            items = _Items(_as_lists(cells))
             encoded = np.zeros((n_rows, len(ENCODED_STATS)))
             for fit_rows, encode_rows in KFold(self.te_folds, shuffle=True, random_state=0).split(
                 np.arange(n_rows)
             ):
                 encodings = items.encodings(fit_rows, target, self.te_smoothing, self.te_min_count)
                 encoded[encode_rows] = items.encode(encode_rows, encodings)
+            encoded[_not_given(cells)] = self.typical_records_[name]
             blocks.append(encoded)
         return np.hstack([out, *blocks])
 
@@ -398,12 +401,17 @@ class FilmFeatures(TransformerMixin, BaseEstimator):
         self.keywords_ = _top_values(lists["keywords"], self.n_keywords, self.min_count)
         if self.target_encoding:
             target = self._target(y, n_rows)
-            self.encodings_ = {}
+            self.encodings_, self.typical_records_ = {}, {}
             for name in ENCODED_FIELDS:
                 items = _Items(lists[name])
                 every = np.arange(n_rows)
-                self.encodings_[name] = items.table(
-                    items.encodings(every, target, self.te_smoothing, self.te_min_count)
+                encodings = items.encodings(every, target, self.te_smoothing, self.te_min_count)
+                self.encodings_[name] = items.table(encodings)
+                # A list not given is scored with a typical film's record, as its size is.
+                given = ~_not_given(cells[name])
+                records = items.encode(every, encodings)[given]
+                self.typical_records_[name] = (
+                    [float(v) for v in np.median(records, axis=0)] if len(records) else [0.0] * 3
                 )
         self.feature_names_out_ = np.array(self._feature_names(), dtype=object)
         self.n_features_in_ = len(RAW_FIELDS)
@@ -484,7 +492,10 @@ class FilmFeatures(TransformerMixin, BaseEstimator):
         blocks.append(self._counted(X, n_rows, "keywords", self.keywords_))
         if self.target_encoding and with_encoding:
             for name in ENCODED_FIELDS:
-                blocks.append(_encode(_as_lists(_cells(X, name, n_rows)), self.encodings_[name]))
+                cells = _cells(X, name, n_rows)
+                record = _encode(_as_lists(cells), self.encodings_[name])
+                record[_not_given(cells)] = self.typical_records_[name]
+                blocks.append(record)
         return np.hstack(blocks)
 
     def _counted(self, X: FilmColumns, n_rows: int, name: str, vocabulary: list[str]) -> np.ndarray:

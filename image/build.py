@@ -37,8 +37,9 @@ KUSTOMIZATION = ROOT / "deploy" / "kustomization.yaml"
 BUILD_BASE_SCRIPT = ROOT / "image" / "build-base.sh"
 UV_FALLBACK = ROOT / ".tools" / "bin" / "uv"
 BENTOML = Path(sys.executable).parent / "bentoml"
-# Imported by training only (report figures, progress bars): not needed to serve.
-TRAINING_ONLY_PACKAGES = ("matplotlib", "joblib-progress")
+# Imported by training only (report figures, progress bars, the CPI table it stores with the
+# models): not needed to serve.
+TRAINING_ONLY_PACKAGES = ("matplotlib", "joblib-progress", "cpi")
 DEPLOY_IMAGE_NAME = "boxoffice"
 DOCKER_TIMEOUT = 60.0  # seconds for a short docker client call (info, inspect, rmi)
 

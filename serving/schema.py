@@ -397,8 +397,9 @@ class BatchExplanation(_Answer):
     hit: Explanation
 
 
-class FilmPrediction(_When):
-    index: int = Field(description="Position of the film in the request.")
+class _Forecast(_When):
+    """Both forecasts of one film, when the models and thresholds are said once, in `models`."""
+
     log_revenue: float = Field(description="Predicted revenue, log1p(USD).")
     revenue_usd: float
     revenue_p10_usd: float = Field(description="Lower end of the 80% interval, USD.")
@@ -407,6 +408,10 @@ class FilmPrediction(_When):
     is_hit: bool
     model: FeatureSet = Field(description="Which models answered; see `models`.")
     warnings: list[str] = Field(default_factory=list)
+
+
+class FilmPrediction(_Forecast):
+    index: int = Field(description="Position of the film in the request.")
     explanation: BatchExplanation | None = Field(None, description="Only when asked for.")
 
 
@@ -429,16 +434,8 @@ class BatchResult(_Answer):
     predictions: list[FilmPrediction]
 
 
-class ScenarioForecast(_When):
+class ScenarioForecast(_Forecast):
     changed: list[str] = Field(description="The fields this scenario changed (none: the base).")
-    log_revenue: float = Field(description="Predicted revenue, log1p(USD).")
-    revenue_usd: float
-    revenue_p10_usd: float = Field(description="Lower end of the 80% interval, USD.")
-    revenue_p90_usd: float = Field(description="Upper end of the 80% interval, USD.")
-    probability: float = Field(description="Calibrated hit probability.")
-    is_hit: bool
-    model: FeatureSet = Field(description="Which models answered; see `models`.")
-    warnings: list[str] = Field(default_factory=list)
 
 
 class ScenariosResult(_Answer):

@@ -181,3 +181,17 @@ def test_an_item_listed_twice_counts_once_and_list_sizes_have_a_range() -> None:
     once = data.head(1).assign(keywords=[["sequel"]])
     np.testing.assert_array_equal(transformer.transform(repeated), transformer.transform(once))
     assert transformer.transform(repeated)[0, names.index("n_keywords")] == 1
+
+
+def test_a_list_not_given_gets_a_typical_track_record_and_none_gets_none() -> None:
+    data = films(60)
+    y = np.log(data["budget"]) + np.where(
+        [c == ["Big Studio"] for c in data["production_companies"]], 1, 0
+    )
+    transformer = FilmFeatures(min_count=1, target_encoding=True).fit(data, y)
+    names = list(transformer.get_feature_names_out())
+    record = [names.index(f"company_record_{s}") for s in ("mean", "max", "count")]
+    left_out = partial(transformer, pd.DataFrame({"budget": [1e7]}))[0, record]
+    none = transformer.transform(data.head(1).assign(production_companies=[[]]))[0, record]
+    assert list(left_out) == transformer.typical_records_["production_companies"]
+    assert left_out[2] >= 1 and list(none) == [0.0, 0.0, 0.0]

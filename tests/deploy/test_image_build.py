@@ -20,6 +20,7 @@ RUN_MODELS = [
     "boxoffice-hit-post-release:bbbb",
     "boxoffice-revenue-pre-release:cccc",
     "boxoffice-hit-pre-release:dddd",
+    "boxoffice-comparables:eeee",
 ]
 
 
@@ -59,6 +60,7 @@ def test_requirements_are_the_lock_without_training_only_packages(tmp_path: Path
     for package in ("bentoml", "scikit-learn", "xgboost-cpu", "pandas", "numpy", "pydantic"):
         assert package in pins, package
     assert not set(build.TRAINING_ONLY_PACKAGES) & set(pins)
+    assert "cpi" not in pins  # the CPI table is stored with the models
     assert "pytest" not in pins and "ruff" not in pins  # no dev group
     import sklearn
 
@@ -84,6 +86,7 @@ def test_labels_name_the_run_and_each_model_version() -> None:
         "boxoffice-hit-post-release": "bbbb",
         "boxoffice-revenue-pre-release": "cccc",
         "boxoffice-hit-pre-release": "dddd",
+        "boxoffice-comparables": "eeee",
     }
 
 
