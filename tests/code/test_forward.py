@@ -18,6 +18,7 @@ from training.forward import (
     ForwardJob,
     Scored,
     from_origin,
+    interval_as_of,
     one_year_ahead,
     run_forward,
     score,
@@ -98,3 +99,20 @@ def test_probabilities_hold_on_later_films_despite_drift(drifting, forecasts, gr
     raw = score("hit", Scored(films_scored, y[films_scored.row]), 0).metrics
     assert raw["ece"] > 0.06  # trees fitted on earlier films miss the rising hit rate ...
     assert calibrated["ece"] <= 0.045, calibrated  # ... the forward calibration does not
+
+
+def test_a_refit_keeps_its_interval_on_later_films_it_never_saw(drifting, forecasts) -> None:
+    """What serving does, as of 2012: the pipeline refitted on every film before it, and the
+    interval fitted on the earlier out-of-time forecasts (never on the refit's own residuals,
+    which it learned from), scored on the films after it."""
+    y = targets(drifting, "log_revenue", 2.0)
+    years = drifting["release_year"].to_numpy()
+    earlier, later = drifting[years < 2012], drifting[years >= 2012]
+    refit = _trees("revenue").fit(earlier, y[years < 2012])
+    interval = interval_as_of(forecasts[("revenue",)], y, 2012)
+    horizon = later["release_year"].to_numpy() - 2011
+    low, high = interval.bounds(refit.predict(later), horizon)
+    covered = (y[years >= 2012] >= low) & (y[years >= 2012] <= high)
+    assert 0.76 <= covered.mean() <= 0.86
+    in_sample = y[years < 2012] - refit.predict(earlier)  # what an in-sample interval would see
+    assert np.quantile(in_sample, 0.9) - np.quantile(in_sample, 0.1) < high[0] - low[0]
