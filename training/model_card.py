@@ -14,6 +14,9 @@ SEED_PUBLISHED = {
     "hit": "LogisticRegression C=1: CV ROC-AUC 0.805 (its own folds, hit = revenue > 1.5 × budget)",
 }
 
+# The original project's models read popularity and votes: post-release fields, whichever card.
+SEED_ROW = "original project's models (budget, runtime, popularity, vote average)"
+
 INTENDED_USE = {
     "pre_release": (
         "Go/no-go and budgeting decisions **before** a film opens: it uses only what is known "
@@ -78,7 +81,7 @@ def render(metadata: RevenueMetadata | HitMetadata, tag: str, seed_baseline: dic
         ),
         _metrics_row(f"**{years}, one year ahead**", backtest.pooled, keys),
         _metrics_row(f"**{years}, trained to {backtest.trained_to}**", backtest.later, keys),
-        _metrics_row("original project's models, one year ahead", backtest.baseline_pooled, keys),
+        _metrics_row(SEED_ROW + ", one year ahead", backtest.baseline_pooled, keys),
         _metrics_row("random split: original test fold", metadata.original_split["test"], keys),
     ]
     fitted = (

@@ -17,6 +17,7 @@ from boxoffice.metadata import ComparablesMetadata, HitMetadata, RevenueMetadata
 from training import config
 from training.clean import RuleCount
 from training.evaluate import BOOTSTRAP_RESAMPLES
+from training.model_card import SEED_ROW
 from training.split import Splits
 from training.uncertainty import reliability_curve
 
@@ -115,12 +116,10 @@ def _backtest_table(task: str, meta: RevenueMetadata | HitMetadata) -> str:
     years = f"{backtest.pooled_years[0]}-{backtest.pooled_years[-1]}"
     lines.append(row(f"**{years}, one year ahead (pooled)**", backtest.pooled, True))
     lines.append(row(f"**{years}, trained to {backtest.trained_to}**", backtest.later, True))
-    lines.append(
-        row(f"original project's models, {years} one year ahead", backtest.baseline_pooled, True)
-    )
+    lines.append(row(f"{SEED_ROW}, {years} one year ahead", backtest.baseline_pooled, True))
     lines.append(
         row(
-            f"original project's models, trained to {backtest.trained_to}",
+            f"{SEED_ROW}, trained to {backtest.trained_to}",
             backtest.baseline_later,
             True,
         )
