@@ -151,7 +151,8 @@ REGRESSORS: tuple[Candidate, ...] = (
             alpha=30.0,
             boosted_weight=0.6,
         ),
-        grid=_prefixed({"boosted__max_depth": [4], "alpha": [10.0, 30.0]}),
+        # The trees' learning rates are those the plain XGBoost candidate is searched over.
+        grid=_prefixed({"boosted__learning_rate": [0.03, 0.06], "alpha": [10.0, 30.0]}),
         quick_grid=_prefixed({"boosted__n_estimators": [100], "boosted__learning_rate": [0.1]}),
         target_encoding=True,
     ),
@@ -221,7 +222,7 @@ CLASSIFIERS: tuple[Candidate, ...] = (
             boosted_weight=0.5,
             threshold=math.log(2),
         ),
-        grid=_prefixed({"boosted__max_depth": [3], "C": [0.1, 1.0]}),
+        grid=_prefixed({"boosted__learning_rate": [0.03, 0.06], "C": [0.1, 1.0]}),
         quick_grid=_prefixed({"boosted__n_estimators": [100], "boosted__learning_rate": [0.1]}),
         target="log_ratio",
         target_encoding=True,
