@@ -9,7 +9,7 @@ PORT ?= 3000
 export BENTOML_DO_NOT_TRACK ?= true
 export UV_PYTHON_DOWNLOADS ?= never
 
-.PHONY: help setup train eda models serve test test-fast fuzz lint format bench bench-train clean
+.PHONY: help setup train eda models serve test test-fast fuzz screenshot lint format bench bench-train clean
 
 help:  ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -47,6 +47,9 @@ test-fast: setup  ## Run the tests that need neither a trained model nor a serve
 
 fuzz: setup  ## Schema-driven fuzz (schemathesis) of every POST API in /docs.json on bentoml serve
 	BOXOFFICE_FUZZ=1 $(RUN) -m pytest tests/service/test_fuzz.py
+
+screenshot: setup  ## The analyst page (/ui) with the example film as reports/screenshot.png (needs chromium)
+	BOXOFFICE_SCREENSHOT=1 $(RUN) -m pytest tests/service/test_screenshot.py
 
 bench: setup  ## Benchmark the service against the original-style server (needs wrk and trained models)
 	@command -v wrk >/dev/null || { echo "error: wrk is not installed (Debian: apt-get install wrk)"; exit 1; }

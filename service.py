@@ -33,6 +33,8 @@ from serving.schema import (
     ScenariosRequest,
     ScenariosResult,
 )
+from serving.ui import UI_PATH
+from serving.ui import app as ui_app
 
 try:
     RUN_MODELS = resolve_run(os.environ.get("BOXOFFICE_RUN") or None)
@@ -44,6 +46,8 @@ except (ModelNotFoundError, MetadataError) as error:
 os.environ["BOXOFFICE_RUN"] = next(iter(RUN_MODELS.values())).info.labels["run"]
 
 
+# The analyst's page (serving/ui.py): static, so any worker or pod can serve any request.
+@bentoml.asgi_app(ui_app, path=UI_PATH)
 @bentoml.service(
     name="boxoffice",
     workers=2,

@@ -1,7 +1,8 @@
-"""Every module the Bento packs imports, and the stored models load and answer, in an
-environment built from the image's package list alone (build/requirements.txt: uv.lock
-without the dev group and the training-only packages), from a folder holding only the packed
-files: what `bentoml containerize` puts in the image, without Docker."""
+"""Every module the Bento packs imports, the stored models load and answer, and the analyst
+page is served from the packed files, in an environment built from the image's package list
+alone (build/requirements.txt: uv.lock without the dev group and the training-only packages),
+from a folder holding only the packed files: what `bentoml containerize` puts in the image,
+without Docker."""
 
 from __future__ import annotations
 
@@ -37,6 +38,18 @@ CHECK = textwrap.dedent(
     rows = predictor.both(films)["predictions"]
     print("imported:", " ".join(modules))
     print("answered:", [row["model"] for row in rows])
+    import asyncio, httpx
+    from serving.ui import app
+
+    async def page():
+        transport = httpx.ASGITransport(app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://ui") as client:
+            return [
+                (await client.get(path)).status_code
+                for path in ("/", "/app.js", "/vendor/chart.js/chart.umd.js", "/settings.json")
+            ]
+
+    print("page:", asyncio.run(page()))
     """
 )
 
@@ -83,3 +96,4 @@ def test_packed_modules_import_and_answer_with_the_image_packages(
     assert done.returncode == 0, done.stderr[-3000:]
     assert "serving.predictor" in done.stdout and "service" in done.stdout.split()
     assert "answered: ['post_release', 'pre_release']" in done.stdout
+    assert "page: [200, 200, 200, 200]" in done.stdout

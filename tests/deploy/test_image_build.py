@@ -34,9 +34,17 @@ def test_bento_holds_only_the_serving_code(bentofile: dict) -> None:
     included = build.packed_files()
     assert "service.py" in included
     assert "boxoffice/features.py" in included and "serving/predictor.py" in included
+    # The analyst page (serving/ui.py serves serving/ui/): every file of it, licences included.
+    page = sorted(
+        path.relative_to(m.ROOT).as_posix()
+        for path in (m.ROOT / "serving" / "ui").rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts
+    )
+    assert {"serving/ui/index.html", "serving/ui/vendor/chart.js/LICENSE.md"} <= set(page)
+    assert set(page) <= set(included)
     for path in included:
         assert path == "service.py" or path.split("/")[0] in ("serving", "boxoffice"), path
-        assert path.endswith(".py"), path
+        assert path.endswith(".py") or path in page, path
     for unwanted in (
         "data/tmdb_5000_movies.csv",
         "training/train.py",
@@ -45,6 +53,7 @@ def test_bento_holds_only_the_serving_code(bentofile: dict) -> None:
         "serving/__pycache__/schema.cpython-311.pyc",
         "tests/conftest.py",
         "build/requirements.txt",
+        "reports/screenshot.png",
     ):
         assert not spec.includes(unwanted), unwanted
 

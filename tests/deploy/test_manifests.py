@@ -12,11 +12,18 @@ import pytest
 
 from image.build import deploy_image
 from serving.schema import EXAMPLE_PRE_RELEASE_FILM, MAX_BATCH
+from serving.ui import STATIC_DIR, UI_PATH
 from tests.deploy import manifests as m
 
 # The oldest Kubernetes still commonly run by kind/minikube and the newest schema shipped.
 K8S_VERSIONS = ("1.30.0", kubernetes_validate.latest_version())
-API_PATHS = ("/predict_revenue", "/predict_hit", "/predict_batch")
+API_PATHS = (
+    "/predict_revenue",
+    "/predict_hit",
+    "/predict_batch",
+    "/predict_scenarios",
+    "/comparable_films",
+)
 
 
 @pytest.fixture(scope="module")
@@ -200,11 +207,19 @@ def test_autoscaler_and_disruption_budget(objects: list[m.Manifest]) -> None:
     assert pdb.get("maxUnavailable") == 1 or pdb.get("minAvailable") == 1
 
 
-def test_ingress_routes_the_api_paths_to_the_service(objects: list[m.Manifest]) -> None:
+def test_ingress_routes_the_api_paths_and_the_page_to_the_service(
+    objects: list[m.Manifest],
+) -> None:
     service = m.find(objects, "Service")
     (rule,) = m.ingress()["spec"]["rules"]
     paths = {p["path"]: p["backend"]["service"] for p in rule["http"]["paths"]}
-    assert tuple(paths) == API_PATHS
+    kinds = {p["path"]: p["pathType"] for p in rule["http"]["paths"]}
+    assert tuple(paths) == (*API_PATHS, UI_PATH)
+    assert kinds == {**dict.fromkeys(API_PATHS, "Exact"), UI_PATH: "Prefix"}
+    # The page calls these APIs from the browser, through the same host.
+    page_source = (STATIC_DIR / "app.js").read_text(encoding="utf-8")
+    called = {f"/{name}" for name in re.findall(r'"\.\./(\w+)"', page_source)}
+    assert called and called <= set(API_PATHS), called
     port_names = {port["name"] for port in service["spec"]["ports"]}
     for backend in paths.values():
         assert backend["name"] == service["metadata"]["name"]

@@ -1,0 +1,91 @@
+"""serving/ui.py and serving/ui/ without a server: the page's files and settings, its headers,
+nothing loaded from another host, and the vendored chart library as its README describes it.
+(tests/service/test_ui.py drives the page in a browser against the real service.)"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import re
+
+import httpx
+import pytest
+
+from boxoffice.features import TMDB_GENRES
+from serving.schema import EXAMPLE_PRE_RELEASE_FILM, MAX_SCENARIOS, MAX_USD
+from serving.ui import STATIC_DIR, UI_PATH, app
+
+VENDOR_DIR = STATIC_DIR / "vendor" / "chart.js"
+
+
+class Client:
+    """GET from the page's ASGI app in-process."""
+
+    def get(self, path: str) -> httpx.Response:
+        async def get() -> httpx.Response:
+            transport = httpx.ASGITransport(app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://ui") as client:
+                return await client.get(path)
+
+        return asyncio.run(get())
+
+
+@pytest.fixture(scope="module")
+def client() -> Client:
+    return Client()
+
+
+def test_the_page_and_its_files_are_served(client: Client) -> None:
+    page = client.get("/")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    for name in ("app.js", "app.css", "vendor/chart.js/chart.umd.js"):
+        assert f'"{name}"' in page.text, name
+        assert client.get(f"/{name}").status_code == 200, name
+    assert client.get("/missing.js").status_code == 404
+    assert UI_PATH == "/ui"
+
+
+def test_settings_come_from_the_request_contract(client: Client) -> None:
+    settings = client.get("/settings.json").json()
+    assert settings["genres"] == list(TMDB_GENRES)
+    assert settings["example"] == EXAMPLE_PRE_RELEASE_FILM
+    assert settings["max_budget_usd"] == MAX_USD and settings["max_scenarios"] == MAX_SCENARIOS
+    assert 1 <= settings["comparables_k"] <= 50
+
+
+@pytest.mark.parametrize("path", ["/", "/app.js", "/settings.json"])
+def test_every_answer_forbids_other_hosts_and_is_revalidated(client: Client, path: str) -> None:
+    headers = client.get(path).headers
+    policy = dict(
+        part.strip().split(" ", 1) for part in headers["content-security-policy"].split(";")
+    )
+    assert policy["default-src"] == "'self'" and "connect-src" not in policy
+    assert headers["cache-control"] == "no-cache" and headers["x-content-type-options"] == "nosniff"
+
+
+def test_the_page_names_no_other_host() -> None:
+    for path in STATIC_DIR.glob("*.*"):
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", text), path.name
+        assert not re.search(r"""fetch\(\s*["'`](https?:)?//""", text), path.name
+        assert "@import" not in text and "url(http" not in text, path.name
+
+
+def test_the_page_calls_the_apis_the_service_has() -> None:
+    source = (STATIC_DIR / "app.js").read_text(encoding="utf-8")
+    called = set(re.findall(r'"\.\./(\w+)"', source))
+    assert called == {"predict_revenue", "predict_hit", "predict_scenarios", "comparable_films"}
+    service = (STATIC_DIR.parent.parent / "service.py").read_text(encoding="utf-8")
+    for name in called:
+        assert re.search(rf"async def {name}\(", service), name
+
+
+def test_the_vendored_library_is_what_its_readme_says() -> None:
+    readme = (VENDOR_DIR / "README.md").read_text(encoding="utf-8")
+    library = (VENDOR_DIR / "chart.umd.js").read_bytes()
+    version = re.search(r"\| version \| ([\d.]+) \|", readme).group(1)
+    assert library.startswith(f"/*!\n * Chart.js v{version}\n".encode())
+    assert hashlib.sha256(library).hexdigest() in readme
+    for licence in ("LICENSE.md", "LICENSE-kurkle-color.md"):
+        assert (VENDOR_DIR / licence).read_text(encoding="utf-8").startswith("The MIT License")
+    assert b"@kurkle/color v0.3.2" in library and "kurkle/color) 0.3.2" in readme
