@@ -2,13 +2,17 @@
 
     .venv/bin/python -m bench.run --rounds 3               # what `make bench` runs
     .venv/bin/python -m bench.run --only service --scenarios single --duration 5
+    .venv/bin/python -m bench.run --only service --scenarios single,scenarios   # issue 13's figures
 
 Starts the baseline (``bench/baseline_server.py``, fitted on the TMDB CSV found as the training
 CLI finds it) and ``bentoml serve`` one after the other (bench/harness.py), then runs each
 scenario of SCENARIOS with wrk and ``bench/wrk_post.lua``, alternating servers round by round,
 each measured run preceded by a warm-up and a wait for the machine to be quiet. It reads the
 servers' CPU time and memory (psutil) and the service's micro-batch sizes (/metrics), prints a
-table per scenario and a final one, and writes ``bench/results/bench-<UTC time>.json``.
+table per scenario and a final one, and writes ``bench/results/bench-<UTC time>.json``. With the
+scenario requests (/predict_scenarios, one film and 100 changes to it) and the single-film calls
+both measured, a last table sets one 100-scenario request against 100 single-film calls at the
+same concurrency: latency, films per second and server CPU per film.
 """
 
 from __future__ import annotations
@@ -52,6 +56,7 @@ from bench.harness import (
     machine_busy_seconds,
     utc_stamp,
 )
+from boxoffice.features import TMDB_GENRES
 from serving.client import SEED_FILMS  # the original project's five example films
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -64,6 +69,8 @@ WRK_THREADS = 2
 WRK_TIMEOUT_S = 10  # per request
 STARTUP_TIMEOUT_S = 180
 BATCH_METRIC = "boxoffice_micro_batch_size"  # the single-film micro-batcher's (serving/batching.py)
+N_SCENARIOS = 100  # changes per /predict_scenarios body (issue 13)
+SCENARIOS_P50_TARGET_MS = 50.0  # issue 13: a 100-scenario request, p50
 
 # wide enough for the tables when the output goes to a file or a pipe
 console = Console(width=None if sys.stdout.isatty() else 120)
@@ -91,6 +98,66 @@ def single_films(rng: random.Random) -> list[dict[str, Any]]:
     return SEED_FILMS + varied_films(rng, 195)
 
 
+# Plausible pre-release fields for the scenario bodies' films.
+COMPANIES = (
+    "Warner Bros.",
+    "Universal Pictures",
+    "Paramount Pictures",
+    "Columbia Pictures",
+    "New Line Cinema",
+    "Walt Disney Pictures",
+    "Marvel Studios",
+    "Lionsgate",
+    "Relativity Media",
+    "Working Title Films",
+)
+KEYWORDS = (
+    "sequel",
+    "based on novel",
+    "superhero",
+    "duringcreditsstinger",
+    "woman director",
+    "independent film",
+    "biography",
+    "murder",
+    "dystopia",
+    "sport",
+)
+
+
+def pre_release_film(rng: random.Random) -> dict[str, Any]:
+    """A film as a studio would describe it before release: every pre-release field."""
+    year, month, day = rng.randint(2000, 2027), rng.randint(1, 12), rng.randint(1, 28)
+    return {
+        "budget": round(rng.lognormvariate(17.5, 0.9), -5),
+        "runtime": rng.randrange(85, 165),
+        "genres": rng.sample(TMDB_GENRES, rng.randint(1, 3)),
+        "release_date": f"{year}-{month:02d}-{day:02d}",
+        "original_language": rng.choice(("en",) * 8 + ("fr", "es")),
+        "production_companies": rng.sample(COMPANIES, rng.randint(1, 3)),
+        "production_countries": rng.sample(("US", "GB", "FR", "DE", "CA"), rng.randint(1, 2)),
+        "keywords": rng.sample(KEYWORDS, rng.randint(0, 4)),
+    }
+
+
+def scenario_bodies(rng: random.Random) -> list[dict[str, Any]]:
+    """/predict_scenarios bodies: a film and N_SCENARIOS changes to it, 80 budgets from a fifth
+    to three times its own, its release date in each month of its year, 8 other genre sets."""
+    bodies = []
+    for _ in range(20):
+        film = pre_release_film(rng)
+        year, day = film["release_date"][:4], film["release_date"][-2:]
+        n_budgets = N_SCENARIOS - 12 - 8
+        budgets = [
+            {"budget": round(film["budget"] * 0.2 * 15 ** (i / (n_budgets - 1)), -3)}
+            for i in range(n_budgets)
+        ]
+        dates = [{"release_date": f"{year}-{month:02d}-{day}"} for month in range(1, 13)]
+        genres = [{"genres": rng.sample(TMDB_GENRES, rng.randint(1, 3))} for _ in range(8)]
+        bodies.append({"film": film, "scenarios": budgets + dates + genres})
+    return bodies
+
+
 @dataclass(frozen=True)
 class Scenario:
     """A load: wrk POSTs the bodies (in turn) to `path` on each of `servers`."""
@@ -101,6 +168,7 @@ class Scenario:
     bodies: Callable[[random.Random], list[dict[str, Any]]]
     servers: tuple[str, ...] = ("baseline", "service")
     films_per_request: int = 1
+    connections: int | None = None  # wrk's; None: the run's --connections
 
 
 SCENARIOS = {
@@ -120,6 +188,33 @@ SCENARIOS = {
             "/predict_revenue",
             lambda rng: [{**film, "explain": True} for film in single_films(rng)],
             servers=("service",),  # the original server has no explanations
+        ),
+        # films = the scenarios of a request (the base film's forecast comes on top)
+        Scenario(
+            "scenarios",
+            f"scenarios x{N_SCENARIOS}",
+            "/predict_scenarios",
+            scenario_bodies,
+            servers=("service",),
+            films_per_request=N_SCENARIOS,
+        ),
+        # one request at a time: a request's own latency, and the calls it replaces
+        Scenario(
+            "scenarios-1conn",
+            f"scenarios x{N_SCENARIOS}, 1 conn",
+            "/predict_scenarios",
+            scenario_bodies,
+            servers=("service",),
+            films_per_request=N_SCENARIOS,
+            connections=1,
+        ),
+        Scenario(
+            "single-1conn",
+            "single, 1 conn",
+            "/predict_revenue",
+            single_films,
+            servers=("service",),
+            connections=1,
         ),
     )
 }
@@ -162,6 +257,7 @@ class WrkRun:
     scenario: str
     server: str
     round: int
+    connections: int
     requests: int
     seconds: float
     rps: float
@@ -192,6 +288,7 @@ class ScenarioSummary:
     p99_ms_median: float
     errors_total: int
     server_cpu_cores_median: float
+    server_cpu_ms_per_film_median: float | None  # None: no 2xx answer
     other_cpu_pct_max: float
     mean_batch_size: dict[str, float]  # service: films per model call over all runs
 
@@ -212,6 +309,13 @@ class ScenarioSummary:
             p99_ms_median=median(r.p99_ms for r in runs),
             errors_total=sum(r.errors for r in runs),
             server_cpu_cores_median=median(r.cpu.server_cpu_s / r.cpu.elapsed_s for r in runs),
+            server_cpu_ms_per_film_median=median(
+                1000 * r.cpu.server_cpu_s / (r.ok_rps * r.seconds * films_per_request)
+                for r in runs
+                if r.ok_rps
+            )
+            if any(r.ok_rps for r in runs)
+            else None,
             other_cpu_pct_max=max(r.cpu.other_cpu_pct for r in runs),
             mean_batch_size={key: s / n for key, (s, n) in totals.items() if n},
         )
@@ -259,7 +363,8 @@ class BenchResult:
 
 def run_wrk(url: str, bodies: Path, seconds: int, connections: int) -> dict[str, Any]:
     """wrk's figures for one run (the fields of WrkRun it measures)."""
-    cmd = ["wrk", f"-t{WRK_THREADS}", f"-c{connections}", f"-d{seconds}s"]
+    threads = min(WRK_THREADS, connections)  # wrk needs a connection per thread
+    cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s"]
     cmd += [f"--timeout={WRK_TIMEOUT_S}s", "-s", str(LUA_SCRIPT), url, "--", str(bodies)]
     try:
         out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 70)
@@ -388,11 +493,12 @@ def measure(
                 f"  [yellow]machine still busy ({pct:.0f}% CPU used by other "
                 f"processes) after {cfg.quiet_wait_s} s: running anyway[/]"
             )
-    run_wrk(url, bodies, cfg.warmup_s, cfg.connections)
+    connections = scenario.connections or cfg.connections
+    run_wrk(url, bodies, cfg.warmup_s, connections)
     histogram = batch_histogram if name == "service" else lambda _: {}
     batches_before, cpu_before = histogram(server), cpu_counters(everyone, server)
     with server.peak_rss_mib() as peaks:
-        stats = run_wrk(url, bodies, cfg.duration_s, cfg.connections)
+        stats = run_wrk(url, bodies, cfg.duration_s, connections)
     cpu = cpu_use(cpu_before, cpu_counters(everyone, server))
     batches = histogram_delta(batches_before, histogram(server))
     if not server.running():
@@ -405,6 +511,7 @@ def measure(
         scenario.name,
         name,
         round_,
+        connections,
         **stats,
         cpu=cpu,
         batch_sizes=batches,
@@ -554,6 +661,77 @@ def print_final(result: BenchResult) -> None:
         )
 
 
+def print_scenarios_against_single(result: BenchResult) -> None:
+    """One N-scenario request against N single-film calls, at each concurrency where both were
+    measured on the service, and the p50 target of a scenario request on its own."""
+    pairs = [
+        (f"{result.config.connections} connections", "scenarios", "single"),
+        ("1 connection", "scenarios-1conn", "single-1conn"),
+    ]
+    measured = [
+        (label, result.summary[many]["service"], result.summary[one]["service"])
+        for label, many, one in pairs
+        if "service" in result.summary.get(many, {}) and "service" in result.summary.get(one, {})
+    ]
+    if measured:
+        table = Table(
+            title=f"One {N_SCENARIOS}-scenario request against {N_SCENARIOS} single-film calls "
+            "(service, medians)",
+            title_justify="left",
+        )
+        table.add_column("metric")
+        for column in (f"1 request x{N_SCENARIOS}", f"{N_SCENARIOS} single calls", "gain"):
+            table.add_column(column, justify="right")
+        for label, many, one in measured:
+            singles_ms = N_SCENARIOS * one.p50_ms_median
+            cpu_many, cpu_one = (
+                many.server_cpu_ms_per_film_median,
+                one.server_cpu_ms_per_film_median,
+            )
+            table.add_section()
+            table.add_row(
+                f"{label}: latency p50 ms",
+                f"{many.p50_ms_median:.1f}",
+                f"{singles_ms:.0f} ({N_SCENARIOS} x {one.p50_ms_median:.2f})",
+                fmt_ratio(singles_ms, many.p50_ms_median),
+            )
+            table.add_row(
+                f"{label}: films/s",
+                f"{many.films_per_s_median:,.0f}",
+                f"{one.films_per_s_median:,.0f}",
+                fmt_ratio(many.films_per_s_median, one.films_per_s_median),
+            )
+            table.add_row(
+                f"{label}: server CPU ms per film",
+                cell(cpu_many, ".3f"),
+                cell(cpu_one, ".3f"),
+                fmt_ratio(cpu_one, cpu_many),
+            )
+            table.add_row(
+                f"{label}: other processes' CPU, max %",
+                f"{many.other_cpu_pct_max:.0f}",
+                f"{one.other_cpu_pct_max:.0f}",
+                "",
+            )
+        console.print(table)
+        console.print(
+            f"films = forecasts asked for: a scenario request also forecasts its base film, and "
+            f"each of its films gets revenue and P(hit), a single call (/predict_revenue) revenue "
+            f"only; {N_SCENARIOS} single calls take {N_SCENARIOS} x their p50 one after the "
+            "other; gain = how many times the single calls cost more (latency, CPU) or deliver "
+            "fewer films/s"
+        )
+    alone = result.summary.get("scenarios-1conn", {}).get("service")
+    if alone:
+        verdict = "met" if alone.p50_ms_median <= SCENARIOS_P50_TARGET_MS else "NOT met"
+        console.print(
+            f"target: a {N_SCENARIOS}-scenario request p50 <= {SCENARIOS_P50_TARGET_MS:.0f} ms: "
+            f"{alone.p50_ms_median:.1f} ms on its own (1 connection, p99 "
+            f"{alone.p99_ms_median:.1f} ms, other processes' CPU up to "
+            f"{alone.other_cpu_pct_max:.0f}%): {verdict}"
+        )
+
+
 def environment_info() -> dict[str, Any]:
     try:
         out = subprocess.run(["wrk", "--version"], capture_output=True, text=True, timeout=10)
@@ -667,6 +845,7 @@ def main(
     out_path = RESULTS_DIR / f"bench-{stamp}.json"
     out_path.write_text(json.dumps(dataclasses.asdict(result), indent=2) + "\n")
     print_final(result)
+    print_scenarios_against_single(result)
     console.print(f"results: {out_path}")
     shutil.rmtree(log_dir, ignore_errors=True)  # kept when something failed
 

@@ -1,14 +1,22 @@
 """Command-line client for a running forecaster: `python -m serving.client --help`.
 
 `examples` sends the original project's five example films; `score` sends a CSV of films through
-/predict_batch and writes the predictions to a CSV.
+/predict_batch and writes the predictions to a CSV; `scenarios` forecasts one film under a range of
+budgets and release dates (/predict_scenarios); `comps` lists the films most like it
+(/comparable_films).
 """
 
 from __future__ import annotations
 
+import calendar
+import datetime as dt
 import io
 import json
 import math
+import os
+import re
+import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -20,14 +28,15 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 from rich.table import Table
 
-from serving.schema import MAX_BATCH, Film
+from serving.schema import MAX_BATCH, MAX_SCENARIOS, MAX_USD, Film
 
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     help="Send films to a running box-office forecaster.",
 )
-console = Console()
+# Not a terminal and no $COLUMNS: rich would cut tables at 80 columns; give them room.
+console = Console(width=None if sys.stdout.isatty() or "COLUMNS" in os.environ else 120)
 
 # The original api_client's five films (runtime, popularity, vote_avg, log_budget).
 SEED_FILMS: list[dict[str, float]] = [
@@ -97,6 +106,24 @@ class ServiceError(Exception):
         self.reached = reached
 
 
+def _refusal(response: httpx.Response, shown: int = 3) -> str:
+    """Why the service refused a request: each `detail` entry as `loc: msg` (the service's 400
+    and 415 bodies), or the start of the body when it has none."""
+    try:
+        detail = response.json()["detail"]
+        parts = []
+        for entry in detail[:shown]:
+            where = ".".join(str(part) for part in entry["loc"])
+            message = str(entry["msg"]).removeprefix("Value error, ")
+            parts.append(f"{where}: {message}" if where else message)
+    except (ValueError, KeyError, TypeError):
+        return response.text[:500]
+    if not parts:
+        return response.text[:500]
+    more = f" (and {len(detail) - shown} more)" if len(detail) > shown else ""
+    return "; ".join(parts) + more
+
+
 def _request(client: httpx.Client, path: str, body: dict[str, Any]) -> dict[str, Any]:
     try:
         response = client.post(path, json=body)
@@ -105,7 +132,7 @@ def _request(client: httpx.Client, path: str, body: dict[str, Any]) -> dict[str,
     except httpx.HTTPError as error:  # connected, then a read timeout, a dropped connection...
         raise ServiceError(f"{path} failed: {error!r}", True) from None
     if response.status_code != 200:
-        raise ServiceError(f"{path} answered {response.status_code}: {response.text[:500]}", True)
+        raise ServiceError(f"{path} answered {response.status_code}: {_refusal(response)}", True)
     try:
         return response.json()
     except ValueError:
@@ -341,6 +368,489 @@ def score(
         _fail(f"{len(failed):,} rows were not scored; the first reason: {failed[min(failed)]}")
     if not results:
         _fail(f"no row of {csv_path} is a valid film; the first error: {errors[min(errors)]}")
+
+
+# --------------------------------------------------------------------------- one film, asked about
+
+# Amounts as people write them: 20M, 1.5e8, 150000000, $2.5B, 750k.
+USD_SUFFIXES = {"k": 1e3, "m": 1e6, "b": 1e9}
+# Options that replace a field the --film file gives the other way (the service refuses both).
+REPLACES = {"budget": "log_budget", "release_date": "release_year", "vote_average": "vote_avg"}
+
+
+def parse_usd(text: str) -> float:
+    """An amount in USD: a number, optionally with a $ and a k, M or B suffix (any case)."""
+    cleaned = text.strip().removeprefix("$").strip()
+    scale = USD_SUFFIXES.get(cleaned[-1:].lower(), 1.0)
+    number = cleaned[:-1] if scale != 1.0 else cleaned
+    try:
+        value = float(number) * scale  # float() takes 1.5e8 and 150_000_000
+    except ValueError:
+        raise ValueError(f"{text!r} is not an amount (e.g. 20M, 1.5e8, 150000000)") from None
+    if not (math.isfinite(value) and 0 < value <= MAX_USD):
+        raise ValueError(f"{text!r}: a budget must be above $0 and at most ${MAX_USD:.0e}")
+    return value
+
+
+def parse_budgets(text: str) -> list[float]:
+    """`MIN:MAX:N` (N budgets evenly spaced, both ends included) or a comma list of amounts."""
+    if ":" not in text:
+        budgets = [parse_usd(part) for part in text.split(",") if part.strip()]
+        if not budgets:
+            raise ValueError(f"{text!r}: no budget (give MIN:MAX:N or a comma list)")
+        return list(dict.fromkeys(budgets))
+    parts = text.split(":")
+    if len(parts) != 3:
+        raise ValueError(f"{text!r}: expected MIN:MAX:N, e.g. 20M:200M:10")
+    low, high = parse_usd(parts[0]), parse_usd(parts[1])
+    try:
+        n_budgets = int(parts[2])
+    except ValueError:
+        raise ValueError(f"{text!r}: N ({parts[2]!r}) is not a whole number") from None
+    if not 2 <= n_budgets <= MAX_SCENARIOS:
+        raise ValueError(f"{text!r}: N must be 2 to {MAX_SCENARIOS}")
+    if low >= high:
+        raise ValueError(f"{text!r}: MIN must be below MAX")
+    step = (high - low) / (n_budgets - 1)
+    return [round(low + i * step) for i in range(n_budgets)]
+
+
+def parse_months(text: str) -> list[int]:
+    """Months 1-12 as a comma list of numbers and ranges: `1-12`, `6,7,11-12`."""
+    months: list[int] = []
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        first, _, last = part.partition("-")
+        try:
+            low, high = int(first), int(last or first)
+        except ValueError:
+            raise ValueError(f"{part!r} is not a month 1-12 or a range like 6-8") from None
+        if not 1 <= low <= high <= 12:
+            raise ValueError(f"{part!r} is not a month 1-12 or a range like 6-8")
+        months += range(low, high + 1)
+    if not months:
+        raise ValueError(f"{text!r}: no month")
+    return list(dict.fromkeys(months))
+
+
+def parse_date(text: str) -> dt.date:
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text.strip()):
+        raise ValueError(f"{text!r} is not a date YYYY-MM-DD")
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError as error:
+        raise ValueError(f"{text!r} is not a date ({error})") from None
+
+
+def parse_dates(text: str) -> list[str]:
+    """A comma list of YYYY-MM-DD dates."""
+    dates = [parse_date(part).isoformat() for part in text.split(",") if part.strip()]
+    if not dates:
+        raise ValueError(f"{text!r}: no date")
+    return list(dict.fromkeys(dates))
+
+
+def parse_names(text: str, field: str) -> list[str]:
+    """A list option: comma-separated names, or |-separated (for names with a comma), or a
+    JSON list; an empty text is an empty list (none)."""
+    if text.strip().startswith("[") or "|" in text:
+        return _as_list(text.strip(), field)
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def read_film_json(source: str) -> dict[str, Any]:
+    """A film as a JSON object, from a file or `-` (stdin)."""
+    try:
+        text = sys.stdin.read() if source == "-" else Path(source).read_text()
+    except OSError as error:
+        raise ValueError(f"cannot be read ({error.strerror or error})") from None
+    try:
+        film = json.loads(text)
+    except ValueError as error:
+        raise ValueError(f"not JSON ({error})") from None
+    if not isinstance(film, dict):
+        raise ValueError(f"expected a JSON object (one film), got {type(film).__name__}")
+    return film
+
+
+# Film options whose name is not the API field's.
+OPTION_FIELDS = {
+    "language": "original_language",
+    "companies": "production_companies",
+    "countries": "production_countries",
+}
+
+
+def film_from_options(film_file: str | None, options: dict[str, Any]) -> dict[str, Any]:
+    """The film to send: the --film file's fields, then the options given (by option name;
+    text options parsed); an option replaces the file's field of the same meaning. ValueError
+    names the option at fault."""
+    film = {}
+    if film_file is not None:
+        try:
+            film = read_film_json(film_file)
+        except ValueError as error:
+            raise ValueError(f"--film {film_file}: {error}") from None
+    for name, value in options.items():
+        if value is None:
+            continue
+        key = OPTION_FIELDS.get(name, name)
+        try:
+            if key == "budget":
+                value = parse_usd(value)
+            elif key in LIST_FIELDS:
+                value = parse_names(value, key)
+        except ValueError as error:
+            raise ValueError(f"--{name.replace('_', '-')}: {error}") from None
+        film.pop(REPLACES.get(key, ""), None)
+        film[key] = value
+    if not film:
+        raise ValueError(
+            "no film: give --film FILE or the film's fields (at least --budget and --runtime)"
+        )
+    return film
+
+
+def _film(film_file: str | None, options: dict[str, Any]) -> dict[str, Any]:
+    try:
+        return film_from_options(film_file, options)
+    except ValueError as error:
+        _fail(str(error))
+
+
+def usd(value: float) -> str:
+    """Three significant digits or so: $81.7M, $142M, $2.05B, $750K (parse_usd reads it back)."""
+    for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
+        if abs(value) >= limit:
+            scaled = value / limit
+            digits = 2 if abs(scaled) < 10 else 1 if abs(scaled) < 100 else 0
+            return f"${scaled:.{digits}f}{suffix}"
+    return f"${value:.0f}"
+
+
+def _film_option(help_text: str, kind: type = str) -> Any:
+    return Annotated[kind | None, typer.Option(help=help_text, rich_help_panel="The film")]
+
+
+FilmFileOption = Annotated[
+    str | None,
+    typer.Option(
+        "--film",
+        help="A film as a JSON object (API field names), from a file or - for stdin; "
+        "the options below override its fields.",
+        rich_help_panel="The film",
+    ),
+]
+BudgetOption = _film_option("Budget in USD: 150M, 1.5e8 or 150000000.")
+RuntimeOption = _film_option("Running time, minutes.", float)
+GenresOption = _film_option("TMDB genres, comma-separated: Action,Adventure.")
+ReleaseDateOption = _film_option("Release date, YYYY-MM-DD.")
+LanguageOption = _film_option("Original language, ISO 639-1 code: en.")
+CompaniesOption = _film_option("Production companies, comma- or |-separated ('' for none).")
+CountriesOption = _film_option("Production countries, ISO 3166-1 codes: US,GB.")
+KeywordsOption = _film_option("TMDB keywords, comma-separated ('' for none).")
+TitleOption = _film_option("Title (comps leave out the film of this title and year).")
+PopularityOption = _film_option("Post-release: TMDB popularity.", float)
+VoteAverageOption = _film_option("Post-release: average TMDB rating, 0-10.", float)
+VoteCountOption = _film_option("Post-release: number of TMDB votes.", float)
+
+
+# --------------------------------------------------------------------------- scenarios
+
+
+def base_budget(film: dict[str, Any]) -> float | None:
+    """The film's budget in USD, however it is given (None when it is not)."""
+    if isinstance(film.get("budget"), int | float):
+        return float(film["budget"])
+    if isinstance(film.get("log_budget"), int | float):
+        return math.expm1(film["log_budget"])
+    return None
+
+
+def month_dates(film: dict[str, Any], months: list[int]) -> list[str]:
+    """The film's release date moved to each month (same year; same day, or the month's last)."""
+    if isinstance(film.get("release_date"), str):
+        try:
+            base = parse_date(film["release_date"])
+        except ValueError as error:
+            raise ValueError(f"the film's release_date: {error}") from None
+    elif isinstance(film.get("release_year"), int):
+        base = dt.date(film["release_year"], 1, 1)
+    else:
+        raise ValueError("a month sweep needs the film's --release-date")
+    return [
+        base.replace(month=m, day=min(base.day, calendar.monthrange(base.year, m)[1])).isoformat()
+        for m in months
+    ]
+
+
+def scenario_changes(
+    film: dict[str, Any], budgets: list[float] | None, dates: list[str] | None
+) -> list[dict[str, Any]]:
+    """Every budget with every release date (the film's own where a sweep is not given), as
+    changes to the film; the film itself is left out (it is the base)."""
+    own_budget, own_date = base_budget(film), film.get("release_date")
+    changes = []
+    for date in dates or [None]:
+        for budget in budgets or [None]:
+            change: dict[str, Any] = {}
+            if budget is not None and not (
+                own_budget is not None and math.isclose(budget, own_budget, rel_tol=1e-6)
+            ):
+                change["budget"] = budget
+            if date is not None and date != own_date:
+                change["release_date"] = date
+            if change:
+                changes.append(change)
+    return changes
+
+
+def _parsed(option: str, parse: Callable[[str], Any], text: str) -> Any:
+    try:
+        return parse(text)
+    except ValueError as error:
+        raise ValueError(f"{option}: {error}") from None
+
+
+def sweep(
+    film: dict[str, Any], budgets: str | None, release_dates: str | None, months: str | None
+) -> list[dict[str, Any]]:
+    """The scenarios the sweep options ask for (ValueError naming the option if they are bad)."""
+    if months is not None and release_dates is not None:
+        raise ValueError("give --release-dates or --months, not both")
+    if budgets is None and release_dates is None and months is None:
+        raise ValueError("nothing to try: give --budgets, --release-dates or --months")
+    budget_list = _parsed("--budgets", parse_budgets, budgets) if budgets is not None else None
+    date_list = None
+    if release_dates is not None:
+        date_list = _parsed("--release-dates", parse_dates, release_dates)
+    elif months is not None:
+        date_list = _parsed("--months", lambda text: month_dates(film, parse_months(text)), months)
+    changes = scenario_changes(film, budget_list, date_list)
+    if not changes:
+        raise ValueError("every scenario is the film itself: give other budgets or dates")
+    if len(changes) > MAX_SCENARIOS:
+        raise ValueError(
+            f"{len(changes)} scenarios (budgets x dates): at most {MAX_SCENARIOS} per request"
+        )
+    return changes
+
+
+def scenario_rows(
+    film: dict[str, Any], changes: list[dict[str, Any]], answer: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """The base film's row and each scenario's, with the budget and date each was scored with,
+    sorted by date then budget."""
+    budget, date = base_budget(film), film.get("release_date")
+    rows = [{"base": True, "budget": budget, "release_date": date, **answer["base"]}]
+    forecasts = answer["scenarios"]
+    if len(forecasts) != len(changes):
+        raise ValueError(f"{len(forecasts)} forecasts for {len(changes)} scenarios")
+    for change, forecast in zip(changes, forecasts, strict=True):
+        rows.append(
+            {
+                "base": False,
+                "budget": change.get("budget", budget),
+                "release_date": change.get("release_date", date),
+                **forecast,
+            }
+        )
+    return sorted(rows, key=lambda row: (row["release_date"] or "", row["budget"] or 0.0))
+
+
+def scenarios_table(
+    film: dict[str, Any], rows: list[dict[str, Any]], answer: dict[str, Any], title: str
+) -> tuple[Table, list[str]]:
+    """The table of forecasts and the lines said once below it."""
+    by_date = len({row["release_date"] for row in rows}) > 1
+    years = sorted({row["dollars_year"] for row in rows})
+    table = Table(title=title, title_justify="left")
+    columns = ["", "budget", *(["release date"] if by_date else []), "revenue", "80% range"]
+    columns += ["P(hit)", "verdict", "horizon (y)", *(["USD of"] if len(years) > 1 else [])]
+    for column in (*columns, "warnings"):
+        table.add_column(column, justify="left" if column in ("", "verdict") else "right")
+    for row in rows:
+        cells = ["base" if row["base"] else "", usd(row["budget"])]
+        cells += [row["release_date"] or "-"] if by_date else []
+        cells += [
+            usd(row["revenue_usd"]),
+            f"{usd(row['revenue_p10_usd'])}-{usd(row['revenue_p90_usd'])}",
+            f"{row['probability']:.3f}",
+            "Hit" if row["is_hit"] else "Not a hit",
+            str(row["horizon_years"]),
+        ]
+        cells += [str(row["dollars_year"])] if len(years) > 1 else []
+        table.add_row(*cells, str(len(row["warnings"])), style="bold" if row["base"] else None)
+    models = answer["models"]
+    threshold = film.get("hit_threshold") or "/".join(
+        f"{m['hit_threshold']:.2f}" for m in models.values()
+    )
+    notes = [
+        f"USD of {years[0]} (the release year)"
+        if len(years) == 1
+        else "USD of each row's release year",
+        f"verdict: Hit when P(hit) >= {threshold}",
+        "models: " + ", ".join(f"{fs} ({m['revenue_model_version']})" for fs, m in models.items()),
+    ]
+    base = next(row for row in rows if row["base"])
+    if base["warnings"]:
+        notes.append(f"the base film's warnings ({len(base['warnings'])}):")
+        notes += [f"  - {warning}" for warning in base["warnings"]]
+    return table, notes
+
+
+@app.command()
+def scenarios(
+    budgets: Annotated[
+        str | None,
+        typer.Option(
+            help="Budgets to try: MIN:MAX:N (N evenly spaced, both ends included), e.g. "
+            "20M:200M:10, or a comma list: 50M,1.2e8,150000000."
+        ),
+    ] = None,
+    release_dates: Annotated[
+        str | None, typer.Option(help="Release dates to try, comma-separated YYYY-MM-DD.")
+    ] = None,
+    months: Annotated[
+        str | None,
+        typer.Option(help="Release months to try in the film's release year: 1-12 or 6,7,11-12."),
+    ] = None,
+    film_file: FilmFileOption = None,
+    budget: BudgetOption = None,
+    runtime: RuntimeOption = None,
+    genres: GenresOption = None,
+    release_date: ReleaseDateOption = None,
+    language: LanguageOption = None,
+    companies: CompaniesOption = None,
+    countries: CountriesOption = None,
+    keywords: KeywordsOption = None,
+    title: TitleOption = None,
+    popularity: PopularityOption = None,
+    vote_average: VoteAverageOption = None,
+    vote_count: VoteCountOption = None,
+    url: UrlOption = "http://localhost:3000",
+) -> None:
+    """Forecast a film under other budgets and release dates, in one /predict_scenarios call.
+
+    Every budget is tried with every release date (the film's own where a sweep is not given);
+    the base film's row is marked. Revenue, its 80% range, P(hit) and the verdict per row."""
+    film = _film(
+        film_file,
+        {
+            "budget": budget,
+            "runtime": runtime,
+            "genres": genres,
+            "release_date": release_date,
+            "language": language,
+            "companies": companies,
+            "countries": countries,
+            "keywords": keywords,
+            "title": title,
+            "popularity": popularity,
+            "vote_average": vote_average,
+            "vote_count": vote_count,
+        },
+    )
+    try:
+        changes = sweep(film, budgets, release_dates, months)
+    except ValueError as error:
+        _fail(str(error))
+    with httpx.Client(base_url=url, timeout=30) as client:
+        answer = _post(client, "/predict_scenarios", {"film": film, "scenarios": changes})
+    try:
+        rows = scenario_rows(film, changes, answer)
+        table, notes = scenarios_table(
+            film, rows, answer, f"Scenarios for {film.get('title') or 'the film'} from {url}"
+        )
+    except (KeyError, TypeError, ValueError, StopIteration) as error:
+        _fail(f"/predict_scenarios answered 200 but not with forecasts ({error!r})")
+    console.print(table)
+    for line in notes:
+        console.print(line, soft_wrap=True, highlight=False)
+
+
+# --------------------------------------------------------------------------- comparable films
+
+
+def comps_table(answer: dict[str, Any], title: str) -> tuple[Table, list[str]]:
+    """The comparable films, most similar first, and the lines said once below them."""
+    table = Table(title=title, title_justify="left")
+    columns = ("#", "title", "year", "budget", "revenue", "revenue/budget", "hit", "similarity")
+    for column in columns:
+        table.add_column(column, justify="left" if column in ("title", "hit") else "right")
+    for i, comp in enumerate(answer["films"], start=1):
+        table.add_row(
+            str(i),
+            comp["title"],
+            str(comp["release_year"]),
+            usd(comp["budget_usd"]),
+            usd(comp["revenue_usd"]),
+            f"{comp['revenue_to_budget']:.2f}x",
+            "yes" if comp["is_hit"] else "no",
+            f"{comp['similarity']:.3f}",
+        )
+    notes = [
+        f"median revenue of the {len(answer['films'])} films: "
+        f"{usd(answer['median_revenue_usd'])} (each film in USD of its own year)"
+    ]
+    if answer.get("backtest_r2") is not None:
+        notes.append(
+            f"as a forecast of later films, the median of {answer['k']} comps scored "
+            f"R² {answer['backtest_r2']:.3f} (forward backtest)"
+        )
+    notes.append(f"comparable films: {answer['comparables_version']}")
+    return table, notes
+
+
+@app.command()
+def comps(
+    k: Annotated[int, typer.Option("--k", min=1, max=50, help="How many comparable films.")] = 8,
+    film_file: FilmFileOption = None,
+    budget: BudgetOption = None,
+    runtime: RuntimeOption = None,
+    genres: GenresOption = None,
+    release_date: ReleaseDateOption = None,
+    language: LanguageOption = None,
+    companies: CompaniesOption = None,
+    countries: CountriesOption = None,
+    keywords: KeywordsOption = None,
+    title: TitleOption = None,
+    popularity: PopularityOption = None,
+    vote_average: VoteAverageOption = None,
+    vote_count: VoteCountOption = None,
+    url: UrlOption = "http://localhost:3000",
+) -> None:
+    """The k films of the training data most like this one before release (/comparable_films),
+    with their budget, revenue and whether each was a hit, and their median revenue."""
+    film = _film(
+        film_file,
+        {
+            "budget": budget,
+            "runtime": runtime,
+            "genres": genres,
+            "release_date": release_date,
+            "language": language,
+            "companies": companies,
+            "countries": countries,
+            "keywords": keywords,
+            "title": title,
+            "popularity": popularity,
+            "vote_average": vote_average,
+            "vote_count": vote_count,
+        },
+    )
+    with httpx.Client(base_url=url, timeout=30) as client:
+        answer = _post(client, "/comparable_films", {**film, "k": k})
+    try:
+        table, notes = comps_table(
+            answer, f"Films like {film.get('title') or 'this one'}, from {url}"
+        )
+    except (KeyError, TypeError, ValueError) as error:
+        _fail(f"/comparable_films answered 200 but not with films ({error!r})")
+    console.print(table)
+    for line in notes:
+        console.print(line, soft_wrap=True, highlight=False)
 
 
 if __name__ == "__main__":

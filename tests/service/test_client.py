@@ -1,14 +1,19 @@
-"""The client command against a real server."""
+"""The client commands against a real server: what they print is what the service answered."""
 
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
+from pathlib import Path
 
+import httpx
 import pandas as pd
 import pytest
 
+from serving.client import parse_usd
+from serving.schema import EXAMPLE_PRE_RELEASE_FILM
+from tests.helpers.tables import printed_table
 from training import config
 
 pytestmark = pytest.mark.slow
@@ -86,3 +91,102 @@ def test_score_refuses_bad_out_and_empty_csv_before_sending(tmp_path) -> None:
     result = client("examples", "--url", "http://[::1")
     assert result.returncode == 2 and "Invalid value for '--url'" in result.stderr
     assert "Traceback" not in result.stdout + result.stderr
+
+
+def film_file(tmp_path: Path) -> Path:
+    path = tmp_path / "film.json"
+    path.write_text(json.dumps(EXAMPLE_PRE_RELEASE_FILM))
+    return path
+
+
+def test_scenarios_prints_the_services_forecasts(
+    server_url: str, http: httpx.Client, tmp_path: Path
+) -> None:
+    args = ["--film", str(film_file(tmp_path)), "--budgets", "20M:200M:4", "--months", "6,12"]
+    result = client("scenarios", *args, "--url", server_url)
+    assert result.returncode == 0, result.stdout + result.stderr
+    rows = printed_table(result.stdout)
+    # asked for independently of the client: every budget with each month, same year and day
+    budgets, dates = [20e6, 80e6, 140e6, 200e6], ["2026-06-03", "2026-12-03"]
+    scenarios = [{"budget": b, "release_date": d} for d in dates for b in budgets]
+    response = http.post(
+        "/predict_scenarios", json={"film": EXAMPLE_PRE_RELEASE_FILM, "scenarios": scenarios}
+    )
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    base = EXAMPLE_PRE_RELEASE_FILM
+    expected = {(base["budget"], base["release_date"]): answer["base"]} | {
+        (s["budget"], s["release_date"]): f
+        for s, f in zip(scenarios, answer["scenarios"], strict=True)
+    }
+    printed = {(round(parse_usd(r["budget"])), r["release date"]): r for r in rows}
+    assert printed.keys() == expected.keys()
+    assert [key for key, row in printed.items() if row[""] == "base"] == [
+        (base["budget"], base["release_date"])
+    ]
+    for key, forecast in expected.items():
+        row = printed[key]
+        low, high = row["80% range"].split("-$")
+        assert parse_usd(row["revenue"]) == pytest.approx(forecast["revenue_usd"], rel=0.006)
+        assert parse_usd(low) == pytest.approx(forecast["revenue_p10_usd"], rel=0.006)
+        assert parse_usd(high) == pytest.approx(forecast["revenue_p90_usd"], rel=0.006)
+        assert row["P(hit)"] == f"{forecast['probability']:.3f}"
+        assert row["verdict"] == ("Hit" if forecast["is_hit"] else "Not a hit")
+        assert row["horizon (y)"] == str(forecast["horizon_years"])
+        assert row["warnings"] == str(len(forecast["warnings"]))
+    assert [r["release date"] for r in rows] == sorted(r["release date"] for r in rows)
+    assert f"USD of {answer['base']['dollars_year']} (the release year)" in result.stdout
+
+
+def test_scenarios_from_options_budget_sweep(server_url: str) -> None:
+    film = ["--budget", "1e8", "--runtime", "110", "--genres", "Comedy, Romance"]
+    film += ["--release-date", "2012-02-10", "--language", "en", "--companies", "Universal"]
+    film += ["--countries", "us", "--keywords", "", "--title", "A comedy"]
+    result = client("scenarios", *film, "--budgets", "5M,50M,250M", "--url", server_url)
+    assert result.returncode == 0, result.stdout + result.stderr
+    rows = printed_table(result.stdout)
+    assert [r["budget"] for r in rows] == ["$5.00M", "$50.0M", "$100M", "$250M"]
+    assert [r[""] for r in rows] == ["", "", "base", ""]
+    assert "release date" not in rows[0] and "USD of 2012 (the release year)" in result.stdout
+    assert "Scenarios for A comedy" in result.stdout
+
+
+def test_comps_prints_the_services_films(
+    server_url: str, http: httpx.Client, tmp_path: Path
+) -> None:
+    result = client("comps", "--film", str(film_file(tmp_path)), "--k", "5", "--url", server_url)
+    assert result.returncode == 0, result.stdout + result.stderr
+    response = http.post("/comparable_films", json={**EXAMPLE_PRE_RELEASE_FILM, "k": 5})
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    rows = printed_table(result.stdout)
+    assert [(r["title"], int(r["year"])) for r in rows] == [
+        (f["title"], f["release_year"]) for f in answer["films"]
+    ]
+    for row, comp in zip(rows, answer["films"], strict=True):
+        assert parse_usd(row["budget"]) == pytest.approx(comp["budget_usd"], rel=0.006)
+        assert parse_usd(row["revenue"]) == pytest.approx(comp["revenue_usd"], rel=0.006)
+        assert row["revenue/budget"] == f"{comp['revenue_to_budget']:.2f}x"
+        assert row["hit"] == ("yes" if comp["is_hit"] else "no")
+        assert row["similarity"] == f"{comp['similarity']:.3f}"
+    median = next(ln for ln in result.stdout.splitlines() if ln.startswith("median revenue"))
+    printed_median = median.split(": ")[1].split()[0]
+    assert parse_usd(printed_median) == pytest.approx(answer["median_revenue_usd"], rel=0.006)
+
+
+def test_the_services_refusal_is_one_line_naming_the_field(server_url: str, tmp_path: Path) -> None:
+    film = ["--film", str(film_file(tmp_path)), "--genres", "Action,Actoin"]
+    cases = {
+        ("scenarios", *film, "--budgets", "1M,2M"): (
+            "error: /predict_scenarios answered 400: film.genres: unknown genre(s) 'Actoin'"
+        ),
+        ("comps", *film): "error: /comparable_films answered 400: genres: unknown genre(s)",
+        ("scenarios", "--film", film[1], "--release-dates", "2150-01-01"): (
+            "scenarios.0.release_date: year 2150 is outside 1870-2100"
+        ),
+    }
+    for args, message in cases.items():
+        result = client(*args, "--url", server_url)
+        assert result.returncode == 1, result.stdout
+        assert message in result.stdout and result.stdout.count("\n") == 1, result.stdout
+        assert "Traceback" not in result.stdout + result.stderr

@@ -1,0 +1,36 @@
+"""The benchmark's request bodies are what the API takes (a refused body would measure 400s)."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+
+from bench.run import N_SCENARIOS, SCENARIOS
+from serving.schema import BatchRequest, Film, ScenariosRequest
+
+REQUEST_MODELS = {
+    "/predict_revenue": Film,
+    "/predict_batch": BatchRequest,
+    "/predict_scenarios": ScenariosRequest,
+}
+
+
+@pytest.mark.parametrize("name", list(SCENARIOS))
+def test_every_body_is_a_valid_request(name: str) -> None:
+    scenario = SCENARIOS[name]
+    bodies = scenario.bodies(random.Random(42))
+    assert len({json.dumps(body) for body in bodies}) > 1  # varied
+    for body in bodies:
+        REQUEST_MODELS[scenario.path].model_validate(body)
+
+
+def test_scenario_bodies_hold_one_film_and_100_scenarios() -> None:
+    bodies = SCENARIOS["scenarios"].bodies(random.Random(42))
+    assert SCENARIOS["scenarios"].films_per_request == N_SCENARIOS == 100
+    for body in bodies:
+        request = ScenariosRequest.model_validate(body)
+        assert len(request.scenarios) == N_SCENARIOS
+        changed = {field for change in request.scenarios for field in change.model_fields_set}
+        assert changed == {"budget", "release_date", "genres"}
