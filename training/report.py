@@ -439,7 +439,11 @@ def write_report(
     lines += [
         "## Constant dollars",
         "",
-        first.backtest.dollars_rule + ". " + first.cpi.source + f"; after {first.cpi.last_year}, "
+        first.backtest.dollars_rule[:1].upper()
+        + first.backtest.dollars_rule[1:]
+        + ". "
+        + first.cpi.source
+        + f"; after {first.cpi.last_year}, "
         f"prices rise {100 * (first.cpi.growth_after_last - 1):.1f}% a year (the mean of its last "
         "ten years).",
         "",
