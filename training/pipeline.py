@@ -68,7 +68,7 @@ Key = tuple[str, str]  # (task, feature set)
 # only feed the uncertainty of the later ones (the films of the ten years before an origin).
 FORWARD_ORIGINS = {
     "full": tuple(range(1999, 2017)),
-    "quick": (2005, 2008, *range(2011, 2017)),
+    "quick": (2008, *range(2011, 2017)),
 }
 BACKTEST_YEARS = tuple(range(2009, 2017))  # each forecast one year ahead
 TARGET_YEARS = tuple(range(2011, 2017))  # pooled, for the quality targets

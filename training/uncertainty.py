@@ -99,10 +99,13 @@ def fit_calibration(
 ) -> Calibration:
     """Logistic map of the raw log-odds (and, given horizons, of the horizon) to P(hit)."""
     s = logit(np.asarray(raw, dtype=float))
+    # The horizon terms hold up to the longest horizon they were fitted on, and no further.
+    longest = MAX_HORIZON
     if horizon is None:
         design = s[:, None]
     else:
-        h = np.clip(np.asarray(horizon, dtype=float), 1, MAX_HORIZON) - 1
+        longest = int(min(MAX_HORIZON, np.max(horizon)))
+        h = np.clip(np.asarray(horizon, dtype=float), 1, longest) - 1
         design = np.column_stack([s, h, s * h])
     # A few columns and thousands of rows: Newton's method converges in a handful of steps.
     fitted = LogisticRegression(C=1e4, solver="newton-cholesky", max_iter=200).fit(design, y_true)
@@ -112,7 +115,7 @@ def fit_calibration(
         slope=float(coef[0]),
         horizon_coef=float(coef[1]),
         interaction_coef=float(coef[2]),
-        max_horizon=MAX_HORIZON,
+        max_horizon=longest,
         n_predictions=len(s),
         fitted_on=fitted_on,
         best_f1_threshold=0.5,

@@ -147,7 +147,7 @@ def test_intervals_cover_later_films_near_their_level(models, feature_set: str) 
 @pytest.mark.parametrize("feature_set", ["post_release", "pre_release"])
 def test_calibration_is_fitted_forward_and_reported(models, feature_set: str) -> None:
     meta = read_metadata(models[("hit", feature_set)])
-    assert meta.calibration.max_horizon == 10
+    assert 3 <= meta.calibration.max_horizon <= 10  # the longest horizon it was fitted on
     assert meta.backtest.pooled.metrics["ece"] <= 0.1
     assert "out-of-time" in meta.calibration.fitted_on
 
