@@ -337,8 +337,17 @@ def test_image_runs_as_the_manifest_user_and_packs_only_the_bento(
     assert lines[lines.index("DATA") + 1 :] == [], "no data files in the image"
     source = [f for f in files if f.startswith("src/") and "__pycache__" not in f]
     assert "src/service.py" in source
+    # The analyst page's static files: exactly the repository's serving/ui/ tree.
+    ui = sorted(f for f in source if f.startswith("src/serving/ui/"))
+    assert ui == sorted(
+        f"src/{p.relative_to(m.ROOT).as_posix()}"
+        for p in (m.ROOT / "serving/ui").rglob("*")
+        if p.is_file()
+    )
     assert all(
-        f == "src/bentofile.yaml" or (f.endswith(".py") and f.count("/") <= 2) for f in source
+        f == "src/bentofile.yaml" or (f.endswith(".py") and f.count("/") <= 2)
+        for f in source
+        if f not in ui
     ), source
     # models/<name>/<version>/<file> (models/<name>/latest names the version)
     packed = {
@@ -411,6 +420,26 @@ def test_answers_match_bentoml_serve(pod: Pod, reference_url: str) -> None:
         assert ours.status_code == reference.status_code == 200
         assert len(ours.json()["predictions"]) == len(FILMS)
         assert same(ours.json(), reference.json())
+        for path, body in (
+            (
+                "/predict_scenarios",
+                {
+                    "film": EXAMPLE_FILM,
+                    "scenarios": [{"budget": 5e7}, {"release_date": "2012-12-14"}],
+                },
+            ),
+            ("/comparable_films", {**EXAMPLE_PRE_RELEASE_FILM, "k": 8}),
+        ):
+            ours = client.post(pod.url + path, json=body)
+            reference = client.post(reference_url + path, json=body)
+            assert ours.status_code == reference.status_code == 200, ours.text
+            assert same(ours.json(), reference.json()), path
+        # The analyst page and its assets, from the read-only image.
+        page = client.get(f"{pod.url}/ui/")
+        assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+        for asset in ("app.js", "app.css", "vendor/chart.js/chart.umd.js"):
+            assert asset in page.text
+            assert client.get(f"{pod.url}/ui/{asset}").status_code == 200, asset
         bad = {"runtime": -5}
         assert client.post(f"{pod.url}/predict_revenue", json=bad).status_code == 400
         assert client.post(f"{reference_url}/predict_revenue", json=bad).status_code == 400
