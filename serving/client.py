@@ -512,9 +512,26 @@ def film_from_options(film_file: str | None, options: dict[str, Any]) -> dict[st
     return film
 
 
-def _film(film_file: str | None, options: dict[str, Any]) -> dict[str, Any]:
+FILM_OPTIONS = (
+    "budget",
+    "runtime",
+    "genres",
+    "release_date",
+    "language",
+    "companies",
+    "countries",
+    "keywords",
+    "title",
+    "popularity",
+    "vote_average",
+    "vote_count",
+)
+
+
+def _film(film_file: str | None, arguments: dict[str, Any]) -> dict[str, Any]:
+    """The film of a command whose parameters include the FILM_OPTIONS (its locals())."""
     try:
-        return film_from_options(film_file, options)
+        return film_from_options(film_file, {name: arguments[name] for name in FILM_OPTIONS})
     except ValueError as error:
         _fail(str(error))
 
@@ -735,23 +752,7 @@ def scenarios(
 
     Every budget is tried with every release date (the film's own where a sweep is not given);
     the base film's row is marked. Revenue, its 80% range, P(hit) and the verdict per row."""
-    film = _film(
-        film_file,
-        {
-            "budget": budget,
-            "runtime": runtime,
-            "genres": genres,
-            "release_date": release_date,
-            "language": language,
-            "companies": companies,
-            "countries": countries,
-            "keywords": keywords,
-            "title": title,
-            "popularity": popularity,
-            "vote_average": vote_average,
-            "vote_count": vote_count,
-        },
-    )
+    film = _film(film_file, locals())
     try:
         changes = sweep(film, budgets, release_dates, months)
     except ValueError as error:
@@ -823,23 +824,7 @@ def comps(
 ) -> None:
     """The k films of the training data most like this one before release (/comparable_films),
     with their budget, revenue and whether each was a hit, and their median revenue."""
-    film = _film(
-        film_file,
-        {
-            "budget": budget,
-            "runtime": runtime,
-            "genres": genres,
-            "release_date": release_date,
-            "language": language,
-            "companies": companies,
-            "countries": countries,
-            "keywords": keywords,
-            "title": title,
-            "popularity": popularity,
-            "vote_average": vote_average,
-            "vote_count": vote_count,
-        },
-    )
+    film = _film(film_file, locals())
     with httpx.Client(base_url=url, timeout=30) as client:
         answer = _post(client, "/comparable_films", {**film, "k": k})
     try:
