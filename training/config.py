@@ -24,7 +24,6 @@ SEED = 42
 HIT_RATIO = 2.0
 # Rows whose budget or revenue is below this many dollars carry unit errors (e.g. budget 1).
 MIN_PLAUSIBLE_USD = 10_000
-CV_FOLDS = 5
 # The fewest rows the population rules may leave (the split gives training 60% of them), and
 # the fewest hits and non-hits each part must hold for the classifiers, CV and ROC-AUC.
 MIN_POPULATION = 100

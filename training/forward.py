@@ -32,6 +32,7 @@ from sklearn.metrics import mean_absolute_error, r2_score, roc_auc_score, root_m
 from boxoffice.features import RAW_FIELDS
 from boxoffice.metadata import Calibration, Interval, Scores
 from training.evaluate import BOOTSTRAP_RESAMPLES, bootstrap_interval
+from training.split import is_hit, log_ratio, log_revenue
 from training.uncertainty import (
     HISTORY_YEARS,
     MAX_HORIZON,
@@ -76,14 +77,12 @@ class ForwardForecasts:
 
 
 def targets(frame: pd.DataFrame, kind: str, hit_ratio: float) -> np.ndarray:
-    revenue = frame["revenue"].to_numpy(dtype=float)
-    budget = frame["budget"].to_numpy(dtype=float)
     if kind == "log_revenue":
-        return np.log1p(revenue)
+        return log_revenue(frame)
     if kind == "log_ratio":
-        return np.log(revenue / budget)
+        return log_ratio(frame)
     if kind == "hit":
-        return (revenue > hit_ratio * budget).astype(int)
+        return is_hit(frame, hit_ratio)
     raise ValueError(f"unknown target {kind!r}")
 
 

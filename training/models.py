@@ -28,7 +28,6 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 from xgboost import XGBClassifier, XGBRegressor
 
-from boxoffice.dollars import CpiTable
 from boxoffice.estimators import BlendClassifier, BlendRegressor, LogRatioClassifier
 from boxoffice.features import FilmFeatures
 
@@ -59,10 +58,8 @@ class Candidate:
         if self.target not in TARGETS:
             raise ValueError(f"target must be one of {TARGETS}, got {self.target!r}")
 
-    def pipeline(self, feature_set: str, seed: int, cpi: CpiTable | None = None) -> Pipeline:
-        features = FilmFeatures(
-            feature_set=feature_set, target_encoding=self.target_encoding, cpi=cpi
-        )
+    def pipeline(self, feature_set: str, seed: int) -> Pipeline:
+        features = FilmFeatures(feature_set=feature_set, target_encoding=self.target_encoding)
         steps: list[tuple[str, Any]] = [("features", features)]
         if self.scaled:
             steps.append(("scale", StandardScaler()))

@@ -268,6 +268,7 @@ def run_training(
             seed,
             profile,
             holdout,
+            RESAMPLES[profile],
         )
     # Every stage's seconds but saving's own go with the models.
     with clock.stage("save"):
@@ -371,20 +372,43 @@ def _forward(
                     for a in ("origin", "row", "year", "prediction")
                 )
             )
+    baselines = {
+        task: _baseline_scores(
+            task,
+            forecasts[(task, "seed", "nominal")],
+            targets(population, "log_revenue" if task == "revenue" else "hit", hit_ratio),
+            seed,
+            RESAMPLES[profile],
+        )
+        for task in TASKS
+    }
     for (task, _), result in results.items():
         result.backtest = _backtest(
-            task, result, forecasts[(task, "seed", "nominal")], origins, seed, RESAMPLES[profile]
+            task, result, baselines[task], origins, seed, RESAMPLES[profile]
         )
     return results
+
+
+def _baseline_scores(
+    task: str, seed_forecasts: ForwardForecasts, y_all: np.ndarray, seed: int, resamples: int
+) -> tuple[Scores, Scores]:
+    """The original project's models, one year ahead pooled and trained to TRAINED_TO: the
+    same for both feature sets, so scored once per task."""
+    pooled = one_year_ahead(seed_forecasts, TARGET_YEARS)
+    later = from_origin(seed_forecasts, TRAINED_TO + 1, TARGET_YEARS)
+    return tuple(
+        score(task, Scored(group, y_all[group.row]), seed, True, resamples)
+        for group in (pooled, later)
+    )
 
 
 def _backtest(
     task: str,
     result: ModelResult,
-    seed_forecasts: ForwardForecasts,
+    baseline: tuple[Scores, Scores],
     origins: tuple[int, ...],
     seed: int,
-    resamples: int = BOOTSTRAP_RESAMPLES,
+    resamples: int,
 ) -> Backtest:
     everything, y_all = result.forecasts, result.y_population
     by_year = {
@@ -415,8 +439,6 @@ def _backtest(
             ),
             seed,
         )
-    seed_pooled = one_year_ahead(seed_forecasts, TARGET_YEARS)
-    seed_later = from_origin(seed_forecasts, TRAINED_TO + 1, TARGET_YEARS)
     return Backtest(
         protocol=(
             "For each origin year, the chosen configuration (no re-tuning) fitted on the "
@@ -431,12 +453,8 @@ def _backtest(
         trained_to=TRAINED_TO,
         later=score(task, later, seed, with_ci=True, resamples=resamples),
         by_horizon=by_horizon,
-        baseline_pooled=score(
-            task, Scored(seed_pooled, y_all[seed_pooled.row]), seed, True, resamples
-        ),
-        baseline_later=score(
-            task, Scored(seed_later, y_all[seed_later.row]), seed, True, resamples
-        ),
+        baseline_pooled=baseline[0],
+        baseline_later=baseline[1],
         dollars=result.dollars_scores,
         dollars_rule=(
             f"constant dollars (CPI-U, dollars of the table's last year) are adopted when one "
@@ -715,7 +733,7 @@ def run_backtest(
         if meta.dollars == "constant":
             template = _constant(template, task, cpi)
         kind = "log_revenue" if task == "revenue" else candidate.target
-        templates[(task, feature_set)] = (template, kind)
+        templates[(task, feature_set)] = template
         jobs.append(ForwardJob((task, feature_set), template, kind, origins))
     seed_models = seed_pipelines(first.seed)
     seed_origins = tuple(sorted({*TARGET_YEARS, TRAINED_TO + 1}))
@@ -724,21 +742,30 @@ def run_backtest(
         jobs.append(ForwardJob((task, "seed"), seed_models[task], kind, seed_origins))
     with console.status("fitting the backtest's models"):
         forecasts = run_forward(jobs, splits.population, splits.plausible, first.hit_ratio, n_jobs)
+    resamples = RESAMPLES[first.profile]
+    y_by_task = {
+        task: targets(
+            splits.population, "log_revenue" if task == "revenue" else "hit", first.hit_ratio
+        )
+        for task in TASKS
+    }
+    baselines = {
+        task: _baseline_scores(task, forecasts[(task, "seed")], y_all, first.seed, resamples)
+        for task, y_all in y_by_task.items()
+    }
     updated = {}
     results = []
     for (task, feature_set), meta in metadata.items():
-        y_all = targets(
-            splits.population, "log_revenue" if task == "revenue" else "hit", meta.hit_ratio
-        )
+        y_all = y_by_task[task]
         holder = ModelResult(
             choice=None,  # type: ignore[arg-type]
-            template=templates[(task, feature_set)][0],
+            template=templates[(task, feature_set)],
             dollars=meta.dollars,
             forecasts=forecasts[(task, feature_set)],
             y_population=y_all,
             dollars_scores=meta.backtest.dollars,
         )
-        backtest = _backtest(task, holder, forecasts[(task, "seed")], origins, meta.seed)
+        backtest = _backtest(task, holder, baselines[task], origins, meta.seed, resamples)
         updated[(task, feature_set)] = meta.model_copy(update={"backtest": backtest})
         results.append(
             _saved(

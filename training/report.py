@@ -16,7 +16,6 @@ from boxoffice.config import FEATURE_SETS, TASKS
 from boxoffice.metadata import ComparablesMetadata, HitMetadata, RevenueMetadata, Scores
 from training import config
 from training.clean import RuleCount
-from training.evaluate import BOOTSTRAP_RESAMPLES
 from training.model_card import SEED_ROW
 from training.split import Splits
 from training.uncertainty import reliability_curve
@@ -391,6 +390,7 @@ def write_report(
     seed: int,
     profile: str,
     holdout: str,
+    resamples: int,
 ) -> Path:
     figures_dir = reports_dir / "figures"
     figures_dir.mkdir(parents=True, exist_ok=True)
@@ -414,7 +414,7 @@ def write_report(
         _targets_table(metadata),
         "",
         "Intervals in parentheses: 95% percentile bootstrap over the films "
-        f"({BOOTSTRAP_RESAMPLES:,} draws). The films of 2011-2016 took no part in any choice "
+        f"({resamples:,} draws). The films of 2011-2016 took no part in any choice "
         "(tuning and choice used the films up to 2010).",
         "",
         "## Forward backtest",

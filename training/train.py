@@ -73,7 +73,6 @@ class TunedCandidate:
     params: dict[str, Any]
     forward_mean: float  # RMSE (revenue) or ROC-AUC (hit) of the folds' forecasts pooled
     forward_std: float  # sd of the per-fold scores
-    grid_table: list[dict[str, Any]]
     tune_seconds: float  # CPU seconds of its search's fits
     fitted: Any = None  # on the original split's training part
     cost: int = 0
@@ -240,7 +239,7 @@ def tune(
         searches[k].seconds += seconds
     tuned: dict[tuple[str, str], list[TunedCandidate]] = {}
     for k, search in enumerate(searches):
-        params, pooled, fold_sd, table = _pick(search, per_search[k], folds)
+        params, pooled, fold_sd, _ = _pick(search, per_search[k], folds)
         tuned.setdefault((search.task, search.feature_set), []).append(
             TunedCandidate(
                 search.candidate,
@@ -248,7 +247,6 @@ def tune(
                 {name.removeprefix("model__"): v for name, v in params.items()},
                 pooled,
                 fold_sd,
-                table,
                 search.seconds,
             )
         )
