@@ -116,20 +116,26 @@ class ComparableFilms:
             found.append((order, d[order]))
         return found
 
-    def describe(self, position: int, distance: float) -> dict[str, Any]:
-        """One comp as the API answers it (dollars of its own year, and constant dollars)."""
+    def describe(self, found: np.ndarray, distances: np.ndarray) -> list[dict[str, Any]]:
+        """The comps at these positions as the API answers them, in order (dollars of each
+        film's own year, and constant dollars)."""
         films = self.films_
-        year = int(films["release_year"][position])
-        budget, revenue = float(films["budget"][position]), float(films["revenue"][position])
-        return {
-            "title": films["title"][position],
-            "release_year": year,
-            "budget_usd": budget,
-            "revenue_usd": revenue,
-            "budget_usd_constant": float(self.cpi.to_constant(budget, year)),
-            "revenue_usd_constant": float(self.cpi.to_constant(revenue, year)),
-            "revenue_to_budget": revenue / budget,
-            "is_hit": revenue > self.hit_ratio * budget,
-            "genres": list(films["genres"][position]),
-            "similarity": 1.0 / (1.0 + float(distance)),
-        }
+        years = films["release_year"][found]
+        budgets, revenues = films["budget"][found], films["revenue"][found]
+        budgets_constant = self.cpi.to_constant(budgets, years)
+        revenues_constant = self.cpi.to_constant(revenues, years)
+        return [
+            {
+                "title": films["title"][j],
+                "release_year": int(years[i]),
+                "budget_usd": float(budgets[i]),
+                "revenue_usd": float(revenues[i]),
+                "budget_usd_constant": float(budgets_constant[i]),
+                "revenue_usd_constant": float(revenues_constant[i]),
+                "revenue_to_budget": float(revenues[i] / budgets[i]),
+                "is_hit": bool(revenues[i] > self.hit_ratio * budgets[i]),
+                "genres": list(films["genres"][j]),
+                "similarity": 1.0 / (1.0 + float(distances[i])),
+            }
+            for i, j in enumerate(found)
+        ]

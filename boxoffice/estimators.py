@@ -226,8 +226,10 @@ class ConstantDollarTarget(RegressorMixin, BaseEstimator):
         self.pipeline = pipeline
         self.cpi = cpi
 
-    def _years(self, X: Any, pipeline: Any) -> np.ndarray:
-        return pipeline[0].release_years(X)
+    def _in_year_dollars(self, constant: np.ndarray, X: Any) -> np.ndarray:
+        """log1p(revenue) in constant dollars → in the dollars of each film's release year."""
+        years = self.pipeline_[0].release_years(X)
+        return np.log1p(np.clip(self.cpi.from_constant(np.expm1(constant), years), 0, None))
 
     def fit(self, X: Any, y: Any) -> ConstantDollarTarget:
         if self.cpi is None:
@@ -243,13 +245,11 @@ class ConstantDollarTarget(RegressorMixin, BaseEstimator):
         """What converting a forecast back to its year's dollars adds, per film (log units)."""
         check_is_fitted(self, "pipeline_")
         constant = np.asarray(self.pipeline_.predict(X), dtype=float)
-        return self.predict(X) - constant
+        return self._in_year_dollars(constant, X) - constant
 
     def predict(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "pipeline_")
-        constant = np.expm1(np.asarray(self.pipeline_.predict(X), dtype=float))
-        years = self._years(X, self.pipeline_)
-        return np.log1p(np.clip(self.cpi.from_constant(constant, years), 0, None))
+        return self._in_year_dollars(np.asarray(self.pipeline_.predict(X), dtype=float), X)
 
 
 def model_cost(estimator: Any) -> int:
@@ -275,8 +275,3 @@ def model_cost(estimator: Any) -> int:
     if isinstance(estimator, LinearRegression | LogisticRegression):
         return 1
     raise TypeError(f"no cost measure for a {type(estimator).__name__}")
-
-
-def logit(p: np.ndarray) -> np.ndarray:
-    p = np.clip(p, 1e-6, 1 - 1e-6)
-    return np.log(p / (1 - p))

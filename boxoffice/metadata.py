@@ -42,6 +42,13 @@ def horizons(release_years: Any, newest_year: int) -> np.ndarray:
     return np.asarray(release_years, dtype=float) - newest_year
 
 
+def logit(p: np.ndarray) -> np.ndarray:
+    """log(p / (1 - p)), p clipped to [1e-6, 1 - 1e-6]: the calibration's input, in fitting
+    and in serving alike."""
+    p = np.clip(p, 1e-6, 1 - 1e-6)
+    return np.log(p / (1 - p))
+
+
 class Interval(_Record):
     """An interval around a log1p(revenue) forecast: the offsets fitted on out-of-time
     residuals, widened on each side by ``widen_per_year`` for every year of horizon beyond
@@ -85,8 +92,7 @@ class Calibration(_Record):
     best_f1_threshold: float  # on the calibrated probabilities: reported, not used
 
     def apply(self, raw_probability: Any, horizon: Any) -> np.ndarray:
-        p = np.clip(np.asarray(raw_probability, dtype=float), 1e-6, 1 - 1e-6)
-        s = np.log(p / (1 - p))
+        s = logit(np.asarray(raw_probability, dtype=float))
         h = np.clip(np.asarray(horizon, dtype=float), 1, self.max_horizon) - 1
         return expit(
             self.intercept + self.slope * s + self.horizon_coef * h + self.interaction_coef * s * h

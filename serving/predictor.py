@@ -467,7 +467,7 @@ class Predictor:
             raise RuntimeError("this run has no comparable films")
         comps = self.comparables.films
         ((found, distances),) = comps.nearest(film_columns([film]), k, [film.title])
-        films = [comps.describe(int(j), float(d)) for j, d in zip(found, distances, strict=True)]
+        films = comps.describe(found, distances)
         meta = self.comparables.metadata
         return {
             "comparables_version": self.comparables.version,

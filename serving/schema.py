@@ -17,6 +17,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationError,
     field_validator,
     model_validator,
@@ -263,6 +264,9 @@ class FilmChanges(Film):
     model_config = ConfigDict(json_schema_extra={"example": {"budget": 80_000_000}})
 
     runtime: PositiveMinutes | None = Field(None, description="Running time in minutes.")
+    # The film these changes make of the request's base film, kept by ScenariosRequest's
+    # validation so that scoring does not validate it again.
+    _film: Film | None = PrivateAttr(None)
 
     @model_validator(mode="after")
     def _consistent(self) -> FilmChanges:  # replaces Film's: the merged film is checked
@@ -305,7 +309,7 @@ class ScenariosRequest(BaseModel):
         errors: list[dict[str, Any]] = []
         for i, changes in enumerate(self.scenarios):
             try:
-                Film.model_validate(changes.apply_to(self.film))
+                changes._film = Film.model_validate(changes.apply_to(self.film))
             except ValidationError as error:  # a change that makes the film inconsistent
                 errors += [
                     {key: e[key] for key in ("type", "input", "ctx") if key in e}
@@ -320,7 +324,12 @@ class ScenariosRequest(BaseModel):
         """The base film, then each scenario's film, in order."""
         return [
             self.film,
-            *(Film.model_validate(changes.apply_to(self.film)) for changes in self.scenarios),
+            *(
+                changes._film
+                if changes._film is not None
+                else Film.model_validate(changes.apply_to(self.film))
+                for changes in self.scenarios
+            ),
         ]
 
 

@@ -67,7 +67,5 @@ def example_comps(
         if match.empty:
             continue
         ((found, distances),) = comps.nearest(match[list(RAW_FIELDS)].head(1), k, [title])
-        out[f"{title} ({year})"] = [
-            comps.describe(int(j), float(d)) for j, d in zip(found, distances, strict=True)
-        ]
+        out[f"{title} ({year})"] = comps.describe(found, distances)
     return out

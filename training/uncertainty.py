@@ -28,8 +28,7 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import brier_score_loss
 
-from boxoffice.estimators import logit
-from boxoffice.metadata import Calibration, Interval
+from boxoffice.metadata import Calibration, Interval, logit
 from training.evaluate import best_f1_threshold
 
 INTERVAL_LEVEL = 0.8
