@@ -424,11 +424,15 @@ def cpu_counters(servers: list[Server], loaded: Server | None = None) -> tuple[f
     """Now: time, the machine's busy seconds, the loaded server's, all servers', this process's
     and its reaped children's (wrk) CPU seconds."""
     me = psutil.Process().cpu_times()
+    each = [s.cpu_seconds() for s in servers]  # one read per server, at one moment
+    loaded_seconds = next((t for s, t in zip(servers, each, strict=True) if s is loaded), None)
+    if loaded_seconds is None:
+        loaded_seconds = loaded.cpu_seconds() if loaded else 0.0
     return (
         time.monotonic(),
         machine_busy_seconds(),
-        loaded.cpu_seconds() if loaded else 0.0,
-        sum(s.cpu_seconds() for s in servers),
+        loaded_seconds,
+        sum(each),
         me.user + me.system,
         me.children_user + me.children_system,
     )

@@ -28,7 +28,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 from rich.table import Table
 
-from serving.schema import MAX_BATCH, MAX_SCENARIOS, MAX_USD, Film
+from serving.schema import EXCLUSIVE_FIELDS, MAX_BATCH, MAX_SCENARIOS, MAX_USD, Film
 
 app = typer.Typer(
     add_completion=False,
@@ -375,7 +375,7 @@ def score(
 # Amounts as people write them: 20M, 1.5e8, 150000000, $2.5B, 750k.
 USD_SUFFIXES = {"k": 1e3, "m": 1e6, "b": 1e9}
 # Options that replace a field the --film file gives the other way (the service refuses both).
-REPLACES = {"budget": "log_budget", "release_date": "release_year", "vote_average": "vote_avg"}
+REPLACES = dict(EXCLUSIVE_FIELDS) | {"vote_average": "vote_avg"}
 
 
 def parse_usd(text: str) -> float:
@@ -764,7 +764,7 @@ def scenarios(
         table, notes = scenarios_table(
             film, rows, answer, f"Scenarios for {film.get('title') or 'the film'} from {url}"
         )
-    except (KeyError, TypeError, ValueError, StopIteration) as error:
+    except (KeyError, TypeError, ValueError) as error:
         _fail(f"/predict_scenarios answered 200 but not with forecasts ({error!r})")
     console.print(table)
     for line in notes:

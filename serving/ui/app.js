@@ -493,14 +493,21 @@
     return `${item.dataset.label}: ${usd(value * 1e6)}`;
   }
 
+  // A chart panel without its figures: its message, and nothing left of an earlier forecast.
+  function unavailable(panel, message) {
+    const error = $(`${panel}-error`);
+    error.textContent = message;
+    error.hidden = false;
+    $(`${panel}-caption`).textContent = "";
+    $(`${panel}-table`).replaceChildren();
+    $(`${panel}-note`).textContent = "";
+    dropChart(`${panel}-chart`);
+  }
+
   function renderSweep(state) {
     const { sweep, budgets, film } = state;
-    const error = $("sweep-error");
     if (!sweep.ok || !budgets.length) {
-      error.textContent = "Not available: " + describeFailure(sweep);
-      error.hidden = false;
-      $("sweep-table").replaceChildren();
-      dropChart("sweep-chart");
+      unavailable("sweep", "Not available: " + describeFailure(sweep));
       return;
     }
     const points = sweep.body.scenarios;
@@ -555,21 +562,12 @@
 
   function renderMonths(state) {
     const { months, dates, film } = state;
-    const error = $("months-error");
     if (!dates.length) {
-      error.textContent = "Give a release date to compare the twelve months of its year.";
-      error.hidden = false;
-      $("months-caption").textContent = "";
-      $("months-table").replaceChildren();
-      $("months-note").textContent = "";
-      dropChart("months-chart");
+      unavailable("months", "Give a release date to compare the twelve months of its year.");
       return;
     }
     if (!months.ok) {
-      error.textContent = "Not available: " + describeFailure(months);
-      error.hidden = false;
-      $("months-table").replaceChildren();
-      dropChart("months-chart");
+      unavailable("months", "Not available: " + describeFailure(months));
       return;
     }
     const points = months.body.scenarios;
