@@ -15,7 +15,7 @@ import bentoml
 import pydantic_core
 from starlette.responses import Response
 
-from boxoffice.config import COMPARABLES
+from boxoffice.config import COMPARABLES, COMPARABLES_K, FORECAST
 from boxoffice.metadata import MetadataError
 from boxoffice.store import ModelNotFoundError, resolve_run
 from serving.batching import MicroBatcher
@@ -32,6 +32,8 @@ from serving.schema import (
     RevenueResult,
     ScenariosRequest,
     ScenariosResult,
+    SlateRequest,
+    SlateResult,
 )
 from serving.ui import UI_PATH
 from serving.ui import app as ui_app
@@ -57,23 +59,19 @@ os.environ["BOXOFFICE_RUN"] = next(iter(RUN_MODELS.values())).info.labels["run"]
     logging={"access": {"enabled": False}},
     tracing={
         "excluded_urls": "predict_revenue,predict_hit,predict_batch,predict_scenarios,"
-        "comparable_films"
+        "predict_slate,comparable_films"
     },
 )
 class Forecaster:
-    revenue_post_release = bentoml.models.BentoModel(RUN_MODELS[("revenue", "post_release")].tag)
-    hit_post_release = bentoml.models.BentoModel(RUN_MODELS[("hit", "post_release")].tag)
-    revenue_pre_release = bentoml.models.BentoModel(RUN_MODELS[("revenue", "pre_release")].tag)
-    hit_pre_release = bentoml.models.BentoModel(RUN_MODELS[("hit", "pre_release")].tag)
+    post_release = bentoml.models.BentoModel(RUN_MODELS[(FORECAST, "post_release")].tag)
+    pre_release = bentoml.models.BentoModel(RUN_MODELS[(FORECAST, "pre_release")].tag)
     comparables = bentoml.models.BentoModel(RUN_MODELS[COMPARABLES].tag)
 
     def __init__(self) -> None:
         self.predictor = Predictor.from_store(
             {
-                ("revenue", "post_release"): self.revenue_post_release,
-                ("hit", "post_release"): self.hit_post_release,
-                ("revenue", "pre_release"): self.revenue_pre_release,
-                ("hit", "pre_release"): self.hit_pre_release,
+                (FORECAST, "post_release"): self.post_release,
+                (FORECAST, "pre_release"): self.pre_release,
                 COMPARABLES: self.comparables,
             }
         )
@@ -93,12 +91,13 @@ class Forecaster:
 
     @bentoml.api(input_spec=Film)
     async def predict_revenue(self, **film: object) -> RevenueResult:
-        """Revenue of one film: log1p(USD) in `revenue` (as the original API), USD, 80% interval."""
+        """Revenue of one film: its median in `revenue` (log1p USD, as the original API) and in
+        USD, its 80% range, and the profit under the film's assumptions."""
         return json_response(await self.revenue_queue.submit(Film.model_construct(**film)))
 
     @bentoml.api(input_spec=Film)
     async def predict_hit(self, **film: object) -> HitResult:
-        """Calibrated probability that one film's revenue exceeds the hit ratio times its budget."""
+        """P(one film's revenue > the hit ratio × its budget), from the same distribution."""
         return json_response(await self.hit_queue.submit(Film.model_construct(**film)))
 
     @bentoml.api(input_spec=ScenariosRequest)
@@ -108,7 +107,7 @@ class Forecaster:
         return json_response(self.predictor.scenarios(request))
 
     @bentoml.api(input_spec=ComparablesRequest)
-    async def comparable_films(self, k: int = 8, **film: object) -> ComparablesResult:
+    async def comparable_films(self, k: int = COMPARABLES_K, **film: object) -> ComparablesResult:
         """The k films of the training data most like this one before release (1 to 50)."""
         return json_response(self.predictor.comparable_films(Film.model_construct(**film), k))
 
@@ -116,6 +115,17 @@ class Forecaster:
     async def predict_batch(self, films: list[Film]) -> BatchResult:
         """Both forecasts for 1 to 10,000 films in one call, in the order given."""
         return json_response(await self.predictor.batch(films))
+
+    @bentoml.api(input_spec=SlateRequest)
+    async def predict_slate(
+        self, films: list[Film], studio_share: float, marketing_usd: float
+    ) -> SlateResult:
+        """1 to 500 films as a slate: each film's forecast and profit, and the slate's total
+        revenue and profit, number of hits and P(total profit > 0), simulated together."""
+        request = SlateRequest.model_construct(
+            films=films, studio_share=studio_share, marketing_usd=marketing_usd
+        )
+        return json_response(self.predictor.slate(request))
 
 
 # JSON-only bodies (415 otherwise) and /docs.json as valid OpenAPI 3.0: serving/middleware.py.

@@ -7,9 +7,9 @@ Scores the validation part three ways: as it is; with every list and the origina
 out, which FilmFeatures scores as the typical (training median) number of items, none in
 particular (``count_medians_``), and the most common language (``language_mode_``); and with
 them given as none (empty lists, a language no training film has), which is what left-out
-fields counted as before. Revenue: R²; hit: ROC-AUC, Brier score and mean calibrated
-probability against the actual hit rate. The test fold is not used: this chose how the service
-treats a field that is not given.
+fields counted as before. Revenue: R² of the forecast (the median); hit: ROC-AUC, Brier score
+and mean P(hit), read from the same distribution, against the actual hit rate. The test fold is
+not used: this chose how the service treats a field that is not given.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ import os
 import numpy as np
 from sklearn.metrics import brier_score_loss, r2_score, roc_auc_score
 
-from boxoffice.config import FEATURE_SETS, TASKS
+from boxoffice.config import FEATURE_SETS, FORECAST
+from boxoffice.distribution import read_forecasts
 from boxoffice.features import LIST_FIELDS
 from boxoffice.metadata import horizons, read_metadata
 from boxoffice.store import resolve_run
@@ -32,7 +33,7 @@ from training.split import is_hit, log_revenue, make_splits
 def main() -> None:
     found = resolve_run(os.environ.get("BOXOFFICE_RUN") or None)
     val = make_splits(load_movies().frame).val
-    fitted_on = read_metadata(found[("revenue", "pre_release")]).fitted_on
+    fitted_on = read_metadata(found[(FORECAST, "pre_release")]).fitted_on
     if fitted_on != "original_train":
         print(
             "note: this run learned from every labelled film, the validation part included; "
@@ -46,23 +47,25 @@ def main() -> None:
     )
     y_revenue, y_hit = log_revenue(val), is_hit(val, config.HIT_RATIO)
     print(f"validation part: {len(val):,} films, hit rate {y_hit.mean():.3f}")
+    budget = val["budget"].to_numpy(dtype=float)
     for feature_set in FEATURE_SETS:
-        for task in TASKS:
-            model = LoadedModel.load(found[(task, feature_set)])
-            rows = (("given", val), ("left out: typical", left_out), ("as none", as_none))
-            for label, frame in rows:
-                if task == "revenue":
-                    score = f"R² {r2_score(y_revenue, model.pipeline.predict(frame)):.3f}"
-                else:
-                    raw = model.pipeline.predict_proba(frame)[:, 1]
-                    years = model.features.release_years(frame)
-                    horizon = horizons(years, model.metadata.newest_year)
-                    prob = model.metadata.calibration.apply(raw, horizon)
-                    score = (
-                        f"AUC {roc_auc_score(y_hit, raw):.3f}  Brier "
-                        f"{brier_score_loss(y_hit, prob):.4f}  mean P {np.mean(prob):.3f}"
-                    )
-                print(f"{feature_set:12s} {task:7s} {label:18s} {score}")
+        model = LoadedModel.load(found[(FORECAST, feature_set)])
+        rows = (("given", val), ("left out: typical", left_out), ("as none", as_none))
+        for label, frame in rows:
+            horizon = horizons(model.features.release_years(frame), model.metadata.newest_year)
+            read = read_forecasts(
+                model.distribution,
+                model.pipeline.predict(frame),
+                budget,
+                horizon,
+                model.metadata.hit_ratio,
+            )
+            p = read.probability
+            print(
+                f"{feature_set:12s} {label:18s} R² {r2_score(y_revenue, read.median):.3f}  AUC "
+                f"{roc_auc_score(y_hit, p):.3f}  Brier {brier_score_loss(y_hit, p):.4f}  mean P "
+                f"{np.mean(p):.3f}"
+            )
 
 
 if __name__ == "__main__":

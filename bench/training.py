@@ -10,8 +10,9 @@ Each run is the whole command a user types, as a child process, into a fresh tem
 store and reports directory, so start-up, imports, the report and saving count. For each run it
 prints wall seconds next to the limit, the child's CPU seconds and peak resident memory (from
 wait4, as /usr/bin/time reports them), the share of the machine other processes used meanwhile
-(a run above 5% is marked noisy), the seconds of each training stage, and the four models'
-forward-backtest scores next to their quality targets, read from the stored models' metadata.
+(a run above 5% is marked noisy), the seconds of each training stage, and the forecast models'
+forward-backtest scores (R², ROC-AUC) next to their quality targets, read from the stored
+models' metadata.
 Results also go to bench/results/training-<UTC time>.json.
 Exit status 1 when a run fails; a run over its limit is reported, not an error.
 """
@@ -48,7 +49,7 @@ from bench.harness import (
     machine_busy_seconds,
     utc_stamp,
 )
-from boxoffice.config import FEATURE_SETS, TASKS, model_name
+from boxoffice.config import FEATURE_SETS, FORECAST, model_name
 from boxoffice.metadata import parse_metadata
 from training import config
 
@@ -66,7 +67,8 @@ class Profile(enum.StrEnum):
 
 @dataclass
 class ModelScore:
-    """A stored model's forward scores: one year ahead pooled 2011-2016, and trained to 2010."""
+    """A stored model's forward score: one year ahead pooled over the test years, and trained
+    to the year before them."""
 
     algorithm: str
     metric: str
@@ -159,22 +161,21 @@ def stored_scores(store: Path) -> tuple[dict[str, ModelScore], dict[str, float]]
     """Each stored model's algorithm and forward scores with their targets; the seconds of
     each training stage (the same in every model of a run)."""
     scores, stages = {}, {}
-    for task in TASKS:
-        for feature_set in FEATURE_SETS:
-            name = model_name(task, feature_set)
-            (card,) = (store / "models" / name).glob("*/model.yaml")
-            meta = parse_metadata(yaml.safe_load(card.read_text())["metadata"])
-            metric = "r2" if task == "revenue" else "roc_auc"
-            pooled, later = meta.backtest.pooled, meta.backtest.later
-            scores[name] = ModelScore(
-                meta.algorithm,
+    for feature_set in FEATURE_SETS:
+        name = model_name(FORECAST, feature_set)
+        (card,) = (store / "models" / name).glob("*/model.yaml")
+        meta = parse_metadata(yaml.safe_load(card.read_text())["metadata"])
+        pooled, later = meta.backtest.pooled, meta.backtest.later
+        for task, metric in (("revenue", "r2"), ("hit", "roc_auc")):
+            scores[f"{name} {metric}"] = ModelScore(
+                f"{meta.algorithm}, {meta.design.chosen}",
                 metric,
                 round(pooled.metrics[metric], 3),
                 list(pooled.ci95[metric]),
                 round(later.metrics[metric], 3),
                 list(config.FORWARD_TARGETS[(task, feature_set)]),
             )
-            stages = dict(meta.timings)
+        stages = dict(meta.timings)
     return scores, stages
 
 
@@ -232,7 +233,7 @@ def print_results(runs: list[TrainingRun]) -> None:
         "metric",
         "one year ahead",
         "95% CI",
-        "trained to 2010",
+        "trained to",
         "targets",
         "met",
     )

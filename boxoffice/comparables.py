@@ -116,20 +116,28 @@ class ComparableFilms:
             found.append((order, d[order]))
         return found
 
-    def describe(self, found: np.ndarray, distances: np.ndarray) -> list[dict[str, Any]]:
-        """The comps at these positions as the API answers them, in order (dollars of each
-        film's own year, and constant dollars)."""
+    def describe(
+        self, found: np.ndarray, distances: np.ndarray, dollars_year: float
+    ) -> list[dict[str, Any]]:
+        """The comps at these positions as the API answers them, in order: in dollars of each
+        film's own year, of ``dollars_year`` (the asking film's: its forecast's basis) and
+        constant dollars."""
         films = self.films_
         years = films["release_year"][found]
         budgets, revenues = films["budget"][found], films["revenue"][found]
         budgets_constant = self.cpi.to_constant(budgets, years)
         revenues_constant = self.cpi.to_constant(revenues, years)
+        at_year = np.full(len(found), dollars_year)
+        budgets_then = self.cpi.from_constant(budgets_constant, at_year)
+        revenues_then = self.cpi.from_constant(revenues_constant, at_year)
         return [
             {
                 "title": films["title"][j],
                 "release_year": int(years[i]),
                 "budget_usd": float(budgets[i]),
                 "revenue_usd": float(revenues[i]),
+                "budget_usd_in_dollars_year": float(budgets_then[i]),
+                "revenue_usd_in_dollars_year": float(revenues_then[i]),
                 "budget_usd_constant": float(budgets_constant[i]),
                 "revenue_usd_constant": float(revenues_constant[i]),
                 "revenue_to_budget": float(revenues[i] / budgets[i]),

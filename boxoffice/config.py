@@ -1,25 +1,32 @@
-"""Names shared by everything that stores or loads a model.
+"""Names and defaults shared by everything that stores, loads or serves a model.
 
 Importing this module has no side effects.
 """
 
 from __future__ import annotations
 
-# One stored model per task and feature set, and the comparable films (on pre-release fields):
-# the models of one training run, served together.
+# One stored forecast model per feature set (revenue, its range and P(hit) from one
+# distribution), and the comparable films (on pre-release fields): the models of one training
+# run, served together.
 FEATURE_SETS = ("post_release", "pre_release")
-TASKS = ("revenue", "hit")
+FORECAST = "forecast"
 COMPARABLES = ("comparables", "pre_release")
-RUN_MODELS = (*((task, fs) for fs in FEATURE_SETS for task in TASKS), COMPARABLES)
+RUN_MODELS = (*((FORECAST, fs) for fs in FEATURE_SETS), COMPARABLES)
 MODEL_NAME_PREFIX = "boxoffice"
 # is_hit is P(hit) >= this unless a request gives its own: a calibrated "more likely than not".
 DEFAULT_HIT_THRESHOLD = 0.5
+# The analyst's assumptions behind a profit: the share of the box office that reaches the
+# studio, and the marketing spend (USD) beside the budget.
+DEFAULT_STUDIO_SHARE = 0.5
+DEFAULT_MARKETING_USD = 0.0
+# How many comparable films an answer lists unless asked for another number.
+COMPARABLES_K = 8
 
 
-def model_name(task: str, feature_set: str) -> str:
-    """Name of a model in the BentoML store, e.g. ``boxoffice-revenue-post-release``."""
-    if (task, feature_set) == COMPARABLES:
+def model_name(kind: str, feature_set: str) -> str:
+    """Name of a model in the BentoML store, e.g. ``boxoffice-forecast-post-release``."""
+    if (kind, feature_set) == COMPARABLES:
         return f"{MODEL_NAME_PREFIX}-comparables"
-    if task not in TASKS or feature_set not in FEATURE_SETS:
-        raise ValueError(f"unknown model {task!r}/{feature_set!r}")
-    return f"{MODEL_NAME_PREFIX}-{task}-{feature_set.replace('_', '-')}"
+    if kind != FORECAST or feature_set not in FEATURE_SETS:
+        raise ValueError(f"unknown model {kind!r}/{feature_set!r}")
+    return f"{MODEL_NAME_PREFIX}-{kind}-{feature_set.replace('_', '-')}"

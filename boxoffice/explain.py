@@ -191,3 +191,40 @@ def _explain_matrix(
     # base + contributions equals the model's own output exactly.
     contributions = contribs[:, :-1]
     return output - contributions.sum(axis=1), contributions
+
+
+def in_points(
+    revenue: dict[str, Any],
+    distribution: Any,
+    budget: float,
+    horizon: float,
+    hit_ratio: float,
+) -> dict[str, Any]:
+    """A film's P(hit) explained from its revenue explanation (``Explanation.for_film``): P(hit)
+    is read from the distribution around the forecast, so each contribution to the forecast
+    moves it. Starting from the base forecast, the contributions are added one by one, largest
+    first; each is credited with the change in P(hit) (in probability, ×100 for points) it
+    made. Exact in sum (base + contributions = P(hit)), order-dependent."""
+    log_budget = np.log1p(budget)
+    line = np.log1p(hit_ratio * budget)
+
+    def probability(centre: float) -> float:
+        spread = distribution.spreads(np.array([centre]), log_budget, horizon)
+        return float(distribution.above(np.array([centre]), spread, line)[0])
+
+    centre = revenue["base"]
+    base = previous = probability(centre)
+    items = []
+    for item in revenue["contributions"]:
+        centre += item["contribution"]
+        now = probability(centre)
+        items.append({"feature": item["feature"], "contribution": now - previous})
+        previous = now
+    return {
+        "base": base,
+        "output": previous,
+        "units": "probability",
+        "method": "each contribution to the revenue forecast added in turn, largest first, "
+        "credited with the change in P(hit) it made",
+        "contributions": items,
+    }

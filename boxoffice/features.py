@@ -56,6 +56,15 @@ LIST_FIELDS: tuple[str, ...] = (
     "spoken_languages",
     "keywords",
 )
+# The key of TMDB's JSON objects each list keeps: names, and ISO codes for countries and
+# languages (shorter and stable for API clients).
+TMDB_LIST_KEYS: dict[str, str] = {
+    "genres": "name",
+    "production_companies": "name",
+    "production_countries": "iso_3166_1",
+    "spoken_languages": "iso_639_1",
+    "keywords": "name",
+}
 # Every raw field the transformer reads; anything else in the input is ignored.
 RAW_FIELDS: tuple[str, ...] = (
     *PRE_RELEASE_NUMERIC,

@@ -5,28 +5,29 @@ declared with a default of ``None`` and left out when it is: the type says which
 are, and nothing is ever stored as the text "None". Every other field is required, and a key
 this model does not know is an error: a stored model that does not match fails loudly at load.
 
-The interval and the calibration here are what serving applies (``Interval.bounds``,
-``Calibration.apply``); the pickled pipeline gives the raw forecast they apply to.
+The distribution here is what serving applies (``boxoffice.distribution``); the pickled
+pipeline gives the forecast it is centred on.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 import bentoml
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
-from scipy.special import expit
 
+from boxoffice.distribution import RevenueDistribution
 from boxoffice.dollars import CpiTable
 
 # Bumped when what the service needs from a stored model changes; older runs are not served.
 # 3: FilmFeatures learns the typical list sizes and original language for fields left out.
 # 4: the pipelines pickle the runtime package (boxoffice.*), not training.*; typed metadata;
 #    intervals and calibration that depend on the horizon; the comparable films.
-MODEL_FORMAT = 4
+# 5: one forecast model per feature set: revenue, its range and P(hit) read from one
+#    distribution; no separate hit model.
+MODEL_FORMAT = 5
 
-Task = Literal["revenue", "hit"]
 FeatureSet = Literal["post_release", "pre_release"]
 # A parameter value as stored: parameters left at None (the estimator's default) are left out.
 ParamValue = bool | int | float | str
@@ -36,76 +37,20 @@ class _Record(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-# -- what serving applies ------------------------------------------------------------------
 def horizons(release_years: Any, newest_year: int) -> np.ndarray:
     """Years between each film's release and the newest film the models learned from."""
     return np.asarray(release_years, dtype=float) - newest_year
-
-
-def logit(p: np.ndarray) -> np.ndarray:
-    """log(p / (1 - p)), p clipped to [1e-6, 1 - 1e-6]: the calibration's input, in fitting
-    and in serving alike."""
-    p = np.clip(p, 1e-6, 1 - 1e-6)
-    return np.log(p / (1 - p))
-
-
-class Interval(_Record):
-    """An interval around a log1p(revenue) forecast: the offsets fitted on out-of-time
-    residuals, widened on each side by ``widen_per_year`` for every year of horizon beyond
-    ``reference_horizon`` (the mean horizon of those residuals)."""
-
-    level: float
-    low_offset: float
-    high_offset: float
-    widen_per_year: float
-    reference_horizon: float
-    n_residuals: int
-    method: str
-
-    def offsets(self, horizon: Any) -> tuple[np.ndarray, np.ndarray]:
-        extra = self.widen_per_year * np.clip(
-            np.asarray(horizon, dtype=float) - self.reference_horizon, 0, None
-        )
-        return self.low_offset - extra, self.high_offset + extra
-
-    def bounds(self, log_revenue: Any, horizon: Any) -> tuple[np.ndarray, np.ndarray]:
-        """The interval's ends (log1p USD) around forecasts at their horizons."""
-        low, high = self.offsets(horizon)
-        return np.asarray(log_revenue, dtype=float) + low, np.asarray(
-            log_revenue, dtype=float
-        ) + high
-
-
-class Calibration(_Record):
-    """Calibrated P(hit) from the raw one: a logistic map of the raw log-odds s and the
-    horizon h (clipped to 1..``max_horizon``, the horizons it was fitted on),
-    logit P = intercept + slope·s + horizon_coef·(h - 1) + interaction_coef·s·(h - 1).
-    With the horizon terms at 0 it is plain Platt scaling."""
-
-    intercept: float
-    slope: float
-    horizon_coef: float
-    interaction_coef: float
-    max_horizon: int
-    n_predictions: int
-    fitted_on: str
-    best_f1_threshold: float  # on the calibrated probabilities: reported, not used
-
-    def apply(self, raw_probability: Any, horizon: Any) -> np.ndarray:
-        s = logit(np.asarray(raw_probability, dtype=float))
-        h = np.clip(np.asarray(horizon, dtype=float), 1, self.max_horizon) - 1
-        return expit(
-            self.intercept + self.slope * s + self.horizon_coef * h + self.interaction_coef * s * h
-        )
 
 
 # -- how the model was chosen and how it scores ------------------------------------------------
 class Scores(_Record):
     """Metrics of one group of forecasts, with 95% bootstrap intervals where computed.
 
-    Revenue: r2, rmse, mae (log1p USD), coverage and mean_width (log units) of the interval.
-    Hit: roc_auc, ece (10 bins), brier, hit_rate, mean_probability; f1, precision, recall at
-    the verdict's threshold where a threshold applies."""
+    Revenue: r2, rmse, mae (log1p USD) of the forecast, coverage and mean_width (log units) of
+    the 80% range, crps (log units) of the distribution. Hit: roc_auc, ece (10 bins), brier,
+    hit_rate, mean_probability of P(hit); f1, precision, recall at the verdict's threshold where
+    a threshold applies. contradictions: the share of films whose forecast and verdict disagree
+    (forecast at least the hit ratio times the budget while P(hit) < 0.5, or the reverse)."""
 
     n: int
     metrics: dict[str, float]
@@ -136,20 +81,68 @@ class Selection(_Record):
 
 
 class Backtest(_Record):
-    """The chosen configuration refitted at each origin on the films released before it."""
+    """The chosen configuration refitted at each origin on the films released before it; its
+    distribution as of each origin fitted on the out-of-time forecasts before it."""
 
     protocol: str
     origins: list[int]
     one_year_ahead: dict[int, Scores]  # each year, by the models fitted on the earlier films
-    pooled: Scores  # one year ahead, pooled over the years of the quality targets
+    pooled: Scores  # one year ahead, pooled over the test years
     pooled_years: list[int]
     trained_to: int  # a single origin: fitted on the films up to this year ...
     later: Scores  # ... and scored on the later ones (pooled_years)
     by_horizon: dict[int, Scores]  # those forecasts by horizon
     baseline_pooled: Scores  # the original project's models under the same protocol
     baseline_later: Scores
+    two_models_pooled: Scores  # the revenue model and a separate hit classifier, as before
+    two_models_later: Scores
     dollars: dict[str, Scores]  # one-year-ahead point scores, nominal / constant dollars
     dollars_rule: str
+
+
+class DesignSummary(_Record):
+    """One candidate design of the distribution: what its spread reads, and its scores in the
+    two development protocols (the choice) and the two test protocols (reported, never used)."""
+
+    covariates: list[str]
+    description: str
+    eligible: bool
+    note: str  # why it is not eligible ("" when it is)
+    crps: float  # mean over the development protocols
+    development: dict[str, Scores]  # "one_year_ahead", "trained_to"
+    test: dict[str, Scores]
+
+
+class DesignChoice(_Record):
+    rule: str
+    chosen: str
+    development_years: list[int]
+    development_origin: int
+    candidates: dict[str, DesignSummary]
+
+
+class SlateScores(_Record):
+    """Random slates of ``size`` films of the test years forecast from one origin: how often
+    the realised total revenue and number of hits fell inside the slate's 80% ranges, with the
+    year term and with films taken as independent."""
+
+    size: int
+    slates: int
+    revenue_coverage: float
+    hits_coverage: float
+    revenue_coverage_independent: float
+    hits_coverage_independent: float
+    mean_expected_hits: float
+    mean_realised_hits: float
+
+
+class SlateBacktest(_Record):
+    trained_to: int
+    years: list[int]
+    draws: int
+    seed: int
+    method: str
+    by_size: dict[int, SlateScores]
 
 
 class RowCounts(_Record):
@@ -170,27 +163,35 @@ class CleaningCount(_Record):
     rows_removed: int
 
 
-class _Common(_Record):
-    """Everything a stored model carries, whatever its task."""
+class ForecastMetadata(_Record):
+    """Everything a stored forecast model carries: the revenue pipeline it is centred on, the
+    distribution every answer is read from, how both were chosen and how they score."""
 
-    format: Literal[4]
+    format: Literal[5]
     run: str
+    kind: Literal["forecast"]
     feature_set: FeatureSet
-    algorithm: str
+    algorithm: str  # of the revenue forecast
     estimator_class: str
     params: dict[str, ParamValue]
     raw_fields: list[str]
     features: list[str]
     target: str
-    hit_ratio: float
+    hit_ratio: float  # a hit: revenue > hit_ratio × budget
+    threshold: float  # of is_hit (on P(hit)), unless a request gives its own
     explanation_method: str
     fitted_on: Literal["all_labelled", "original_train"]
     newest_year: int  # the newest release year among the films the pipeline learned from
     dollars: Literal["nominal", "constant"]
     cpi: CpiTable
-    selection: Selection
+    distribution: RevenueDistribution
+    design: DesignChoice
+    selection: Selection  # of the revenue forecast
+    hit_selection: Selection  # of the two-model design's classifier (compared, not served)
     original_split: dict[str, Scores]  # validation, test, test_filtered (chosen, on train)
     backtest: Backtest
+    slates: SlateBacktest
+    revenue_range: tuple[float, float]  # of the films the pipeline learned from, USD
     rows: RowCounts
     cleaning: list[CleaningCount]
     data_sha256: str
@@ -200,26 +201,10 @@ class _Common(_Record):
     library_versions: dict[str, str]
 
 
-class RevenueMetadata(_Common):
-    task: Literal["revenue"]
-    interval: Interval
-    revenue_range: tuple[float, float]  # of the films the pipeline learned from, USD
-
-
-class HitMetadata(_Common):
-    task: Literal["hit"]
-    threshold: float  # of is_hit, unless a request gives its own
-    calibration: Calibration
-
-
-ModelMetadata = Annotated[RevenueMetadata | HitMetadata, Field(discriminator="task")]
-_ADAPTER: TypeAdapter[RevenueMetadata | HitMetadata] = TypeAdapter(ModelMetadata)
-
-
 class ComparablesMetadata(_Record):
     """The comparable-films table stored with a run's models."""
 
-    format: Literal[4]
+    format: Literal[5]
     run: str
     kind: Literal["comparables"]
     films: int
@@ -249,17 +234,17 @@ def _parse(adapter: TypeAdapter[Any], raw: dict[str, Any]) -> Any:
         raise MetadataError(f"{error.error_count()} problem(s): {problems}") from None
 
 
-def parse_metadata(raw: dict[str, Any]) -> RevenueMetadata | HitMetadata:
+def parse_metadata(raw: dict[str, Any]) -> ForecastMetadata:
     """Validate a model's metadata dict (as stored) into its typed model; MetadataError if it
     does not match, naming the first few keys that are missing, unknown or wrong."""
-    return _parse(_ADAPTER, raw)
+    return _parse(TypeAdapter(ForecastMetadata), raw)
 
 
 def parse_comparables(raw: dict[str, Any]) -> ComparablesMetadata:
     return _parse(TypeAdapter(ComparablesMetadata), raw)
 
 
-def read_metadata(model: bentoml.Model) -> RevenueMetadata | HitMetadata:
+def read_metadata(model: bentoml.Model) -> ForecastMetadata:
     """A stored model's typed metadata; MetadataError naming the model if it does not match."""
     try:
         return parse_metadata(dict(model.info.metadata))

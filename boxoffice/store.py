@@ -25,8 +25,7 @@ from boxoffice.comparables import ComparableFilms
 from boxoffice.metadata import (
     MODEL_FORMAT,
     ComparablesMetadata,
-    HitMetadata,
-    RevenueMetadata,
+    ForecastMetadata,
     read_comparables,
     read_metadata,
     to_stored,
@@ -59,14 +58,15 @@ def new_run_id() -> str:
 
 def save_model(
     pipeline: Any,
-    metadata: RevenueMetadata | HitMetadata,
+    metadata: ForecastMetadata,
     card_markdown: str | None = None,
 ) -> bentoml.Model:
-    """Store ``pipeline`` under the stable name for its task and feature set, versioned by its
-    training run (the models of one run share it); return the model."""
-    task, feature_set, run = metadata.task, metadata.feature_set, metadata.run
-    name = config.model_name(task, feature_set)
-    labels = {"project": "boxoffice", "task": task, "feature_set": feature_set, "run": run}
+    """Store ``pipeline`` (the revenue forecast the distribution is centred on) under the stable
+    name for its feature set, versioned by its training run (the models of one run share it);
+    return the model."""
+    kind, feature_set, run = metadata.kind, metadata.feature_set, metadata.run
+    name = config.model_name(kind, feature_set)
+    labels = {"project": "boxoffice", "kind": kind, "feature_set": feature_set, "run": run}
     with bentoml.models.create(
         f"{name}:{run}", labels=labels, metadata=to_stored(metadata), module="boxoffice.store"
     ) as model:
@@ -80,7 +80,7 @@ def save_comparables(comps: ComparableFilms, metadata: ComparablesMetadata) -> b
     """Store the comparable-films table of a training run (derived from the data: it lives in
     the model store, never in the repository)."""
     name = config.model_name(*config.COMPARABLES)
-    labels = {"project": "boxoffice", "task": "comparables", "run": metadata.run}
+    labels = {"project": "boxoffice", "kind": "comparables", "run": metadata.run}
     with bentoml.models.create(
         f"{name}:{metadata.run}",
         labels=labels,
@@ -95,9 +95,9 @@ def load_comparables(model: bentoml.Model) -> ComparableFilms:
     return joblib.load(Path(model.path) / COMPARABLES_FILE)
 
 
-def get_model(task: str, feature_set: str, version: str = "latest") -> bentoml.Model:
+def get_model(kind: str, feature_set: str, version: str = "latest") -> bentoml.Model:
     """Look up a stored model, raising ModelNotFoundError with a how-to-train hint."""
-    tag = f"{config.model_name(task, feature_set)}:{version}"
+    tag = f"{config.model_name(kind, feature_set)}:{version}"
     try:
         return bentoml.models.get(tag)
     except bentoml.exceptions.NotFound as error:
@@ -108,9 +108,9 @@ def get_model(task: str, feature_set: str, version: str = "latest") -> bentoml.M
 
 
 def resolve_run(run: str | None = None) -> dict[tuple[str, str], bentoml.Model]:
-    """The models of one training run (``config.RUN_MODELS``: four task models and the
-    comparable films): ``run``, or the newest run that has all of them (by the time its last
-    model was saved; models without a run label are not served).
+    """The models of one training run (``config.RUN_MODELS``: a forecast model per feature set
+    and the comparable films): ``run``, or the newest run that has all of them (by the time its
+    last model was saved; models without a run label are not served).
 
     Raises ModelNotFoundError naming what is missing and how to train it, and MetadataError
     when a model of that run does not carry the metadata this version reads.

@@ -7,7 +7,7 @@
    missing: there is no registry to pull one from;
 3. the training run to pack: $BOXOFFICE_RUN, else the newest complete run in the store;
 4. build/requirements.txt: exact pins exported from uv.lock (no dev group, no training-only
-   plotting packages); build/bentofile.yaml: bentofile.yaml with the run's four model versions;
+   plotting packages); build/bentofile.yaml: bentofile.yaml with the run's model versions;
 5. `bentoml build` with labels naming the run and the model versions, then
    `bentoml containerize` tagged with the image deploy/kustomization.yaml names (and with the
    Bento version), carrying the same labels as OCI image labels.

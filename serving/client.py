@@ -1,9 +1,9 @@
 """Command-line client for a running forecaster: `python -m serving.client --help`.
 
 `examples` sends the original project's five example films; `score` sends a CSV of films through
-/predict_batch and writes the predictions to a CSV; `scenarios` forecasts one film under a range of
-budgets and release dates (/predict_scenarios); `comps` lists the films most like it
-(/comparable_films).
+/predict_batch and writes the predictions to a CSV; `slate` forecasts the films of a CSV as one
+slate (/predict_slate); `scenarios` forecasts one film under a range of budgets and release dates
+(/predict_scenarios); `comps` lists the films most like it (/comparable_films).
 """
 
 from __future__ import annotations
@@ -28,7 +28,18 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 from rich.table import Table
 
-from serving.schema import EXCLUSIVE_FIELDS, MAX_BATCH, MAX_SCENARIOS, MAX_USD, Film
+from boxoffice.config import DEFAULT_MARKETING_USD, DEFAULT_STUDIO_SHARE
+from boxoffice.features import LIST_FIELDS, TMDB_LIST_KEYS
+from serving.schema import (
+    EXCLUSIVE_FIELDS,
+    FIELD_KINDS,
+    MAX_BATCH,
+    MAX_SCENARIOS,
+    MAX_SLATE,
+    MAX_USD,
+    MIN_STUDIO_SHARE,
+    Film,
+)
 
 app = typer.Typer(
     add_completion=False,
@@ -54,29 +65,11 @@ SEED_CURL_FILM = {
     "vote_average": 7.8,
     "vote_count": 5000,
 }
-LIST_FIELDS = (
-    "genres",
-    "production_companies",
-    "production_countries",
-    "spoken_languages",
-    "keywords",
-)
-# TMDB's JSON objects carry names or ISO codes: which key the API expects for each list.
-TMDB_KEYS = {"production_countries": "iso_3166_1", "spoken_languages": "iso_639_1"}
 
-# CSV cells are read as text and converted here: the API takes numbers strictly, and letting
-# pandas guess a column's type would let one blank or odd cell change every row's type.
-NUMBER_FIELDS = {
-    "runtime",
-    "budget",
-    "log_budget",
-    "popularity",
-    "vote_average",
-    "vote_avg",
-    "vote_count",
-}
-WHOLE_NUMBER_FIELDS = {"release_year", "explain_top"}
-BOOL_FIELDS = {"explain": {"true": True, "1": True, "false": False, "0": False}}
+# CSV cells are read as text and converted here, by the field's kind (serving.schema): the API
+# takes numbers strictly, and letting pandas guess a column's type would let one blank or odd
+# cell change every row's type.
+BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
 
 
 def _url(value: str) -> str:
@@ -90,6 +83,52 @@ def _url(value: str) -> str:
 
 
 UrlOption = Annotated[str, typer.Option(help="Base URL of the service.", callback=_url)]
+
+
+def _amount(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        return parse_usd(value, allow_zero=True)
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
+
+
+def _share(value: float | None) -> float | None:
+    if value is not None and not MIN_STUDIO_SHARE <= value <= 1:
+        raise typer.BadParameter(f"{value:g} is not a share from {MIN_STUDIO_SHARE:g} to 1")
+    return value
+
+
+StudioShareOption = Annotated[
+    float | None,
+    typer.Option(
+        callback=_share,
+        help="The share of the box office that reaches the studio, for films that give none "
+        f"(the service's default: {DEFAULT_STUDIO_SHARE:g}).",
+        rich_help_panel="Assumptions",
+    ),
+]
+MarketingOption = Annotated[
+    str | None,
+    typer.Option(
+        "--marketing",
+        callback=_amount,
+        help="Marketing spend per film beside its budget (20M, 1.5e7), for films that give none "
+        f"(the service's default: {DEFAULT_MARKETING_USD:g}).",
+        rich_help_panel="Assumptions",
+    ),
+]
+
+
+def assumptions(film: dict[str, Any], share: float | None, marketing: float | None) -> dict:
+    """The film with the assumptions given as options where it gives none of its own."""
+    extra = {}
+    if share is not None and "studio_share" not in film:
+        extra["studio_share"] = share
+    if marketing is not None and "marketing_usd" not in film:
+        extra["marketing_usd"] = marketing
+    return {**film, **extra}
 
 
 def _fail(message: str) -> NoReturn:
@@ -175,7 +214,7 @@ def _as_list(text: str, field: str) -> list[str]:
     'a|b|c'."""
     if not text.startswith("["):
         return [part.strip() for part in text.split("|") if part.strip()]
-    key = TMDB_KEYS.get(field, "name")
+    key = TMDB_LIST_KEYS.get(field, "name")
     try:
         items = json.loads(text)
         if not isinstance(items, list):
@@ -191,21 +230,22 @@ def _as_list(text: str, field: str) -> list[str]:
 
 def _cell(key: str, text: str) -> Any:
     """One CSV cell (text) as the API field `key` takes it."""
-    if key in LIST_FIELDS:
+    kind = FIELD_KINDS[key]
+    if kind == "list":
         return _as_list(text, key)
-    if key in NUMBER_FIELDS or key in WHOLE_NUMBER_FIELDS:
+    if kind in ("number", "whole"):
         try:
             number = float(text)
         except ValueError:
             raise ValueError(f"{key}: {text[:50]!r} is not a number") from None
-        if key in WHOLE_NUMBER_FIELDS:
+        if kind == "whole":
             if not number.is_integer():
                 raise ValueError(f"{key}: {text[:50]!r} is not a whole number")
             return int(number)
         return number
-    if key in BOOL_FIELDS:
+    if kind == "bool":
         try:
-            return BOOL_FIELDS[key][text.lower()]
+            return BOOLEANS[text.lower()]
         except KeyError:
             raise ValueError(f"{key}: {text[:50]!r} is not true or false") from None
     return text
@@ -234,8 +274,7 @@ def read_films_csv(source: Path | io.StringIO) -> pd.DataFrame:
 
 def film_columns(frame: pd.DataFrame) -> list[str]:
     """The CSV's columns that are API film fields."""
-    known = set(Film.model_fields) | {"vote_avg"}
-    return [c for c in frame.columns if c in known]
+    return [c for c in frame.columns if c in FIELD_KINDS]
 
 
 def rows_to_films(frame: pd.DataFrame) -> tuple[list[dict[str, Any]], dict[int, str]]:
@@ -278,6 +317,8 @@ def score(
     chunk_size: Annotated[
         int, typer.Option(min=1, max=MAX_BATCH, help="Films per /predict_batch call.")
     ] = 1000,
+    studio_share: StudioShareOption = None,
+    marketing: MarketingOption = None,
 ) -> None:
     """Score every film of a CSV through /predict_batch, with a progress bar.
 
@@ -318,7 +359,8 @@ def score(
         for start in range(0, len(valid), chunk_size):
             indices = valid[start : start + chunk_size]
             try:
-                body = _request(client, "/predict_batch", {"films": [films[i] for i in indices]})
+                sent = [assumptions(films[i], studio_share, marketing) for i in indices]
+                body = _request(client, "/predict_batch", {"films": sent})
                 predictions = body.get("predictions") if isinstance(body, dict) else None
                 if not isinstance(predictions, list) or len(predictions) != len(indices):
                     raise ServiceError(
@@ -349,6 +391,7 @@ def score(
                 "log_revenue": prediction.get("log_revenue"),
                 "hit_probability": prediction.get("probability"),
                 "is_hit": prediction.get("is_hit"),
+                **{key: prediction.get(key) for key in PROFIT_KEYS},
                 "model": prediction.get("model"),
                 "warnings": "; ".join(prediction.get("warnings", [])),
             }
@@ -370,6 +413,160 @@ def score(
         _fail(f"no row of {csv_path} is a valid film; the first error: {errors[min(errors)]}")
 
 
+PROFIT_KEYS = (
+    "profit_usd",
+    "profit_p10_usd",
+    "profit_p90_usd",
+    "p_profit",
+    "break_even_revenue_usd",
+)
+
+
+# --------------------------------------------------------------------------- a slate of films
+
+
+def slate_rows(
+    frame: pd.DataFrame,
+    films: list[dict[str, Any]],
+    errors: dict[int, str],
+    answer: dict[str, Any] | None,
+    valid: list[int],
+) -> list[dict[str, Any]]:
+    """One row per CSV row: the film's forecast and profit, or why it was left out."""
+    by_row = dict(zip(valid, answer["films"], strict=True)) if answer else {}
+    titles = frame["title"].tolist() if "title" in frame.columns else [""] * len(films)
+    rows = []
+    for i in range(len(films)):
+        prediction = by_row.get(i, {})
+        rows.append(
+            {
+                "row": i + 1,  # as the page numbers them: the CSV's first film is 1
+                "title": titles[i],
+                "error": errors.get(i, ""),
+                "budget_usd": films[i].get("budget"),
+                "revenue_usd": prediction.get("revenue_usd"),
+                "revenue_p10_usd": prediction.get("revenue_p10_usd"),
+                "revenue_p90_usd": prediction.get("revenue_p90_usd"),
+                "hit_probability": prediction.get("probability"),
+                **{key: prediction.get(key) for key in PROFIT_KEYS},
+                "model": prediction.get("model"),
+            }
+        )
+    return rows
+
+
+def slate_tables(
+    rows: list[dict[str, Any]], answer: dict[str, Any], title: str
+) -> tuple[Table, list[str]]:
+    """The films' table and the slate's totals, as the page shows them."""
+    table = Table(title=title, title_justify="left")
+    columns = (
+        "#",
+        "title",
+        "budget",
+        "revenue",
+        "80% range",
+        "P(hit)",
+        "profit 80% range",
+        "P(profit)",
+    )
+    for column in columns:
+        table.add_column(column, justify="left" if column in ("title",) else "right")
+    for row in rows:
+        if row["error"]:
+            table.add_row(
+                str(row["row"]), row["title"], "", f"[red]{row['error']}[/red]", "", "", "", ""
+            )
+            continue
+        table.add_row(
+            str(row["row"]),
+            row["title"],
+            usd(row["budget_usd"]) if row["budget_usd"] else "-",
+            usd(row["revenue_usd"]),
+            f"{usd(row['revenue_p10_usd'])} to {usd(row['revenue_p90_usd'])}",
+            f"{row['hit_probability']:.0%}",
+            f"{usd(row['profit_p10_usd'])} to {usd(row['profit_p90_usd'])}",
+            f"{row['p_profit']:.0%}",
+        )
+    total, hits = answer["total"], answer["hits"]
+    at_least = hits["at_least"]
+    shown = [k for k in range(1, len(at_least)) if at_least[k] >= 0.005][:12]
+    notes = [
+        f"total revenue {usd(total['revenue_usd'])} (80%: {usd(total['revenue_p10_usd'])} to "
+        f"{usd(total['revenue_p90_usd'])}); budgets {usd(total['budget_usd'])}, marketing "
+        f"{usd(total['marketing_usd'])}",
+        f"total profit {usd(total['profit_usd'])} (80%: {usd(total['profit_p10_usd'])} to "
+        f"{usd(total['profit_p90_usd'])}); P(total profit > 0) {total['p_profit']:.0%}",
+        f"hits: {hits['expected']:.1f} expected (80%: {hits['p10']} to {hits['p90']}); "
+        + ", ".join(f"P(≥{k}) {at_least[k]:.0%}" for k in shown),
+        f"assumptions: studio share {answer['studio_share']:g}, marketing "
+        f"{usd(answer['marketing_usd'])} per film unless a film gives its own; each film in USD "
+        "of its release year",
+        "models: "
+        + ", ".join(f"{fs} ({m['model_version']})" for fs, m in answer["models"].items()),
+    ]
+    return table, notes
+
+
+@app.command()
+def slate(
+    csv_path: Annotated[
+        Path,
+        typer.Argument(
+            help="CSV of the slate's films (the columns of `score`).",
+            exists=True,
+            dir_okay=False,
+        ),
+    ],
+    out: Annotated[
+        Path | None, typer.Option(help="Also write the films' table as CSV here.")
+    ] = None,
+    url: UrlOption = "http://localhost:3000",
+    studio_share: StudioShareOption = None,
+    marketing: MarketingOption = None,
+) -> None:
+    """Forecast the films of a CSV as one slate (/predict_slate): each film's revenue, P(hit)
+    and profit, and the slate's total revenue and profit, number of hits and P(total profit >
+    0). Rows that are not valid films are named and left out; the rest are scored."""
+    if out is not None and (out.is_dir() or not out.parent.is_dir()):
+        _fail(f"--out {out}: give a file name in an existing directory")
+    try:
+        frame = read_films_csv(csv_path)
+    except ValueError as error:
+        _fail(f"{csv_path}: {error}")
+    if not film_columns(frame):
+        _fail(f"{csv_path}: none of the columns {list(frame.columns)[:10]} is a film field")
+    films, errors = rows_to_films(frame)
+    valid = [i for i in range(len(films)) if i not in errors]
+    if not valid:
+        _fail(f"no row of {csv_path} is a valid film; the first error: {errors[min(errors)]}")
+    if len(valid) > MAX_SLATE:
+        _fail(f"{len(valid):,} films: a slate holds at most {MAX_SLATE}")
+    body: dict[str, Any] = {"films": [films[i] for i in valid]}
+    if studio_share is not None:
+        body["studio_share"] = studio_share
+    if marketing is not None:
+        body["marketing_usd"] = marketing
+    with httpx.Client(base_url=url, timeout=60) as client:
+        answer = _post(client, "/predict_slate", body)
+    try:
+        rows = slate_rows(frame, films, errors, answer, valid)
+        table, notes = slate_tables(rows, answer, f"Slate of {len(valid)} films from {url}")
+    except (KeyError, TypeError, ValueError) as error:
+        _fail(f"/predict_slate answered 200 but not with a slate ({error!r})")
+    console.print(table)
+    for line in notes:
+        console.print(line, soft_wrap=True, highlight=False)
+    if errors:
+        console.print(f"{len(errors)} row(s) left out as invalid (named in the table)")
+    if out is not None:
+        try:
+            pd.DataFrame(rows).to_csv(out, index=False)
+        except OSError as error:
+            _fail(f"--out {out}: cannot write it ({error.strerror or error})")
+        console.print(f"table written to {out}")
+
+
 # --------------------------------------------------------------------------- one film, asked about
 
 # Amounts as people write them: 20M, 1.5e8, 150000000, $2.5B, 750k.
@@ -378,8 +575,9 @@ USD_SUFFIXES = {"k": 1e3, "m": 1e6, "b": 1e9}
 REPLACES = dict(EXCLUSIVE_FIELDS) | {"vote_average": "vote_avg"}
 
 
-def parse_usd(text: str) -> float:
-    """An amount in USD: a number, optionally with a $ and a k, M or B suffix (any case)."""
+def parse_usd(text: str, allow_zero: bool = False) -> float:
+    """An amount in USD: a number, optionally with a $ and a k, M or B suffix (any case); a
+    budget is above 0, a marketing spend (``allow_zero``) may be 0."""
     cleaned = text.strip().removeprefix("$").strip()
     scale = USD_SUFFIXES.get(cleaned[-1:].lower(), 1.0)
     number = cleaned[:-1] if scale != 1.0 else cleaned
@@ -387,8 +585,10 @@ def parse_usd(text: str) -> float:
         value = float(number) * scale  # float() takes 1.5e8 and 150_000_000
     except ValueError:
         raise ValueError(f"{text!r} is not an amount (e.g. 20M, 1.5e8, 150000000)") from None
-    if not (math.isfinite(value) and 0 < value <= MAX_USD):
-        raise ValueError(f"{text!r}: a budget must be above $0 and at most ${MAX_USD:.0e}")
+    low_ok = value >= 0 if allow_zero else value > 0
+    if not (math.isfinite(value) and low_ok and value <= MAX_USD):
+        least = "at least $0" if allow_zero else "above $0"
+        raise ValueError(f"{text!r}: an amount must be {least} and at most ${MAX_USD:.0e}")
     return value
 
 
@@ -684,7 +884,8 @@ def scenarios_table(
     years = sorted({row["dollars_year"] for row in rows})
     table = Table(title=title, title_justify="left")
     columns = ["", "budget", *(["release date"] if by_date else []), "revenue", "80% range"]
-    columns += ["P(hit)", "verdict", "horizon (y)", *(["USD of"] if len(years) > 1 else [])]
+    columns += ["P(hit)", "verdict", "P(profit)", "horizon (y)"]
+    columns += ["USD of"] if len(years) > 1 else []
     for column in (*columns, "warnings"):
         table.add_column(column, justify="left" if column in ("", "verdict") else "right")
     for row in rows:
@@ -695,6 +896,7 @@ def scenarios_table(
             f"{usd(row['revenue_p10_usd'])}-{usd(row['revenue_p90_usd'])}",
             f"{row['probability']:.3f}",
             "Hit" if row["is_hit"] else "Not a hit",
+            f"{row['p_profit']:.3f}",
             str(row["horizon_years"]),
         ]
         cells += [str(row["dollars_year"])] if len(years) > 1 else []
@@ -703,12 +905,18 @@ def scenarios_table(
     threshold = film.get("hit_threshold") or "/".join(
         f"{m['hit_threshold']:.2f}" for m in models.values()
     )
+    ratio = "/".join(f"{m['hit_ratio']:g}" for m in models.values())
+    base_row = next(row for row in rows if row["base"])
     notes = [
         f"USD of {years[0]} (the release year)"
         if len(years) == 1
         else "USD of each row's release year",
-        f"verdict: Hit when P(hit) >= {threshold}",
-        "models: " + ", ".join(f"{fs} ({m['revenue_model_version']})" for fs, m in models.items()),
+        f"a hit: revenue above {ratio} × the budget; verdict: Hit when P(hit) >= {threshold}, "
+        "which is the revenue forecast at least that",
+        f"P(profit): studio share {film.get('studio_share', DEFAULT_STUDIO_SHARE):g} of the "
+        f"revenue above budget + marketing ({usd(film.get('marketing_usd', 0.0))}); the base "
+        f"film breaks even at {usd(base_row['break_even_revenue_usd'])}",
+        "models: " + ", ".join(f"{fs} ({m['model_version']})" for fs, m in models.items()),
     ]
     base = next(row for row in rows if row["base"])
     if base["warnings"]:
@@ -746,13 +954,15 @@ def scenarios(
     popularity: PopularityOption = None,
     vote_average: VoteAverageOption = None,
     vote_count: VoteCountOption = None,
+    studio_share: StudioShareOption = None,
+    marketing: MarketingOption = None,
     url: UrlOption = "http://localhost:3000",
 ) -> None:
     """Forecast a film under other budgets and release dates, in one /predict_scenarios call.
 
     Every budget is tried with every release date (the film's own where a sweep is not given);
     the base film's row is marked. Revenue, its 80% range, P(hit) and the verdict per row."""
-    film = _film(film_file, locals())
+    film = assumptions(_film(film_file, locals()), studio_share, marketing)
     try:
         changes = sweep(film, budgets, release_dates, months)
     except ValueError as error:
@@ -775,9 +985,14 @@ def scenarios(
 
 
 def comps_table(answer: dict[str, Any], title: str) -> tuple[Table, list[str]]:
-    """The comparable films, most similar first, and the lines said once below them."""
+    """The comparable films, most similar first, in dollars of the film's year (its forecast's
+    basis), and the lines said once below them."""
+    year = answer["dollars_year"]
     table = Table(title=title, title_justify="left")
-    columns = ("#", "title", "year", "budget", "revenue", "revenue/budget", "hit", "similarity")
+    columns = (
+        "#", "title", "year", f"budget ({year} $)", f"revenue ({year} $)", "revenue/budget",
+        "hit", "similarity",
+    )  # fmt: skip
     for column in columns:
         table.add_column(column, justify="left" if column in ("title", "hit") else "right")
     for i, comp in enumerate(answer["films"], start=1):
@@ -785,15 +1000,16 @@ def comps_table(answer: dict[str, Any], title: str) -> tuple[Table, list[str]]:
             str(i),
             comp["title"],
             str(comp["release_year"]),
-            usd(comp["budget_usd"]),
-            usd(comp["revenue_usd"]),
+            usd(comp["budget_usd_in_dollars_year"]),
+            usd(comp["revenue_usd_in_dollars_year"]),
             f"{comp['revenue_to_budget']:.2f}x",
             "yes" if comp["is_hit"] else "no",
             f"{comp['similarity']:.3f}",
         )
     notes = [
         f"median revenue of the {len(answer['films'])} films: "
-        f"{usd(answer['median_revenue_usd'])} (each film in USD of its own year)"
+        f"{usd(answer['median_revenue_usd_in_dollars_year'])} (in USD of {year}, the film's "
+        "forecast's dollars, by the CPI-U)"
     ]
     if answer.get("backtest_r2") is not None:
         notes.append(

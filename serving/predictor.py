@@ -1,9 +1,11 @@
-"""Turn validated films into predictions with the stored pipelines of one training run.
+"""Turn validated films into answers with the stored forecast models of one training run.
 
-The pipelines hold the feature engineering (``boxoffice.features.FilmFeatures``) and the metadata
-holds the interval and the calibration (``boxoffice.metadata``); this module chooses the model
-for each film, lays the films out as columns, applies the uncertainty at each film's horizon
-and formats the answers.
+Each feature set has one model: a pipeline (``boxoffice.features.FilmFeatures`` and the
+revenue estimator) gives the film's forecast, and the distribution in its metadata
+(``boxoffice.distribution``) gives everything else: the median revenue, its 80% range, P(hit),
+and the profit under the analyst's assumptions. This module chooses the model for each film,
+lays the films out as columns, reads the distribution at each film's horizon and formats the
+answers. A slate of films is simulated together (``boxoffice.slate``).
 """
 
 from __future__ import annotations
@@ -17,31 +19,48 @@ from typing import Any
 import bentoml
 import numpy as np
 
+from boxoffice import slate
 from boxoffice.comparables import ComparableFilms
-from boxoffice.config import COMPARABLES
+from boxoffice.config import (
+    COMPARABLES,
+    DEFAULT_MARKETING_USD,
+    DEFAULT_STUDIO_SHARE,
+    FEATURE_SETS,
+    FORECAST,
+)
+from boxoffice.distribution import (
+    INTERVAL_LEVEL,
+    RevenueDistribution,
+    break_even_revenue,
+    profit_quantile,
+    read_forecasts,
+)
 from boxoffice.estimators import ConstantDollarTarget
-from boxoffice.explain import explain
+from boxoffice.explain import explain, in_points
 from boxoffice.features import LIST_FIELDS, POST_RELEASE_FIELDS, FilmFeatures, distinct_counts
 from boxoffice.metadata import (
     ComparablesMetadata,
-    HitMetadata,
-    RevenueMetadata,
+    ForecastMetadata,
     horizons,
     read_comparables,
     read_metadata,
 )
 from boxoffice.store import load_comparables, load_pipeline
-from serving.schema import FeatureSet, Film, ScenariosRequest
+from serving.schema import FeatureSet, Film, ScenariosRequest, SlateRequest
 
 
 @dataclass(frozen=True)
 class LoadedModel:
-    """A stored model with what the service reports about it: ``pipeline`` gives the raw
-    forecast (log1p revenue, or the raw P(hit)), ``metadata`` its interval or calibration."""
+    """A stored forecast model: ``pipeline`` gives the forecast (log1p revenue) the
+    distribution in ``metadata`` is centred on."""
 
     pipeline: Any
     version: str
-    metadata: RevenueMetadata | HitMetadata
+    metadata: ForecastMetadata
+
+    @property
+    def distribution(self) -> RevenueDistribution:
+        return self.metadata.distribution
 
     @property
     def features(self) -> FilmFeatures:
@@ -70,21 +89,24 @@ class LoadedComparables:
 
 @dataclass
 class Scores:
-    """One pass of the models over a list of films: everything any answer is projected from.
-
-    ``log_revenue`` / ``probability`` hold one value per film for the tasks that were run
-    (an empty array otherwise); ``explanations`` only the films that asked for one.
-    """
+    """One pass of the models over a list of films: everything any answer is projected from
+    (arrays, one value per film; log1p USD unless named otherwise)."""
 
     feature_sets: list[FeatureSet]
-    thresholds: list[float]  # of is_hit: the film's hit_threshold, or its model's default
+    thresholds: np.ndarray  # of is_hit: the film's hit_threshold, or its model's default
     years: np.ndarray  # the release year each film was scored as (its dollars' year)
     horizons: np.ndarray  # years after the newest film its models learned from
-    log_revenue: np.ndarray
-    low: np.ndarray  # the interval's ends (log1p USD)
+    budget: np.ndarray  # USD
+    studio_share: np.ndarray
+    marketing: np.ndarray  # USD
+    centre: np.ndarray  # the forecast the distribution is centred on
+    spread: np.ndarray
+    median: np.ndarray
+    low: np.ndarray  # the 80% range's ends
     high: np.ndarray
-    probability: np.ndarray  # calibrated at the film's horizon
-    explanations: dict[str, dict[int, dict[str, Any]]]
+    probability: np.ndarray  # P(hit)
+    p_profit: np.ndarray
+    explanations: dict[int, dict[str, Any]]  # film -> {"revenue": ..., "hit": ...}
     warnings: list[list[str]]
 
 
@@ -127,9 +149,9 @@ LIST_WARNED = ("genres", "production_companies", "production_countries", "keywor
 # overflow the conversion to USD.
 LOG_REVENUE_CEILING = math.log1p(1e12)
 CLIPPED = "the revenue forecast was outside $0 to $1 trillion and is clipped to it"
-# A batch row carries the forecast and its interval in USD; the interval level and the
-# thresholds are said once, in the answer's `models`.
-BATCH_REVENUE_FIELDS = ("log_revenue", "revenue_usd", "revenue_p10_usd", "revenue_p90_usd")
+# The distribution's median sits this far from the pipeline's forecast (its location and
+# spread): the revenue explanation names it, so that its factors multiply to the median.
+LOCATION_FEATURE = "median of past forecast errors"
 
 
 def clip_log_revenue(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -206,8 +228,8 @@ def film_warnings(
             for i in np.flatnonzero(later):
                 warnings[i].append(
                     f"release_year {values[i]:g} is {values[i] - newest_year:g} year(s) after the "
-                    f"newest training film ({newest_year}): the models extrapolate; the interval "
-                    "is widened and P(hit) tempered for that horizon"
+                    f"newest training film ({newest_year}): the models extrapolate; the 80% "
+                    "range is widened for that horizon"
                 )
             high = math.inf  # said above
         with np.errstate(invalid="ignore"):
@@ -235,37 +257,42 @@ def film_warnings(
 
 
 class Predictor:
-    """The models of one training run, and the predictions the API serves.
+    """The models of one training run, and the answers the API serves.
 
-    ``score`` makes one pass of the models over the films; ``revenue``, ``hit``, ``both`` and
-    ``scenarios`` project its result onto the answers. Answers are plain dicts shaped like the
-    response models in ``serving.schema`` (tests/code/test_answers.py validates every shape
-    against them): the values come from the models, not from users, so building validated
-    objects on every request would only cost time.
+    ``score`` makes one pass of the models over the films; ``revenue``, ``hit``, ``both``,
+    ``scenarios`` and ``slate`` project its result onto the answers. Answers are plain dicts
+    shaped like the response models in ``serving.schema`` (tests/code/test_answers.py validates
+    every shape against them): the values come from the models, not from users, so building
+    validated objects on every request would only cost time.
     """
 
     def __init__(
         self,
-        models: dict[tuple[str, str], LoadedModel],
+        models: dict[FeatureSet, LoadedModel],
         comparables: LoadedComparables | None = None,
     ) -> None:
         self.models = models
         self.comparables = comparables
-        self.revenue_meta: dict[str, RevenueMetadata] = {}  # by feature set
-        self.hit_meta: dict[str, HitMetadata] = {}
-        for (task, feature_set), model in models.items():
-            metadata = model.metadata
-            if (metadata.task, metadata.feature_set) != (task, feature_set):
-                raise ValueError(f"{model.version} is not the {task}/{feature_set} model")
-            if isinstance(metadata, RevenueMetadata):
-                self.revenue_meta[feature_set] = metadata
-            else:
-                self.hit_meta[feature_set] = metadata
+        for feature_set, model in models.items():
+            if model.metadata.feature_set != feature_set:
+                raise ValueError(f"{model.version} is not the {feature_set} model")
+        self.model_blocks = {
+            fs: {
+                "model_version": model.version,
+                "hit_ratio": model.metadata.hit_ratio,
+                "hit_threshold": model.metadata.threshold,
+                "interval_level": INTERVAL_LEVEL,
+                "newest_training_year": model.metadata.newest_year,
+            }
+            for fs, model in models.items()
+        }
 
     @classmethod
     def from_store(cls, models: dict[tuple[str, str], bentoml.Model]) -> Predictor:
         loaded = {
-            key: LoadedModel.load(model) for key, model in models.items() if key != COMPARABLES
+            fs: LoadedModel.load(models[(FORECAST, fs)])
+            for fs in FEATURE_SETS
+            if (FORECAST, fs) in models
         }
         comps = LoadedComparables.load(models[COMPARABLES]) if COMPARABLES in models else None
         return cls(loaded, comps)
@@ -278,75 +305,109 @@ class Predictor:
             groups.setdefault(feature_set, []).append(i)
         return chosen, groups
 
-    def score(self, films: Sequence[Film], tasks: tuple[str, ...] = ("revenue", "hit")) -> Scores:
-        """Model outputs (log1p revenue with its interval, calibrated hit probability) for
-        ``tasks`` at each film's horizon, explanations for the films that asked, and warnings."""
+    def score(
+        self,
+        films: Sequence[Film],
+        studio_share: float = DEFAULT_STUDIO_SHARE,
+        marketing_usd: float = DEFAULT_MARKETING_USD,
+    ) -> Scores:
+        """One pass of the models: each film's forecast, the distribution read at its horizon,
+        its profit under its own assumptions (``studio_share`` and ``marketing_usd`` where it
+        gives none), explanations for the films that asked, and warnings."""
         n = len(films)
         chosen, groups = self._plan(films)
         scores = Scores(
             chosen,
-            [
-                self.hit_meta[fs].threshold if film.hit_threshold is None else film.hit_threshold
-                for film, fs in zip(films, chosen, strict=True)
-            ],
-            np.empty(n),
-            np.empty(n),
-            *(np.empty(n if "revenue" in tasks else 0) for _ in range(3)),
-            np.empty(n if "hit" in tasks else 0),
-            {t: {} for t in tasks},
+            np.array(
+                [
+                    self.models[fs].metadata.threshold
+                    if film.hit_threshold is None
+                    else film.hit_threshold
+                    for film, fs in zip(films, chosen, strict=True)
+                ]
+            ),
+            *(np.empty(n) for _ in range(2)),
+            np.array([film.budget_usd for film in films]),
+            np.array([f.studio_share or studio_share for f in films]),
+            np.array(
+                [marketing_usd if f.marketing_usd is None else f.marketing_usd for f in films]
+            ),
+            *(np.empty(n) for _ in range(7)),
+            {},
             [[] for _ in films],
         )
         clipped = np.zeros(n, dtype=bool)
         for feature_set, indices in groups.items():
+            model = self.models[feature_set]
+            metadata, distribution = model.metadata, model.distribution
             columns = film_columns([films[i] for i in indices])
-            first = self.models[(tasks[0], feature_set)]
-            years = first.features.release_years(columns)
-            horizon = horizons(years, first.metadata.newest_year)
+            years = model.features.release_years(columns)
+            horizon = horizons(years, metadata.newest_year)
+            centre, outside = clip_log_revenue(model.pipeline.predict(columns))
+            budget = scores.budget[indices]
+            read = read_forecasts(distribution, centre, budget, horizon, metadata.hit_ratio)
+            break_even = break_even_revenue(
+                budget, scores.studio_share[indices], scores.marketing[indices]
+            )
             scores.years[indices], scores.horizons[indices] = years, horizon
-            for task in tasks:
-                model = self.models[(task, feature_set)]
-                if task == "revenue":
-                    values, outside = clip_log_revenue(model.pipeline.predict(columns))
-                    low, high = self.revenue_meta[feature_set].interval.bounds(values, horizon)
-                    scores.log_revenue[indices], clipped[indices] = values, outside
-                    scores.low[indices], scores.high[indices] = low, high
-                else:
-                    raw = model.pipeline.predict_proba(columns)[:, 1]
-                    calibration = self.hit_meta[feature_set].calibration
-                    scores.probability[indices] = calibration.apply(raw, horizon)
-                wanted = [k for k, i in enumerate(indices) if films[i].explain]
-                if wanted:  # only then: asking for nothing extra costs nothing
-                    subset = {c: [v[k] for k in wanted] for c, v in columns.items()}
-                    explanation = explain(model.pipeline, subset)
-                    for row, k in enumerate(wanted):
-                        i = indices[k]
-                        scores.explanations[task][i] = explanation.for_film(
-                            row, films[i].explain_top
-                        )
+            scores.centre[indices], scores.spread[indices] = centre, read.spread
+            scores.median[indices] = np.clip(read.median, 0.0, LOG_REVENUE_CEILING)
+            scores.low[indices] = np.clip(read.low, 0.0, LOG_REVENUE_CEILING)
+            scores.high[indices] = np.clip(read.high, 0.0, LOG_REVENUE_CEILING)
+            scores.probability[indices] = read.probability
+            scores.p_profit[indices] = distribution.above(centre, read.spread, np.log1p(break_even))
+            clipped[indices] = outside
+            wanted = [k for k, i in enumerate(indices) if films[i].explain]
+            if wanted:  # only then: asking for nothing extra costs nothing
+                subset = {c: [v[k] for k in wanted] for c, v in columns.items()}
+                explanation = explain(model.pipeline, subset)
+                for row, k in enumerate(wanted):
+                    i = indices[k]
+                    scores.explanations[i] = self._explained(
+                        explanation.for_film(row, films[i].explain_top), model, scores, i
+                    )
             warned = film_warnings(
                 columns,
                 feature_set,
-                first.features.ranges_,
-                first.features.language_mode_,
-                first.metadata.newest_year,
+                model.features.ranges_,
+                model.features.language_mode_,
+                metadata.newest_year,
             )
-            for k, warns in enumerate(warned):
-                scores.warnings[indices[k]] = warns
-            if "revenue" in tasks:
-                for k, warning in zip(
-                    indices,
-                    self._beyond_revenue(feature_set, scores.log_revenue[indices]),
-                    strict=True,
-                ):
-                    if warning:
-                        scores.warnings[k].append(warning)
+            beyond = self._beyond_revenue(model, scores.median[indices])
+            for k, (warns, warning) in enumerate(zip(warned, beyond, strict=True)):
+                scores.warnings[indices[k]] = [*warns, warning] if warning else warns
         for i in np.flatnonzero(clipped):
             scores.warnings[i] = [*scores.warnings[i], CLIPPED]
         return scores
 
-    def _beyond_revenue(self, feature_set: FeatureSet, log_revenue: np.ndarray) -> list[str | None]:
+    def _explained(
+        self, revenue: dict[str, Any], model: LoadedModel, scores: Scores, i: int
+    ) -> dict[str, Any]:
+        """The revenue explanation up to the median (with the distribution's own shift), and
+        P(hit) in probability from the same contributions."""
+        hit = in_points(
+            revenue,
+            model.distribution,
+            float(scores.budget[i]),
+            float(scores.horizons[i]),
+            model.metadata.hit_ratio,
+        )
+        shift = float(scores.median[i]) - revenue["output"]
+        revenue = {
+            **revenue,
+            "output": float(scores.median[i]),
+            "contributions": [
+                *revenue["contributions"],
+                {"feature": LOCATION_FEATURE, "contribution": shift},
+            ],
+        }
+        for item in revenue["contributions"]:
+            item["factor"] = math.exp(item["contribution"])
+        return {"revenue": revenue, "hit": hit}
+
+    def _beyond_revenue(self, model: LoadedModel, log_revenue: np.ndarray) -> list[str | None]:
         """A warning for each forecast outside the revenues of the films the models learned from."""
-        low, high = self.revenue_meta[feature_set].revenue_range
+        low, high = model.metadata.revenue_range
         out: list[str | None] = []
         for value in np.expm1(log_revenue):
             side = "above" if value > high else "below" if value < low else None
@@ -359,9 +420,10 @@ class Predictor:
         return out
 
     # -- projections of one pass onto the answers -----------------------------------------
-    def _revenue_part(self, scores: Scores, i: int) -> dict[str, Any]:
-        """A film's revenue forecast with its interval, in log1p USD and USD."""
-        value, low, high = (float(a[i]) for a in (scores.log_revenue, scores.low, scores.high))
+    @staticmethod
+    def _revenue_part(scores: Scores, i: int) -> dict[str, Any]:
+        """A film's revenue forecast (the median) with its 80% range, in log1p USD and USD."""
+        value, low, high = (float(a[i]) for a in (scores.median, scores.low, scores.high))
         return {
             "log_revenue": value,
             "revenue_usd": math.expm1(value),
@@ -369,12 +431,37 @@ class Predictor:
             "revenue_p90_usd": math.expm1(high),
             "log_revenue_p10": low,
             "log_revenue_p90": high,
-            "interval_level": self.revenue_meta[scores.feature_sets[i]].interval.level,
+            "interval_level": INTERVAL_LEVEL,
         }
 
-    def _hit_part(self, scores: Scores, i: int) -> dict[str, Any]:
+    @staticmethod
+    def _hit_part(scores: Scores, i: int) -> dict[str, Any]:
         probability = float(scores.probability[i])
-        return {"probability": probability, "is_hit": probability >= scores.thresholds[i]}
+        return {"probability": probability, "is_hit": probability >= float(scores.thresholds[i])}
+
+    @staticmethod
+    def _profit_part(scores: Scores, i: int) -> dict[str, Any]:
+        """Profit = studio share × revenue − budget − marketing: its median and 80% range (at
+        the revenue's), P(profit > 0) and the revenue that breaks even."""
+        share, marketing = float(scores.studio_share[i]), float(scores.marketing[i])
+        budget = float(scores.budget[i])
+        profit = profit_quantile(
+            [scores.median[i], scores.low[i], scores.high[i]], budget, share, marketing
+        )
+        return {
+            "profit_usd": float(profit[0]),
+            "profit_p10_usd": float(profit[1]),
+            "profit_p90_usd": float(profit[2]),
+            "p_profit": float(scores.p_profit[i]),
+            "break_even_revenue_usd": float(break_even_revenue(budget, share, marketing)),
+        }
+
+    @staticmethod
+    def _assumptions(scores: Scores, i: int) -> dict[str, Any]:
+        return {
+            "studio_share": float(scores.studio_share[i]),
+            "marketing_usd": float(scores.marketing[i]),
+        }
 
     @staticmethod
     def _time_part(scores: Scores, i: int) -> dict[str, Any]:
@@ -388,65 +475,76 @@ class Predictor:
             **part,
             **self._time_part(scores, i),
             "model": feature_set,
-            "model_version": self.models[(task, feature_set)].version,
+            "model_version": self.models[feature_set].version,
             "warnings": scores.warnings[i],
         }
-        if i in scores.explanations[task]:
-            answer["explanation"] = scores.explanations[task][i]
+        if i in scores.explanations:
+            answer["explanation"] = scores.explanations[i][task]
         return answer
 
     def revenue(self, films: Sequence[Film]) -> list[dict[str, Any]]:
-        scores = self.score(films, ("revenue",))
-        return [
-            self._single(scores, i, "revenue", {"revenue": part["log_revenue"], **part})
-            for i, part in ((i, self._revenue_part(scores, i)) for i in range(len(films)))
-        ]
-
-    def hit(self, films: Sequence[Film]) -> list[dict[str, Any]]:
-        scores = self.score(films, ("hit",))
+        scores = self.score(films)
         return [
             self._single(
                 scores,
                 i,
-                "hit",
-                {**self._hit_part(scores, i), "threshold": scores.thresholds[i]},
+                "revenue",
+                {
+                    "revenue": float(scores.median[i]),
+                    **self._revenue_part(scores, i),
+                    **self._profit_part(scores, i),
+                    **self._assumptions(scores, i),
+                },
             )
             for i in range(len(films))
         ]
 
-    def both(self, films: Sequence[Film], start: int = 0) -> dict[str, Any]:
-        """Both forecasts per film, in order, with what is common to all films (model versions,
-        thresholds, interval level) said once at the top: it halves the response size.
-        ``start`` is the first film's index (when ``films`` is a slice of a batch)."""
+    def hit(self, films: Sequence[Film]) -> list[dict[str, Any]]:
         scores = self.score(films)
-        models = {
-            fs: {
-                "revenue_model_version": self.models[("revenue", fs)].version,
-                "hit_model_version": self.models[("hit", fs)].version,
-                "hit_threshold": self.hit_meta[fs].threshold,
-                "interval_level": self.revenue_meta[fs].interval.level,
-                "newest_training_year": self.revenue_meta[fs].newest_year,
+        answers = []
+        for i in range(len(films)):
+            ratio = self.models[scores.feature_sets[i]].metadata.hit_ratio
+            part = {
+                **self._hit_part(scores, i),
+                "threshold": float(scores.thresholds[i]),
+                "hit_ratio": ratio,
+                "hit_revenue_usd": ratio * float(scores.budget[i]),
+                "p_profit": float(scores.p_profit[i]),
             }
-            for fs in sorted(set(scores.feature_sets))
-        }
+            answers.append(self._single(scores, i, "hit", part))
+        return answers
+
+    def _rows(self, scores: Scores, start: int = 0) -> list[dict[str, Any]]:
+        """Both forecasts and the profit of each film, in order (``start``: the first film's
+        index in the request)."""
         rows = []
         for i, feature_set in enumerate(scores.feature_sets):
             revenue = self._revenue_part(scores, i)
             row = {
                 "index": start + i,
-                **{k: revenue[k] for k in BATCH_REVENUE_FIELDS},
+                "log_revenue": revenue["log_revenue"],
+                "revenue_usd": revenue["revenue_usd"],
+                "revenue_p10_usd": revenue["revenue_p10_usd"],
+                "revenue_p90_usd": revenue["revenue_p90_usd"],
                 **self._hit_part(scores, i),
+                **self._profit_part(scores, i),
                 **self._time_part(scores, i),
                 "model": feature_set,
                 "warnings": scores.warnings[i],
             }
-            if i in scores.explanations["revenue"]:
-                row["explanation"] = {
-                    "revenue": scores.explanations["revenue"][i],
-                    "hit": scores.explanations["hit"][i],
-                }
+            if i in scores.explanations:
+                row["explanation"] = scores.explanations[i]
             rows.append(row)
-        return {"models": models, "predictions": rows}
+        return rows
+
+    def _models(self, scores: Scores) -> dict[str, Any]:
+        return {fs: self.model_blocks[fs] for fs in sorted(set(scores.feature_sets))}
+
+    def both(self, films: Sequence[Film], start: int = 0) -> dict[str, Any]:
+        """Both forecasts per film, in order, with what is common to all films (model versions,
+        the hit ratio, thresholds, the range's level) said once at the top."""
+        scores = self.score(films)
+        return {"models": self._models(scores), "predictions": self._rows(scores, start)}
 
     def scenarios(self, request: ScenariosRequest) -> dict[str, Any]:
         """Both forecasts for the base film and each scenario, from one pass of the models."""
@@ -461,19 +559,78 @@ class Predictor:
         ]
         return {"models": answer["models"], "base": forecasts[0], "scenarios": forecasts[1:]}
 
+    def slate(self, request: SlateRequest) -> dict[str, Any]:
+        """Each film's forecast and profit, and the slate simulated as a whole: total revenue
+        and profit with their 80% ranges, the number of hits, P(total profit > 0)."""
+        films = request.films
+        scores = self.score(films, request.studio_share, request.marketing_usd)
+        ratios = {self.models[fs].metadata.hit_ratio for fs in set(scores.feature_sets)}
+        draws = slate.simulate(
+            slate.SlateFilms(
+                centre=scores.centre,
+                spread=scores.spread,
+                horizon=scores.horizons,
+                release_year=scores.years,
+                budget=scores.budget,
+                marketing=scores.marketing,
+                studio_share=scores.studio_share,
+                distribution=[self.models[fs].distribution for fs in scores.feature_sets],
+                hit_ratio=ratios.pop(),
+            )
+        )
+        low, high = slate.LOW, slate.HIGH
+        revenue = np.quantile(draws.revenue, [0.5, low, high])
+        profit = np.quantile(draws.profit, [0.5, low, high])
+        levels = np.round(np.arange(1, 20) / 20, 2)
+        fewest, most = slate.hit_range(draws.hits)
+        return {
+            "models": self._models(scores),
+            "studio_share": request.studio_share,
+            "marketing_usd": request.marketing_usd,
+            "films": self._rows(scores),
+            "total": {
+                "revenue_usd": float(revenue[0]),
+                "revenue_p10_usd": float(revenue[1]),
+                "revenue_p90_usd": float(revenue[2]),
+                "profit_usd": float(profit[0]),
+                "profit_p10_usd": float(profit[1]),
+                "profit_p90_usd": float(profit[2]),
+                "p_profit": float(np.mean(draws.profit > 0)),
+                "profit_quantiles": [
+                    {"level": float(level), "usd": float(value)}
+                    for level, value in zip(levels, np.quantile(draws.profit, levels), strict=True)
+                ],
+                "budget_usd": float(scores.budget.sum()),
+                "marketing_usd": float(scores.marketing.sum()),
+            },
+            "hits": {
+                "expected": float(scores.probability.sum()),
+                "p10": fewest,
+                "p90": most,
+                "at_least": [float(p) for p in slate.at_least(draws.hits, len(films))],
+            },
+            "simulation": {"draws": slate.N_DRAWS, "seed": slate.SEED, "method": SLATE_METHOD},
+        }
+
     def comparable_films(self, film: Film, k: int) -> dict[str, Any]:
         """The k films of the training data most like this one on its pre-release fields."""
         if self.comparables is None:
             raise RuntimeError("this run has no comparable films")
         comps = self.comparables.films
-        ((found, distances),) = comps.nearest(film_columns([film]), k, [film.title])
-        films = comps.describe(found, distances)
+        columns = film_columns([film])
+        ((found, distances),) = comps.nearest(columns, k, [film.title])
+        dollars_year = int(comps.features_.release_years(columns)[0])
+        films = comps.describe(found, distances, dollars_year)
         meta = self.comparables.metadata
         return {
             "comparables_version": self.comparables.version,
             "k": k,
+            "dollars_year": dollars_year,
             "constant_dollars_year": comps.cpi.base_year,
             "median_revenue_usd": float(np.median([f["revenue_usd"] for f in films])),
+            "median_revenue_usd_in_dollars_year": float(
+                np.median([f["revenue_usd_in_dollars_year"] for f in films])
+            ),
             "backtest_r2": meta.backtest_r2.get(k),
             "films": films,
         }
@@ -490,6 +647,13 @@ class Predictor:
                 await asyncio.sleep(0)
             parts.append(self.both(films[start : start + BATCH_SLICE], start))
         return merge_batches(parts)
+
+
+SLATE_METHOD = (
+    "each film drawn from its own distribution; films tied by the drift every later year "
+    "shares and by their release year's term, measured on the backtest's out-of-time "
+    "forecasts (a Gaussian copula)"
+)
 
 
 def merge_batches(parts: Iterable[dict[str, Any]]) -> dict[str, Any]:

@@ -10,7 +10,7 @@ import datetime as dt
 import math
 import re
 from collections.abc import Callable
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import (
     AliasChoices,
@@ -23,10 +23,12 @@ from pydantic import (
     model_validator,
 )
 
+from boxoffice.config import COMPARABLES_K, DEFAULT_MARKETING_USD, DEFAULT_STUDIO_SHARE
 from boxoffice.features import TMDB_GENRES
 
 MAX_BATCH = 10_000
 MAX_SCENARIOS = 500
+MAX_SLATE = 500
 # Budgets given both ways must agree to this many log units (0.1 %).
 LOG_BUDGET_TOLERANCE = 1e-3
 FeatureSet = Literal["post_release", "pre_release"]
@@ -46,6 +48,15 @@ PositiveMinutes = _number("gt", MAX_MINUTES)
 PositiveUSD = _number("gt", MAX_USD)
 PositiveNumber = _number("gt", MAX_COUNT)
 NonNegativeNumber = _number("ge", MAX_COUNT)
+NonNegativeUSD = _number("ge", MAX_USD)
+# A studio's share of the box office: from 1% (below it, no film could break even) to all of it.
+MIN_STUDIO_SHARE = 0.01
+StudioShare = Annotated[float, Field(ge=MIN_STUDIO_SHARE, le=1, strict=True, allow_inf_nan=False)]
+STUDIO_SHARE_HELP = (
+    f"The share of the box office that reaches the studio, {MIN_STUDIO_SHARE:g} to 1; default "
+    f"{DEFAULT_STUDIO_SHARE:g}. Profit = studio_share × revenue − budget − marketing."
+)
+MARKETING_HELP = f"Marketing spend in USD beside the budget; default {DEFAULT_MARKETING_USD:g}."
 Names = Annotated[list[Annotated[str, Field(min_length=1, max_length=200)]], Field(max_length=200)]
 
 _GENRES_BY_LOWER = {genre.lower(): genre for genre in TMDB_GENRES}
@@ -86,6 +97,15 @@ EXAMPLE_PRE_RELEASE_FILM = {
     "keywords": ["superhero", "sequel"],
     "title": "An untitled sequel",
 }
+
+# A slate as a CSV, the client's `score` columns: the page's example.
+EXAMPLE_SLATE_CSV = """title,budget,runtime,genres,release_date,original_language,marketing_usd
+An untitled sequel,150000000,130,Action|Adventure,2026-07-03,en,60000000
+A small horror film,8000000,92,Horror|Thriller,2026-10-16,en,10000000
+An animated feature,75000000,95,Animation|Family|Comedy,2026-11-25,en,40000000
+A romantic comedy,25000000,108,Comedy|Romance,2026-02-13,en,
+A period drama,40000000,135,Drama|History,2026-12-18,en,
+"""
 
 
 class Film(BaseModel):
@@ -147,6 +167,8 @@ class Film(BaseModel):
         description="Which model answers; default: post_release when any post-release "
         "signal (popularity, vote_average, vote_count) is given, else pre_release.",
     )
+    studio_share: StudioShare | None = Field(None, description=STUDIO_SHARE_HELP)
+    marketing_usd: NonNegativeUSD | None = Field(None, description=MARKETING_HELP)
 
     @field_validator("release_date", mode="before")
     @classmethod
@@ -248,6 +270,31 @@ class Film(BaseModel):
         )
 
 
+def _kind(annotation: object) -> str:
+    """What a film field holds, from its type: "list", "bool", "whole", "number" or "text"."""
+    if annotation is bool:
+        return "bool"
+    if annotation is int:
+        return "whole"
+    if annotation is float:
+        return "number"
+    if get_origin(annotation) is list:
+        return "list"
+    kinds = {_kind(arg) for arg in get_args(annotation) if arg is not type(None)}
+    for kind in ("list", "bool", "whole", "number"):
+        if kind in kinds:
+            return kind
+    return "text"
+
+
+# Each film field's kind, as a CSV cell or a form's text is read into it (the client's `score`
+# and `slate`, the page's slate view); aliases too.
+FIELD_KINDS: dict[str, str] = {
+    **{name: _kind(field.annotation) for name, field in Film.model_fields.items()},
+    "vote_avg": "number",
+}
+
+
 class BatchRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -342,23 +389,52 @@ class _Answer(BaseModel):
 
 class Contribution(_Answer):
     feature: str = Field(description="In the user's terms, e.g. 'budget', 'genre Action'.")
-    contribution: float
+    contribution: float = Field(
+        description="Revenue: in log1p USD (the forecast is multiplied by e^contribution); "
+        "P(hit): in probability (× 100 for points)."
+    )
+    factor: float | None = Field(
+        None, description="Revenue only: e^contribution, what it multiplies the forecast by."
+    )
 
 
 class Explanation(_Answer):
-    base: float = Field(description="The model's output before any feature (its average).")
-    output: float = Field(description="base + sum of contributions: the raw model output.")
-    units: str = Field(description="'log1p USD' (revenue) or 'log-odds' (hit, before calibration).")
+    base: float = Field(description="The answer before any feature (an average film's).")
+    output: float = Field(
+        description="base + sum of contributions: the answer (log1p of the median revenue, or "
+        "P(hit))."
+    )
+    units: str = Field(description="'log1p USD' (revenue) or 'probability' (P(hit)).")
     method: str
     contributions: list[Contribution]
 
 
 class RevenueInterval(_Answer):
-    revenue_p10_usd: float = Field(description="Lower end of the 80% interval, USD.")
-    revenue_p90_usd: float = Field(description="Upper end of the 80% interval, USD.")
+    revenue_p10_usd: float = Field(description="Lower end of the 80% range, USD.")
+    revenue_p90_usd: float = Field(description="Upper end of the 80% range, USD.")
     log_revenue_p10: float
     log_revenue_p90: float
-    interval_level: float = Field(description="Nominal coverage of the interval (0.8).")
+    interval_level: float = Field(description="Nominal coverage of the range (0.8).")
+
+
+class Profit(_Answer):
+    profit_usd: float = Field(
+        description="The median profit: studio_share × revenue − budget − marketing, USD."
+    )
+    profit_p10_usd: float = Field(description="Lower end of the profit's 80% range, USD.")
+    profit_p90_usd: float = Field(description="Upper end of the profit's 80% range, USD.")
+    p_profit: float = Field(
+        description="P(profit > 0). With studio_share 0.5 and no marketing, it is P(hit) at "
+        "a hit ratio of 2."
+    )
+    break_even_revenue_usd: float = Field(
+        description="The revenue at which the profit is 0: (budget + marketing) / studio_share."
+    )
+
+
+class Assumptions(_Answer):
+    studio_share: float = Field(description="The studio's share of the box office used.")
+    marketing_usd: float = Field(description="The marketing spend used, USD.")
 
 
 class _When(_Answer):
@@ -372,12 +448,13 @@ class _When(_Answer):
     )
 
 
-class RevenueResult(RevenueInterval, _When):
+class RevenueResult(RevenueInterval, Profit, Assumptions, _When):
     revenue: float = Field(
-        description="Predicted revenue as log1p(USD) (original clients apply expm1)."
+        description="The revenue forecast (the median of the film's distribution) as "
+        "log1p(USD) (original clients apply expm1)."
     )
     log_revenue: float = Field(description="Same value as 'revenue'.")
-    revenue_usd: float
+    revenue_usd: float = Field(description="The revenue forecast, USD: the median.")
     model: FeatureSet
     model_version: str = Field(
         description="Tag of the model that answered; its model card carries the same version."
@@ -388,12 +465,18 @@ class RevenueResult(RevenueInterval, _When):
 
 class HitResult(_When):
     probability: float = Field(
-        description="Calibrated probability that revenue > hit ratio × budget."
+        description="P(revenue > hit ratio × budget), read from the same distribution as the "
+        "revenue forecast: at least 0.5 exactly when the forecast is at least hit_revenue_usd."
     )
     is_hit: bool
     threshold: float = Field(
         description="The threshold is_hit used: the film's hit_threshold, or the model's "
         "default (0.5)."
+    )
+    hit_ratio: float = Field(description="A hit: revenue above hit_ratio × the budget.")
+    hit_revenue_usd: float = Field(description="The revenue a hit needs: hit_ratio × budget.")
+    p_profit: float = Field(
+        description="P(profit > 0) under the film's studio_share and marketing."
     )
     model: FeatureSet
     model_version: str
@@ -406,14 +489,15 @@ class BatchExplanation(_Answer):
     hit: Explanation
 
 
-class _Forecast(_When):
-    """Both forecasts of one film, when the models and thresholds are said once, in `models`."""
+class _Forecast(Profit, _When):
+    """Both forecasts and the profit of one film, when the models and thresholds are said once,
+    in `models`."""
 
-    log_revenue: float = Field(description="Predicted revenue, log1p(USD).")
+    log_revenue: float = Field(description="The revenue forecast (the median), log1p(USD).")
     revenue_usd: float
-    revenue_p10_usd: float = Field(description="Lower end of the 80% interval, USD.")
-    revenue_p90_usd: float = Field(description="Upper end of the 80% interval, USD.")
-    probability: float = Field(description="Calibrated hit probability.")
+    revenue_p10_usd: float = Field(description="Lower end of the 80% range, USD.")
+    revenue_p90_usd: float = Field(description="Upper end of the 80% range, USD.")
+    probability: float = Field(description="P(hit), from the same distribution.")
     is_hit: bool
     model: FeatureSet = Field(description="Which models answered; see `models`.")
     warnings: list[str] = Field(default_factory=list)
@@ -425,8 +509,8 @@ class FilmPrediction(_Forecast):
 
 
 class BatchModels(_Answer):
-    revenue_model_version: str
-    hit_model_version: str
+    model_version: str = Field(description="Tag of the forecast model that answered.")
+    hit_ratio: float = Field(description="A hit: revenue above hit_ratio × the budget.")
     hit_threshold: float = Field(
         description="The default threshold of is_hit; a film's own hit_threshold overrides it."
     )
@@ -463,7 +547,7 @@ class ComparablesRequest(Film):
     model_config = ConfigDict(json_schema_extra={"example": {**EXAMPLE_PRE_RELEASE_FILM, "k": 8}})
 
     k: Annotated[int, Field(ge=1, le=50, strict=True)] = Field(
-        8, description="How many comparable films (1-50)."
+        COMPARABLES_K, description="How many comparable films (1-50)."
     )
 
 
@@ -472,6 +556,13 @@ class ComparableFilm(_Answer):
     release_year: int
     budget_usd: float = Field(description="In dollars of its release year.")
     revenue_usd: float = Field(description="Worldwide box office, in dollars of its release year.")
+    budget_usd_in_dollars_year: float = Field(
+        description="In dollars of the answer's dollars_year (CPI-U): the basis of the film's "
+        "own forecast."
+    )
+    revenue_usd_in_dollars_year: float = Field(
+        description="In dollars of the answer's dollars_year (CPI-U)."
+    )
     budget_usd_constant: float = Field(description="In dollars of constant_dollars_year (CPI-U).")
     revenue_usd_constant: float = Field(description="In dollars of constant_dollars_year (CPI-U).")
     revenue_to_budget: float
@@ -483,9 +574,16 @@ class ComparableFilm(_Answer):
 class ComparablesResult(_Answer):
     comparables_version: str = Field(description="Tag of the comparable-films table.")
     k: int
+    dollars_year: int = Field(
+        description="The film's release year as scored: its forecast's dollars, in which the "
+        "*_in_dollars_year figures are given."
+    )
     constant_dollars_year: int
     median_revenue_usd: float = Field(
         description="The median revenue of these films, in their own years' dollars."
+    )
+    median_revenue_usd_in_dollars_year: float = Field(
+        description="The median revenue of these films in dollars of dollars_year."
     )
     backtest_r2: float | None = Field(
         None,
@@ -493,3 +591,71 @@ class ComparablesResult(_Answer):
         "(forward backtest), for this k when measured.",
     )
     films: list[ComparableFilm] = Field(description="Most similar first.")
+
+
+class SlateRequest(BaseModel):
+    """Films forecast together, with the analyst's assumptions for those that give none."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "example": {
+                "films": [
+                    EXAMPLE_PRE_RELEASE_FILM,
+                    {**EXAMPLE_PRE_RELEASE_FILM, "budget": 40_000_000, "genres": ["Comedy"]},
+                ],
+                "studio_share": DEFAULT_STUDIO_SHARE,
+                "marketing_usd": 20_000_000,
+            }
+        },
+    )
+
+    films: Annotated[list[Film], Field(min_length=1, max_length=MAX_SLATE)]
+    studio_share: StudioShare = Field(DEFAULT_STUDIO_SHARE, description=STUDIO_SHARE_HELP)
+    marketing_usd: NonNegativeUSD = Field(
+        DEFAULT_MARKETING_USD,
+        description=MARKETING_HELP + " Per film; a film's own marketing_usd overrides it.",
+    )
+
+
+class Quantile(_Answer):
+    level: float
+    usd: float
+
+
+class SlateTotal(_Answer):
+    revenue_usd: float = Field(description="The median of the slate's total revenue, USD.")
+    revenue_p10_usd: float
+    revenue_p90_usd: float
+    profit_usd: float = Field(description="The median of the slate's total profit, USD.")
+    profit_p10_usd: float
+    profit_p90_usd: float
+    p_profit: float = Field(description="P(total profit > 0).")
+    profit_quantiles: list[Quantile] = Field(
+        description="The total profit's distribution: its quantiles at 5%, 10%, ..., 95%."
+    )
+    budget_usd: float = Field(description="The films' budgets, summed.")
+    marketing_usd: float = Field(description="The films' marketing, summed.")
+
+
+class SlateHits(_Answer):
+    expected: float = Field(description="The expected number of hits: the films' P(hit) summed.")
+    p10: int = Field(description="The 80% range of the number of hits: its low end ...")
+    p90: int = Field(description="... and its high end.")
+    at_least: list[float] = Field(description="P(at least k hits) for k = 0 .. the films.")
+
+
+class SlateSimulation(_Answer):
+    draws: int
+    seed: int
+    method: str
+
+
+class SlateResult(_Answer):
+    models: dict[FeatureSet, BatchModels]
+    studio_share: float = Field(description="The slate's studio share (films may give their own).")
+    marketing_usd: float = Field(description="The slate's marketing per film (idem).")
+    films: list[FilmPrediction] = Field(description="Each film as /predict_batch answers it.")
+    total: SlateTotal
+    hits: SlateHits
+    simulation: SlateSimulation

@@ -120,15 +120,16 @@ def train(
         _fail("a model missed its quality target (see the table above)")
 
 
-def _print_targets(title: str, saved: list) -> None:
+def _print_targets(title: str, saved: list, enforced: bool = True) -> None:
+    first = saved[0]
     table = Table(title=title)
     columns = (
         "model",
-        "algorithm",
-        "metric",
-        "one year ahead (95% CI)",
-        "trained to 2010",
-        "minimums",
+        "forecast, distribution",
+        "score",
+        f"one year ahead {first.years} (95% CI)",
+        f"trained to {first.trained_to}",
+        "targets" if enforced else "targets (not enforced: not the published table)",
         "met",
     )
     for column in columns:
@@ -137,11 +138,11 @@ def _print_targets(title: str, saved: list) -> None:
         table.add_row(
             s.tag,
             s.algorithm,
-            s.metric,
+            "R²" if s.metric == "r2" else "ROC-AUC",
             f"{s.pooled:.3f} ({s.pooled_ci95[0]:.3f}-{s.pooled_ci95[1]:.3f})",
             f"{s.later:.3f} ({s.later_ci95[0]:.3f}-{s.later_ci95[1]:.3f})",
             f"{s.targets[0]:.2f} / {s.targets[1]:.2f}",
-            "yes" if s.meets_targets else "[red]no[/red]",
+            ("yes" if s.meets_targets else "[red]no[/red]") if enforced else "-",
         )
     console.print(table)
 
@@ -213,22 +214,37 @@ def models(
         return
     if quiet:
         return
-    first = read_metadata(found[("revenue", "pre_release")])
+    forecasts = {key: read_metadata(model) for key, model in found.items() if key != COMPARABLES}
+    first = next(iter(forecasts.values()))
+    b = first.backtest
+    years = f"{b.pooled_years[0]}-{b.pooled_years[-1]}"
     table = Table(
         title=f"Training run {first.run} (the models' version), {first.profile} profile, fitted "
-        f"on {first.fitted_on.replace('_', ' ')} films up to {first.newest_year}"
+        f"on {first.fitted_on.replace('_', ' ')} films up to {first.newest_year}; chosen on "
+        f"{first.design.development_years[0]}-{first.design.development_years[-1]}, tested on "
+        f"{years}"
     )
-    for column in ("model", "algorithm", "one year ahead 2011-2016", "trained to 2010"):
+    for column in (
+        "model",
+        "forecast, distribution",
+        "score",
+        f"one year ahead {years}",
+        f"trained to {b.trained_to}",
+    ):
         table.add_column(column, no_wrap=True)
-    for key, model in found.items():
-        if key == COMPARABLES:
-            continue
-        meta = read_metadata(model)
-        metric = "r2" if meta.task == "revenue" else "roc_auc"
-        label = "R²" if metric == "r2" else "AUC"
-        cells = []
-        for scores in (meta.backtest.pooled, meta.backtest.later):
-            low, high = scores.ci95[metric]
-            cells.append(f"{label} {scores.metrics[metric]:.3f} (95% CI {low:.3f}-{high:.3f})")
-        table.add_row(model.tag.name, meta.algorithm, *cells)
+    for key, meta in forecasts.items():
+        for metric, label in (("r2", "R²"), ("roc_auc", "AUC"), ("coverage", "80% coverage")):
+            cells = []
+            for scores in (meta.backtest.pooled, meta.backtest.later):
+                text = f"{scores.metrics[metric]:.3f}"
+                if metric in scores.ci95:
+                    low, high = scores.ci95[metric]
+                    text += f" (95% CI {low:.3f}-{high:.3f})"
+                cells.append(text)
+            table.add_row(
+                found[key].tag.name if metric == "r2" else "",
+                f"{meta.algorithm}, {meta.design.chosen}" if metric == "r2" else "",
+                label,
+                *cells,
+            )
     console.print(table)

@@ -10,12 +10,12 @@ import pandas as pd
 from sklearn.metrics import r2_score
 
 from boxoffice.comparables import ComparableFilms
+from boxoffice.config import COMPARABLES_K
 from boxoffice.dollars import CpiTable
 from boxoffice.features import RAW_FIELDS
 from training.evaluate import bootstrap_interval
 
 KS = (5, 8, 10, 15, 20, 30)
-DEFAULT_K = 8
 # Well-known films whose comps the report lists (each left out of its own comps).
 EXAMPLES = (("Avatar", 2009), ("Inception", 2010), ("Frozen", 2013))
 
@@ -58,7 +58,7 @@ def backtest(
 
 
 def example_comps(
-    comps: ComparableFilms, population: pd.DataFrame, k: int = DEFAULT_K
+    comps: ComparableFilms, population: pd.DataFrame, k: int = COMPARABLES_K
 ) -> dict[str, list[dict]]:
     """The comps of the well-known EXAMPLES that are in the table (as their own query)."""
     out = {}
@@ -67,5 +67,5 @@ def example_comps(
         if match.empty:
             continue
         ((found, distances),) = comps.nearest(match[list(RAW_FIELDS)].head(1), k, [title])
-        out[f"{title} ({year})"] = comps.describe(found, distances)
+        out[f"{title} ({year})"] = comps.describe(found, distances, year)
     return out

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from boxoffice.features import TMDB_LIST_KEYS
 from training import config
 
 # Column -> kind. "int"/"float" must parse as numbers, "date" as YYYY-MM-DD, "json" as a JSON list
@@ -35,15 +36,8 @@ SCHEMA: dict[str, str] = {
 }
 # Numeric columns that may not be empty (the others may be, and then mean "unknown").
 REQUIRED_VALUES = ("budget", "revenue", "popularity", "vote_average", "vote_count", "id")
-# Which key of each JSON object is kept: names for genres/keywords/companies, ISO codes for
-# countries and languages (shorter and stable for API clients).
-JSON_KEYS = {
-    "genres": "name",
-    "keywords": "name",
-    "production_companies": "name",
-    "production_countries": "iso_3166_1",
-    "spoken_languages": "iso_639_1",
-}
+# Which key of each JSON object is kept (boxoffice.features).
+JSON_KEYS = TMDB_LIST_KEYS
 
 
 class DataError(Exception):

@@ -6,11 +6,12 @@ forecast has a horizon, the years between the film's release and the newest film
 learned from (O - 1): 1 for the next year's films. These out-of-time forecasts serve three ends:
 
 - the backtest: the films of each year forecast one year ahead (origin = their year), pooled;
-  and the films of several years forecast from one origin (e.g. trained up to 2010);
-- the uncertainty: intervals and calibration fitted, as of each origin, on the out-of-time
-  forecasts of the films before it (``training.uncertainty``), and, for the served models, on
-  those of the last films of the table;
-- the comparison with the original project's models and with constant dollars.
+  and the films of several years forecast from one origin (trained up to the year before them);
+- the distribution of each forecast: fitted, as of each origin, on the out-of-time forecasts
+  of the films before it (``training.distribution``), and, for the served models, on those of
+  the table's last films;
+- the comparison with the original project's models, with the two-model design and with
+  constant dollars.
 
 Every fit is independent of the others and deterministic, so they run in parallel (joblib) and
 give the same forecasts whatever the number of processes.
@@ -18,7 +19,6 @@ give the same forecasts whatever the number of processes.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -27,21 +27,15 @@ import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
 from sklearn.base import clone
-from sklearn.metrics import mean_absolute_error, r2_score, roc_auc_score, root_mean_squared_error
 
 from boxoffice.features import RAW_FIELDS
-from boxoffice.metadata import Calibration, Interval, Scores
-from training.evaluate import BOOTSTRAP_RESAMPLES, bootstrap_interval
 from training.split import is_hit, log_ratio, log_revenue
-from training.uncertainty import (
-    HISTORY_YEARS,
-    MAX_HORIZON,
-    calibration_metrics,
-    fit_calibration,
-    fit_interval,
-)
 
 TARGET_KINDS = ("log_revenue", "log_ratio", "hit")
+# As of an origin, the out-of-time forecasts known are those of the films of this many years
+# before it, at horizons up to MAX_HORIZON.
+HISTORY_YEARS = 10
+MAX_HORIZON = 10
 
 
 @dataclass(frozen=True)
@@ -66,6 +60,11 @@ class ForwardForecasts:
     @property
     def horizon(self) -> np.ndarray:
         return self.year - (self.origin - 1)
+
+    def in_order(self) -> ForwardForecasts:
+        """Sorted by origin, then film: two models forecasting the same films at the same
+        origins line up row for row, and any selection keeps them lined up."""
+        return self.where(np.lexsort((self.row, self.origin)))
 
     def where(self, mask: np.ndarray) -> ForwardForecasts:
         return ForwardForecasts(
@@ -127,7 +126,7 @@ def run_forward(
             rows,
             years[rows],
             np.concatenate([p for _, _, p in pieces]),
-        )
+        ).in_order()
     return out
 
 
@@ -162,29 +161,6 @@ def history(forecasts: ForwardForecasts, origin: int) -> ForwardForecasts:
     return forecasts.where(mask)
 
 
-def interval_as_of(forecasts: ForwardForecasts, y: np.ndarray, origin: int) -> Interval:
-    past = history(forecasts, origin)
-    return fit_interval(y[past.row] - past.prediction, past.horizon)
-
-
-def calibration_as_of(forecasts: ForwardForecasts, y: np.ndarray, origin: int) -> Calibration:
-    past = history(forecasts, origin)
-    return fit_calibration(
-        past.prediction, y[past.row], past.horizon, f"out-of-time forecasts as of {origin}"
-    )
-
-
-@dataclass
-class Scored:
-    """Forecasts of one group with what the served model would have answered for them."""
-
-    forecasts: ForwardForecasts
-    y: np.ndarray
-    low: np.ndarray | None = None  # interval (revenue)
-    high: np.ndarray | None = None
-    probability: np.ndarray | None = None  # calibrated (hit)
-
-
 def one_year_ahead(forecasts: ForwardForecasts, years: Sequence[int]) -> ForwardForecasts:
     return forecasts.where((forecasts.horizon == 1) & np.isin(forecasts.year, list(years)))
 
@@ -193,62 +169,11 @@ def from_origin(forecasts: ForwardForecasts, origin: int, years: Sequence[int]) 
     return forecasts.where((forecasts.origin == origin) & np.isin(forecasts.year, list(years)))
 
 
-def with_uncertainty(
-    task: str, group: ForwardForecasts, everything: ForwardForecasts, y_all: np.ndarray
-) -> Scored:
-    """Apply to a group the interval or calibration each of its origins would have had."""
-    scored = Scored(group, y_all[group.row])
-    if task == "revenue":
-        scored.low, scored.high = np.empty(len(group)), np.empty(len(group))
-    else:
-        scored.probability = np.empty(len(group))
-    for origin in np.unique(group.origin):
-        at = group.origin == origin
-        if task == "revenue":
-            low, high = interval_as_of(everything, y_all, int(origin)).bounds(
-                group.prediction[at], group.horizon[at]
-            )
-            scored.low[at], scored.high[at] = low, high
-        else:
-            calibration = calibration_as_of(everything, y_all, int(origin))
-            scored.probability[at] = calibration.apply(group.prediction[at], group.horizon[at])
-    return scored
-
-
-def score(
-    task: str,
-    scored: Scored,
-    seed: int,
-    with_ci: bool = False,
-    resamples: int = BOOTSTRAP_RESAMPLES,
-) -> Scores:
-    """The backtest metrics of one group (and their 95% bootstrap intervals when asked)."""
-    y, prediction = scored.y, scored.forecasts.prediction
-    if task == "revenue":
-        metrics = {
-            "r2": float(r2_score(y, prediction)),
-            "rmse": float(root_mean_squared_error(y, prediction)),
-            "mae": float(mean_absolute_error(y, prediction)),
-        }
-        ci_inputs = {"r2": prediction, "rmse": prediction, "mae": prediction}
-        if scored.low is not None:
-            covered = ((y >= scored.low) & (y <= scored.high)).astype(float)
-            metrics["coverage"] = float(covered.mean())
-            metrics["mean_width"] = float(np.mean(scored.high - scored.low))
-            ci_inputs["coverage"] = covered
-    else:
-        probability = scored.probability if scored.probability is not None else prediction
-        metrics = {
-            "roc_auc": float(roc_auc_score(y, probability)) if len(set(y)) == 2 else math.nan,
-            **calibration_metrics(y, probability),
-            "hit_rate": float(np.mean(y)),
-            "mean_probability": float(np.mean(probability)),
-        }
-        ci_inputs = {"roc_auc": probability, "ece": probability, "brier": probability}
-    ci = {}
-    if with_ci:
-        for name, values in ci_inputs.items():
-            metric = "mean" if name == "coverage" else name
-            low, high = bootstrap_interval(y, values, metric, resamples=resamples, seed=seed)
-            ci[name] = (low, high)
-    return Scores(n=len(y), metrics=metrics, ci95=ci)
+def joined(parts: Sequence[ForwardForecasts]) -> ForwardForecasts:
+    """The forecasts of several runs of one model, as one."""
+    return ForwardForecasts(
+        *(
+            np.concatenate([getattr(p, a) for p in parts])
+            for a in ("origin", "row", "year", "prediction")
+        )
+    ).in_order()

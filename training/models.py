@@ -33,6 +33,10 @@ from boxoffice.features import FilmFeatures
 
 Grid = dict[str, list[Any]]
 
+# The candidate families: revenue regressors (the forecast every answer is read from) and hit
+# classifiers (the two-model design the distribution replaced, still tuned to compare with).
+TASKS = ("revenue", "hit")
+
 # What a classifier candidate is fitted on: the 0/1 hit label, or the log revenue/budget ratio.
 TARGETS = ("hit", "log_ratio")
 # Fields whose larger values never lower a blend's tree forecast (when the feature set has them).

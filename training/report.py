@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import matplotlib
 
@@ -12,38 +13,63 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from boxoffice.config import FEATURE_SETS, TASKS
-from boxoffice.metadata import ComparablesMetadata, HitMetadata, RevenueMetadata, Scores
+from boxoffice.config import FEATURE_SETS
+from boxoffice.estimators import ConstantDollarTarget
+from boxoffice.metadata import ComparablesMetadata, ForecastMetadata, Scores
 from training import config
+from training.backtest import Answered
+from training.calendar import Calendar
 from training.clean import RuleCount
-from training.model_card import SEED_ROW
+from training.distribution import DESIGN_LABELS
+from training.model_card import SEED_ROW, distribution_text, slates_table
+from training.save import RunInfo
 from training.split import Splits
+from training.train import TaskChoice
 from training.uncertainty import reliability_curve
 
-if TYPE_CHECKING:
-    from training.pipeline import ModelResult
-    from training.train import TaskChoice
-
-REVENUE_METRICS = ("r2", "rmse", "mae", "coverage", "mean_width")
-HIT_METRICS = ("roc_auc", "ece", "brier", "hit_rate", "mean_probability")
+REVENUE_METRICS = ("r2", "rmse", "mae", "coverage", "mean_width", "crps")
+HIT_METRICS = ("roc_auc", "ece", "brier", "hit_rate", "mean_probability", "contradictions")
 LABELS = {
     "r2": "R²",
     "rmse": "RMSE",
     "mae": "MAE",
     "coverage": "80% coverage",
     "mean_width": "mean width (log)",
+    "crps": "CRPS (log)",
     "roc_auc": "ROC-AUC",
     "ece": "ECE",
     "brier": "Brier",
     "hit_rate": "hit rate",
     "mean_probability": "mean P(hit)",
+    "contradictions": "contradictions",
     "f1": "F1 at 0.5",
     "precision": "precision at 0.5",
     "recall": "recall at 0.5",
 }
 
 
-def _fmt(scores: Scores, metric: str, ci: bool = True) -> str:
+@dataclass
+class ReportInputs:
+    """Everything the report is written from."""
+
+    reports_dir: Path
+    data_name: str
+    info: RunInfo
+    calendar: Calendar
+    splits: Splits
+    choices: dict[tuple[str, str], TaskChoice]
+    metadata: dict[str, ForecastMetadata]
+    pooled: dict[str, Answered]  # one year ahead over the test years, as served then
+    served_pipelines: dict[str, Any]
+    comps: ComparablesMetadata
+    comps_examples: dict[str, list[dict]]
+    baseline_split: dict[str, Any]
+    eda: str
+    timings: dict[str, float]
+    resamples: int
+
+
+def fmt(scores: Scores, metric: str, ci: bool = True) -> str:
     if metric not in scores.metrics:
         return "-"
     text = f"{scores.metrics[metric]:.3f}"
@@ -53,8 +79,8 @@ def _fmt(scores: Scores, metric: str, ci: bool = True) -> str:
     return text
 
 
-def _title(task: str, feature_set: str, meta: RevenueMetadata | HitMetadata) -> str:
-    return f"{task}, {feature_set.replace('_', '-')}: {meta.algorithm} ({meta.dollars} dollars)"
+def _name(feature_set: str) -> str:
+    return feature_set.replace("_", "-")
 
 
 def rule_table(counts: list[RuleCount]) -> str:
@@ -69,112 +95,150 @@ def rule_table(counts: list[RuleCount]) -> str:
     return "\n".join(lines)
 
 
-def _targets_table(metadata: dict[tuple[str, str], RevenueMetadata | HitMetadata]) -> str:
+def targets_table(metadata: dict[str, ForecastMetadata], published: bool) -> str:
+    """Each feature set's headline scores in both protocols beside the quality targets (which
+    are enforced on the published table only) and beside the two-model design."""
+    first = next(iter(metadata.values())).backtest
+    years = f"{first.pooled_years[0]}-{first.pooled_years[-1]}"
     lines = [
-        "| model | chosen | dollars | one year ahead 2011-2016 (95% CI) | minimum | trained to "
-        "2010, scored 2011-2016 | minimum | met | uncertainty, one year ahead / trained to 2010 |",
-        "|---|---|---|---|---|---|---|---|---|",
+        f"| model | forecast | score | one year ahead {years} (95% CI) | trained to "
+        f"{first.trained_to} | targets | met | two-model design (before), one year ahead / "
+        "trained to |",
+        "|---|---|---|---|---|---|---|---|",
     ]
-    for (task, feature_set), meta in metadata.items():
-        headline = "r2" if task == "revenue" else "roc_auc"
-        pooled_min, later_min = config.FORWARD_TARGETS[(task, feature_set)]
-        pooled, later = meta.backtest.pooled, meta.backtest.later
-        met = pooled.metrics[headline] >= pooled_min and later.metrics[headline] >= later_min
-        if task == "revenue":
-            low, high = config.COVERAGE_TARGET
-            uncertainty = (
-                f"coverage {_fmt(pooled, 'coverage', False)} / {_fmt(later, 'coverage', False)} "
-                f"(target {low}-{high})"
+    coverage_low, coverage_high = config.COVERAGE_TARGET
+    for feature_set, meta in metadata.items():
+        b = meta.backtest
+        forecast = f"{meta.algorithm} ({meta.dollars} dollars), {meta.design.chosen}"
+        rows = [
+            ("R²", "r2", config.FORWARD_TARGETS[("revenue", feature_set)], None),
+            ("ROC-AUC", "roc_auc", config.FORWARD_TARGETS[("hit", feature_set)], None),
+            ("80% coverage", "coverage", None, config.COVERAGE_TARGET),
+            ("ECE", "ece", None, None),
+        ]
+        for label, metric, minimum, band in rows:
+            if minimum is not None:
+                target = f"≥ {minimum[0]:.2f} / ≥ {minimum[1]:.2f}"
+                met = (
+                    b.pooled.metrics[metric] >= minimum[0] and b.later.metrics[metric] >= minimum[1]
+                )
+            elif band is not None:
+                target = f"{coverage_low}-{coverage_high}"
+                met = all(
+                    coverage_low <= s.metrics[metric] <= coverage_high for s in (b.pooled, b.later)
+                )
+            else:
+                target = f"≤ {config.ECE_TARGETS[0]} / ≤ {config.ECE_TARGETS[1]}"
+                met = (
+                    b.pooled.metrics[metric] <= config.ECE_TARGETS[0]
+                    and b.later.metrics[metric] <= config.ECE_TARGETS[1]
+                )
+            verdict = ("yes" if met else "**no**") if published else "(not enforced)"
+            lines.append(
+                f"| {_name(feature_set)} | {forecast} | {label} | {fmt(b.pooled, metric)} | "
+                f"{fmt(b.later, metric)} | {target} | {verdict} | "
+                f"{fmt(b.two_models_pooled, metric, False)} / "
+                f"{fmt(b.two_models_later, metric, False)} |"
             )
-        else:
-            uncertainty = (
-                f"ECE {_fmt(pooled, 'ece', False)} / {_fmt(later, 'ece', False)} (targets "
-                f"≤ {config.ECE_TARGETS[0]} / ≤ {config.ECE_TARGETS[1]})"
-            )
-        lines.append(
-            f"| {task}, {feature_set.replace('_', '-')} | {meta.algorithm} | {meta.dollars} | "
-            f"{LABELS[headline]} {_fmt(pooled, headline)} | {pooled_min:.2f} | "
-            f"{_fmt(later, headline)} | {later_min:.2f} | {'yes' if met else '**no**'} | "
-            f"{uncertainty} |"
-        )
+            forecast = ""
     return "\n".join(lines)
 
 
-def _backtest_table(task: str, meta: RevenueMetadata | HitMetadata) -> str:
-    metrics = REVENUE_METRICS if task == "revenue" else HIT_METRICS
-    backtest = meta.backtest
-    header = "| forecasts | films | " + " | ".join(LABELS[m] for m in metrics) + " |"
-    lines = [header, "|---|---|" + "---|" * len(metrics)]
+def design_table(meta: ForecastMetadata) -> str:
+    """Every candidate design of the distribution, and the two-model design, in the development
+    protocols (the choice) and the test protocols (reported)."""
+    choice = meta.design
+    b = meta.backtest
+    lines = [
+        "| design | spread reads | chosen | development CRPS (mean) | development coverage, one "
+        "year ahead / trained to | test R² | test ROC-AUC | test ECE | test coverage | "
+        "contradictions |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+
+    def pair(window: dict[str, Scores], metric: str) -> str:
+        return " / ".join(fmt(window[p], metric, False) for p in ("one_year_ahead", "trained_to"))
+
+    for name, summary in choice.candidates.items():
+        mark = (
+            "**yes**"
+            if name == choice.chosen
+            else "no" + (f": {summary.note}" if summary.note else "")
+        )
+        lines.append(
+            f"| {name}: {summary.description} | {', '.join(summary.covariates)} | {mark} | "
+            f"{summary.crps:.4f} | {pair(summary.development, 'coverage')} | "
+            f"{pair(summary.test, 'r2')} | {pair(summary.test, 'roc_auc')} | "
+            f"{pair(summary.test, 'ece')} | {pair(summary.test, 'coverage')} | "
+            f"{pair(summary.test, 'contradictions')} |"
+        )
+    two = {"one_year_ahead": b.two_models_pooled, "trained_to": b.two_models_later}
+    lines.append(
+        "| two models (before): the revenue forecast with a conformal interval, P(hit) from a "
+        "separate calibrated classifier | - | not eligible: its answers can contradict | - | - | "
+        f"{pair(two, 'r2')} | {pair(two, 'roc_auc')} | {pair(two, 'ece')} | "
+        f"{pair(two, 'coverage')} | {pair(two, 'contradictions')} |"
+    )
+    return "\n".join(lines)
+
+
+def backtest_table(meta: ForecastMetadata, metrics: tuple[str, ...]) -> str:
+    b = meta.backtest
+    lines = [
+        "| forecasts | films | " + " | ".join(LABELS[m] for m in metrics) + " |",
+        "|---|---|" + "---|" * len(metrics),
+    ]
 
     def row(label: str, scores: Scores, ci: bool = False) -> str:
-        cells = " | ".join(_fmt(scores, m, ci) for m in metrics)
+        cells = " | ".join(fmt(scores, m, ci) for m in metrics)
         return f"| {label} | {scores.n:,} | {cells} |"
 
-    for year, scores in sorted(backtest.one_year_ahead.items()):
+    for year, scores in sorted(b.one_year_ahead.items()):
         lines.append(row(f"{year}, one year ahead", scores))
-    years = f"{backtest.pooled_years[0]}-{backtest.pooled_years[-1]}"
-    lines.append(row(f"**{years}, one year ahead (pooled)**", backtest.pooled, True))
-    lines.append(row(f"**{years}, trained to {backtest.trained_to}**", backtest.later, True))
-    lines.append(row(f"{SEED_ROW}, {years} one year ahead", backtest.baseline_pooled, True))
-    lines.append(
-        row(
-            f"{SEED_ROW}, trained to {backtest.trained_to}",
-            backtest.baseline_later,
-            True,
-        )
-    )
-    test = meta.original_split["test"]
-    lines.append(row("random split (original project's test fold), as reported before", test, True))
+    years = f"{b.pooled_years[0]}-{b.pooled_years[-1]}"
+    lines += [
+        row(f"**{years}, one year ahead (pooled)**", b.pooled, True),
+        row(f"**{years}, trained to {b.trained_to}**", b.later, True),
+        row(f"two models (before), {years} one year ahead", b.two_models_pooled, True),
+        row(f"two models (before), trained to {b.trained_to}", b.two_models_later, True),
+        row(f"{SEED_ROW}, {years} one year ahead", b.baseline_pooled, True),
+        row(f"{SEED_ROW}, trained to {b.trained_to}", b.baseline_later, True),
+        row("random split (original project's test fold)", meta.original_split["test"], True),
+    ]
     return "\n".join(lines)
 
 
-def _horizon_table(task: str, meta: RevenueMetadata | HitMetadata) -> str:
-    metrics = (
-        ("r2", "coverage", "mean_width")
-        if task == "revenue"
-        else ("roc_auc", "ece", "mean_probability", "hit_rate")
-    )
+def horizon_table(meta: ForecastMetadata) -> str:
+    metrics = ("r2", "coverage", "mean_width", "roc_auc", "ece", "mean_probability", "hit_rate")
     lines = [
         "| horizon (years) | films | " + " | ".join(LABELS[m] for m in metrics) + " |",
         "|---|---|" + "---|" * len(metrics),
     ]
     for h, scores in sorted(meta.backtest.by_horizon.items()):
-        lines.append(
-            f"| {h} | {scores.n} | " + " | ".join(_fmt(scores, m, False) for m in metrics) + " |"
-        )
+        cells = " | ".join(fmt(scores, m, False) for m in metrics)
+        lines.append(f"| {h} | {scores.n} | {cells} |")
     return "\n".join(lines)
 
 
-def _dollars_table(metadata: dict[tuple[str, str], RevenueMetadata | HitMetadata]) -> str:
+def dollars_table(metadata: dict[str, ForecastMetadata]) -> str:
     lines = [
-        "| model | metric | nominal, development years | constant, development years | nominal, "
-        "2011-2016 | constant, 2011-2016 | adopted |",
-        "|---|---|---|---|---|---|---|",
+        "| model | nominal, tuning years | constant, tuning years | nominal, test years | "
+        "constant, test years | adopted |",
+        "|---|---|---|---|---|---|",
     ]
-    for (task, feature_set), meta in metadata.items():
-        headline = "r2" if task == "revenue" else "roc_auc"
+    for feature_set, meta in metadata.items():
         d = meta.backtest.dollars
-        lines.append(
-            f"| {task}, {feature_set.replace('_', '-')} | {LABELS[headline]} | "
-            + " | ".join(
-                _fmt(d[key], headline, False)
-                for key in (
-                    "nominal_development",
-                    "constant_development",
-                    "nominal_tested",
-                    "constant_tested",
-                )
-            )
-            + f" | {meta.dollars} |"
-        )
+        keys = ("nominal_development", "constant_development", "nominal_tested", "constant_tested")
+        cells = " | ".join(f"R² {fmt(d[k], 'r2', False)}" if k in d else "-" for k in keys)
+        lines.append(f"| {_name(feature_set)} | {cells} | {meta.dollars} |")
     return "\n".join(lines)
 
 
-def _choice_table(choice: TaskChoice) -> str:
+def choice_table(choice: TaskChoice) -> str:
     headline = "rmse" if choice.task == "revenue" else "roc_auc"
     lines = [
-        f"| candidate | forward {LABELS[headline]} (mean ± sd) | cost (tree levels) | eligible | "
-        f"tuned parameters | original split: validation {LABELS[headline]} | test "
+        f"| candidate | forward {LABELS[headline]} (pooled ± sd of folds) | cost (tree levels) | "
+        f"eligible | tuned parameters | original split: validation {LABELS[headline]} | test "
         f"{LABELS[headline]} | predict ms, 1 / 1,000 films (measured, not a rule) | tuning s |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
@@ -191,22 +255,18 @@ def _choice_table(choice: TaskChoice) -> str:
     return "\n".join(lines)
 
 
-def _original_split_table(
-    metadata: dict[tuple[str, str], RevenueMetadata | HitMetadata], baseline: dict[str, Any]
-) -> str:
+def original_split_table(metadata: dict[str, ForecastMetadata], baseline: dict[str, Any]) -> str:
+    metrics = ("r2", "rmse", "coverage", "roc_auc", "ece", "f1", "precision", "recall")
     lines = ["| model | part | films | scores |", "|---|---|---|---|"]
-    for (task, feature_set), meta in metadata.items():
-        metrics = (
-            ("r2", "rmse", "mae", "coverage")
-            if task == "revenue"
-            else ("roc_auc", "ece", "brier", "f1", "precision", "recall")
-        )
+    for feature_set, meta in metadata.items():
         for part, scores in meta.original_split.items():
             cells = ", ".join(
-                f"{LABELS[m]} {_fmt(scores, m)}" for m in metrics if m in scores.metrics
+                f"{LABELS[m]} {fmt(scores, m)}" for m in metrics if m in scores.metrics
             )
-            model = f"{meta.algorithm} ({task}, {feature_set.replace('_', '-')})"
-            lines.append(f"| {model} | {part} | {scores.n} | {cells} |")
+            lines.append(
+                f"| {meta.algorithm}, {meta.design.chosen} ({_name(feature_set)}) | {part} | "
+                f"{scores.n} | {cells} |"
+            )
     lines.append(
         f"| original project's models (post-release fields) | test | {baseline['revenue']['n']} | "
         f"R² {baseline['revenue']['r2']:.3f}, ROC-AUC {baseline['hit']['roc_auc']:.3f} |"
@@ -214,49 +274,18 @@ def _original_split_table(
     return "\n".join(lines)
 
 
-def _uncertainty_text(meta: RevenueMetadata | HitMetadata) -> str:
-    horizons = (1, 5, 11)
-    if isinstance(meta, RevenueMetadata):
-        interval = meta.interval
-        offsets = ", ".join(
-            f"{h} year(s): {low:+.2f} / {high:+.2f}"
-            for h, low, high in zip(horizons, *interval.offsets(np.array(horizons)), strict=True)
-        )
-        return (
-            f"Interval ({interval.level:.0%}): {interval.method}; {interval.n_residuals:,} "
-            f"residuals. Offsets (log units) by horizon: {offsets}."
-        )
-    c = meta.calibration
-    raws = np.array([0.2, 0.5, 0.8])
-    rows = "; ".join(
-        f"{h} year(s): "
-        + ", ".join(f"{r:.1f} → {p:.2f}" for r, p in zip(raws, c.apply(raws, h), strict=True))
-        for h in horizons
-    )
-    return (
-        f"Calibration ({c.fitted_on}, {c.n_predictions:,} forecasts): logit P = "
-        f"{c.intercept:+.3f} {c.slope:+.3f}·s {c.horizon_coef:+.3f}·(h−1) "
-        f"{c.interaction_coef:+.3f}·s·(h−1), h clipped to 1-{c.max_horizon}. Raw → calibrated "
-        f"P(hit) by horizon: {rows}. The verdict is P(hit) ≥ {meta.threshold:g}; the best-F1 "
-        f"point would be {c.best_f1_threshold:.3f}."
-    )
-
-
-def _figure_by_year(
-    metadata: dict[tuple[str, str], RevenueMetadata | HitMetadata], figures_dir: Path
-) -> list[str]:
+def figure_by_year(metadata: dict[str, ForecastMetadata], figures_dir: Path) -> list[str]:
+    """Each answer's scores one year ahead, year by year, for both feature sets."""
     names = []
-    for task in TASKS:
-        metrics = REVENUE_METRICS if task == "revenue" else HIT_METRICS[:3]
+    for task, metrics in (("revenue", ("r2", "coverage", "crps")), ("hit", ("roc_auc", "ece"))):
         fig, axes = plt.subplots(1, len(metrics), figsize=(4 * len(metrics), 3.6))
-        for feature_set in FEATURE_SETS:
-            meta = metadata[(task, feature_set)]
+        for feature_set, meta in metadata.items():
             years = sorted(meta.backtest.one_year_ahead)
             for ax, metric in zip(axes, metrics, strict=True):
                 values = [
                     meta.backtest.one_year_ahead[y].metrics.get(metric, np.nan) for y in years
                 ]
-                ax.plot(years, values, "o-", label=feature_set.replace("_", "-"))
+                ax.plot(years, values, "o-", label=_name(feature_set))
                 ax.set(title=LABELS[metric], xlabel="release year (one year ahead)")
         for ax, metric in zip(axes, metrics, strict=True):
             if metric == "coverage":
@@ -273,34 +302,34 @@ def _figure_by_year(
     return names
 
 
-def _figure_pooled(results: dict[tuple[str, str], ModelResult], figures_dir: Path) -> list[str]:
-    """Predicted vs actual and reliability, one year ahead 2011-2016, with served uncertainty."""
+def figure_pooled(pooled: dict[str, Answered], years: str, figures_dir: Path) -> list[str]:
+    """Forecast against actual, and P(hit)'s reliability, one year ahead over the test years."""
     fig, axes = plt.subplots(1, 4, figsize=(18, 4.2))
-    for k, feature_set in enumerate(FEATURE_SETS):
-        revenue = results[("revenue", feature_set)].pooled
+    for k, (feature_set, answered) in enumerate(pooled.items()):
         ax = axes[k]
-        ax.scatter(revenue.y, revenue.forecasts.prediction, s=5, alpha=0.4)
+        ax.scatter(answered.y, answered.median, s=5, alpha=0.4)
         lims = [
-            min(revenue.y.min(), revenue.forecasts.prediction.min()),
-            max(revenue.y.max(), revenue.forecasts.prediction.max()),
+            min(answered.y.min(), answered.median.min()),
+            max(answered.y.max(), answered.median.max()),
         ]
         ax.plot(lims, lims, "k--", linewidth=1)
         ax.set(
-            title=f"{feature_set}: forecast vs actual",
+            title=f"{_name(feature_set)}: forecast vs actual",
             xlabel="actual log1p(revenue)",
-            ylabel="forecast",
+            ylabel="forecast (the median)",
         )
-        hit = results[("hit", feature_set)].pooled
         ax = axes[2 + k]
         ax.plot([0, 1], [0, 1], "k--", linewidth=1)
-        for label, p in (("raw", hit.forecasts.prediction), ("calibrated", hit.probability)):
-            points = np.array([(a, b) for a, b, _ in reliability_curve(hit.y, p)])
-            ax.plot(points[:, 0], points[:, 1], "o-", label=label)
-        ax.set(
-            title=f"{feature_set}: reliability", xlabel="mean P(hit)", ylabel="observed hit rate"
+        points = np.array(
+            [(a, b) for a, b, _ in reliability_curve(answered.hit, answered.probability)]
         )
-        ax.legend()
-    fig.suptitle("one year ahead, 2011-2016")
+        ax.plot(points[:, 0], points[:, 1], "o-")
+        ax.set(
+            title=f"{_name(feature_set)}: P(hit) reliability",
+            xlabel="mean P(hit)",
+            ylabel="observed hit rate",
+        )
+    fig.suptitle(f"one year ahead, {years}")
     fig.tight_layout()
     name = "backtest_pooled.png"
     fig.savefig(figures_dir / name, dpi=80)
@@ -308,26 +337,18 @@ def _figure_pooled(results: dict[tuple[str, str], ModelResult], figures_dir: Pat
     return [name]
 
 
-def _figure_importances(
-    results: dict[tuple[str, str], ModelResult], figures_dir: Path
-) -> list[str]:
-    from boxoffice.estimators import ConstantDollarTarget
-
-    fig, axes = plt.subplots(1, 4, figsize=(20, 5))
-    for ax, (key, result) in zip(axes, results.items(), strict=True):
-        pipeline = (
-            result.served.pipeline_
-            if isinstance(result.served, ConstantDollarTarget)
-            else result.served
-        )
-        names = pipeline[:-1].get_feature_names_out()
-        model = pipeline[-1]
+def figure_importances(pipelines: dict[str, Any], figures_dir: Path) -> list[str]:
+    fig, axes = plt.subplots(1, len(pipelines), figsize=(10 * len(pipelines), 5))
+    for ax, (feature_set, pipeline) in zip(np.atleast_1d(axes), pipelines.items(), strict=True):
+        inner = pipeline.pipeline_ if isinstance(pipeline, ConstantDollarTarget) else pipeline
+        names = inner[:-1].get_feature_names_out()
+        model = inner[-1]
         values = getattr(model, "feature_importances_", None)
         if values is None:
             values = np.abs(np.ravel(model.coef_))
         top = pd.Series(values, index=names).sort_values(ascending=False).head(15)[::-1]
         ax.barh(top.index, top.to_numpy(), color="tab:purple")
-        ax.set_title(f"{key[0]}, {key[1]}: {result.choice.chosen.name}", fontsize=9)
+        ax.set_title(f"revenue forecast, {_name(feature_set)}", fontsize=9)
     fig.tight_layout()
     name = "importances.png"
     fig.savefig(figures_dir / name, dpi=80)
@@ -335,7 +356,7 @@ def _figure_importances(
     return [name]
 
 
-def _comps_section(meta: ComparablesMetadata, examples: dict[str, list[dict]]) -> list[str]:
+def comps_section(meta: ComparablesMetadata, examples: dict[str, list[dict]]) -> list[str]:
     ks = sorted(meta.backtest_r2)
     lines = [
         "## Comparable films",
@@ -353,8 +374,8 @@ def _comps_section(meta: ComparablesMetadata, examples: dict[str, list[dict]]) -
         )
         + " |",
         "",
-        f"The API's default is k = {meta.default_k}. Comps of three well-known films (each left "
-        "out of its own comps):",
+        f"The API's default is k = {meta.default_k}. Comps of well-known films (each left out "
+        "of its own comps):",
         "",
     ]
     for film, comps in examples.items():
@@ -374,153 +395,182 @@ def _comps_section(meta: ComparablesMetadata, examples: dict[str, list[dict]]) -
     return lines
 
 
-def write_report(
-    reports_dir: Path,
-    data_name: str,
-    sha256: str,
-    splits: Splits,
-    choices: dict[tuple[str, str], TaskChoice],
-    results: dict[tuple[str, str], ModelResult],
-    metadata: dict[tuple[str, str], RevenueMetadata | HitMetadata],
-    comps: ComparablesMetadata,
-    examples: dict[str, list[dict]],
-    baseline: dict[str, Any],
-    eda: str,
-    timings: dict[str, float],
-    seed: int,
-    profile: str,
-    holdout: str,
-    resamples: int,
-) -> Path:
-    figures_dir = reports_dir / "figures"
-    figures_dir.mkdir(parents=True, exist_ok=True)
-    figures = _figure_by_year(metadata, figures_dir) + _figure_pooled(results, figures_dir)
-    figures += _figure_importances(results, figures_dir)
-    first = next(iter(metadata.values()))
-    fitted = (
-        f"refitted on every labelled film ({first.rows.fitted:,}, newest {first.newest_year})"
-        if holdout == "none"
-        else f"fitted on the original split's training part ({first.rows.fitted:,} films), as "
-        "before the forward backtest (`--holdout original`)"
-    )
-    lines = [
-        "# Training report",
-        "",
-        f"Data: `{data_name}` (sha256 `{sha256}`), seed {seed}, profile {profile}, "
-        f"{sum(timings.values()):.1f} s. The served models are {fitted}.",
-        "",
-        "## Models and the quality targets (forward backtest)",
-        "",
-        _targets_table(metadata),
-        "",
-        "Intervals in parentheses: 95% percentile bootstrap over the films "
-        f"({resamples:,} draws). The films of 2011-2016 took no part in any choice "
-        "(tuning and choice used the films up to 2010).",
-        "",
-        "## Forward backtest",
-        "",
-        first.backtest.protocol + ". The development years (2009-2010) took part in the choice; "
-        "2011-2016 are the test.",
-        "",
-    ]
-    for (task, feature_set), meta in metadata.items():
+def forecast_sections(metadata: dict[str, ForecastMetadata]) -> list[str]:
+    """Per feature set: the design choice, the backtest, by horizon, the distribution and the
+    slates."""
+    lines = []
+    for feature_set, meta in metadata.items():
         lines += [
-            f"### {_title(task, feature_set, meta)}",
+            f"### {_name(feature_set)}: {meta.algorithm} ({meta.dollars} dollars), "
+            f"{meta.design.chosen}",
             "",
-            _backtest_table(task, meta),
+            f"Design rule: {meta.design.rule}.",
+            "",
+            design_table(meta),
+            "",
+            "Revenue (the median), its 80% range and the distribution:",
+            "",
+            backtest_table(meta, REVENUE_METRICS),
+            "",
+            "P(hit), read from the same distribution (contradictions: the share of films whose "
+            "forecast is at least the hit ratio times the budget while P(hit) < 0.5, or the "
+            "reverse):",
+            "",
+            backtest_table(meta, HIT_METRICS),
             "",
             f"Trained to {meta.backtest.trained_to}, by horizon:",
             "",
-            _horizon_table(task, meta),
+            horizon_table(meta),
             "",
-            _uncertainty_text(meta),
+            distribution_text(meta),
+            "",
+            f"Slates ({meta.slates.method}):",
+            "",
+            slates_table(meta),
             "",
         ]
-    lines += [
+    return lines
+
+
+def write_report(inputs: ReportInputs) -> Path:
+    figures_dir = inputs.reports_dir / "figures"
+    figures_dir.mkdir(parents=True, exist_ok=True)
+    metadata, calendar, info = inputs.metadata, inputs.calendar, inputs.info
+    years = f"{calendar.test_years[0]}-{calendar.test_years[-1]}"
+    figures = figure_by_year(metadata, figures_dir)
+    figures += figure_pooled(inputs.pooled, years, figures_dir)
+    figures += figure_importances(inputs.served_pipelines, figures_dir)
+    first = metadata[FEATURE_SETS[0]]
+    fitted = (
+        f"refitted on every labelled film ({first.rows.fitted:,}, newest {first.newest_year})"
+        if info.holdout == "none"
+        else f"fitted on the original split's training part ({first.rows.fitted:,} films), as "
+        "before the forward backtest (`--holdout original`)"
+    )
+    published = info.data_sha256 == config.DATA_SHA256
+    lines = [
+        "# Training report",
+        "",
+        f"Data: `{inputs.data_name}` (sha256 `{info.data_sha256}`), seed {info.seed}, profile "
+        f"{info.profile}, {sum(inputs.timings.values()):.1f} s. Years, from the table: "
+        f"{calendar.describe()}. The served models are {fitted}.",
+        "",
+        "## Models and the quality targets (forward backtest)",
+        "",
+        "One forecast model per feature set: the revenue forecast, its 80% range and P(hit) "
+        "are read from one distribution of the film's revenue. "
+        + (
+            "The targets are those of the published TMDB 5000 table."
+            if published
+            else "This is not the published table: its figures are reported beside the "
+            "targets, which are not enforced."
+        ),
+        "",
+        targets_table(metadata, published),
+        "",
+        f"Intervals in parentheses: 95% percentile bootstrap over the films ({inputs.resamples:,} "
+        f"draws). The films of {years} took part in no choice (tuning, dollars and the "
+        f"distribution's design used the films up to {calendar.development_last_year}).",
+        "",
+        "## One forecast per film",
+        "",
+        "log1p(revenue) = forecast + location + spread × Z: the forecast from the revenue "
+        "pipeline, the location and the spread fitted on out-of-time forecasts (the Laplace "
+        "likelihood of their residuals, the spread log-linear in what the design reads), Z the "
+        "standardised out-of-time residuals. The revenue answered is the distribution's median, "
+        "the 80% range its 10th and 90th percentiles, P(hit) = P(revenue > hit ratio × budget), "
+        "P(profit > 0) = P(studio share × revenue > budget + marketing). Candidate designs: "
+        + "; ".join(f"`{k}`: {v}" for k, v in DESIGN_LABELS.items())
+        + ".",
+        "",
+        *forecast_sections(metadata),
         "## Constant dollars",
         "",
         first.backtest.dollars_rule[:1].upper()
         + first.backtest.dollars_rule[1:]
         + ". "
         + first.cpi.source
-        + f"; after {first.cpi.last_year}, "
-        f"prices rise {100 * (first.cpi.growth_after_last - 1):.1f}% a year (the mean of its last "
-        "ten years).",
+        + f"; after {first.cpi.last_year}, prices rise "
+        f"{100 * (first.cpi.growth_after_last - 1):.1f}% a year (the mean of its last ten years).",
         "",
-        _dollars_table(metadata),
+        dollars_table(metadata),
         "",
-        "## How each model was chosen",
+        "## How each forecast was chosen",
         "",
     ]
-    for (task, feature_set), choice in choices.items():
+    for (task, feature_set), choice in inputs.choices.items():
+        role = (
+            "the revenue forecast"
+            if task == "revenue"
+            else "the two-model design's classifier (compared, not served)"
+        )
         lines += [
-            f"### {task}, {feature_set.replace('_', '-')}",
+            f"### {_name(feature_set)}: {role}",
             "",
             f"Rule: {choice.rule}.",
             "",
-            _choice_table(choice),
+            choice_table(choice),
             "",
         ]
     lines += [
         "## The original project's split",
         "",
-        "The chosen candidates fitted on the 60% training part, the interval and calibration "
-        "fitted on the validation part, scored as the original project did (test fold as drawn, "
-        "and filtered). The test fold's films up to 2010 took part in the forward choice of "
-        "algorithm and parameters, so this is no longer an untouched test of that choice; no "
-        "model here learned from it.",
+        "The chosen candidates fitted on the 60% training part, their distribution fitted on the "
+        "validation part, scored as the original project did (test fold as drawn, and "
+        "filtered). The test fold's films of the selection years took part in the forward "
+        "choice, so this is no longer an untouched test of that choice; no model here learned "
+        "from it.",
         "",
-        _original_split_table(metadata, baseline),
+        original_split_table(metadata, inputs.baseline_split),
         "",
-        *_comps_section(comps, examples),
+        *comps_section(inputs.comps, inputs.comps_examples),
         "## Figures",
         "",
         *(f"![{name}](figures/{name})" for name in figures),
         "",
         "## Cleaning rules",
         "",
-        rule_table(splits.rule_counts),
+        rule_table(inputs.splits.rule_counts),
         "",
         "## Time",
         "",
         "| stage | seconds |",
         "|---|---|",
-        *(f"| {stage} | {seconds:.1f} |" for stage, seconds in timings.items()),
-        f"| total | {sum(timings.values()):.1f} |",
+        *(f"| {stage} | {seconds:.1f} |" for stage, seconds in inputs.timings.items()),
+        f"| total | {sum(inputs.timings.values()):.1f} |",
         "",
-        eda,
+        inputs.eda,
     ]
-    path = reports_dir / "training_report.md"
+    path = inputs.reports_dir / "training_report.md"
     path.write_text("\n".join(lines), encoding="utf-8")
     return path
 
 
 def write_backtest_report(
-    reports_dir: Path,
-    data_name: str,
-    sha256: str,
-    metadata: dict[tuple[str, str], RevenueMetadata | HitMetadata],
+    reports_dir: Path, data_name: str, sha256: str, metadata: dict[str, ForecastMetadata]
 ) -> Path:
     """reports/backtest.md: the forward backtest of a stored run's configuration."""
     figures_dir = reports_dir / "figures"
     figures_dir.mkdir(parents=True, exist_ok=True)
-    figures = _figure_by_year(metadata, figures_dir)
+    figures = figure_by_year(metadata, figures_dir)
     first = next(iter(metadata.values()))
     lines = [
         f"# Forward backtest of training run {first.run}",
         "",
         f"Data: `{data_name}` (sha256 `{sha256}`). {first.backtest.protocol}.",
         "",
-        _targets_table(metadata),
+        targets_table(metadata, sha256 == config.DATA_SHA256),
         "",
     ]
-    for (task, feature_set), meta in metadata.items():
+    for feature_set, meta in metadata.items():
         lines += [
-            f"## {_title(task, feature_set, meta)}",
+            f"## {_name(feature_set)}: {meta.algorithm}, {meta.design.chosen}",
             "",
-            _backtest_table(task, meta),
+            backtest_table(meta, REVENUE_METRICS),
             "",
-            _horizon_table(task, meta),
+            backtest_table(meta, HIT_METRICS),
+            "",
+            horizon_table(meta),
             "",
         ]
     lines += [*(f"![{name}](figures/{name})" for name in figures), ""]

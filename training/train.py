@@ -1,13 +1,12 @@
 """Tune every candidate on forward folds, score it on the original split, and choose one.
 
 The choice is made the way the product is used: on the development films (the labelled films
-released up to ``DEVELOPMENT_LAST_YEAR``), each fold fits on the films released before a year
-and scores that year's films (one year ahead). Every
-candidate's grid is searched on those folds, and the candidate with the best mean forward score
-is chosen among those whose cost (``boxoffice.estimators.model_cost``: tree levels a film passes
-through, counted, never timed) is within ``COST_CAP``; ties go to the earlier candidate. The
-same data and seed give the same choice on every machine. The films of 2011-2016 take no part
-in it.
+released up to the calendar's last selection year), each fold fits on the films released before
+a tuning year and scores that year's films (one year ahead). Every candidate's grid is searched
+on those folds, and the candidate with the best pooled forward score is chosen among those
+whose cost (``boxoffice.estimators.model_cost``: tree levels a film passes through, counted,
+never timed) is within ``COST_CAP``; ties go to the earlier candidate. The same data and seed
+give the same choice on every machine. The test years take no part in it.
 
 Each tuned candidate is then fitted on the original split's training part and scored on its
 validation part and test fold, as the original project did: the comparison tables of the report.
@@ -30,17 +29,15 @@ from sklearn.base import clone
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import ParameterGrid
 
-from boxoffice.config import FEATURE_SETS, TASKS
+from boxoffice.config import FEATURE_SETS
 from boxoffice.estimators import model_cost
 from boxoffice.features import RAW_FIELDS
+from training.calendar import Calendar
 from training.evaluate import best_f1_threshold, classification_metrics, regression_metrics
 from training.forward import in_chunks, targets
-from training.models import CLASSIFIERS, REGRESSORS, Candidate
+from training.models import CLASSIFIERS, REGRESSORS, TASKS, Candidate
 from training.split import Splits
 
-DEVELOPMENT_LAST_YEAR = 2010
-# The years predicted one year ahead to tune and choose (each by the films released before it).
-SELECTION_ORIGINS = {"full": (2005, 2006, 2007, 2008, 2009, 2010), "quick": (2009, 2010)}
 # The most a served model may cost per film: 2,500 tree levels. XGBoost's 400 trees of depth 6
 # are 2,400; a 200-tree random forest grown to depth ~25 is ~5,000 (and ~5 ms per film here).
 COST_CAP = 2_500
@@ -100,15 +97,16 @@ class TaskChoice:
     origins: tuple[int, ...]
 
 
-def development_films(splits: Splits) -> pd.DataFrame:
-    """The films the choice is made on: every labelled, plausible film released up to 2010.
+def development_films(splits: Splits, last_year: int) -> pd.DataFrame:
+    """The films the choice is made on: every labelled, plausible film released up to the last
+    selection year.
 
     The forward folds have no use for the original split: all the films before a year are what
     a forecaster of that year would have had. (The original test fold's films of those years
     therefore take part in the choice; none of them is learned from by a model served with
     ``--holdout original``.)"""
     population = splits.population[splits.plausible]
-    return population[population["release_year"] <= DEVELOPMENT_LAST_YEAR]
+    return population[population["release_year"] <= last_year]
 
 
 def forward_folds(
@@ -190,17 +188,18 @@ def _pick(
 
 def tune(
     splits: Splits,
+    calendar: Calendar,
     *,
     seed: int,
-    quick: bool,
     hit_ratio: float,
     n_jobs: int,
     console: Console,
 ) -> dict[tuple[str, str], TaskChoice]:
     """Tune and score every candidate of every (task, feature set); choose one of each (see the
     module's docstring). All the fits of the search run in one pass over the processes."""
-    development = development_films(splits)
-    origins = SELECTION_ORIGINS["quick" if quick else "full"]
+    quick = calendar.quick
+    development = development_films(splits, calendar.development_last_year)
+    origins = calendar.tuning_years
     folds = forward_folds(development, origins)
     X = development[list(RAW_FIELDS)]
     cut = math.log(hit_ratio)

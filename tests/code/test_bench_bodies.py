@@ -8,12 +8,13 @@ import random
 import pytest
 
 from bench.run import N_SCENARIOS, SCENARIOS
-from serving.schema import BatchRequest, Film, ScenariosRequest
+from serving.schema import BatchRequest, Film, ScenariosRequest, SlateRequest
 
 REQUEST_MODELS = {
     "/predict_revenue": Film,
     "/predict_batch": BatchRequest,
     "/predict_scenarios": ScenariosRequest,
+    "/predict_slate": SlateRequest,
 }
 
 

@@ -16,23 +16,24 @@ def _strings(value: object) -> list[str]:
     return [value] if isinstance(value, str) else []
 
 
-@pytest.mark.parametrize("task", ["revenue", "hit"])
-def test_stored_metadata_round_trips_without_none(task: str) -> None:
-    typed = metadata(task, "pre_release")
+@pytest.mark.parametrize("feature_set", ["pre_release", "post_release"])
+def test_stored_metadata_round_trips_without_none(feature_set: str) -> None:
+    typed = metadata(feature_set)
     stored = to_stored(typed)
     assert parse_metadata(stored) == typed
     assert "None" not in _strings(stored)
     assert parse_metadata(to_stored(typed)).backtest.pooled == typed.backtest.pooled
+    assert parse_metadata(stored).distribution == typed.distribution
 
 
 def test_an_unknown_key_fails_loudly() -> None:
-    stored = to_stored(metadata("revenue", "post_release"))
+    stored = to_stored(metadata("post_release"))
     with pytest.raises(MetadataError, match="predict_ms_typo"):
         parse_metadata({**stored, "predict_ms_typo": {}})
 
 
 def test_a_missing_key_fails_loudly() -> None:
-    stored = to_stored(metadata("hit", "post_release"))
+    stored = to_stored(metadata("post_release"))
     del stored["threshold"]
     with pytest.raises(MetadataError, match="threshold: Field required"):
         parse_metadata(stored)
@@ -43,8 +44,8 @@ def test_comparables_metadata_round_trips() -> None:
     assert parse_comparables(to_stored(meta)) == meta
 
 
-def test_a_revenue_model_must_carry_its_interval() -> None:
-    stored = to_stored(metadata("revenue", "post_release"))
-    del stored["interval"]
-    with pytest.raises(MetadataError, match="interval"):
+def test_a_forecast_model_must_carry_its_distribution() -> None:
+    stored = to_stored(metadata("post_release"))
+    del stored["distribution"]["year_term"]
+    with pytest.raises(MetadataError, match=r"distribution\.year_term"):
         parse_metadata(stored)

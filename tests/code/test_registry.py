@@ -18,7 +18,7 @@ SCRIPT = textwrap.dedent(
     """
     import time
     import bentoml
-    from boxoffice.config import FEATURE_SETS, TASKS, model_name
+    from boxoffice.config import FEATURE_SETS, FORECAST, model_name
     from boxoffice.metadata import MODEL_FORMAT
     from boxoffice.store import ModelNotFoundError, resolve_run, save_comparables, save_model
     from tests.helpers.models import metadata, tiny_comparables
@@ -26,21 +26,19 @@ SCRIPT = textwrap.dedent(
     comps = tiny_comparables()
 
     def save_run(run, parts=None):
-        for task in TASKS:
-            for feature_set in FEATURE_SETS:
-                if parts is None or (task, feature_set) in parts:
-                    save_model({"stand-in": run}, metadata(task, feature_set, run))
-                    time.sleep(0.01)
+        for feature_set in FEATURE_SETS:
+            if parts is None or feature_set in parts:
+                save_model({"stand-in": run}, metadata(feature_set, run))
+                time.sleep(0.01)
         if parts is None:
             save_comparables(comps.films, comps.metadata.model_copy(update={"run": run}))
 
     def save_old_run(run):
-        for task in TASKS:
-            for feature_set in FEATURE_SETS:
-                name = model_name(task, feature_set)
-                labels = {"run": run}
-                with bentoml.models.create(f"{name}:{run}", labels=labels, metadata={"format": 3}):
-                    pass
+        for feature_set in FEATURE_SETS:
+            name = model_name(FORECAST, feature_set)
+            labels = {"run": run}
+            with bentoml.models.create(f"{name}:{run}", labels=labels, metadata={"format": 3}):
+                pass
 
     try:
         resolve_run()
@@ -58,12 +56,11 @@ SCRIPT = textwrap.dedent(
 
     save_run("20990101-000000-late")  # sorts last as text, but is saved first
     save_run("20000101-000000-early")
-    save_run("20500101-000000-part", parts=[("revenue", "post_release")])  # incomplete
-    for task in TASKS:  # newest of all: a whole set of the right names, no run label
-        for feature_set in FEATURE_SETS:
-            name = model_name(task, feature_set)
-            with bentoml.models.create(f"{name}:nolabel", metadata={"format": MODEL_FORMAT}):
-                pass
+    save_run("20500101-000000-part", parts=["post_release"])  # incomplete
+    for feature_set in FEATURE_SETS:  # newest of all: a whole set of the right names, no label
+        name = model_name(FORECAST, feature_set)
+        with bentoml.models.create(f"{name}:nolabel", metadata={"format": MODEL_FORMAT}):
+            pass
     def runs(models):
         return sorted({m.info.labels["run"] for m in models.values()})
 

@@ -33,7 +33,7 @@ CHECK = textwrap.dedent(
     from serving.predictor import Predictor
     from serving.schema import EXAMPLE_FILM, EXAMPLE_PRE_RELEASE_FILM, Film
     import service
-    predictor = Predictor.from_store(service.RUN_MODELS)  # unpickles the four pipelines
+    predictor = Predictor.from_store(service.RUN_MODELS)  # unpickles the forecast pipelines
     films = [Film.model_validate(EXAMPLE_FILM), Film.model_validate(EXAMPLE_PRE_RELEASE_FILM)]
     rows = predictor.both(films)["predictions"]
     print("imported:", " ".join(modules))
@@ -46,7 +46,14 @@ CHECK = textwrap.dedent(
         async with httpx.AsyncClient(transport=transport, base_url="http://ui") as client:
             return [
                 (await client.get(path)).status_code
-                for path in ("/", "/app.js", "/vendor/chart.js/chart.umd.js", "/settings.json")
+                for path in (
+                    "/",
+                    "/app.js",
+                    "/slate.html",
+                    "/vendor/chart.js/chart.umd.js",
+                    "/vendor/papaparse/papaparse.min.js",
+                    "/settings.json",
+                )
             ]
 
     print("page:", asyncio.run(page()))
@@ -96,4 +103,4 @@ def test_packed_modules_import_and_answer_with_the_image_packages(
     assert done.returncode == 0, done.stderr[-3000:]
     assert "serving.predictor" in done.stdout and "service" in done.stdout.split()
     assert "answered: ['post_release', 'pre_release']" in done.stdout
-    assert "page: [200, 200, 200, 200]" in done.stdout
+    assert "page: [200, 200, 200, 200, 200, 200]" in done.stdout

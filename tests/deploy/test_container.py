@@ -429,6 +429,7 @@ def test_answers_match_bentoml_serve(pod: Pod, reference_url: str) -> None:
                 },
             ),
             ("/comparable_films", {**EXAMPLE_PRE_RELEASE_FILM, "k": 8}),
+            ("/predict_slate", {"films": FILMS, "studio_share": 0.45, "marketing_usd": 1e7}),
         ):
             ours = client.post(pod.url + path, json=body)
             reference = client.post(reference_url + path, json=body)
@@ -437,8 +438,17 @@ def test_answers_match_bentoml_serve(pod: Pod, reference_url: str) -> None:
         # The analyst page and its assets, from the read-only image.
         page = client.get(f"{pod.url}/ui/")
         assert page.status_code == 200 and "text/html" in page.headers["content-type"]
-        for asset in ("app.js", "app.css", "vendor/chart.js/chart.umd.js"):
-            assert asset in page.text
+        for asset in (
+            "app.js",
+            "app.css",
+            "common.js",
+            "slate.html",
+            "slate.js",
+            "vendor/chart.js/chart.umd.js",
+            "vendor/papaparse/papaparse.min.js",
+        ):
+            pages = page.text + client.get(f"{pod.url}/ui/slate.html").text
+            assert asset in pages
             assert client.get(f"{pod.url}/ui/{asset}").status_code == 200, asset
         bad = {"runtime": -5}
         assert client.post(f"{pod.url}/predict_revenue", json=bad).status_code == 400

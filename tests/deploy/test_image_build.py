@@ -16,10 +16,8 @@ from image import build
 from tests.deploy import manifests as m
 
 RUN_MODELS = [
-    "boxoffice-revenue-post-release:aaaa",
-    "boxoffice-hit-post-release:bbbb",
-    "boxoffice-revenue-pre-release:cccc",
-    "boxoffice-hit-pre-release:dddd",
+    "boxoffice-forecast-post-release:aaaa",
+    "boxoffice-forecast-pre-release:cccc",
     "boxoffice-comparables:eeee",
 ]
 
@@ -40,7 +38,12 @@ def test_bento_holds_only_the_serving_code(bentofile: dict) -> None:
         for path in (m.ROOT / "serving" / "ui").rglob("*")
         if path.is_file() and "__pycache__" not in path.parts
     )
-    assert {"serving/ui/index.html", "serving/ui/vendor/chart.js/LICENSE.md"} <= set(page)
+    assert {
+        "serving/ui/index.html",
+        "serving/ui/slate.html",
+        "serving/ui/vendor/chart.js/LICENSE.md",
+        "serving/ui/vendor/papaparse/LICENSE.md",
+    } <= set(page)
     assert set(page) <= set(included)
     for path in included:
         assert path == "service.py" or path.split("/")[0] in ("serving", "boxoffice"), path
@@ -85,16 +88,14 @@ def test_generated_bentofile_pins_the_run(tmp_path: Path, bentofile: dict) -> No
         k: v for k, v in bentofile.items() if k != "models"
     }
     with pytest.raises(build.BuildError, match="not the service's"):
-        build.write_bentofile(RUN_MODELS[:3], path)
+        build.write_bentofile(RUN_MODELS[:2], path)
 
 
 def test_labels_name_the_run_and_each_model_version() -> None:
     assert build.model_labels("20261124-093515-3d4d", RUN_MODELS) == {
         "training-run": "20261124-093515-3d4d",
-        "boxoffice-revenue-post-release": "aaaa",
-        "boxoffice-hit-post-release": "bbbb",
-        "boxoffice-revenue-pre-release": "cccc",
-        "boxoffice-hit-pre-release": "dddd",
+        "boxoffice-forecast-post-release": "aaaa",
+        "boxoffice-forecast-pre-release": "cccc",
         "boxoffice-comparables": "eeee",
     }
 

@@ -22,6 +22,7 @@ API_PATHS = (
     "/predict_hit",
     "/predict_batch",
     "/predict_scenarios",
+    "/predict_slate",
     "/comparable_films",
 )
 
@@ -216,9 +217,12 @@ def test_ingress_routes_the_api_paths_and_the_page_to_the_service(
     kinds = {p["path"]: p["pathType"] for p in rule["http"]["paths"]}
     assert tuple(paths) == (*API_PATHS, UI_PATH)
     assert kinds == {**dict.fromkeys(API_PATHS, "Exact"), UI_PATH: "Prefix"}
-    # The page calls these APIs from the browser, through the same host.
-    page_source = (STATIC_DIR / "app.js").read_text(encoding="utf-8")
-    called = {f"/{name}" for name in re.findall(r'"\.\./(\w+)"', page_source)}
+    # The pages call these APIs from the browser, through the same host.
+    called = {
+        f"/{name}"
+        for page in ("app.js", "slate.js")
+        for name in re.findall(r'"\.\./(\w+)"', (STATIC_DIR / page).read_text(encoding="utf-8"))
+    }
     assert called and called <= set(API_PATHS), called
     port_names = {port["name"] for port in service["spec"]["ports"]}
     for backend in paths.values():

@@ -48,6 +48,10 @@ BAD_FILMS = [
     ({"runtime": 1e308, "budget": 1e6}, r"\['runtime'\].*less than or equal"),
     ({"runtime": 100, "budget": 1e300}, r"\['budget'\].*less than or equal"),
     ({"runtime": 100, "budget": 1e6, "popularity": 1e300}, r"\['popularity'\]"),
+    ({"runtime": 100, "budget": 1e6, "studio_share": 0}, r"\['studio_share'\].*greater than or"),
+    ({"runtime": 100, "budget": 1e6, "studio_share": 5e-324}, r"\['studio_share'\]"),
+    ({"runtime": 100, "budget": 1e6, "studio_share": 1.2}, r"\['studio_share'\].*less than or"),
+    ({"runtime": 100, "budget": 1e6, "marketing_usd": -1}, r"\['marketing_usd'\].*greater than"),
 ]
 
 BAD_BATCHES = [

@@ -6,18 +6,19 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from scipy.stats import norm
 from sklearn.pipeline import Pipeline
 from xgboost import XGBRegressor
 
 from boxoffice.comparables import ComparableFilms
+from boxoffice.distribution import RevenueDistribution, Spread, YearTerm, quantile_levels
 from boxoffice.dollars import CpiTable
-from boxoffice.estimators import BlendClassifier, BlendRegressor
+from boxoffice.estimators import BlendRegressor
 from boxoffice.features import FilmFeatures
 from boxoffice.metadata import (
     MODEL_FORMAT,
     ComparablesMetadata,
-    HitMetadata,
-    RevenueMetadata,
+    ForecastMetadata,
     parse_metadata,
 )
 from serving.predictor import LoadedComparables, LoadedModel, Predictor
@@ -33,43 +34,95 @@ CPI = CpiTable(
 )
 
 
-def _scores(task: str, n: int = 100) -> dict[str, Any]:
-    if task == "revenue":
-        metrics = {"r2": 0.5, "rmse": 1.0, "mae": 0.8, "coverage": 0.8, "mean_width": 2.5}
-        return {"n": n, "metrics": metrics, "ci95": {"r2": (0.4, 0.6)}}
-    metrics = {"roc_auc": 0.8, "ece": 0.04, "brier": 0.2, "hit_rate": 0.5, "mean_probability": 0.5}
-    return {"n": n, "metrics": metrics, "ci95": {"roc_auc": (0.75, 0.85)}}
+def distribution(design: str = "budget", year_sd: float = 0.15) -> RevenueDistribution:
+    """A distribution whose spread narrows with the budget and widens with the horizon, Z a
+    standard normal (a table of its quantiles)."""
+    levels = quantile_levels(400)
+    return RevenueDistribution(
+        design=design,
+        location=0.1,
+        spread=Spread(
+            covariates=["log_budget", "horizon"],
+            mean=[17.0, 3.0],
+            scale=[1.5, 2.5],
+            coef=[0.0, -0.15, 0.05],
+            max_horizon=10,
+        ),
+        levels=[float(v) for v in levels],
+        quantiles=[float(v) for v in norm.ppf(levels)],
+        year_term=YearTerm(
+            intercept=year_sd**2,
+            slope=0.002,
+            common=(year_sd / 2) ** 2,
+            floor=0.0025,
+            max_horizon=6,
+            n_groups=50,
+            method="stand-in",
+        ),
+        n_residuals=1000,
+        fitted_on="stand-in",
+    )
 
 
-def metadata(
-    task: str, feature_set: str, run: str = RUN, **changes: Any
-) -> RevenueMetadata | HitMetadata:
-    """Valid metadata for a (task, feature set) model: made-up scores, real structure."""
-    scores = _scores(task)
+def _scores(n: int = 100) -> dict[str, Any]:
+    metrics = {
+        "r2": 0.5,
+        "rmse": 1.0,
+        "mae": 0.8,
+        "coverage": 0.8,
+        "mean_width": 2.5,
+        "crps": 0.6,
+        "roc_auc": 0.8,
+        "ece": 0.04,
+        "brier": 0.2,
+        "hit_rate": 0.5,
+        "mean_probability": 0.5,
+        "contradictions": 0.0,
+    }
+    return {"n": n, "metrics": metrics, "ci95": {"r2": (0.4, 0.6), "roc_auc": (0.75, 0.85)}}
+
+
+def _selection() -> dict[str, Any]:
+    return {
+        "rule": "stand-in",
+        "metric": "rmse",
+        "origins": [2009, 2010],
+        "cost_cap": 2500,
+        "candidates": {},
+    }
+
+
+def metadata(feature_set: str, run: str = RUN, **changes: Any) -> ForecastMetadata:
+    """Valid metadata for a feature set's forecast model: made-up scores, real structure."""
+    scores = _scores()
     raw: dict[str, Any] = {
         "format": MODEL_FORMAT,
         "run": run,
-        "task": task,
+        "kind": "forecast",
         "feature_set": feature_set,
         "algorithm": "xgboost",
         "estimator_class": "XGBRegressor",
         "params": {"n_estimators": 20, "max_depth": 3},
         "raw_fields": ["budget", "runtime"],
         "features": ["log_budget", "runtime"],
-        "target": "log1p(revenue)" if task == "revenue" else "revenue > 2 x budget",
+        "target": "log1p(revenue)",
         "hit_ratio": 2.0,
+        "threshold": 0.5,
         "explanation_method": "TreeSHAP",
         "fitted_on": "all_labelled",
         "newest_year": NEWEST_YEAR,
         "dollars": "nominal",
         "cpi": CPI.model_dump(),
-        "selection": {
+        "distribution": distribution().model_dump(),
+        "design": {
             "rule": "stand-in",
-            "metric": "rmse",
-            "origins": [2009, 2010],
-            "cost_cap": 2500,
+            "chosen": "budget",
+            "development_years": [2009, 2010],
+            "development_origin": 2009,
             "candidates": {},
         },
+        "selection": _selection(),
+        "hit_selection": _selection(),
         "original_split": {"validation": scores, "test": scores, "test_filtered": scores},
         "backtest": {
             "protocol": "stand-in",
@@ -82,9 +135,20 @@ def metadata(
             "by_horizon": {1: scores},
             "baseline_pooled": scores,
             "baseline_later": scores,
+            "two_models_pooled": scores,
+            "two_models_later": scores,
             "dollars": {"nominal_development": scores},
             "dollars_rule": "stand-in",
         },
+        "slates": {
+            "trained_to": 2010,
+            "years": [2011],
+            "draws": 100,
+            "seed": 0,
+            "method": "stand-in",
+            "by_size": {},
+        },
+        "revenue_range": (1e4, 3e9),
         "rows": {
             "population": 500,
             "fitted": 480,
@@ -101,59 +165,24 @@ def metadata(
         "timings": {"tune": 1.0},
         "library_versions": {},
     }
-    if task == "revenue":
-        raw |= {
-            "interval": {
-                "level": 0.8,
-                "low_offset": -1.2,
-                "high_offset": 0.8,
-                "widen_per_year": 0.02,
-                "reference_horizon": 4.0,
-                "n_residuals": 1000,
-                "method": "stand-in",
-            },
-            "revenue_range": (1e4, 3e9),
-        }
-    else:
-        raw |= {
-            "threshold": 0.5,
-            "calibration": {
-                "intercept": 0.1,
-                "slope": 0.9,
-                "horizon_coef": 0.02,
-                "interaction_coef": -0.02,
-                "max_horizon": 10,
-                "n_predictions": 1000,
-                "fitted_on": "stand-in",
-                "best_f1_threshold": 0.4,
-            },
-        }
     return parse_metadata(raw | changes)
 
 
-def tiny_pipelines(feature_set: str, n: int = 240) -> tuple[Pipeline, Pipeline]:
-    """A revenue and a hit pipeline fitted in a second on built films (the blends the full
-    profile favours, with the companies' and keywords' track record)."""
+def tiny_pipeline(feature_set: str, n: int = 240) -> Pipeline:
+    """A revenue pipeline fitted in a second on built films (the blend the full profile favours,
+    with the companies' and keywords' track record)."""
     data = films(n)
     rng = np.random.default_rng(1)
     log_revenue = (
         np.log1p(data["budget"]) + 0.2 * np.log1p(data["vote_count"]) + rng.normal(0, 0.8, n)
     )
-    log_ratio = log_revenue - np.log1p(data["budget"])
-
-    def features() -> FilmFeatures:
-        return FilmFeatures(feature_set, min_count=1, target_encoding=True)
-
-    revenue = Pipeline(
+    features = FilmFeatures(feature_set, min_count=1, target_encoding=True)
+    return Pipeline(
         [
-            ("features", features()),
+            ("features", features),
             ("model", BlendRegressor(XGBRegressor(n_estimators=20, max_depth=3), increasing=(0,))),
         ]
     ).fit(data, log_revenue)
-    hit = Pipeline([("features", features()), ("model", BlendClassifier(threshold=0.4))]).fit(
-        data, log_ratio
-    )
-    return revenue, hit
 
 
 def tiny_comparables() -> LoadedComparables:
@@ -179,12 +208,12 @@ def tiny_comparables() -> LoadedComparables:
 
 def tiny_predictor() -> Predictor:
     """A Predictor over tiny real models for both feature sets (no store, no server)."""
-    models = {}
-    for feature_set in ("post_release", "pre_release"):
-        revenue, hit = tiny_pipelines(feature_set)
-        for task, pipeline in (("revenue", revenue), ("hit", hit)):
-            version = f"boxoffice-{task}-{feature_set.replace('_', '-')}:{RUN}"
-            models[(task, feature_set)] = LoadedModel(
-                pipeline, version, metadata(task, feature_set)
-            )
+    models = {
+        feature_set: LoadedModel(
+            tiny_pipeline(feature_set),
+            f"boxoffice-forecast-{feature_set.replace('_', '-')}:{RUN}",
+            metadata(feature_set),
+        )
+        for feature_set in ("post_release", "pre_release")
+    }
     return Predictor(models, tiny_comparables())

@@ -115,26 +115,27 @@ def test_quick_training_end_to_end_is_the_same_on_a_loaded_machine_with_one_proc
     assert result.returncode == 0, result.stdout + result.stderr
     listing = run_cli("models", env=env)
     assert listing.returncode == 0
-    for name in ("revenue-post", "hit-post", "revenue-pre", "hit-pre"):
-        assert f"boxoffice-{name}" in listing.stdout
+    for name in ("post", "pre"):
+        assert f"boxoffice-forecast-{name}" in listing.stdout
+    words = " ".join(listing.stdout.split())  # the title wraps
+    assert "chosen on 2009-2010, tested on 2011-2016" in words  # the years it used
     assert (tmp_path / "reports" / "training_report.md").is_file()
 
     mine, theirs = _stored(tmp_path / "store"), _stored(quick_training["bentoml_home"])
-    assert set(mine) == set(theirs) and len(mine) == 5
+    assert set(mine) == set(theirs) and len(mine) == 3
     films = load_movies(dataset_path).frame.head(200)
     for name, (meta, pipeline) in mine.items():
         their_meta, their_pipeline = theirs[name]
         if pipeline is None:  # the comparable films
             assert meta["backtest_r2"] == their_meta["backtest_r2"]
             continue
-        for key in ("algorithm", "params", "dollars", "interval", "calibration"):
+        for key in ("algorithm", "params", "dollars", "design", "slates"):
             assert meta.get(key) == their_meta.get(key), (name, key)
+        np.testing.assert_allclose(
+            meta["distribution"]["quantiles"], their_meta["distribution"]["quantiles"], atol=1e-9
+        )
         assert meta["backtest"]["pooled"] == their_meta["backtest"]["pooled"], name
-        if "revenue" in name:
-            ours, others = pipeline.predict(films), their_pipeline.predict(films)
-        else:
-            ours = pipeline.predict_proba(films)[:, 1]
-            others = their_pipeline.predict_proba(films)[:, 1]
+        ours, others = pipeline.predict(films), their_pipeline.predict(films)
         np.testing.assert_allclose(ours, others, rtol=0, atol=1e-9, err_msg=name)
     assert (
         run_cli("models", "--quiet", env={"BENTOML_HOME": str(tmp_path / "empty")}).returncode == 1
@@ -150,9 +151,9 @@ def test_backtest_alone_reproduces_the_stored_backtest(tmp_path, quick_training)
     for name, (meta, _) in _stored(quick_training["bentoml_home"]).items():
         if "backtest" not in meta:
             continue
-        headline = "r2" if "revenue" in name else "roc_auc"
-        value = meta["backtest"]["pooled"]["metrics"][headline]
-        assert f"{value:.3f}" in report, name
+        for headline in ("r2", "roc_auc", "coverage", "ece"):
+            value = meta["backtest"]["pooled"]["metrics"][headline]
+            assert f"{value:.3f}" in report, (name, headline)
     assert "Traceback" not in result.stdout + result.stderr
 
 
@@ -175,9 +176,10 @@ def test_holdout_original_trains_on_the_original_training_part(tmp_path, dataset
         if "fitted_on" not in meta:
             continue
         assert meta["fitted_on"] == "original_train" and meta["rows"]["fitted"] == 1925, name
-        if "revenue" in name:
-            assert meta["interval"]["widen_per_year"] == 0.0  # from the validation part
-    card = (tmp_path / "reports" / "model_cards" / "boxoffice-revenue-pre-release.md").read_text()
+        distribution = meta["distribution"]
+        assert distribution["spread"]["max_horizon"] == 1  # from the validation part
+        assert "validation" in distribution["fitted_on"]
+    card = (tmp_path / "reports" / "model_cards" / "boxoffice-forecast-pre-release.md").read_text()
     assert "original split's training part" in card
 
 

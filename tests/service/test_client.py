@@ -57,6 +57,23 @@ def test_score_writes_predictions_and_reports_bad_rows(server_url: str, tmp_path
     assert list(scored["title"]) == ["A", "B", "C"]
     assert scored.loc[0, "revenue_usd"] > 0 and pd.isna(scored.loc[1, "revenue_usd"])
     assert "budget" in scored.loc[1, "error"] and "runtime" in scored.loc[2, "error"]
+    # At the default assumptions P(profit > 0) is P(hit), and the break-even is 2 × the budget.
+    assert scored.loc[0, "p_profit"] == scored.loc[0, "hit_probability"]
+    assert scored.loc[0, "break_even_revenue_usd"] == 1e8
+    shared = client(
+        "score",
+        str(source),
+        "--out",
+        str(out),
+        "--url",
+        server_url,
+        "--studio-share",
+        "0.4",
+        "--marketing",
+        "30M",
+    )
+    assert shared.returncode == 0, shared.stdout + shared.stderr
+    assert pd.read_csv(out).loc[0, "break_even_revenue_usd"] == pytest.approx(8e7 / 0.4)
 
 
 def test_unreachable_server_is_one_clear_line(tmp_path) -> None:
@@ -163,15 +180,18 @@ def test_comps_prints_the_services_films(
     assert [(r["title"], int(r["year"])) for r in rows] == [
         (f["title"], f["release_year"]) for f in answer["films"]
     ]
+    year = answer["dollars_year"]
     for row, comp in zip(rows, answer["films"], strict=True):
-        assert parse_usd(row["budget"]) == pytest.approx(comp["budget_usd"], rel=0.006)
-        assert parse_usd(row["revenue"]) == pytest.approx(comp["revenue_usd"], rel=0.006)
+        budget, revenue = row[f"budget ({year} $)"], row[f"revenue ({year} $)"]
+        assert parse_usd(budget) == pytest.approx(comp["budget_usd_in_dollars_year"], rel=0.006)
+        assert parse_usd(revenue) == pytest.approx(comp["revenue_usd_in_dollars_year"], rel=0.006)
         assert row["revenue/budget"] == f"{comp['revenue_to_budget']:.2f}x"
         assert row["hit"] == ("yes" if comp["is_hit"] else "no")
         assert row["similarity"] == f"{comp['similarity']:.3f}"
     median = next(ln for ln in result.stdout.splitlines() if ln.startswith("median revenue"))
     printed_median = median.split(": ")[1].split()[0]
-    assert parse_usd(printed_median) == pytest.approx(answer["median_revenue_usd"], rel=0.006)
+    median_usd = answer["median_revenue_usd_in_dollars_year"]
+    assert parse_usd(printed_median) == pytest.approx(median_usd, rel=0.006)
 
 
 def test_the_services_refusal_is_one_line_naming_the_field(server_url: str, tmp_path: Path) -> None:
@@ -190,3 +210,51 @@ def test_the_services_refusal_is_one_line_naming_the_field(server_url: str, tmp_
         assert result.returncode == 1, result.stdout
         assert message in result.stdout and result.stdout.count("\n") == 1, result.stdout
         assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_slate_prints_the_services_slate_and_names_bad_rows(
+    server_url: str, http: httpx.Client, tmp_path: Path
+) -> None:
+    films = pd.DataFrame(
+        {
+            "title": ["A", "B", "C", "D"],
+            "budget": [5e7, 1.2e8, 3e7, 2e7],
+            "runtime": [120, 130, -3, 95],
+            "genres": ["Action", "Adventure|Science Fiction", "Drama", "Horror"],
+            "release_date": ["2014-06-01", "2015-07-01", "2015-01-01", "2016-10-01"],
+            "marketing_usd": ["", "4e7", "", ""],
+        }
+    )
+    source, out = tmp_path / "slate.csv", tmp_path / "table.csv"
+    films.to_csv(source, index=False)
+    result = client(
+        "slate", str(source), "--url", server_url, "--marketing", "10M", "--out", str(out)
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    rows = printed_table(result.stdout)
+    assert [r["title"] for r in rows] == ["A", "B", "C", "D"]
+    assert [r["#"] for r in rows] == ["1", "2", "3", "4"]
+    assert "runtime" in rows[2]["revenue"]  # the bad row, named beside it
+    sent = []
+    for i, row in films.drop(index=2).iterrows():
+        film = {
+            "title": row["title"],
+            "budget": row["budget"],
+            "runtime": float(row["runtime"]),
+            "genres": row["genres"].split("|"),
+            "release_date": row["release_date"],
+        }
+        if i == 1:
+            film["marketing_usd"] = 4e7
+        sent.append(film)
+    answer = http.post("/predict_slate", json={"films": sent, "marketing_usd": 1e7}).json()
+    for row, film in zip([r for r in rows if r["title"] != "C"], answer["films"], strict=True):
+        assert parse_usd(row["revenue"]) == pytest.approx(film["revenue_usd"], rel=0.006)
+        assert row["P(hit)"] == f"{film['probability']:.0%}"
+        assert row["P(profit)"] == f"{film['p_profit']:.0%}"
+    total = answer["total"]
+    assert f"P(total profit > 0) {total['p_profit']:.0%}" in result.stdout
+    assert f"{answer['hits']['expected']:.1f} expected" in result.stdout
+    table = pd.read_csv(out)
+    assert len(table) == 4 and "runtime" in table.loc[2, "error"]
+    assert table.loc[1, "break_even_revenue_usd"] == pytest.approx((1.2e8 + 4e7) / 0.5)

@@ -37,7 +37,7 @@ def test_original_client_request_format(http: httpx.Client) -> None:
     assert body["log_revenue"] == body["revenue"]
     assert math.isclose(math.expm1(body["revenue"]), body["revenue_usd"], rel_tol=1e-9)
     assert body["model"] == "post_release"
-    assert body["model_version"].startswith("boxoffice-revenue-post-release:")
+    assert body["model_version"].startswith("boxoffice-forecast-post-release:")
     assert 0 <= hit.json()["probability"] <= 1
     assert isinstance(hit.json()["is_hit"], bool)
 
@@ -143,9 +143,10 @@ def test_batch_keeps_order_and_matches_single_calls(http: httpx.Client) -> None:
         assert prediction["model"] == single["model"]
         assert prediction["revenue_p10_usd"] == pytest.approx(single["revenue_p10_usd"])
         versions = response.json()["models"][prediction["model"]]
-        assert versions["revenue_model_version"] == single["model_version"]
-        assert versions["hit_model_version"] == hit["model_version"]
+        assert versions["model_version"] == single["model_version"] == hit["model_version"]
         assert prediction["is_hit"] == hit["is_hit"]
+        for key in ("profit_usd", "p_profit", "break_even_revenue_usd"):
+            assert prediction[key] == pytest.approx(single[key], rel=1e-12)
 
 
 def test_batch_answered_in_slices_reads_as_one(http: httpx.Client) -> None:
@@ -298,6 +299,15 @@ INTERVAL_FIELDS = {
     "interval_level",
 }
 TIME_FIELDS = {"dollars_year", "horizon_years"}
+PROFIT_FIELDS = {
+    "profit_usd",
+    "profit_p10_usd",
+    "profit_p90_usd",
+    "p_profit",
+    "break_even_revenue_usd",
+    "studio_share",
+    "marketing_usd",
+}
 SEED_REVENUE_FIELDS = {
     "revenue",
     "log_revenue",
@@ -308,9 +318,9 @@ SEED_REVENUE_FIELDS = {
 }
 
 
-def test_without_explain_only_interval_fields_are_new(http: httpx.Client) -> None:
+def test_without_explain_only_range_time_and_profit_fields_are_new(http: httpx.Client) -> None:
     body = http.post("/predict_revenue", json=SEED_CURL_FILM).json()
-    assert set(body) == SEED_REVENUE_FIELDS | INTERVAL_FIELDS | TIME_FIELDS
+    assert set(body) == SEED_REVENUE_FIELDS | INTERVAL_FIELDS | TIME_FIELDS | PROFIT_FIELDS
     assert body["revenue_p10_usd"] < body["revenue_usd"] < body["revenue_p90_usd"]
     assert body["interval_level"] == 0.8
     hit = http.post("/predict_hit", json=SEED_CURL_FILM).json()
@@ -318,11 +328,19 @@ def test_without_explain_only_interval_fields_are_new(http: httpx.Client) -> Non
         "probability",
         "is_hit",
         "threshold",
+        "hit_ratio",
+        "hit_revenue_usd",
+        "p_profit",
         "model",
         "model_version",
         "warnings",
         *TIME_FIELDS,
     }
+    # One distribution: the verdict agrees with the forecast, and P(profit > 0) at the default
+    # assumptions is P(hit).
+    assert hit["hit_revenue_usd"] == 2.0 * SEED_CURL_FILM["budget"]
+    assert (body["revenue_usd"] >= hit["hit_revenue_usd"]) == hit["is_hit"]
+    assert hit["p_profit"] == hit["probability"] == body["p_profit"]
 
 
 @pytest.mark.parametrize("top", [None, 3])
@@ -337,10 +355,16 @@ def test_explanations_add_up_to_the_prediction(http: httpx.Client, top: int | No
     assert explanation["output"] == pytest.approx(revenue["revenue"], abs=1e-6)
     features = [c["feature"] for c in explanation["contributions"]]
     assert "budget" in features or "other" in features
+    assert features[-1] == "median of past forecast errors"
     if top:
-        assert len(features) == top + 1 and features[-1] == "other"
+        assert len(features) == top + 2 and features[-2] == "other"
+    for item in explanation["contributions"]:
+        assert item["factor"] == pytest.approx(math.exp(item["contribution"]))
     hit = http.post("/predict_hit", json=film).json()
-    assert hit["explanation"]["units"] in ("log-odds", "probability")
+    points = hit["explanation"]
+    assert points["units"] == "probability"
+    total = points["base"] + sum(c["contribution"] for c in points["contributions"])
+    assert total == pytest.approx(hit["probability"], abs=1e-9)
     plain = http.post("/predict_revenue", json=EXAMPLE_PRE_RELEASE_FILM).json()
     assert plain["revenue"] == revenue["revenue"] and "explanation" not in plain
 

@@ -99,3 +99,74 @@ def test_a_film_years_ahead_says_so_and_gets_a_wider_interval(http: httpx.Client
     width = lambda a: a["log_revenue_p90"] - a["log_revenue_p10"]  # noqa: E731
     assert width(far) > width(near)
     assert any("14 year(s) after the newest training film" in w for w in far["warnings"])
+
+
+SLATE = [
+    EXAMPLE_PRE_RELEASE_FILM,
+    {**EXAMPLE_PRE_RELEASE_FILM, "budget": 40_000_000, "genres": ["Comedy"], "title": "B"},
+    {**EXAMPLE_PRE_RELEASE_FILM, "budget": 75_000_000, "genres": ["Animation"], "title": "C"},
+]
+
+
+def test_a_slate_is_its_films_and_their_totals(http: httpx.Client) -> None:
+    body = {"films": SLATE, "studio_share": 0.55, "marketing_usd": 25_000_000}
+    answer = http.post("/predict_slate", json=body).json()
+    assert (answer["studio_share"], answer["marketing_usd"]) == (0.55, 25_000_000)
+    batch = http.post(
+        "/predict_batch",
+        json={"films": [{**f, "studio_share": 0.55, "marketing_usd": 25_000_000} for f in SLATE]},
+    ).json()
+    assert answer["films"] == batch["predictions"]
+    hits, total = answer["hits"], answer["total"]
+    assert hits["expected"] == pytest.approx(sum(f["probability"] for f in answer["films"]))
+    at_least = hits["at_least"]
+    assert len(at_least) == 4 and at_least[0] == 1 and at_least == sorted(at_least, reverse=True)
+    assert total["revenue_p10_usd"] < total["revenue_usd"] < total["revenue_p90_usd"]
+    assert total["marketing_usd"] == 75_000_000
+    assert http.post("/predict_slate", json=body).json() == answer  # seeded: the same answer
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"films": SLATE, "studio_share": 0}, "studio_share"),
+        ({"films": SLATE, "studio_share": 1.5}, "studio_share"),
+        ({"films": SLATE, "marketing_usd": -1}, "marketing_usd"),
+        ({"films": []}, "films"),
+        ({"films": [SLATE[0]] * 501}, "films"),
+        ({"films": [SLATE[0], {**SLATE[1], "studio_share": 2}]}, r"films\.1\.studio_share"),
+        ({"films": [SLATE[0], {**SLATE[1], "runtime": -5}]}, r"films\.1\.runtime"),
+    ],
+)
+def test_a_bad_slate_is_400_naming_the_field(http: httpx.Client, body: dict, field: str) -> None:
+    response = http.post("/predict_slate", json=body)
+    assert response.status_code == 400, response.text
+    locs = [".".join(map(str, d["loc"])) for d in response.json()["detail"]]
+    assert any(re.search(field, loc) for loc in locs), locs
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [({"studio_share": 0}, "studio_share"), ({"marketing_usd": -1e6}, "marketing_usd")],
+)
+def test_bad_assumptions_on_a_film_are_400(http: httpx.Client, changes: dict, field: str) -> None:
+    response = http.post("/predict_revenue", json={**EXAMPLE_PRE_RELEASE_FILM, **changes})
+    assert response.status_code == 400
+    assert field in error_text(response.json()["detail"])
+
+
+def test_a_budget_sweep_never_contradicts_itself(http: httpx.Client) -> None:
+    """The page's sweep: every budget's forecast and verdict agree, and P(hit) falls where the
+    forecast's multiple falls below the hit line."""
+    budgets = [EXAMPLE_PRE_RELEASE_FILM["budget"] * 2 ** (k / 5) for k in range(-10, 11)]
+    body = {"film": EXAMPLE_PRE_RELEASE_FILM, "scenarios": [{"budget": b} for b in budgets]}
+    answer = http.post("/predict_scenarios", json=body).json()
+    ratio = answer["models"]["pre_release"]["hit_ratio"]
+    points = answer["scenarios"]
+    for budget, point in zip(budgets, points, strict=True):
+        assert (point["revenue_usd"] >= ratio * budget) == point["is_hit"]
+        assert point["p_profit"] == point["probability"]
+    multiples = [p["revenue_usd"] / b for p, b in zip(points, budgets, strict=True)]
+    for k in range(1, len(points)):
+        if multiples[k] < multiples[k - 1] and multiples[k] < ratio:
+            assert points[k]["probability"] <= points[k - 1]["probability"] + 1e-12

@@ -1,0 +1,172 @@
+"""One forecast per film: every answer about a film is read from one distribution, so none can
+contradict another; profit follows the analyst's assumptions; a slate is simulated from the
+same distributions. Tiny real models on built films, no server."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+from pydantic import TypeAdapter
+
+from boxoffice import slate
+from boxoffice.config import DEFAULT_STUDIO_SHARE
+from serving.predictor import Predictor
+from serving.schema import EXAMPLE_PRE_RELEASE_FILM, Film, SlateRequest, SlateResult
+from tests.helpers.films import films as built_films
+from tests.helpers.models import tiny_predictor
+
+
+@pytest.fixture(scope="module")
+def predictor() -> Predictor:
+    return tiny_predictor()
+
+
+def varied(n: int = 400) -> list[Film]:
+    """Films of every budget from $1M to $400M, with and without post-release signals, in and
+    beyond the training years."""
+    frame = built_films(n)
+    rng = np.random.default_rng(3)
+    out = []
+    for i, row in enumerate(frame.to_dict(orient="records")):
+        film = {
+            "budget": float(np.exp(rng.uniform(np.log(1e6), np.log(4e8)))),
+            "runtime": row["runtime"],
+            "genres": row["genres"],
+            "release_year": int(rng.integers(1990, 2030)),
+            "production_companies": row["production_companies"],
+            "keywords": row["keywords"],
+        }
+        if i % 2:
+            film |= {"popularity": row["popularity"], "vote_count": row["vote_count"]}
+        out.append(Film.model_validate(film))
+    return out
+
+
+def test_no_film_gets_a_forecast_and_a_verdict_that_disagree(predictor) -> None:
+    """The median is at least the hit ratio × the budget exactly when P(hit) ≥ 0.5."""
+    films = varied()
+    answer = predictor.both(films)
+    ratio = {fs: m["hit_ratio"] for fs, m in answer["models"].items()}
+    agree = [
+        (row["revenue_usd"] >= ratio[row["model"]] * film.budget) == (row["probability"] >= 0.5)
+        for row, film in zip(answer["predictions"], films, strict=True)
+    ]
+    assert all(agree)
+    below = sum(row["probability"] < 0.5 for row in answer["predictions"])
+    assert 10 <= below <= len(films) - 10  # both sides are exercised
+
+
+def test_p_profit_is_p_hit_at_the_default_assumptions(predictor) -> None:
+    films = varied(100)
+    for row, film in zip(predictor.both(films)["predictions"], films, strict=True):
+        assert row["p_profit"] == row["probability"]
+        assert row["break_even_revenue_usd"] == 2 * film.budget  # the hit line
+    hits = predictor.hit(varied(20))
+    assert all(answer["p_profit"] == answer["probability"] for answer in hits)
+
+
+def test_profit_rises_with_the_studio_share_and_falls_with_marketing(predictor) -> None:
+    base = Film.model_validate(EXAMPLE_PRE_RELEASE_FILM)
+    shares = [base.model_copy(update={"studio_share": s}) for s in (0.3, 0.5, 0.7, 1.0)]
+    spends = [base.model_copy(update={"marketing_usd": m}) for m in (0, 2e7, 8e7, 2e8)]
+    for films, rising in ((shares, True), (spends, False)):
+        answers = predictor.revenue(films)
+        for key in ("profit_usd", "profit_p10_usd", "profit_p90_usd", "p_profit"):
+            values = [a[key] for a in answers]
+            assert values == sorted(values, reverse=not rising), key
+            assert len(set(values)) == len(values), key
+        for film, a in zip(films, answers, strict=True):
+            share = film.studio_share or DEFAULT_STUDIO_SHARE
+            marketing = film.marketing_usd or 0.0
+            assert a["break_even_revenue_usd"] == pytest.approx((film.budget + marketing) / share)
+            assert a["profit_usd"] == pytest.approx(
+                share * a["revenue_usd"] - film.budget - marketing
+            )
+            # P(profit > 0) ≥ 0.5 exactly when the median revenue breaks even.
+            assert (a["p_profit"] >= 0.5) == (a["revenue_usd"] >= a["break_even_revenue_usd"])
+            assert a["profit_p10_usd"] < a["profit_usd"] < a["profit_p90_usd"]
+
+
+def test_explanations_add_up_to_the_answers(predictor) -> None:
+    film = Film.model_validate({**EXAMPLE_PRE_RELEASE_FILM, "explain": True})
+    revenue, hit = predictor.revenue([film])[0], predictor.hit([film])[0]
+    explained = revenue["explanation"]
+    total = explained["base"] + sum(c["contribution"] for c in explained["contributions"])
+    assert total == pytest.approx(revenue["log_revenue"], abs=1e-6)  # the median, not the raw model
+    factors = math.prod(c["factor"] for c in explained["contributions"])
+    assert math.expm1(explained["base"]) * factors == pytest.approx(
+        revenue["revenue_usd"], rel=1e-3
+    )
+    points = hit["explanation"]
+    assert points["units"] == "probability"
+    total = points["base"] + sum(c["contribution"] for c in points["contributions"])
+    assert total == pytest.approx(hit["probability"], abs=1e-9)
+
+
+def _slate(n: int = 40, **assumptions: float) -> SlateRequest:
+    return SlateRequest.model_validate(
+        {"films": [f.model_dump() for f in varied(n)], **assumptions}
+    )
+
+
+def test_a_slate_answer_matches_its_model_and_its_films(predictor) -> None:
+    request = _slate(40, studio_share=0.55, marketing_usd=1e7)
+    answer = predictor.slate(request)
+    TypeAdapter(SlateResult).validate_python(answer, strict=True)
+    hits = answer["hits"]
+    at_least = hits["at_least"]
+    assert len(at_least) == 41 and at_least[0] == 1.0
+    assert all(a >= b for a, b in itertools.pairwise(at_least))  # non-increasing
+    assert hits["expected"] == pytest.approx(sum(f["probability"] for f in answer["films"]))
+    # The simulated count's mean is the same number, up to the simulation's error.
+    assert sum(at_least[1:]) == pytest.approx(hits["expected"], abs=0.15)
+    assert hits["p10"] <= hits["expected"] <= hits["p90"]
+    total = answer["total"]
+    assert total["revenue_p10_usd"] < total["revenue_usd"] < total["revenue_p90_usd"]
+    assert total["budget_usd"] == pytest.approx(sum(f.budget for f in request.films))
+    assert total["marketing_usd"] == pytest.approx(40 * 1e7)
+    # Each film in the slate is answered as /predict_batch answers it under the same assumptions.
+    alone = predictor.both(
+        [f.model_copy(update={"studio_share": 0.55, "marketing_usd": 1e7}) for f in request.films]
+    )["predictions"]
+    assert answer["films"] == alone
+    assert predictor.slate(request) == answer  # the same slate, the same answer
+
+
+def test_a_films_own_marketing_overrides_the_slates(predictor) -> None:
+    films = [f.model_dump() for f in varied(10)][:3]
+    films[1]["marketing_usd"] = 5e7
+    answer = predictor.slate(SlateRequest.model_validate({"films": films, "marketing_usd": 1e6}))
+    budgets = [f["budget"] for f in films]
+    assert [f["break_even_revenue_usd"] for f in answer["films"]] == pytest.approx(
+        [(b + m) / DEFAULT_STUDIO_SHARE for b, m in zip(budgets, (1e6, 5e7, 1e6), strict=True)]
+    )
+
+
+def test_the_year_term_widens_a_slates_range(predictor) -> None:
+    """Films of one year move together: their total's range is wider than independent films'
+    would be, and the number of hits' spread too; each film's own P(hit) is unchanged."""
+    request = _slate(60)
+    scores = predictor.score(request.films)
+    films = slate.SlateFilms(
+        centre=scores.centre,
+        spread=scores.spread,
+        horizon=scores.horizons,
+        release_year=np.full(60, 2014.0),
+        budget=scores.budget,
+        marketing=scores.marketing,
+        studio_share=scores.studio_share,
+        distribution=[predictor.models[fs].distribution for fs in scores.feature_sets],
+        hit_ratio=2.0,
+    )
+    shared, independent = (slate.simulate(films, shared=s) for s in (True, False))
+    width = {
+        name: np.subtract(*np.quantile(np.log(draws.revenue), [0.9, 0.1]))
+        for name, draws in (("shared", shared), ("independent", independent))
+    }
+    assert width["shared"] > 1.1 * width["independent"]
+    assert np.std(shared.hits) > np.std(independent.hits)
+    assert np.mean(shared.hits) == pytest.approx(np.mean(independent.hits), rel=0.05)
