@@ -2,9 +2,10 @@
 
 service.py mounts ``app`` with ``@bentoml.asgi_app(app, path=UI_PATH)``: every worker (and every
 pod) serves its own copy, so it keeps no state: the page is static (serving/ui/), its one
-JSON document (settings.json: genres, limits, the example film) is built from serving.schema at
-import, and the page calls the service's public APIs (/predict_revenue, /predict_hit,
-/predict_scenarios, /comparable_films) from the browser like any client. Nothing is loaded from
+JSON document (settings.json: genres, limits, defaults, the fields' kinds, the examples) is built
+from serving.schema at import, and the pages call the service's public APIs (/predict_revenue,
+/predict_hit, /predict_scenarios, /comparable_films; /predict_slate for the slate view at
+/ui/slate.html) from the browser like any client. Nothing is loaded from
 elsewhere: the chart library is vendored (serving/ui/vendor/), and the Content-Security-Policy
 says so to the browser.
 """
@@ -20,20 +21,44 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from boxoffice.features import TMDB_GENRES
-from serving.schema import EXAMPLE_PRE_RELEASE_FILM, MAX_SCENARIOS, MAX_USD
+from boxoffice.config import (
+    COMPARABLES_K,
+    DEFAULT_HIT_THRESHOLD,
+    DEFAULT_MARKETING_USD,
+    DEFAULT_STUDIO_SHARE,
+)
+from boxoffice.features import TMDB_GENRES, TMDB_LIST_KEYS
+from serving.schema import (
+    EXAMPLE_PRE_RELEASE_FILM,
+    EXAMPLE_SLATE_CSV,
+    FIELD_KINDS,
+    MAX_SCENARIOS,
+    MAX_SLATE,
+    MAX_USD,
+    MIN_STUDIO_SHARE,
+)
 
 UI_PATH = "/ui"
 # The loader changes the working directory to the Bento's source folder: build from this file.
 STATIC_DIR = Path(__file__).parent / "ui"
-COMPARABLES_K = 8
 
 SETTINGS = {
     "genres": list(TMDB_GENRES),
     "max_budget_usd": MAX_USD,
     "max_scenarios": MAX_SCENARIOS,
+    "max_slate": MAX_SLATE,
+    "min_studio_share": MIN_STUDIO_SHARE,
     "comparables_k": COMPARABLES_K,
+    "defaults": {
+        "studio_share": DEFAULT_STUDIO_SHARE,
+        "marketing_usd": DEFAULT_MARKETING_USD,
+        "hit_threshold": DEFAULT_HIT_THRESHOLD,
+    },
+    # How the slate view reads a CSV cell into each field (as the client's `score` does).
+    "fields": FIELD_KINDS,
+    "tmdb_keys": TMDB_LIST_KEYS,
     "example": EXAMPLE_PRE_RELEASE_FILM,
+    "example_slate": EXAMPLE_SLATE_CSV,
 }
 
 HEADERS = [

@@ -1,14 +1,17 @@
-/* The analyst's page: one form, five calls to the service's APIs, the answers as figures.
+/* The analyst's page for one film: one form, five calls to the service's APIs, the answers as
+ * figures.
  *
  * No state on the server: the page calls /predict_revenue and /predict_hit (with their
  * explanations), /predict_scenarios twice (a budget sweep and the twelve release months) and
- * /comparable_films, in parallel, like any client. The form is kept in the URL's fragment, so a
- * forecast can be bookmarked or sent. A 400's `detail[].loc` names the field its message is
- * shown beside.
+ * /comparable_films, in parallel, like any client. Every figure about the film is read from one
+ * forecast of it (the API's): revenue, its range, P(hit) and profit agree. The form is kept in
+ * the URL's fragment, so a forecast can be bookmarked or sent. A 400's `detail[].loc` names the
+ * field its message is shown beside.
  */
 "use strict";
 
 (() => {
+  const { $, usd, percent, times, points, millions, COLORS, post, describeFailure, table, chart, narrow } = BO;
   const API = {
     revenue: "../predict_revenue",
     hit: "../predict_hit",
@@ -20,43 +23,21 @@
   const SWEEP_STEPS_PER_DOUBLING = 5;
   const SWEEP_DOUBLINGS = 2;
   const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-  const NUMBER_FIELDS = ["budget", "runtime", "popularity", "vote_average", "vote_count", "hit_threshold"];
+  // Typed in millions (budget, marketing) or in percent (studio share, verdict threshold).
+  const SCALED = { budget: 1e6, marketing_usd: 1e6, studio_share: 0.01, hit_threshold: 0.01 };
+  const NUMBER_FIELDS = ["budget", "runtime", "popularity", "vote_average", "vote_count", "studio_share", "marketing_usd", "hit_threshold"];
   const LINE_LISTS = ["production_companies", "keywords"]; // names may hold commas
   const TEXT_FIELDS = ["title", "release_date", "original_language", "production_countries", ...LINE_LISTS];
   const FIELD_IDS = [...NUMBER_FIELDS, ...TEXT_FIELDS, "genres"];
   // Fields an error may name that the form spells another way.
   const FIELD_ALIASES = { vote_avg: "vote_average", log_budget: "budget", release_year: "release_date" };
-  const COLORS = {
-    accent: "#1f5fbf",
-    band: "rgba(31, 95, 191, 0.16)",
-    bar: "rgba(31, 95, 191, 0.28)",
-    barBase: "rgba(31, 95, 191, 0.55)",
-    hit: "#d97706",
-    threshold: "#6b7280",
-    positive: "#1b7f4b",
-    negative: "#b42318",
-    other: "#9aa3b2",
-  };
+  // Above this many millions a budget was surely typed in dollars.
+  const MILLIONS_CEILING = 1e5;
 
-  const $ = (id) => document.getElementById(id);
   let settings = null;
   let submission = 0; // answers to an older submission are dropped
   let lastComparables = null;
   let lastExplanations = null;
-  const charts = {};
-
-  // -- number formats (tests/helpers/browser.py formats the API's answers the same way) ------
-  const fixed = (digits) =>
-    new Intl.NumberFormat("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
-  const F1 = fixed(1);
-  const F2 = fixed(2);
-  const F3 = fixed(3);
-  /** US dollars in millions: "$421.7M" ("$0.012M" under $100,000). */
-  const usd = (value) => "$" + (Math.abs(value) < 1e5 ? F3 : F1).format(value / 1e6) + "M";
-  const percent = (p) => F1.format(p * 100) + "%";
-  const times = (ratio) => F2.format(ratio) + "×";
-  const signed = (value) => (value >= 0 ? "+" : "") + F3.format(value);
-  const millions = (value) => value / 1e6;
 
   // -- the form ------------------------------------------------------------------------------
   function buildGenres() {
@@ -77,7 +58,24 @@
     return text.split("\n").map((s) => s.trim()).filter(Boolean);
   }
 
-  /** The film as the API takes it, from the form; and the inputs the browser could not read. */
+  /** What the page itself can tell about a number typed in its unit, before asking the API. */
+  function checkNumber(name, value) {
+    if (name === "budget" && value >= MILLIONS_CEILING) {
+      return `That is $${BO.F1.format(value / 1e6)} trillion: the budget is in US$ millions (150 means $150M).`;
+    }
+    if (name === "marketing_usd" && value >= MILLIONS_CEILING) {
+      return "Marketing is in US$ millions (20 means $20M).";
+    }
+    if (name === "studio_share" && !(value >= settings.min_studio_share * 100 && value <= 100)) {
+      return `Enter a percentage from ${settings.min_studio_share * 100} to 100.`;
+    }
+    if (name === "hit_threshold" && !(value > 0 && value < 100)) {
+      return "Enter a percentage above 0 and below 100.";
+    }
+    return null;
+  }
+
+  /** The film as the API takes it, from the form; and the inputs the page could not take. */
   function readFilm() {
     const film = {};
     const unreadable = [];
@@ -89,9 +87,10 @@
         unreadable.push({ field: name, msg: "Enter a number" });
       } else if (input.value.trim() !== "") {
         const value = Number(input.value);
-        if (!Number.isFinite(value)) unreadable.push({ field: name, msg: "Enter a number" });
-        // The budget is typed in millions; 12 significant digits drop the float noise of * 1e6.
-        else film[name] = name === "budget" ? Number((value * 1e6).toPrecision(12)) : value;
+        const problem = Number.isFinite(value) ? checkNumber(name, value) : "Enter a number";
+        if (problem) unreadable.push({ field: name, msg: problem });
+        // 12 significant digits drop the float noise of the unit's scaling.
+        else film[name] = SCALED[name] ? Number((value * SCALED[name]).toPrecision(12)) : value;
       }
     }
     const genres = [...document.querySelectorAll("#genre-list input:checked")].map((b) => b.value);
@@ -140,7 +139,7 @@
     const film = settings.example;
     const values = {};
     for (const [name, value] of Object.entries(film)) {
-      if (name === "budget") values.budget = String(value / 1e6);
+      if (SCALED[name]) values[name] = String(value / SCALED[name]);
       else if (name === "genres") values.genres = value.join(",");
       else if (LINE_LISTS.includes(name)) values[name] = value.join("\n");
       else if (name === "production_countries") values[name] = value.join(", ");
@@ -175,7 +174,15 @@
     box.hidden = false;
   }
 
-  const cleanMessage = (msg) => msg.replace(/^Value error, /, "");
+  /** The API's message in the form's units where the field is typed in another unit. */
+  function inFormUnits(field, msg) {
+    if (!SCALED[field] || SCALED[field] === 1) return msg;
+    const limit = /(greater|less) than (or equal to )?([0-9.e+]+)/.exec(msg);
+    if (!limit || Number(limit[3]) === 0) return msg; // 0 reads the same in any unit
+    const value = Number(limit[3]) / SCALED[field];
+    const unit = SCALED[field] === 1e6 ? ` (US$ millions)` : "%";
+    return msg.replace(limit[3], BO.F1.format(value).replace(/\.0$/, "")) + (unit === "%" ? "" : unit);
+  }
 
   /** Where a 400's error belongs: a field of the form, the film as a whole, or a scenario. */
   function placeError(error, kind) {
@@ -184,7 +191,7 @@
       if (loc[0] === "scenarios") return { scenario: true };
       if (loc[0] === "film") loc = loc.slice(1);
     }
-    const msg = cleanMessage(error.msg);
+    const msg = BO.cleanMessage(error.msg);
     if (loc.length === 0) {
       // A rule across fields: beside the first field it names, if the form has it.
       for (const match of msg.matchAll(/'(\w+)'/g)) {
@@ -195,7 +202,8 @@
     }
     const field = FIELD_ALIASES[loc[0]] || loc[0];
     const item = typeof loc[1] === "number" ? `item ${loc[1] + 1}: ` : "";
-    return { field: FIELD_IDS.includes(field) ? field : null, msg: item + msg, loc };
+    const known = FIELD_IDS.includes(field);
+    return { field: known ? field : null, msg: item + (known ? inFormUnits(field, msg) : msg), loc };
   }
 
   /** Every field error of the 400 answers, once each; true when there was any. */
@@ -218,35 +226,7 @@
     return any;
   }
 
-  function describeFailure(answer) {
-    if (answer.status === 0) return "the service could not be reached (" + answer.error + ")";
-    const body = answer.body;
-    let text = body && body.error ? body.error : Array.isArray(body) && body[0] && body[0].error ? body[0].error : "";
-    if (body && Array.isArray(body.detail)) text += ": " + body.detail.map((e) => cleanMessage(e.msg)).join("; ");
-    return `HTTP ${answer.status}${text ? " " + text : ""}`;
-  }
-
   // -- calls ----------------------------------------------------------------------------------
-  /** POST a JSON body; never throws: {ok, status, body} or {status: 0, error}. */
-  async function post(url, body) {
-    try {
-      const response = await fetch(url, {
-        method: "POST",
-        headers: { "Content-Type": "application/json", Accept: "application/json" },
-        body: JSON.stringify(body),
-      });
-      let parsed = null;
-      try {
-        parsed = await response.json();
-      } catch (_) {
-        parsed = null;
-      }
-      return { ok: response.ok, status: response.status, body: parsed };
-    } catch (error) {
-      return { ok: false, status: 0, body: null, error: String(error) };
-    }
-  }
-
   function sweepBudgets(budget) {
     if (!(typeof budget === "number" && budget > 0)) return [];
     const budgets = [];
@@ -277,12 +257,14 @@
     clearErrors();
     $("general-error").hidden = true;
     const { film, unreadable } = readFilm();
+    const results = $("results");
     if (unreadable.length) {
       for (const { field, msg } of unreadable) showFieldError(field, msg);
       setStatus("Fix the fields marked in red.");
+      results.dataset.state = "invalid";
+      $(unreadable[0].field).focus();
       return;
     }
-    const results = $("results");
     results.dataset.state = "loading";
     results.setAttribute("aria-busy", "true");
     $("submit").disabled = true;
@@ -346,6 +328,9 @@
     if (value !== undefined) element.dataset.value = String(value);
   }
 
+  /** Profit with its sign: "+$12.3M", "−$4.0M". */
+  const signedUsd = (value) => (value >= 0 ? "+" : "") + usd(value);
+
   function render(state) {
     const { film, revenue, hit } = state;
     setFigure("revenue", usd(revenue.revenue_usd), revenue.revenue_usd);
@@ -354,24 +339,36 @@
     $("revenue-multiple").textContent = film.budget > 0 ? `${times(revenue.revenue_usd / film.budget)} the budget` : "";
     const newest = revenue.dollars_year - revenue.horizon_years;
     $("revenue-when").textContent =
-      `In ${revenue.dollars_year} dollars. ` +
+      `In ${revenue.dollars_year} dollars, as every figure on this page. ` +
       (revenue.horizon_years > 0
-        ? `${revenue.horizon_years} year${revenue.horizon_years === 1 ? "" : "s"} after the newest film the models learned from (${newest}): the range is widened for it.`
-        : `Within the years the models learned from (the newest film: ${newest}).`);
+        ? `${revenue.horizon_years} year${revenue.horizon_years === 1 ? "" : "s"} after the newest film the model learned from (${newest}): the range is widened for it.`
+        : `Within the years the model learned from (the newest film: ${newest}).`);
     $("revenue-when").dataset.dollarsYear = revenue.dollars_year;
     $("revenue-when").dataset.horizonYears = revenue.horizon_years;
 
     setFigure("probability", percent(hit.probability), hit.probability);
-    setFigure("threshold", percent(hit.threshold), hit.threshold);
     const verdict = $("verdict");
     verdict.textContent = hit.is_hit ? "Hit" : "Not a hit";
     verdict.className = "verdict " + (hit.is_hit ? "hit" : "miss");
     $("gauge-fill").style.width = (hit.probability * 100).toFixed(2) + "%";
     $("gauge-mark").style.left = `calc(${(hit.threshold * 100).toFixed(2)}% - 1px)`;
-    $("gauge").setAttribute("aria-label", `P(hit) ${percent(hit.probability)} against the threshold ${percent(hit.threshold)}`);
+    $("gauge").setAttribute("aria-label", `P(hit) ${percent(hit.probability)} against the verdict's ${percent(hit.threshold)}`);
+    const line = $("hit-line");
+    line.textContent = `A hit: revenue above ${BO.F1.format(hit.hit_ratio).replace(/\.0$/, "")}× the budget, ${usd(hit.hit_revenue_usd)}`;
+    line.dataset.value = String(hit.hit_revenue_usd);
+    setFigure("threshold", percent(hit.threshold), hit.threshold);
+
+    setFigure("profit", signedUsd(revenue.profit_usd), revenue.profit_usd);
+    setFigure("profit-p10", signedUsd(revenue.profit_p10_usd), revenue.profit_p10_usd);
+    setFigure("profit-p90", signedUsd(revenue.profit_p90_usd), revenue.profit_p90_usd);
+    setFigure("p-profit", percent(revenue.p_profit), revenue.p_profit);
+    $("profit-note").textContent =
+      `${percent(revenue.studio_share)} of the box office to the studio, ${usd(revenue.marketing_usd)} of marketing: ` +
+      `it breaks even at a revenue of ${usd(revenue.break_even_revenue_usd)}.`;
+    $("profit-note").dataset.breakEven = String(revenue.break_even_revenue_usd);
 
     const modelName = revenue.model === "post_release" ? "post-release" : "pre-release";
-    $("model-line").textContent = `Answered by the ${modelName} models: ${revenue.model_version}, ${hit.model_version}.`;
+    $("model-line").textContent = `Answered by the ${modelName} model ${revenue.model_version}.`;
 
     const warnings = [...new Set([...revenue.warnings, ...hit.warnings])];
     $("warnings").replaceChildren(
@@ -396,45 +393,6 @@
     $("request-json").textContent = JSON.stringify(state.explained, null, 2);
   }
 
-  function table(id, headers, rows, baseIndex) {
-    const head = document.createElement("tr");
-    for (const text of headers) {
-      const th = document.createElement("th");
-      th.scope = "col";
-      th.textContent = text;
-      head.append(th);
-    }
-    const thead = document.createElement("thead");
-    thead.append(head);
-    const tbody = document.createElement("tbody");
-    rows.forEach((cells, i) => {
-      const tr = document.createElement("tr");
-      if (i === baseIndex) tr.className = "base";
-      for (const cell of cells) {
-        const td = document.createElement("td");
-        if (cell && typeof cell === "object") {
-          td.textContent = cell.text;
-          if (cell.className) td.className = cell.className;
-        } else {
-          td.textContent = cell;
-        }
-        tr.append(td);
-      }
-      tbody.append(tr);
-    });
-    $(id).replaceChildren(thead, tbody);
-  }
-
-  function dropChart(id) {
-    if (charts[id]) charts[id].destroy();
-    delete charts[id];
-  }
-
-  function chart(id, config) {
-    dropChart(id);
-    charts[id] = new Chart($(id), config);
-  }
-
   /** A vertical line at the film as entered (its budget, its month). */
   const markerPlugin = {
     id: "marker",
@@ -444,7 +402,7 @@
       const { top, bottom } = instance.chartArea;
       const context = instance.ctx;
       context.save();
-      context.strokeStyle = COLORS.threshold;
+      context.strokeStyle = COLORS.line;
       context.setLineDash([4, 4]);
       context.beginPath();
       context.moveTo(x, top);
@@ -452,12 +410,6 @@
       context.stroke();
       context.restore();
     },
-  };
-
-  const moneyTick = (value) => "$" + Number(value).toLocaleString("en-US") + "M";
-  const logTick = (value) => {
-    const digits = Number(value).toPrecision(1);
-    return /^[125]/.test(digits) && Number(digits) === Number(value) ? moneyTick(value) : "";
   };
 
   function scenarioNote(answer, base, count, what) {
@@ -475,17 +427,6 @@
       .map((item) => (item.text === "P10" ? { ...item, text: "80% range" } : item));
   }
 
-  function hitAxis() {
-    return {
-      position: "right",
-      min: 0,
-      max: 1,
-      grid: { drawOnChartArea: false },
-      title: { display: true, text: "P(hit)" },
-      ticks: { callback: (v) => Math.round(v * 100) + "%" },
-    };
-  }
-
   function tooltipLabel(item) {
     const value = item.raw && typeof item.raw === "object" && "y" in item.raw ? item.raw.y : item.raw;
     if (item.dataset.yAxisID === "y2") return `${item.dataset.label}: ${percent(value)}`;
@@ -501,32 +442,36 @@
     $(`${panel}-caption`).textContent = "";
     $(`${panel}-table`).replaceChildren();
     $(`${panel}-note`).textContent = "";
-    dropChart(`${panel}-chart`);
+    BO.dropChart(`${panel}-chart`);
   }
 
+  const legend = () => ({ position: "bottom", labels: { generateLabels: bandLegend, boxWidth: 10, font: { size: narrow() ? 10 : 12 } } });
+
   function renderSweep(state) {
-    const { sweep, budgets, film } = state;
+    const { sweep, budgets, film, revenue, hit } = state;
     if (!sweep.ok || !budgets.length) {
       unavailable("sweep", "Not available: " + describeFailure(sweep));
       return;
     }
     const points = sweep.body.scenarios;
-    const threshold = state.hit.threshold;
     const at = (key) => points.map((p, i) => ({ x: millions(budgets[i]), y: key === "probability" ? p[key] : millions(p[key]) }));
+    const ends = (f) => [budgets[0], budgets[budgets.length - 1]].map((b) => ({ x: millions(b), y: millions(f(b)) }));
+    const ratio = hit.hit_ratio;
+    const share = revenue.studio_share;
+    const marketing = revenue.marketing_usd;
     $("sweep-caption").textContent = `${points.length} budgets, ${times(budgets[0] / film.budget)} to ${times(budgets[budgets.length - 1] / film.budget)} the film's, in ${points[0].dollars_year} dollars`;
-    chart("sweep-chart", {
+    // Straight on log axes only without marketing: drawn through every budget then.
+    const evenLine = marketing > 0 ? budgets.map((b) => ({ x: millions(b), y: millions((b + marketing) / share) })) : ends((b) => b / share);
+    BO.chart("sweep-chart", {
       type: "line",
       data: {
         datasets: [
           { label: "P90", data: at("revenue_p90_usd"), borderWidth: 0, pointRadius: 0, fill: false, yAxisID: "y" },
           { label: "P10", data: at("revenue_p10_usd"), borderWidth: 0, pointRadius: 0, fill: "-1", backgroundColor: COLORS.band, yAxisID: "y" },
           { label: "Revenue forecast", data: at("revenue_usd"), borderColor: COLORS.accent, backgroundColor: COLORS.accent, pointRadius: 2, yAxisID: "y" },
+          { label: `Hit line (${ratio}× budget)`, data: ends((b) => ratio * b), borderColor: COLORS.hit, borderDash: [6, 4], borderWidth: 1.5, pointRadius: 0, yAxisID: "y" },
+          { label: "Break-even revenue", data: evenLine, borderColor: COLORS.even, borderDash: [2, 3], borderWidth: 1.5, pointRadius: 0, yAxisID: "y" },
           { label: "P(hit)", data: at("probability"), borderColor: COLORS.hit, backgroundColor: COLORS.hit, pointRadius: 2, yAxisID: "y2" },
-          {
-            label: "Verdict threshold",
-            data: [{ x: millions(budgets[0]), y: threshold }, { x: millions(budgets[budgets.length - 1]), y: threshold }],
-            borderColor: COLORS.threshold, borderDash: [6, 4], borderWidth: 1, pointRadius: 0, yAxisID: "y2",
-          },
         ],
       },
       options: {
@@ -535,13 +480,13 @@
         interaction: { mode: "nearest", axis: "x", intersect: false },
         plugins: {
           marker: { value: millions(film.budget) },
-          legend: { labels: { generateLabels: bandLegend, boxWidth: 12 } },
+          legend: legend(),
           tooltip: { callbacks: { title: (items) => "Budget " + usd(items[0].parsed.x * 1e6), label: tooltipLabel } },
         },
         scales: {
-          x: { type: "logarithmic", title: { display: true, text: "Budget (US$ millions, log scale)" }, ticks: { callback: logTick, autoSkip: false, maxRotation: 0 } },
-          y: { type: "logarithmic", title: { display: true, text: "Revenue (US$ millions, log scale)" }, ticks: { callback: logTick, autoSkip: false } },
-          y2: hitAxis(),
+          x: { type: "logarithmic", title: { display: true, text: "Budget (US$, log scale)" }, ticks: { callback: BO.logTick, autoSkip: true, autoSkipPadding: 8, maxRotation: 0 } },
+          y: { type: "logarithmic", title: { display: !narrow(), text: "Revenue (US$, log scale)" }, ticks: { callback: BO.logTick, autoSkip: true } },
+          y2: BO.hitAxis(),
         },
       },
       plugins: [markerPlugin],
@@ -549,19 +494,22 @@
     const base = budgets.indexOf(film.budget);
     table(
       "sweep-table",
-      ["Budget", "Revenue", "P10", "P90", "P(hit)", "Verdict", "Warnings"],
+      ["Budget", "Revenue", "80% range", "P(hit)", "Verdict", "P(profit)", "Warnings"],
       points.map((p, i) => [
-        usd(budgets[i]), usd(p.revenue_usd), usd(p.revenue_p10_usd), usd(p.revenue_p90_usd), percent(p.probability),
-        { text: p.is_hit ? "Hit" : "Not a hit", className: p.is_hit ? "yes" : "no" }, String(p.warnings.length),
+        usd(budgets[i]), usd(p.revenue_usd), `${usd(p.revenue_p10_usd)} to ${usd(p.revenue_p90_usd)}`, percent(p.probability),
+        { text: p.is_hit ? "Hit" : "Not a hit", className: p.is_hit ? "yes" : "no" }, percent(p.p_profit), String(p.warnings.length),
       ]),
-      base
+      { base, narrow: [4, 6] }
     );
+    const same = marketing === 0 && Math.abs(share * ratio - 1) < 1e-9;
     $("sweep-note").textContent =
-      "The 80% range is shaded; the dashed line is the budget entered. " + scenarioNote(sweep.body, sweep.body.base, points.length, "budgets");
+      "The 80% range is shaded; the dashed vertical line is the budget entered. Where the forecast is above the hit line, P(hit) is above 50%" +
+      (same ? "; with these assumptions breaking even is a hit, so the two lines are one. " : ". ") +
+      scenarioNote(sweep.body, sweep.body.base, points.length, "budgets");
   }
 
   function renderMonths(state) {
-    const { months, dates, film } = state;
+    const { months, dates, film, hit } = state;
     if (!dates.length) {
       unavailable("months", "Give a release date to compare the twelve months of its year.");
       return;
@@ -572,15 +520,16 @@
     }
     const points = months.body.scenarios;
     const entered = Number(film.release_date.slice(5, 7)) - 1;
+    const hitLine = hit.hit_revenue_usd;
     $("months-caption").textContent = `the 12 months of ${film.release_date.slice(0, 4)}, in ${points[0].dollars_year} dollars`;
-    chart("months-chart", {
+    BO.chart("months-chart", {
       type: "bar",
       data: {
         labels: MONTHS,
         datasets: [
           { type: "line", label: "Revenue forecast", data: points.map((p) => millions(p.revenue_usd)), borderColor: COLORS.accent, backgroundColor: COLORS.accent, pointRadius: 3, yAxisID: "y", order: 0 },
-          { type: "line", label: "P(hit)", data: points.map((p) => p.probability), borderColor: COLORS.hit, backgroundColor: COLORS.hit, pointRadius: 2, yAxisID: "y2", order: 1 },
-          { type: "line", label: "Verdict threshold", data: points.map(() => state.hit.threshold), borderColor: COLORS.threshold, borderDash: [6, 4], borderWidth: 1, pointRadius: 0, yAxisID: "y2", order: 2 },
+          { type: "line", label: "Hit line", data: points.map(() => millions(hitLine)), borderColor: COLORS.hit, borderDash: [6, 4], borderWidth: 1.5, pointRadius: 0, yAxisID: "y", order: 1 },
+          { type: "line", label: "P(hit)", data: points.map((p) => p.probability), borderColor: COLORS.hit, backgroundColor: COLORS.hit, pointRadius: 2, yAxisID: "y2", order: 2 },
           {
             type: "bar", label: "80% range", data: points.map((p) => [millions(p.revenue_p10_usd), millions(p.revenue_p90_usd)]),
             backgroundColor: points.map((_, i) => (i === entered ? COLORS.barBase : COLORS.bar)), yAxisID: "y", order: 3,
@@ -591,25 +540,25 @@
         animation: false,
         maintainAspectRatio: false,
         interaction: { mode: "index", intersect: false },
-        plugins: { legend: { labels: { boxWidth: 12 } }, tooltip: { callbacks: { label: tooltipLabel } } },
+        plugins: { legend: { position: "bottom", labels: { boxWidth: 10, font: { size: narrow() ? 10 : 12 } } }, tooltip: { callbacks: { label: tooltipLabel } } },
         scales: {
           x: {
-            title: { display: true, text: `Release month (${film.release_date.slice(0, 4)}); the darker bar is the date entered` },
-            ticks: { maxRotation: 0, autoSkip: false },
+            title: { display: !narrow(), text: `Release month (${film.release_date.slice(0, 4)}); the darker bar is the date entered` },
+            ticks: { maxRotation: 0, autoSkip: true, autoSkipPadding: 6 },
           },
-          y: { type: "logarithmic", title: { display: true, text: "Revenue (US$ millions, log scale)" }, ticks: { callback: logTick, autoSkip: false } },
-          y2: hitAxis(),
+          y: { type: "logarithmic", title: { display: !narrow(), text: "Revenue (US$, log scale)" }, ticks: { callback: BO.logTick, autoSkip: true } },
+          y2: BO.hitAxis(),
         },
       },
     });
     table(
       "months-table",
-      ["Release date", "Revenue", "P10", "P90", "P(hit)", "Verdict"],
+      ["Release date", "Revenue", "80% range", "P(hit)", "Verdict", "P(profit)"],
       points.map((p, i) => [
-        dates[i], usd(p.revenue_usd), usd(p.revenue_p10_usd), usd(p.revenue_p90_usd), percent(p.probability),
-        { text: p.is_hit ? "Hit" : "Not a hit", className: p.is_hit ? "yes" : "no" },
+        dates[i], usd(p.revenue_usd), `${usd(p.revenue_p10_usd)} to ${usd(p.revenue_p90_usd)}`, percent(p.probability),
+        { text: p.is_hit ? "Hit" : "Not a hit", className: p.is_hit ? "yes" : "no" }, percent(p.p_profit),
       ]),
-      entered
+      { base: entered, narrow: [4] }
     );
     $("months-note").textContent = scenarioNote(months.body, months.body.base, points.length, "months");
   }
@@ -620,16 +569,21 @@
     const explanation = lastExplanations[which];
     const items = explanation.contributions;
     const revenue = which === "revenue";
-    const axis = revenue ? "Contribution to log(1 + revenue)" : `Contribution to the hit model's ${explanation.units}`;
-    chart("contributions-chart", {
+    // Revenue: each driver multiplies the forecast (shown as the % it changes it by); P(hit): each
+    // moves it by points.
+    const value = (c) => (revenue ? (c.factor - 1) * 100 : c.contribution * 100);
+    const label = (c) => (revenue ? times(c.factor) : points(c.contribution));
+    const size = narrow() ? 18 : 40;
+    const axis = revenue ? "Effect on the revenue forecast (%)" : "Effect on P(hit) (points)";
+    BO.chart("contributions-chart", {
       type: "bar",
       data: {
-        labels: items.map((c) => c.feature),
+        labels: items.map((c) => BO.wrap(c.feature, size)),
         datasets: [
           {
             label: axis,
-            data: items.map((c) => c.contribution),
-            backgroundColor: items.map((c) => (c.feature === "other" ? COLORS.other : c.contribution >= 0 ? COLORS.positive : COLORS.negative)),
+            data: items.map(value),
+            backgroundColor: items.map((c) => (c.feature === "other" ? COLORS.other : value(c) >= 0 ? COLORS.positive : COLORS.negative)),
           },
         ],
       },
@@ -639,26 +593,26 @@
         indexAxis: "y",
         plugins: {
           legend: { display: false },
-          tooltip: {
-            callbacks: {
-              label: (item) =>
-                revenue ? `${signed(item.raw)} (revenue ${times(Math.exp(item.raw))})` : `${signed(item.raw)} ${explanation.units}`,
-            },
-          },
+          tooltip: { callbacks: { title: (entries) => items[entries[0].dataIndex].feature, label: (entry) => label(items[entry.dataIndex]) } },
         },
-        scales: { x: { title: { display: true, text: axis } }, y: { ticks: { autoSkip: false } } },
+        scales: {
+          x: { title: { display: !narrow(), text: axis }, ticks: { maxTicksLimit: narrow() ? 4 : 8 } },
+          y: { ticks: { autoSkip: false, font: { size: narrow() ? 10 : 12 } } },
+        },
       },
     });
     table(
       "contributions-table",
-      revenue ? ["Feature", "Contribution", "Effect on revenue"] : ["Feature", "Contribution"],
-      items.map((c) => (revenue ? [c.feature, signed(c.contribution), times(Math.exp(c.contribution))] : [c.feature, signed(c.contribution)]))
+      ["Driver", revenue ? "Effect on revenue" : "Effect on P(hit)"],
+      items.map((c) => [{ text: c.feature, className: "title" }, label(c)])
     );
-    $("contributions-note").textContent =
-      `The ${items.length - (items.some((c) => c.feature === "other") ? 1 : 0)} largest contributions, largest first ("other" sums the rest): ` +
-      `base ${F3.format(explanation.base)} + contributions = ${F3.format(explanation.output)} ${explanation.units}` +
-      (revenue ? "; a contribution c multiplies the revenue by e^c." : ", before calibration.") +
-      ` Method: ${explanation.method}.`;
+    const drivers = items.filter((c) => c.feature !== "other").length;
+    $("contributions-note").textContent = revenue
+      ? `Start from an average film's forecast, ${usd(Math.expm1(explanation.base))}: each driver multiplies it (×1.12 adds 12%), ` +
+        `largest first (the ${drivers} largest; "other" is the rest together), and they end at the forecast, ${usd(Math.expm1(explanation.output))}. ` +
+        `The last driver is how past forecasts' median missed, read from the same distribution as the range.`
+      : `Start from P(hit) ${percent(explanation.base)} at an average film's forecast with this budget: each driver of the revenue forecast, ` +
+        `added in turn, moves it by the points shown, and they end at ${percent(explanation.output)}.`;
   }
 
   function renderComparables() {
@@ -668,16 +622,18 @@
       $("comps-median").textContent = "–";
       return;
     }
-    const constant = $("constant-dollars").checked;
-    $("constant-year").textContent = answer.constant_dollars_year;
-    setFigure("comps-median", usd(answer.median_revenue_usd), answer.median_revenue_usd);
+    const reported = $("as-reported").checked;
+    const year = answer.dollars_year;
+    setFigure("comps-median", usd(answer.median_revenue_usd_in_dollars_year), answer.median_revenue_usd_in_dollars_year);
     $("comps-count").textContent = String(answer.films.length);
     $("comps-note").textContent =
-      "In their own years' dollars." +
+      `In ${year} dollars, like the forecast.` +
       (answer.backtest_r2 === null || answer.backtest_r2 === undefined
         ? ""
-        : ` As a forecast of later films, the median of ${answer.k} comps scored R² ${F2.format(answer.backtest_r2)} (forward backtest).`);
-    const dollars = constant ? ` (${answer.constant_dollars_year} $)` : "";
+        : ` As a forecast of later films, the median of ${answer.k} comps scored R² ${BO.F2.format(answer.backtest_r2)} (forward backtest).`);
+    const budget = (f) => (reported ? f.budget_usd : f.budget_usd_in_dollars_year);
+    const revenue = (f) => (reported ? f.revenue_usd : f.revenue_usd_in_dollars_year);
+    const dollars = reported ? "" : ` (${year} $)`;
     table(
       "comps-table",
       ["Title", "Year", "Genres", "Budget" + dollars, "Revenue" + dollars, "Revenue / budget", "Hit", "Similarity"],
@@ -685,23 +641,23 @@
         { text: f.title, className: "title" },
         String(f.release_year),
         { text: f.genres.join(", "), className: "genres" },
-        usd(constant ? f.budget_usd_constant : f.budget_usd),
-        usd(constant ? f.revenue_usd_constant : f.revenue_usd),
+        usd(budget(f)),
+        usd(revenue(f)),
         times(f.revenue_to_budget),
         { text: f.is_hit ? "Hit" : "No", className: f.is_hit ? "yes" : "no" },
-        F3.format(f.similarity),
-      ])
+        BO.F3.format(f.similarity),
+      ]),
+      { narrow: [2, 3, 7] }
     );
     $("comps-footnote").textContent =
       `The ${answer.films.length} films of the training data nearest to this one on what is known before release, most similar first ` +
-      `(similarity 1 / (1 + distance)). Budgets and revenues in ${constant ? answer.constant_dollars_year + " dollars (CPI-U)" : "their release year's dollars"}; ` +
+      `(similarity 1 / (1 + distance)). Budgets and revenues ${reported ? "as reported, in each film's own year's dollars" : `in ${year} dollars (CPI-U), the forecast's`}; ` +
       `${answer.comparables_version}.`;
   }
 
   // -- start ----------------------------------------------------------------------------------
   async function start() {
-    const response = await fetch("settings.json");
-    settings = await response.json();
+    settings = await BO.settings();
     buildGenres();
     const form = $("film-form");
     form.addEventListener("submit", (event) => {
@@ -714,7 +670,7 @@
     });
     $("example").addEventListener("click", fillExample);
     for (const radio of document.querySelectorAll("input[name='explained']")) radio.addEventListener("change", renderContributions);
-    $("constant-dollars").addEventListener("change", renderComparables);
+    $("as-reported").addEventListener("change", renderComparables);
     // Errors go once the field is edited.
     form.addEventListener("input", (event) => {
       const field = event.target.closest("[aria-invalid='true']") || (event.target.name === "genres" && $("genres"));
@@ -723,10 +679,7 @@
       const box = $(field.id + "-error");
       if (box) box.hidden = true;
     });
-    Chart.defaults.font.family = getComputedStyle(document.body).fontFamily;
-    Chart.defaults.color = "#5b6476";
-    document.body.dataset.ready = "true";
-    performance.mark("ui-ready");
+    BO.ready();
     if (location.hash.length > 1) {
       fillForm(Object.fromEntries(new URLSearchParams(location.hash.slice(1))));
       forecast();

@@ -12,10 +12,18 @@ import httpx
 import pytest
 
 from boxoffice.features import TMDB_GENRES
-from serving.schema import EXAMPLE_PRE_RELEASE_FILM, MAX_SCENARIOS, MAX_USD
+from serving.schema import (
+    EXAMPLE_PRE_RELEASE_FILM,
+    EXAMPLE_SLATE_CSV,
+    FIELD_KINDS,
+    MAX_SCENARIOS,
+    MAX_SLATE,
+    MAX_USD,
+)
 from serving.ui import STATIC_DIR, UI_PATH, app
 
 VENDOR_DIR = STATIC_DIR / "vendor" / "chart.js"
+PAPA_DIR = STATIC_DIR / "vendor" / "papaparse"
 
 
 class Client:
@@ -35,12 +43,22 @@ def client() -> Client:
     return Client()
 
 
-def test_the_page_and_its_files_are_served(client: Client) -> None:
-    page = client.get("/")
+@pytest.mark.parametrize(
+    ("path", "files"),
+    [
+        ("/", ("common.js", "app.js", "app.css", "vendor/chart.js/chart.umd.js", "slate.html")),
+        (
+            "/slate.html",
+            ("common.js", "slate.js", "app.css", "vendor/papaparse/papaparse.min.js", "./"),
+        ),
+    ],
+)
+def test_the_pages_and_their_files_are_served(client: Client, path: str, files: tuple) -> None:
+    page = client.get(path)
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
-    for name in ("app.js", "app.css", "vendor/chart.js/chart.umd.js"):
+    for name in files:
         assert f'"{name}"' in page.text, name
-        assert client.get(f"/{name}").status_code == 200, name
+        assert client.get(f"/{name}".replace("/./", "/")).status_code == 200, name
     assert client.get("/missing.js").status_code == 404
     assert UI_PATH == "/ui"
 
@@ -50,6 +68,9 @@ def test_settings_come_from_the_request_contract(client: Client) -> None:
     assert settings["genres"] == list(TMDB_GENRES)
     assert settings["example"] == EXAMPLE_PRE_RELEASE_FILM
     assert settings["max_budget_usd"] == MAX_USD and settings["max_scenarios"] == MAX_SCENARIOS
+    assert settings["max_slate"] == MAX_SLATE and settings["example_slate"] == EXAMPLE_SLATE_CSV
+    assert settings["fields"] == FIELD_KINDS and settings["fields"]["genres"] == "list"
+    assert settings["defaults"] == {"studio_share": 0.5, "marketing_usd": 0.0, "hit_threshold": 0.5}
     assert 1 <= settings["comparables_k"] <= 50
 
 
@@ -71,10 +92,18 @@ def test_the_page_names_no_other_host() -> None:
         assert "@import" not in text and "url(http" not in text, path.name
 
 
-def test_the_page_calls_the_apis_the_service_has() -> None:
-    source = (STATIC_DIR / "app.js").read_text(encoding="utf-8")
-    called = set(re.findall(r'"\.\./(\w+)"', source))
-    assert called == {"predict_revenue", "predict_hit", "predict_scenarios", "comparable_films"}
+def test_the_pages_call_the_apis_the_service_has() -> None:
+    called = set()
+    for name in ("app.js", "slate.js"):
+        source = (STATIC_DIR / name).read_text(encoding="utf-8")
+        called |= set(re.findall(r'"\.\./(\w+)"', source))
+    assert called == {
+        "predict_revenue",
+        "predict_hit",
+        "predict_scenarios",
+        "comparable_films",
+        "predict_slate",
+    }
     service = (STATIC_DIR.parent.parent / "service.py").read_text(encoding="utf-8")
     for name in called:
         assert re.search(rf"async def {name}\(", service), name
@@ -89,3 +118,12 @@ def test_the_vendored_library_is_what_its_readme_says() -> None:
     for licence in ("LICENSE.md", "LICENSE-kurkle-color.md"):
         assert (VENDOR_DIR / licence).read_text(encoding="utf-8").startswith("The MIT License")
     assert b"@kurkle/color v0.3.2" in library and "kurkle/color) 0.3.2" in readme
+
+
+def test_the_vendored_csv_reader_is_what_its_readme_says() -> None:
+    readme = (PAPA_DIR / "README.md").read_text(encoding="utf-8")
+    library = (PAPA_DIR / "papaparse.min.js").read_bytes()
+    version = re.search(r"\| version \| ([\d.]+) \|", readme).group(1)
+    assert library.startswith(f"/* @license\nPapa Parse\nv{version}\n".encode())
+    assert hashlib.sha256(library).hexdigest() in readme
+    assert (PAPA_DIR / "LICENSE.md").read_text(encoding="utf-8").startswith("The MIT License")

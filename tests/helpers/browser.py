@@ -26,8 +26,9 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-# A laptop screen.
-VIEWPORT = {"width": 1440, "height": 900}
+# A laptop screen, and a phone's.
+VIEWPORT = {"width": 1400, "height": 900}
+PHONE = {"width": 390, "height": 844}
 # Results states the page sets on #results once an answer is shown (or refused).
 SETTLED = ("done", "invalid", "failed")
 
@@ -63,8 +64,16 @@ def fixed(value: float, digits: int) -> str:
 
 
 def usd(value: float) -> str:
-    """US dollars in millions: '$421.7M' ('$0.012M' under $100,000)."""
-    return f"${fixed(value / 1e6, 3 if abs(value) < 1e5 else 1)}M"
+    """US dollars in millions: '$421.7M' ('$0.012M' under $100,000), '−$4.0M' below zero, '$0'."""
+    if value == 0:
+        return "$0"
+    sign = "−" if value < 0 else ""
+    return f"{sign}${fixed(abs(value) / 1e6, 3 if abs(value) < 1e5 else 1)}M"
+
+
+def signed_usd(value: float) -> str:
+    """A profit: '+$12.3M', '−$4.0M'."""
+    return ("+" if value >= 0 else "") + usd(value)
 
 
 def percent(probability: float) -> str:
@@ -72,11 +81,12 @@ def percent(probability: float) -> str:
 
 
 def times(ratio: float) -> str:
-    return f"{fixed(ratio, 2)}×"
+    return f"×{fixed(ratio, 2)}"
 
 
-def signed(value: float) -> str:
-    return ("+" if value >= 0 else "") + fixed(value, 3)
+def points(delta: float) -> str:
+    """A change of probability in percentage points: '+4.2 pts', '−0.8 pts'."""
+    return ("+" if delta >= 0 else "−") + f"{fixed(abs(delta) * 100, 1)} pts"
 
 
 # -- the form --------------------------------------------------------------------------------
@@ -108,7 +118,11 @@ def fill_form(page: Any, film: dict[str, Any]) -> None:
     if "hit_threshold" in film:
         if page.get_attribute("#verdict-options", "open") is None:
             page.click("#verdict-options summary")
-        page.fill("#hit_threshold", f"{film['hit_threshold']:g}")
+        page.fill("#hit_threshold", f"{film['hit_threshold'] * 100:g}")  # typed in percent
+    if "studio_share" in film:
+        page.fill("#studio_share", f"{film['studio_share'] * 100:g}")
+    if "marketing_usd" in film:
+        page.fill("#marketing_usd", f"{film['marketing_usd'] / 1e6:g}")
 
 
 def submit(page: Any, timeout_ms: float = 30_000) -> str:
@@ -126,3 +140,61 @@ def table_rows(page: Any, table_id: str) -> list[list[str]]:
         f"#{table_id} tbody tr",
         "rows => rows.map(r => [...r.cells].map(c => c.textContent))",
     )
+
+
+# Every element within the viewport's width, and no two tick labels of a chart's axis on top of
+# each other (measured as Chart.js draws them: its label items, their font, the canvas' text
+# metrics).
+LAYOUT_PROBLEMS = """
+() => {
+  const problems = [];
+  const width = document.documentElement.clientWidth;
+  const page = document.documentElement.scrollWidth;
+  if (page > width) problems.push(`the page is ${page} px wide in a ${width} px viewport`);
+  for (const element of document.querySelectorAll("body *")) {
+    const box = element.getBoundingClientRect();
+    if (box.width === 0 && box.height === 0) continue;
+    if (box.right > width + 0.5 || box.left < -0.5) {
+      const name = element.tagName.toLowerCase() + (element.id ? "#" + element.id : "");
+      problems.push(`${name} spans ${Math.round(box.left)}-${Math.round(box.right)} px`);
+    }
+  }
+  const canvas = document.createElement("canvas").getContext("2d");
+  for (const chart of Object.values(Chart.instances)) {
+    for (const scale of Object.values(chart.scales)) {
+      const boxes = [];
+      for (const item of scale.getLabelItems(chart.chartArea)) {
+        const lines = [].concat(item.label).filter((text) => String(text) !== "");
+        if (!lines.length) continue;
+        canvas.font = item.font.string;
+        const wide = Math.max(...lines.map((text) => canvas.measureText(String(text)).width));
+        const tall = item.font.lineHeight * lines.length;
+        const [x, y] = item.options.translation;
+        if (scale.isHorizontal()) {
+          const align = item.options.textAlign;
+          const left = align === "left" ? x : align === "right" ? x - wide : x - wide / 2;
+          boxes.push([left, left + wide, lines.join(" ")]);
+        } else {
+          boxes.push([y - tall / 2, y + tall / 2, lines.join(" ")]);
+        }
+      }
+      boxes.sort((a, b) => a[0] - b[0]);
+      for (let i = 1; i < boxes.length; i++) {
+        if (boxes[i][0] < boxes[i - 1][1] - 0.5) {
+          const pair = `'${boxes[i - 1][2]}' and '${boxes[i][2]}'`;
+          problems.push(`${chart.canvas.id} ${scale.id}: ${pair} overlap`);
+        }
+      }
+    }
+  }
+  return problems;
+}
+"""
+
+
+def layout_problems(page: Any) -> list[str]:
+    """What does not fit the page's width, or overlaps on a chart's axis (empty when all is
+    well); every <details> is opened first, as a reader would."""
+    page.eval_on_selector_all("details", "all => all.forEach(d => { d.open = true; })")
+    page.evaluate("Object.values(Chart.instances).forEach(c => c.resize())")
+    return page.evaluate(LAYOUT_PROBLEMS)

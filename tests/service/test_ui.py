@@ -10,7 +10,7 @@ BOXOFFICE_BROWSER=required, which turns the skip into a failure.
 from __future__ import annotations
 
 import contextlib
-import math
+import csv
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -23,13 +23,16 @@ import pytest
 from boxoffice.features import TMDB_GENRES
 from tests.helpers.browser import (
     CHROMIUM_MISSING,
+    PHONE,
     VIEWPORT,
     chromium,
     chromium_path,
     fill_form,
     fixed,
+    layout_problems,
     percent,
-    signed,
+    points,
+    signed_usd,
     submit,
     table_rows,
     times,
@@ -88,8 +91,8 @@ def browser() -> Iterator[Any]:
 
 
 @contextlib.contextmanager
-def open_page(browser: Any, url: str) -> Iterator[Visit]:
-    context = browser.new_context(viewport=VIEWPORT)  # a fresh profile: nothing cached
+def open_page(browser: Any, url: str, viewport: dict = VIEWPORT) -> Iterator[Visit]:
+    context = browser.new_context(viewport=viewport, accept_downloads=True)  # nothing cached
     visit = Visit(context.new_page())
     visit.page.on("request", lambda request: visit.requests.append(request))
     visit.page.on("pageerror", lambda error: visit.problems.append(f"page error: {error}"))
@@ -141,6 +144,8 @@ def test_the_page_loads_within_a_second_from_the_service_alone(
         ("Runtime minutes", "runtime"),
         ("Release date", "release_date"),
         ("Keywords one per line", "keywords"),
+        ("Studio share % of the box office", "studio_share"),
+        ("Marketing US$ millions", "marketing_usd"),
         ("Action", "genre-Action"),
     ):  # every input has an accessible name
         assert page.get_by_label(label, exact=True).get_attribute("id") == element, label
@@ -176,23 +181,35 @@ def test_the_figures_are_the_apis_answers_for_the_film(
     comps = replay(http, "/comparable_films", posted["/comparable_films"][0])
 
     # The headline figures: text as formatted, and the exact number behind it.
-    for element, value in (
-        ("revenue", revenue["revenue_usd"]),
-        ("revenue-p10", revenue["revenue_p10_usd"]),
-        ("revenue-p90", revenue["revenue_p90_usd"]),
-        ("probability", hit["probability"]),
-        ("threshold", hit["threshold"]),
-        ("comps-median", comps["median_revenue_usd"]),
+    for element, value, shown in (
+        ("revenue", revenue["revenue_usd"], usd),
+        ("revenue-p10", revenue["revenue_p10_usd"], usd),
+        ("revenue-p90", revenue["revenue_p90_usd"], usd),
+        ("probability", hit["probability"], percent),
+        ("profit", revenue["profit_usd"], signed_usd),
+        ("profit-p10", revenue["profit_p10_usd"], signed_usd),
+        ("profit-p90", revenue["profit_p90_usd"], signed_usd),
+        ("p-profit", revenue["p_profit"], percent),
+        ("comps-median", comps["median_revenue_usd_in_dollars_year"], usd),
     ):
-        shown = percent(value) if element in ("probability", "threshold") else usd(value)
-        assert page.inner_text(f"#{element}") == shown, element
+        assert page.inner_text(f"#{element}") == shown(value), element
         assert float(page.get_attribute(f"#{element}", "data-value")) == value, element
+    # One forecast: the verdict, the hit line and the profit agree with the revenue.
     assert page.inner_text("#verdict") == ("Hit" if hit["is_hit"] else "Not a hit")
+    assert hit["is_hit"] == (revenue["revenue_usd"] >= hit["hit_revenue_usd"])
+    assert page.inner_text("#hit-line") == (
+        f"A hit: revenue above {hit['hit_ratio']:g}× the budget, {usd(hit['hit_revenue_usd'])}"
+    )
+    assert f"Hit when P(hit) ≥ {percent(hit['threshold'])}" in page.inner_text("#hit-note")
+    assert revenue["p_profit"] == hit["probability"]  # the default assumptions
+    assert f"breaks even at a revenue of {usd(revenue['break_even_revenue_usd'])}" in (
+        page.inner_text("#profit-note")
+    )
     assert page.inner_text("#revenue-multiple") == (
         f"{times(revenue['revenue_usd'] / FILM['budget'])} the budget"
     )
     when = page.inner_text("#revenue-when")
-    assert when.startswith(f"In {revenue['dollars_year']} dollars.")
+    assert when.startswith(f"In {revenue['dollars_year']} dollars, as every figure on this page.")
     newest = revenue["dollars_year"] - revenue["horizon_years"]
     assert f"({newest})" in when or f"newest film: {newest})" in when
     assert revenue["model_version"] in page.inner_text("#model-line")
@@ -201,25 +218,25 @@ def test_the_figures_are_the_apis_answers_for_the_film(
     )
     assert shown_warnings == list(dict.fromkeys(revenue["warnings"] + hit["warnings"]))
 
-    # The charts' data, row by row.
+    # The drivers: revenue as factors, P(hit) in points, as an analyst reads them.
     contributions = revenue["explanation"]["contributions"]
     assert table_rows(page, "contributions-table") == [
-        [c["feature"], signed(c["contribution"]), times(math.exp(c["contribution"]))]
-        for c in contributions
+        [c["feature"], times(c["factor"])] for c in contributions
     ]
+    assert "TreeSHAP" not in page.inner_text("#contributions-figure")
     page.check("input[name='explained'][value='hit']")
     assert table_rows(page, "contributions-table") == [
-        [c["feature"], signed(c["contribution"])] for c in hit["explanation"]["contributions"]
+        [c["feature"], points(c["contribution"])] for c in hit["explanation"]["contributions"]
     ]
     verdict = lambda p: "Hit" if p["is_hit"] else "Not a hit"  # noqa: E731
     assert table_rows(page, "sweep-table") == [
         [
             usd(budget),
             usd(p["revenue_usd"]),
-            usd(p["revenue_p10_usd"]),
-            usd(p["revenue_p90_usd"]),
+            f"{usd(p['revenue_p10_usd'])} to {usd(p['revenue_p90_usd'])}",
             percent(p["probability"]),
             verdict(p),
+            percent(p["p_profit"]),
             str(len(p["warnings"])),
         ]
         for budget, p in zip(budgets, sweep["scenarios"], strict=True)
@@ -228,39 +245,68 @@ def test_the_figures_are_the_apis_answers_for_the_film(
         [
             date,
             usd(p["revenue_usd"]),
-            usd(p["revenue_p10_usd"]),
-            usd(p["revenue_p90_usd"]),
+            f"{usd(p['revenue_p10_usd'])} to {usd(p['revenue_p90_usd'])}",
             percent(p["probability"]),
             verdict(p),
+            percent(p["p_profit"]),
         ]
         for date, p in zip(dates, months["scenarios"], strict=True)
     ]
-    points = page.evaluate(
-        "['sweep-chart', 'months-chart']"
-        ".map(id => Chart.getChart(id).data.datasets.map(d => d.data.length))"
+    # The budget chart draws the hit and break-even lines beside the forecast.
+    charts = page.evaluate(
+        "['sweep-chart', 'months-chart'].map(id => Chart.getChart(id).data.datasets"
+        ".map(d => [d.label, d.data.length]))"
     )
-    assert points == [[SWEEP_POINTS] * 4 + [2], [12] * 4]
+    assert charts[0] == [
+        ["P90", SWEEP_POINTS],
+        ["P10", SWEEP_POINTS],
+        ["Revenue forecast", SWEEP_POINTS],
+        ["Hit line (2× budget)", 2],
+        ["Break-even revenue", 2],
+        ["P(hit)", SWEEP_POINTS],
+    ]
+    assert [length for _, length in charts[1]] == [12] * 4
 
-    # The comps, most similar first, in their own years' dollars and then in constant dollars.
+    # The comps, most similar first, in the forecast's dollars and then as reported.
     assert len(comps["films"]) == COMPARABLES_K
+    assert comps["dollars_year"] == revenue["dollars_year"]
     assert table_rows(page, "comps-table") == [
         [
             f["title"],
             str(f["release_year"]),
             ", ".join(f["genres"]),
-            usd(f["budget_usd"]),
-            usd(f["revenue_usd"]),
+            usd(f["budget_usd_in_dollars_year"]),
+            usd(f["revenue_usd_in_dollars_year"]),
             times(f["revenue_to_budget"]),
             "Hit" if f["is_hit"] else "No",
             fixed(f["similarity"], 3),
         ]
         for f in comps["films"]
     ]
-    page.check("#constant-dollars")
+    page.check("#as-reported")
     assert [row[3:5] for row in table_rows(page, "comps-table")] == [
-        [usd(f["budget_usd_constant"]), usd(f["revenue_usd_constant"])] for f in comps["films"]
+        [usd(f["budget_usd"]), usd(f["revenue_usd"])] for f in comps["films"]
     ]
     assert {urlsplit(r.url).netloc for r in visit.requests} == {urlsplit(server_url).netloc}
+    assert visit.problems == []
+
+
+def test_the_assumptions_move_the_profit_and_only_the_profit(
+    visit: Visit, http: httpx.Client
+) -> None:
+    page = visit.page
+    fill_form(page, {**FILM, "studio_share": 0.45, "marketing_usd": 20_000_000})
+    assert submit(page) == "done"
+    (body,) = visit.posted()["/predict_revenue"]
+    assert body["studio_share"] == 0.45 and body["marketing_usd"] == 20_000_000
+    revenue = replay(http, "/predict_revenue", body)
+    assert page.inner_text("#profit") == signed_usd(revenue["profit_usd"])
+    assert page.inner_text("#p-profit") == percent(revenue["p_profit"])
+    assert revenue["break_even_revenue_usd"] == pytest.approx((35e6 + 20e6) / 0.45)
+    plain = replay(http, "/predict_revenue", {**FILM, "explain": True, "explain_top": 10})
+    assert (
+        revenue["revenue_usd"] == plain["revenue_usd"] and revenue["p_profit"] < plain["p_profit"]
+    )
     assert visit.problems == []
 
 
@@ -286,6 +332,15 @@ def test_a_bad_field_shows_the_apis_error_beside_it(visit: Visit, http: httpx.Cl
     assert submit(page) == "invalid"
     assert "give the budget" in page.inner_text("#budget-error")
 
+    # A budget typed in dollars into the millions field, a share above 100%: the page says so in
+    # its own units before asking the API.
+    fill_form(page, {**FILM, "studio_share": 1.5})
+    page.fill("#budget", "35000000")
+    assert submit(page) == "invalid"
+    assert "the budget is in US$ millions (150 means $150M)" in page.inner_text("#budget-error")
+    assert "percentage from 1 to 100" in page.inner_text("#studio_share-error")
+    assert len(visit.posted()["/predict_revenue"]) == 2  # nothing sent for these
+
     # Fixed, the film is answered and no error is left on the page.
     fill_form(page, FILM)
     assert submit(page) == "done"
@@ -309,3 +364,161 @@ def test_a_link_to_a_forecast_reproduces_it(visit: Visit, browser: Any) -> None:
         assert companies == "\n".join(FILM["production_companies"])
         assert again.page.get_attribute("#post-release", "open") is not None
         assert again.problems == []
+
+
+@pytest.mark.parametrize("viewport", [VIEWPORT, PHONE], ids=["laptop", "phone"])
+def test_the_page_fits_the_screen(browser: Any, server_url: str, viewport: dict) -> None:
+    """At a laptop's and at a phone's width: nothing wider than the screen, every data table
+    opened, and no two labels of a chart's axis on top of each other."""
+    with open_page(browser, f"{server_url}/ui/", viewport) as visit:
+        page = visit.page
+        page.click("#example")
+        page.fill("#marketing_usd", "40")
+        assert submit(page) == "done"
+        for explained in ("revenue", "hit"):
+            page.check(f"input[name='explained'][value='{explained}']")
+            assert layout_problems(page) == [], explained
+        if viewport is PHONE:  # the comps keep their revenue and verdict in view
+            visible = page.eval_on_selector_all(
+                "#comps-table th", "cells => cells.filter(c => c.offsetWidth).map(c => c.innerText)"
+            )
+            assert visible[:2] == ["Title", "Year"] and "Hit" in visible
+            assert any(name.startswith("Revenue (") for name in visible)
+        assert visit.problems == []
+
+
+# -- the slate view ----------------------------------------------------------------------------
+SLATE_CSV = """title,budget,runtime,genres,release_date,marketing_usd,overview
+A sequel,150000000,130,Action|Adventure,2015-07-03,60000000,ignored
+A small horror,8000000,92,"[{""id"": 27, ""name"": ""Horror""}]",2015-10-16,,ignored
+Bad runtime,20000000,-4,Comedy,2015-02-13,,ignored
+Not a number,abc,100,Drama,2015-03-13,,ignored
+A family film,75000000,95,Animation|Family,2016-11-25,40000000,ignored
+"""
+
+
+def _slate_films() -> list[dict[str, Any]]:
+    """The valid rows of SLATE_CSV as the API takes them."""
+    return [
+        {
+            "title": "A sequel",
+            "budget": 150e6,
+            "runtime": 130.0,
+            "genres": ["Action", "Adventure"],
+            "release_date": "2015-07-03",
+            "marketing_usd": 60e6,
+        },
+        {
+            "title": "A small horror",
+            "budget": 8e6,
+            "runtime": 92.0,
+            "genres": ["Horror"],
+            "release_date": "2015-10-16",
+        },
+        {
+            "title": "A family film",
+            "budget": 75e6,
+            "runtime": 95.0,
+            "genres": ["Animation", "Family"],
+            "release_date": "2016-11-25",
+            "marketing_usd": 40e6,
+        },
+    ]
+
+
+def _forecast_slate(page: Any, studio_share: str = "55", marketing: str = "10") -> str:
+    page.fill("#csv", SLATE_CSV)
+    page.fill("#studio_share", studio_share)
+    page.fill("#marketing_usd", marketing)
+    page.evaluate("document.getElementById('results').dataset.state = 'submitted'")
+    page.click("#submit")
+    page.wait_for_selector(
+        "#results[data-state='done'], #results[data-state='invalid'], "
+        "#results[data-state='failed']",
+        state="attached",
+    )
+    return page.get_attribute("#results", "data-state")
+
+
+def test_the_slate_is_the_apis_answer_and_names_its_bad_rows(
+    browser: Any, server_url: str, http: httpx.Client, tmp_path: Any
+) -> None:
+    with open_page(browser, f"{server_url}/ui/slate.html") as visit:
+        page = visit.page
+        assert _forecast_slate(page) == "done", page.inner_text("#results")
+        posted = visit.posted()["/predict_slate"]
+        # The API refused the film with a bad runtime; the page named it and asked again.
+        assert len(posted) == 2 and len(posted[0]["films"]) == 4
+        body = posted[-1]
+        assert body == {"films": _slate_films(), "studio_share": 0.55, "marketing_usd": 10e6}
+        answer = replay(http, "/predict_slate", body)
+        rows = table_rows(page, "films-table")
+        assert [row[:2] for row in rows] == [
+            [str(i), title]
+            for i, title in enumerate(
+                ["A sequel", "A small horror", "Bad runtime", "Not a number", "A family film"], 1
+            )
+        ]
+        assert rows[2][2] == "runtime: Input should be greater than 0"
+        assert rows[3][2] == "budget: 'abc' is not a number"
+        for row, film in zip([rows[0], rows[1], rows[4]], answer["films"], strict=True):
+            assert row[3:] == [
+                usd(film["revenue_usd"]),
+                f"{usd(film['revenue_p10_usd'])} to {usd(film['revenue_p90_usd'])}",
+                percent(film["probability"]),
+                f"{signed_usd(film['profit_p10_usd'])} to {signed_usd(film['profit_p90_usd'])}",
+                percent(film["p_profit"]),
+            ]
+        total, hits = answer["total"], answer["hits"]
+        for element, value, shown in (
+            ("total-revenue", total["revenue_usd"], usd),
+            ("total-profit", total["profit_usd"], signed_usd),
+            ("total-p-profit", total["p_profit"], percent),
+        ):
+            assert page.inner_text(f"#{element}") == shown(value), element
+        assert page.inner_text("#hits-expected") == fixed(hits["expected"], 1)
+        charted = page.evaluate("Chart.getChart('hits-chart').data.datasets[0].data")
+        assert charted == hits["at_least"][1 : len(charted) + 1]
+        assert table_rows(page, "profit-table")[0] == [
+            signed_usd(total["profit_quantiles"][0]["usd"]),
+            percent(1 - total["profit_quantiles"][0]["level"]),
+        ]
+        assert "left out: named in the table" in page.inner_text("#films-left-out")
+
+        # The download holds every row of the CSV, the bad ones with their reason.
+        with page.expect_download() as download:
+            page.click("#download")
+        path = tmp_path / "slate.csv"
+        download.value.save_as(path)
+        with path.open(newline="") as handle:
+            saved = list(csv.DictReader(handle))
+        assert [r["title"] for r in saved] == [
+            "A sequel",
+            "A small horror",
+            "Bad runtime",
+            "Not a number",
+            "A family film",
+        ]
+        assert saved[2]["error"].startswith("runtime") and saved[2]["revenue_usd"] == ""
+        assert float(saved[4]["p_profit"]) == answer["films"][2]["p_profit"]
+        assert visit.problems == []
+
+
+@pytest.mark.parametrize("viewport", [VIEWPORT, PHONE], ids=["laptop", "phone"])
+def test_the_slate_fits_the_screen(browser: Any, server_url: str, viewport: dict) -> None:
+    with open_page(browser, f"{server_url}/ui/slate.html", viewport) as visit:
+        page = visit.page
+        page.click("#example")
+        page.evaluate("document.getElementById('results').dataset.state = 'submitted'")
+        page.click("#submit")
+        page.wait_for_selector("#results[data-state='done']", state="attached")
+        assert layout_problems(page) == []
+        assert visit.problems == []
+
+
+def test_a_bad_assumption_is_named_beside_it(browser: Any, server_url: str) -> None:
+    with open_page(browser, f"{server_url}/ui/slate.html") as visit:
+        page = visit.page
+        assert _forecast_slate(page, studio_share="0") != "done"
+        assert "percentage from 1 to 100" in page.inner_text("#studio_share-error")
+        assert "/predict_slate" not in visit.posted()

@@ -1,0 +1,186 @@
+/* What the analyst's pages share: number formats, calls to the API, tables and chart helpers.
+ *
+ * tests/helpers/browser.py formats the API's answers the way these formats do, to compare the
+ * pages' figures with the answers.
+ */
+"use strict";
+
+window.BO = (() => {
+  const $ = (id) => document.getElementById(id);
+
+  const fixed = (digits) =>
+    new Intl.NumberFormat("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  const F1 = fixed(1);
+  const F2 = fixed(2);
+  const F3 = fixed(3);
+  /** US dollars in millions: "$421.7M" ("$0.012M" under $100,000), "−$12.3M" below zero. */
+  const usd = (value) =>
+    value === 0 ? "$0" : (value < 0 ? "−" : "") + "$" + (Math.abs(value) < 1e5 ? F3 : F1).format(Math.abs(value) / 1e6) + "M";
+  const percent = (p) => F1.format(p * 100) + "%";
+  const times = (ratio) => "×" + F2.format(ratio);
+  /** A change of probability in percentage points: "+4.2 pts", "−0.8 pts". */
+  const points = (delta) => (delta >= 0 ? "+" : "−") + F1.format(Math.abs(delta) * 100) + " pts";
+  const millions = (value) => value / 1e6;
+
+  const COLORS = {
+    accent: "#1f5fbf",
+    band: "rgba(31, 95, 191, 0.16)",
+    bar: "rgba(31, 95, 191, 0.28)",
+    barBase: "rgba(31, 95, 191, 0.55)",
+    hit: "#d97706",
+    line: "#6b7280",
+    even: "#7c3aed",
+    positive: "#1b7f4b",
+    negative: "#b42318",
+    other: "#9aa3b2",
+  };
+
+  const cleanMessage = (msg) => String(msg).replace(/^Value error, /, "");
+
+  /** POST a JSON body; never throws: {ok, status, body} or {status: 0, error}. */
+  async function post(url, body) {
+    try {
+      const response = await fetch(url, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Accept: "application/json" },
+        body: JSON.stringify(body),
+      });
+      let parsed = null;
+      try {
+        parsed = await response.json();
+      } catch (_) {
+        parsed = null;
+      }
+      return { ok: response.ok, status: response.status, body: parsed };
+    } catch (error) {
+      return { ok: false, status: 0, body: null, error: String(error) };
+    }
+  }
+
+  function describeFailure(answer) {
+    if (answer.status === 0) return "the service could not be reached (" + answer.error + ")";
+    const body = answer.body;
+    let text = body && body.error ? body.error : Array.isArray(body) && body[0] && body[0].error ? body[0].error : "";
+    if (body && Array.isArray(body.detail)) text += ": " + body.detail.map((e) => cleanMessage(e.msg)).join("; ");
+    return `HTTP ${answer.status}${text ? " " + text : ""}`;
+  }
+
+  /** A table from headers and rows; a cell is text or {text, className}; ``narrow`` lists the
+   * columns hidden on a phone's width (class "wide-only"). */
+  function table(id, headers, rows, { base = -1, narrow = [] } = {}) {
+    const hide = (cell, i) => narrow.includes(i) && cell.classList.add("wide-only");
+    const head = document.createElement("tr");
+    headers.forEach((text, i) => {
+      const th = document.createElement("th");
+      th.scope = "col";
+      th.textContent = text;
+      hide(th, i);
+      head.append(th);
+    });
+    const thead = document.createElement("thead");
+    thead.append(head);
+    const tbody = document.createElement("tbody");
+    rows.forEach((cells, r) => {
+      const tr = document.createElement("tr");
+      if (r === base) tr.className = "base";
+      cells.forEach((cell, i) => {
+        const td = document.createElement("td");
+        if (cell && typeof cell === "object") {
+          td.textContent = cell.text;
+          if (cell.className) td.className = cell.className;
+          if (cell.title) td.title = cell.title;
+        } else {
+          td.textContent = cell;
+        }
+        hide(td, i);
+        tr.append(td);
+      });
+      tbody.append(tr);
+    });
+    $(id).replaceChildren(thead, tbody);
+  }
+
+  const charts = {};
+  function dropChart(id) {
+    if (charts[id]) charts[id].destroy();
+    delete charts[id];
+  }
+  function chart(id, config) {
+    dropChart(id);
+    charts[id] = new Chart($(id), config);
+    return charts[id];
+  }
+
+  /** Is the page as narrow as a phone? Charts then keep fewer labels. */
+  const narrow = () => window.matchMedia("(max-width: 640px)").matches;
+
+  /** An axis tick in US$ millions: "$500M", "$1.5B", "−$200M". */
+  const moneyTick = (value) => {
+    const n = Number(value);
+    const sign = n < 0 ? "−" : "";
+    if (Math.abs(n) >= 1000) return sign + "$" + F1.format(Math.abs(n) / 1000).replace(/\.0$/, "") + "B";
+    return sign + "$" + Math.abs(n).toLocaleString("en-US") + "M";
+  };
+  /** Ticks of a log axis at 1, 2 and 5 × a power of ten only (every decade's 1 on a phone). */
+  const logTick = (value) => {
+    const digits = Number(value).toPrecision(1);
+    if (Number(digits) !== Number(value)) return "";
+    return (narrow() ? /^1/ : /^[125]/).test(digits) ? moneyTick(value) : "";
+  };
+
+  /** A label in lines of at most ``size`` characters, broken at spaces (Chart.js draws an
+   * array as lines); a word longer than a line is cut. */
+  function wrap(text, size) {
+    const lines = [];
+    for (const word of text.split(" ")) {
+      const last = lines.length - 1;
+      if (last >= 0 && lines[last].length + 1 + word.length <= size) lines[last] += " " + word;
+      else lines.push(word.length > size ? word.slice(0, size - 1) + "…" : word);
+    }
+    return lines.length === 1 ? lines[0] : lines;
+  }
+
+  function hitAxis() {
+    return {
+      position: "right",
+      min: 0,
+      max: 1,
+      grid: { drawOnChartArea: false },
+      title: { display: !narrow(), text: "P(hit)" },
+      ticks: { callback: (v) => Math.round(v * 100) + "%", maxTicksLimit: 6 },
+    };
+  }
+
+  /** Download rows as a CSV file (RFC 4180 quoting). */
+  function download(name, headers, rows) {
+    const quote = (value) => {
+      const text = value === null || value === undefined ? "" : String(value);
+      return /[",\n\r]/.test(text) ? '"' + text.replace(/"/g, '""') + '"' : text;
+    };
+    const text = [headers, ...rows].map((row) => row.map(quote).join(",")).join("\r\n") + "\r\n";
+    const link = document.createElement("a");
+    link.href = URL.createObjectURL(new Blob([text], { type: "text/csv" }));
+    link.download = name;
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(link.href), 0);
+  }
+
+  async function settings() {
+    const response = await fetch("settings.json");
+    return response.json();
+  }
+
+  function ready() {
+    Chart.defaults.font.family = getComputedStyle(document.body).fontFamily;
+    Chart.defaults.color = "#5b6476";
+    document.body.dataset.ready = "true";
+    performance.mark("ui-ready");
+  }
+
+  return {
+    $, F1, F2, F3, usd, percent, times, points, millions, COLORS, cleanMessage, post, describeFailure,
+    table, chart, dropChart, narrow, moneyTick, logTick, wrap, hitAxis, download, settings, ready,
+  };
+})();

@@ -1,0 +1,366 @@
+/* The slate view: a CSV of films (pasted or uploaded), the analyst's assumptions, one call to
+ * /predict_slate, and the slate's figures.
+ *
+ * Cells are read by each field's kind (settings.json, from the API's schema), as the client's
+ * `score` reads them: numbers, whole numbers, lists (JSON, TMDB's objects or a|b|c), text. A row
+ * the page cannot read, or that the API refuses (its 400 names `films[i].field`), is named
+ * beside it; the other films are forecast.
+ */
+"use strict";
+
+(() => {
+  const { $, usd, percent, post, describeFailure, table, narrow, COLORS } = BO;
+  const API = "../predict_slate";
+  const TABLE_COLUMNS = [
+    "row", "title", "error", "budget_usd", "revenue_usd", "revenue_p10_usd", "revenue_p90_usd", "hit_probability",
+    "profit_usd", "profit_p10_usd", "profit_p90_usd", "p_profit", "break_even_revenue_usd", "model",
+  ];
+  let settings = null;
+  let lastRows = null;
+
+  const signedUsd = (value) => (value >= 0 ? "+" : "") + usd(value);
+  const setStatus = (text) => ($("status").textContent = text);
+
+  function setFigure(id, text, value) {
+    const element = $(id);
+    element.textContent = text;
+    if (value !== undefined) element.dataset.value = String(value);
+  }
+
+  // -- reading the CSV ------------------------------------------------------------------------
+  /** One cell as the API field takes it (a text that is not empty), or an Error naming it. */
+  function cell(field, text) {
+    const kind = settings.fields[field];
+    if (kind === "number" || kind === "whole") {
+      const number = Number(text);
+      if (!Number.isFinite(number) || !/^[\s+\-.\deE]+$/.test(text)) throw new Error(`${field}: '${text.slice(0, 50)}' is not a number`);
+      if (kind === "whole" && !Number.isInteger(number)) throw new Error(`${field}: '${text.slice(0, 50)}' is not a whole number`);
+      return number;
+    }
+    if (kind === "list") {
+      if (!text.startsWith("[")) return text.split("|").map((s) => s.trim()).filter(Boolean);
+      let items;
+      try {
+        items = JSON.parse(text);
+      } catch (error) {
+        throw new Error(`${field}: not a JSON list of names or TMDB objects (${error.message})`);
+      }
+      const key = settings.tmdb_keys[field] || "name";
+      if (!Array.isArray(items)) throw new Error(`${field}: not a JSON list of names or TMDB objects`);
+      return items.map((item) => {
+        const name = item && typeof item === "object" ? item[key] : item;
+        if (typeof name !== "string") throw new Error(`${field}: every item must be a name (text)`);
+        return name;
+      });
+    }
+    if (kind === "bool") {
+      const value = { true: true, 1: true, false: false, 0: false }[text.toLowerCase()];
+      if (value === undefined) throw new Error(`${field}: '${text.slice(0, 50)}' is not true or false`);
+      return value;
+    }
+    return text;
+  }
+
+  /** The CSV's rows as films: {rows: [{film, title, error}], ignored: [column names]}. */
+  function readCsv(text) {
+    const parsed = Papa.parse(text.trim(), { skipEmptyLines: "greedy" });
+    if (parsed.errors.length && !parsed.data.length) throw new Error(`not a readable CSV (${parsed.errors[0].message})`);
+    const [header, ...body] = parsed.data;
+    if (!header || !body.length) throw new Error("no films: give a header row and at least one film");
+    const names = header.map((name) => String(name).trim().toLowerCase());
+    const repeated = names.filter((name, i) => name && names.indexOf(name) !== i);
+    if (repeated.length) throw new Error(`column(s) ${[...new Set(repeated)].join(", ")} appear more than once`);
+    const fields = names.filter((name) => name in settings.fields);
+    if (!fields.length) throw new Error(`none of the columns ${names.slice(0, 8).join(", ")} is a film field (e.g. budget, runtime, genres)`);
+    const rows = body.map((cells) => {
+      const row = { film: {}, title: "", error: "" };
+      names.forEach((name, i) => {
+        const text = String(cells[i] ?? "").trim();
+        if (name === "title") row.title = text;
+        if (!(name in settings.fields) || !text || row.error) return;
+        try {
+          const value = cell(name, text);
+          if (!(name === "budget" && value === 0)) row.film[name] = value; // 0: unknown in TMDB
+        } catch (error) {
+          row.error = error.message;
+        }
+      });
+      return row;
+    });
+    return { rows, ignored: names.filter((name) => name && !(name in settings.fields)) };
+  }
+
+  // -- the assumptions ------------------------------------------------------------------------
+  function readAssumptions() {
+    const body = {};
+    const problems = [];
+    for (const [name, scale, check] of [
+      ["studio_share", 0.01, (v) => v >= settings.min_studio_share * 100 && v <= 100],
+      ["marketing_usd", 1e6, (v) => v >= 0 && v < 1e5],
+    ]) {
+      const input = $(name);
+      if (input.value.trim() === "") continue;
+      const value = Number(input.value);
+      if (input.validity.badInput || !Number.isFinite(value) || !check(value)) {
+        const share = `Enter a percentage from ${settings.min_studio_share * 100} to 100.`;
+        problems.push([name, name === "studio_share" ? share : "Enter US$ millions, at least 0 (20 means $20M)."]);
+      } else {
+        body[name] = Number((value * scale).toPrecision(12));
+      }
+    }
+    return { body, problems };
+  }
+
+  function clearErrors() {
+    for (const element of document.querySelectorAll(".field-error, #form-error, #general-error")) {
+      element.hidden = true;
+      element.textContent = "";
+    }
+    for (const element of document.querySelectorAll("[aria-invalid]")) element.removeAttribute("aria-invalid");
+  }
+
+  function fieldError(field, msg) {
+    const box = $(field + "-error");
+    box.textContent = msg;
+    box.hidden = false;
+    $(field).setAttribute("aria-invalid", "true");
+  }
+
+  // -- the call -------------------------------------------------------------------------------
+  /** Ask for the slate of the rows without an error; a film the API refuses gets its message
+   * and the rest are asked again. */
+  async function ask(rows, assumptions) {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const sent = rows.filter((row) => !row.error);
+      if (!sent.length) return { answer: null, sent };
+      const answer = await post(API, { films: sent.map((row) => row.film), ...assumptions });
+      if (answer.ok || answer.status !== 400 || !Array.isArray(answer.body && answer.body.detail)) return { answer, sent };
+      let named = false;
+      for (const error of answer.body.detail) {
+        const loc = error.loc || [];
+        const msg = BO.cleanMessage(error.msg);
+        if (loc[0] === "films" && typeof loc[1] === "number" && sent[loc[1]]) {
+          const where = loc.slice(2).join(".");
+          sent[loc[1]].error = sent[loc[1]].error || (where ? `${where}: ${msg}` : msg);
+          named = true;
+        } else if (loc[0] === "studio_share" || loc[0] === "marketing_usd") {
+          return { answer, sent };
+        }
+      }
+      if (!named) return { answer, sent };
+    }
+    return { answer: null, sent: [] };
+  }
+
+  async function forecast() {
+    clearErrors();
+    const results = $("results");
+    const refuse = () => {
+      setStatus("Fix the fields marked in red.");
+      results.dataset.state = "invalid";
+    };
+    let read;
+    try {
+      read = readCsv($("csv").value);
+    } catch (error) {
+      fieldError("csv", error.message);
+      refuse();
+      return;
+    }
+    const { body: assumptions, problems } = readAssumptions();
+    for (const [field, msg] of problems) fieldError(field, msg);
+    if (problems.length) {
+      refuse();
+      return;
+    }
+    const readable = read.rows.filter((row) => !row.error).length;
+    if (readable > settings.max_slate) {
+      fieldError("csv", `${readable} films: a slate holds at most ${settings.max_slate}.`);
+      refuse();
+      return;
+    }
+    results.dataset.state = "loading";
+    results.setAttribute("aria-busy", "true");
+    $("submit").disabled = true;
+    setStatus("Forecasting the slate…");
+    const started = performance.now();
+    const { answer, sent } = await ask(read.rows, assumptions);
+    $("submit").disabled = false;
+    results.removeAttribute("aria-busy");
+    if (!answer || !answer.ok) {
+      if (answer && answer.status === 400) {
+        for (const error of answer.body.detail || []) {
+          const field = (error.loc || [])[0];
+          if (field === "studio_share" || field === "marketing_usd") fieldError(field, BO.cleanMessage(error.msg));
+        }
+      }
+      const general = $("general-error");
+      general.textContent = answer ? "The slate: " + describeFailure(answer) + "." : "No row of the CSV is a film the service can forecast.";
+      general.hidden = false;
+      $("answer").hidden = true;
+      results.dataset.state = answer && answer.status === 400 ? "invalid" : "failed";
+      if (!answer) renderRows(read.rows, null, []);
+      setStatus("The slate was not forecast.");
+      return;
+    }
+    $("placeholder").hidden = true;
+    $("answer").hidden = false;
+    render(read, answer.body, sent);
+    results.dataset.state = "done";
+    setStatus(`Answered in ${Math.round(performance.now() - started)} ms.`);
+  }
+
+  // -- rendering ------------------------------------------------------------------------------
+  function render(read, answer, sent) {
+    const total = answer.total;
+    const hits = answer.hits;
+    setFigure("total-revenue", usd(total.revenue_usd), total.revenue_usd);
+    setFigure("total-revenue-p10", usd(total.revenue_p10_usd), total.revenue_p10_usd);
+    setFigure("total-revenue-p90", usd(total.revenue_p90_usd), total.revenue_p90_usd);
+    $("total-budget").textContent = `Budgets ${usd(total.budget_usd)}, marketing ${usd(total.marketing_usd)}; each film in its release year's dollars.`;
+    setFigure("total-profit", signedUsd(total.profit_usd), total.profit_usd);
+    setFigure("total-profit-p10", signedUsd(total.profit_p10_usd), total.profit_p10_usd);
+    setFigure("total-profit-p90", signedUsd(total.profit_p90_usd), total.profit_p90_usd);
+    setFigure("total-p-profit", percent(total.p_profit), total.p_profit);
+    setFigure("hits-expected", BO.F1.format(hits.expected), hits.expected);
+    setFigure("hits-p10", String(hits.p10), hits.p10);
+    setFigure("hits-p90", String(hits.p90), hits.p90);
+    const ratio = Object.values(answer.models)[0].hit_ratio;
+    $("hits-note").textContent = `A hit: revenue above ${ratio}× the budget. The expected number is the films' P(hit) added up.`;
+    const leftOut = read.rows.length - sent.length;
+    setFigure("films-scored", `${sent.length} forecast`, sent.length);
+    $("films-left-out").textContent = leftOut ? `${leftOut} left out: named in the table` : "none left out";
+    $("films-note").textContent =
+      `Studio share ${percent(answer.studio_share)}, marketing ${usd(answer.marketing_usd)} per film unless a film gives its own.` +
+      (read.ignored.length ? ` Columns that are not film fields, ignored: ${read.ignored.join(", ")}.` : "");
+    $("model-line").textContent =
+      "Answered by " + Object.entries(answer.models).map(([fs, m]) => `the ${fs.replace("_", "-")} model ${m.model_version}`).join(" and ") +
+      `; ${answer.simulation.draws.toLocaleString("en-US")} simulations: ${answer.simulation.method}.`;
+    renderHits(hits);
+    renderProfit(total);
+    renderRows(read.rows, answer, sent);
+  }
+
+  function renderHits(hits) {
+    const counts = hits.at_least.map((_, k) => k);
+    // The counts that matter: up to the last with a chance of at least 0.5%.
+    let last = counts.length - 1;
+    while (last > 1 && hits.at_least[last] < 0.005) last--;
+    const shown = counts.slice(1, last + 1);
+    BO.chart("hits-chart", {
+      type: "bar",
+      data: {
+        labels: shown.map(String),
+        datasets: [{ label: "P(at least k hits)", data: shown.map((k) => hits.at_least[k]), backgroundColor: COLORS.accent }],
+      },
+      options: {
+        animation: false,
+        maintainAspectRatio: false,
+        plugins: { legend: { display: false }, tooltip: { callbacks: { title: (items) => `at least ${items[0].label} hits`, label: (item) => percent(item.raw) } } },
+        scales: {
+          x: { title: { display: true, text: "k hits" }, ticks: { autoSkip: true, maxRotation: 0 } },
+          y: { min: 0, max: 1, ticks: { callback: (v) => Math.round(v * 100) + "%", maxTicksLimit: 6 } },
+        },
+      },
+    });
+    table("hits-table", ["At least", "Probability"], shown.map((k) => [`${k} hit${k === 1 ? "" : "s"}`, percent(hits.at_least[k])]));
+  }
+
+  function renderProfit(total) {
+    const quantiles = total.profit_quantiles;
+    BO.chart("profit-chart", {
+      type: "line",
+      data: {
+        datasets: [
+          {
+            label: "P(total profit above x)",
+            data: quantiles.map((q) => ({ x: q.usd / 1e6, y: 1 - q.level })),
+            borderColor: COLORS.accent,
+            backgroundColor: COLORS.band,
+            fill: "origin",
+            pointRadius: 2,
+          },
+        ],
+      },
+      options: {
+        animation: false,
+        maintainAspectRatio: false,
+        plugins: {
+          legend: { display: false },
+          tooltip: { callbacks: { title: (items) => "above " + usd(items[0].parsed.x * 1e6), label: (item) => percent(item.parsed.y) } },
+        },
+        scales: {
+          x: { type: "linear", title: { display: !narrow(), text: "Total profit, US$" }, ticks: { callback: (v) => BO.moneyTick(v), maxTicksLimit: narrow() ? 4 : 7, maxRotation: 0 } },
+          y: { min: 0, max: 1, ticks: { callback: (v) => Math.round(v * 100) + "%", maxTicksLimit: 6 } },
+        },
+      },
+    });
+    table("profit-table", ["Total profit above", "Probability"], quantiles.map((q) => [signedUsd(q.usd), percent(1 - q.level)]));
+  }
+
+  function renderRows(rows, answer, sent) {
+    const byRow = new Map();
+    if (answer) sent.forEach((row, i) => byRow.set(row, answer.films[i]));
+    lastRows = rows.map((row, i) => {
+      const p = byRow.get(row);
+      return {
+        row: i + 1, title: row.title, error: row.error, budget_usd: row.film.budget ?? "",
+        revenue_usd: p ? p.revenue_usd : "", revenue_p10_usd: p ? p.revenue_p10_usd : "", revenue_p90_usd: p ? p.revenue_p90_usd : "",
+        hit_probability: p ? p.probability : "", profit_usd: p ? p.profit_usd : "", profit_p10_usd: p ? p.profit_p10_usd : "",
+        profit_p90_usd: p ? p.profit_p90_usd : "", p_profit: p ? p.p_profit : "", break_even_revenue_usd: p ? p.break_even_revenue_usd : "",
+        model: p ? p.model : "",
+      };
+    });
+    table(
+      "films-table",
+      ["#", "Title", "Budget", "Revenue", "80% range", "P(hit)", "Profit 80% range", "P(profit)"],
+      lastRows.map((r) =>
+        r.error
+          ? [String(r.row), { text: r.title, className: "title" }, { text: r.error, className: "row-error" }]
+          : [
+              String(r.row), { text: r.title, className: "title" }, r.budget_usd === "" ? "–" : usd(r.budget_usd), usd(r.revenue_usd),
+              `${usd(r.revenue_p10_usd)} to ${usd(r.revenue_p90_usd)}`, percent(r.hit_probability),
+              `${signedUsd(r.profit_p10_usd)} to ${signedUsd(r.profit_p90_usd)}`, percent(r.p_profit),
+            ]
+      ),
+      { narrow: [2, 4, 6] }
+    );
+    for (const td of document.querySelectorAll("#films-table td.row-error")) {
+      td.classList.remove("wide-only"); // the reason is shown at every width
+      td.colSpan = 6;
+    }
+    $("films-footnote").textContent = "Every row of the CSV, in order: a row left out says why beside it. The download holds every row.";
+    $("download").disabled = false;
+  }
+
+  // -- start ----------------------------------------------------------------------------------
+  async function start() {
+    settings = await BO.settings();
+    $("max-slate").textContent = String(settings.max_slate);
+    $("slate-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      forecast();
+    });
+    $("example").addEventListener("click", () => {
+      $("csv").value = settings.example_slate;
+      clearErrors();
+      $("submit").focus();
+    });
+    $("clear").addEventListener("click", clearErrors);
+    $("file").addEventListener("change", async () => {
+      const file = $("file").files[0];
+      if (file) $("csv").value = await file.text();
+    });
+    $("download").addEventListener("click", () => {
+      if (!lastRows) return;
+      BO.download("slate.csv", TABLE_COLUMNS, lastRows.map((r) => TABLE_COLUMNS.map((c) => r[c])));
+    });
+    BO.ready();
+  }
+
+  start().catch((error) => {
+    const box = $("general-error");
+    box.textContent = "The page could not start: " + error;
+    box.hidden = false;
+  });
+})();
