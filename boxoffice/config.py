@@ -19,6 +19,8 @@ DEFAULT_HIT_THRESHOLD = 0.5
 # studio, and the marketing spend (USD) beside the budget.
 DEFAULT_STUDIO_SHARE = 0.5
 DEFAULT_MARKETING_USD = 0.0
+# How many of a film's cast, in billing order, the models read (when they learned from credits).
+CAST_TOP_BILLED = 5
 # How many comparable films an answer lists unless asked for another number.
 COMPARABLES_K = 8
 

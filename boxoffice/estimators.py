@@ -8,6 +8,10 @@
   learn from the ratio), it classifies ``y > threshold``.
 - ``ConstantDollarTarget``: a revenue pipeline that learns revenue in constant dollars and
   answers in the dollars of each film's release year.
+- ``ReleaseYearDollars``: a nominal revenue pipeline that answers a film released after the
+  newest film it learned from in the dollars of its release year (the price level moves on
+  where the data stops).
+Both are ``DollarPipeline``: ``inner_pipeline`` reaches the pipeline inside either.
 
 Each keeps its output exactly decomposable (``boxoffice.explain``), and ``model_cost`` measures
 what a prediction costs without a clock.
@@ -217,19 +221,35 @@ class BlendClassifier(ClassifierMixin, BaseEstimator):
         return self.boosted_.feature_importances_
 
 
-class ConstantDollarTarget(RegressorMixin, BaseEstimator):
-    """A revenue pipeline fitted on log1p(revenue) in constant dollars of ``cpi.base_year``,
-    answering log1p(revenue) in the dollars of each film's release year (as ``pipeline[0]``,
-    its FilmFeatures, reads the year: the training median when a film gives none)."""
+class DollarPipeline(RegressorMixin, BaseEstimator):
+    """A revenue pipeline (``pipeline_``, fitted) whose forecasts are converted between the
+    dollars of two years by the CPI-U (``cpi``); ``price_shift`` is what the conversion adds to
+    each film's forecast (log units)."""
 
     def __init__(self, pipeline: Any = None, cpi: CpiTable | None = None) -> None:
         self.pipeline = pipeline
         self.cpi = cpi
 
-    def _in_year_dollars(self, constant: np.ndarray, X: Any) -> np.ndarray:
-        """log1p(revenue) in constant dollars → in the dollars of each film's release year."""
-        years = self.pipeline_[0].release_years(X)
-        return np.log1p(np.clip(self.cpi.from_constant(np.expm1(constant), years), 0, None))
+    def _converted(self, log_revenue: np.ndarray, from_years: Any, to_years: Any) -> np.ndarray:
+        """log1p(revenue) in dollars of ``from_years`` → in dollars of ``to_years``."""
+        revenue = np.expm1(np.asarray(log_revenue, dtype=float))
+        constant = self.cpi.to_constant(revenue, from_years)
+        return np.log1p(np.clip(self.cpi.from_constant(constant, to_years), 0, None))
+
+    def price_shift(self, X: Any) -> np.ndarray:
+        check_is_fitted(self, "pipeline_")
+        inner = np.asarray(self.pipeline_.predict(self.inner_columns(X)), dtype=float)
+        return self.predict(X) - inner
+
+    def inner_columns(self, X: Any) -> Any:
+        """The columns the inner pipeline reads (as given, unless a subclass converts them)."""
+        return X
+
+
+class ConstantDollarTarget(DollarPipeline):
+    """A revenue pipeline fitted on log1p(revenue) in constant dollars of ``cpi.base_year``,
+    answering log1p(revenue) in the dollars of each film's release year (as ``pipeline[0]``,
+    its FilmFeatures, reads the year: the training median when a film gives none)."""
 
     def fit(self, X: Any, y: Any) -> ConstantDollarTarget:
         if self.cpi is None:
@@ -241,22 +261,78 @@ class ConstantDollarTarget(RegressorMixin, BaseEstimator):
         self.pipeline_ = clone(self.pipeline).fit(X, np.log1p(self.cpi.to_constant(revenue, years)))
         return self
 
-    def price_shift(self, X: Any) -> np.ndarray:
-        """What converting a forecast back to its year's dollars adds, per film (log units)."""
+    def predict(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "pipeline_")
+        years = self.pipeline_[0].release_years(X)
         constant = np.asarray(self.pipeline_.predict(X), dtype=float)
-        return self._in_year_dollars(constant, X) - constant
+        return self._converted(constant, self.cpi.base_year, years)
+
+
+def _with_columns(X: Any, **columns: Any) -> Any:
+    """The same films with some columns replaced (a frame, or columns as lists)."""
+    if hasattr(X, "assign"):
+        return X.assign(**columns)
+    return {**X, **{name: list(values) for name, values in columns.items()}}
+
+
+class ReleaseYearDollars(DollarPipeline):
+    """A nominal revenue pipeline that reads a film released after ``newest_year_`` (the newest
+    film it learned from) as a film of that year, and answers in the film's own year's dollars:
+    its budget is converted to ``newest_year_`` dollars and its year held there before the
+    forecast, and the forecast converted back to its release year's (CPI-U, extrapolated past
+    the table's last year at the stated rate). A
+    nominal model extrapolates flat at the price level of its newest films: without this, a film
+    of 2027 would be forecast in 2016 dollars and labelled 2027's."""
+
+    def fit(self, X: Any, y: Any) -> ReleaseYearDollars:
+        if self.cpi is None:
+            raise ValueError("ReleaseYearDollars needs a CpiTable")
+        years = np.asarray(X["release_year"], dtype=float)
+        if not np.isfinite(years).any():
+            raise ValueError("the training films need release years")
+        self.newest_year_ = int(np.nanmax(years))
+        self.pipeline_ = clone(self.pipeline).fit(X, y)
+        return self
+
+    def _later_years(self, X: Any) -> np.ndarray:
+        """Each film's release year, held at ``newest_year_`` for the films up to it."""
+        years = self.pipeline_[0].release_years(X)
+        return np.maximum(years, self.newest_year_)
+
+    def inner_columns(self, X: Any) -> Any:
+        """A later film as the inner pipeline reads it: released in ``newest_year_``, with its
+        budget in that year's dollars."""
+        years = self._later_years(X)
+        later = years > self.newest_year_
+        if not later.any():
+            return X
+        given = np.asarray(X["release_year"], dtype=float)
+        held = np.where(later, float(self.newest_year_), given)
+        if "budget" not in X:
+            return _with_columns(X, release_year=held)
+        constant = self.cpi.to_constant(np.asarray(X["budget"], dtype=float), years)
+        budget = self.cpi.from_constant(constant, np.full(len(years), self.newest_year_))
+        return _with_columns(X, release_year=held, budget=budget)
 
     def predict(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "pipeline_")
-        return self._in_year_dollars(np.asarray(self.pipeline_.predict(X), dtype=float), X)
+        inner = np.asarray(self.pipeline_.predict(self.inner_columns(X)), dtype=float)
+        years = self._later_years(X)
+        if not (years > self.newest_year_).any():
+            return inner
+        return self._converted(inner, np.full(len(years), self.newest_year_), years)
+
+
+def inner_pipeline(model: Any) -> Any:
+    """The Pipeline (FilmFeatures first) inside a stored model, whatever dollars it answers in."""
+    return model.pipeline_ if isinstance(model, DollarPipeline) else model
 
 
 def model_cost(estimator: Any) -> int:
     """What predicting one film costs, counted without a clock: the tree levels it passes
     through (trees × depth, summed over the ensemble's trees) plus one per linear model.
     The same model costs the same on every machine, under any load."""
-    if isinstance(estimator, ConstantDollarTarget):
+    if isinstance(estimator, DollarPipeline):
         return model_cost(estimator.pipeline_[-1])
     if isinstance(estimator, BlendRegressor | BlendClassifier):
         return model_cost(estimator.boosted_) + 1

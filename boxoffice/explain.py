@@ -8,8 +8,9 @@ log-odds for classifiers; a decision tree classifier is explained in probability
 - Linear and logistic regression: exact, coefficient × standardised value; base = intercept.
 - Blends of boosted trees and a linear model: the weighted sum of the two exact explanations
   (the classifier blend averages log-odds, so it stays exact too).
-- A pipeline answering in the dollars of the release year (``ConstantDollarTarget``): the
-  explanation of its constant-dollar forecast, plus one contribution for the conversion.
+- A pipeline answering in the dollars of the release year (``ConstantDollarTarget``,
+  ``ReleaseYearDollars``): the explanation of its inner forecast, plus one contribution for the
+  conversion.
 - scikit-learn trees and ensembles (random forest, gradient boosting, decision tree): the
   path decomposition (each split's change in node value goes to the split's feature), which is
   exact in sum but, unlike TreeSHAP, order-dependent.
@@ -31,7 +32,7 @@ from xgboost import DMatrix, XGBClassifier, XGBRegressor
 from boxoffice.estimators import (
     BlendClassifier,
     BlendRegressor,
-    ConstantDollarTarget,
+    DollarPipeline,
     LogRatioClassifier,
 )
 from boxoffice.features import feature_label
@@ -75,7 +76,7 @@ class Explanation:
 
 def explanation_method(estimator: Any) -> str:
     """How ``explain`` attributes this estimator's output (for reports and metadata)."""
-    if isinstance(estimator, ConstantDollarTarget):
+    if isinstance(estimator, DollarPipeline):
         inner = explanation_method(estimator.pipeline_[-1])
         return f"{inner}, plus the conversion to the release year's dollars"
     if isinstance(estimator, BlendRegressor | BlendClassifier):
@@ -97,8 +98,8 @@ def explanation_method(estimator: Any) -> str:
 
 def explain(pipeline: Any, columns: Any) -> Explanation:
     """Explain ``pipeline``'s raw output for the films in ``columns`` (raw film fields)."""
-    if isinstance(pipeline, ConstantDollarTarget):
-        inner = explain(pipeline.pipeline_, columns)
+    if isinstance(pipeline, DollarPipeline):
+        inner = explain(pipeline.pipeline_, pipeline.inner_columns(columns))
         shift = pipeline.price_shift(columns)[:, None]
         return Explanation(
             inner.base,

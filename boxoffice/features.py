@@ -20,7 +20,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.model_selection import KFold
 from sklearn.utils.validation import check_is_fitted
 
-from boxoffice.config import FEATURE_SETS
+from boxoffice.config import CAST_TOP_BILLED, FEATURE_SETS
 from boxoffice.dollars import CpiTable
 
 # The 20 genres TMDB uses; a film's genres must come from this list.
@@ -65,12 +65,16 @@ TMDB_LIST_KEYS: dict[str, str] = {
     "spoken_languages": "iso_639_1",
     "keywords": "name",
 }
+# The cast and crew (names, in billing order), read when a model learned from a credits table:
+# its directors and its first CAST_TOP_BILLED cast members.
+CREDIT_FIELDS: tuple[str, ...] = ("directors", "cast")
 # Every raw field the transformer reads; anything else in the input is ignored.
 RAW_FIELDS: tuple[str, ...] = (
     *PRE_RELEASE_NUMERIC,
     *POST_RELEASE_FIELDS,
     "original_language",
     *LIST_FIELDS,
+    *CREDIT_FIELDS,
 )
 # Numeric fields fed through log1p (heavy right tails).
 LOG_FIELDS = frozenset({"budget", "popularity", "vote_count"})
@@ -141,6 +145,12 @@ def _as_lists(values: Sequence[Any]) -> list[list[str]]:
     ]
 
 
+def model_inputs(frame: pd.DataFrame) -> pd.DataFrame:
+    """The columns of a table of films that FilmFeatures reads (a table without credits has no
+    ``directors`` or ``cast``)."""
+    return frame[[name for name in RAW_FIELDS if name in frame.columns]]
+
+
 def distinct_counts(lists: Sequence[Sequence[Any]]) -> np.ndarray:
     """The number of distinct items of each list, as floats."""
     return np.fromiter(
@@ -151,8 +161,9 @@ def distinct_counts(lists: Sequence[Sequence[Any]]) -> np.ndarray:
 
 
 # Target encoding: the lists whose items carry a track record, the name of their columns, and
-# the statistics of a film's items' encodings.
+# the statistics of a film's items' encodings. The credits' are encoded when ``credits``.
 ENCODED_FIELDS = {"production_companies": "company", "keywords": "keyword"}
+CREDIT_RECORDS = {"directors": "director", "cast": "cast"}
 ENCODED_STATS = ("mean", "max", "count")
 
 
@@ -271,6 +282,10 @@ class FilmFeatures(TransformerMixin, BaseEstimator):
     cpi : CpiTable or None
         When given, the budget is read in constant dollars of ``cpi.base_year`` (converted from
         the dollars of the film's release year).
+    credits : bool
+        Add the directors' and the top-billed cast's track records (``directors``; the first
+        ``CAST_TOP_BILLED`` names of ``cast``), encoded as the companies' are. Needs
+        ``target_encoding``.
     """
 
     def __init__(
@@ -286,6 +301,7 @@ class FilmFeatures(TransformerMixin, BaseEstimator):
         te_min_count: int = 2,
         te_folds: int = 5,
         cpi: CpiTable | None = None,
+        credits: bool = False,
     ):
         self.feature_set = feature_set
         self.n_companies = n_companies
@@ -298,6 +314,21 @@ class FilmFeatures(TransformerMixin, BaseEstimator):
         self.te_min_count = te_min_count
         self.te_folds = te_folds
         self.cpi = cpi
+        self.credits = credits
+
+    def encoded_fields(self) -> dict[str, str]:
+        """The lists whose items carry a track record in this configuration, with the prefix of
+        their columns."""
+        if not self.target_encoding:
+            return {}
+        return {**ENCODED_FIELDS, **(CREDIT_RECORDS if self.credits else {})}
+
+    def item_lists(self, X: FilmColumns, name: str, n_rows: int) -> list[list[str]]:
+        """A list field's items as the features read them: the cast's top-billed names only."""
+        lists = _as_lists(_cells(X, name, n_rows))
+        if name == "cast":
+            return [items[:CAST_TOP_BILLED] for items in lists]
+        return lists
 
     # -- fitting ------------------------------------------------------------------------------
     def fit(self, X: FilmColumns, y: Any = None) -> FilmFeatures:
@@ -314,9 +345,9 @@ class FilmFeatures(TransformerMixin, BaseEstimator):
         n_rows = _n_rows(X)
         target = self._target(y, n_rows)
         blocks = []
-        for name in ENCODED_FIELDS:
+        for name in self.encoded_fields():
             cells = _cells(X, name, n_rows)
-            items = _Items(_as_lists(cells))
+            items = _Items(self.item_lists(X, name, n_rows))
             encoded = np.zeros((n_rows, len(ENCODED_STATS)))
             for fit_rows, encode_rows in KFold(self.te_folds, shuffle=True, random_state=0).split(
                 np.arange(n_rows)
@@ -341,7 +372,12 @@ class FilmFeatures(TransformerMixin, BaseEstimator):
         ``stacklevel`` points the warning at the caller; sklearn wraps ``transform`` and
         ``fit_transform`` (set_output), which puts one more frame between them and it.
         """
-        read = (*self.numeric_fields(), "original_language", *LIST_FIELDS)
+        read = (
+            *self.numeric_fields(),
+            "original_language",
+            *LIST_FIELDS,
+            *(CREDIT_FIELDS if self.credits else ()),
+        )
         absent = [name for name in read if name not in X]
         if absent:
             warnings.warn(
@@ -359,6 +395,8 @@ class FilmFeatures(TransformerMixin, BaseEstimator):
     def _fit(self, X: FilmColumns, y: Any = None) -> FilmFeatures:
         if self.feature_set not in FEATURE_SETS:
             raise ValueError(f"feature_set must be one of {FEATURE_SETS}, got {self.feature_set!r}")
+        if self.credits and not self.target_encoding:
+            raise ValueError("FilmFeatures(credits=True) needs target_encoding=True")
         n_rows = _n_rows(X)
         if n_rows == 0:
             raise ValueError("cannot fit FilmFeatures on zero films")
@@ -372,7 +410,8 @@ class FilmFeatures(TransformerMixin, BaseEstimator):
             if raw.size:
                 self.ranges_[name] = (float(raw.min()), float(raw.max()))
         years = _as_float(_column(X, "release_year", n_rows))
-        year_fill = float(np.nanmedian(years)) if np.isfinite(years).any() else 2000.0
+        # No film with a year: every film reads the same (any constant would do).
+        year_fill = float(np.nanmedian(years)) if np.isfinite(years).any() else 0.0
         numeric = self._numeric(X, n_rows, year_fill)
         # Imputation values for unknown numbers (on the transformed scale).
         self.medians_ = {
@@ -411,8 +450,9 @@ class FilmFeatures(TransformerMixin, BaseEstimator):
         if self.target_encoding:
             target = self._target(y, n_rows)
             self.encodings_, self.typical_records_ = {}, {}
-            for name in ENCODED_FIELDS:
-                items = _Items(lists[name])
+            for name in self.encoded_fields():
+                cells[name] = _cells(X, name, n_rows)
+                items = _Items(self.item_lists(X, name, n_rows))
                 every = np.arange(n_rows)
                 encodings = items.encodings(every, target, self.te_smoothing, self.te_min_count)
                 self.encodings_[name] = items.table(encodings)
@@ -441,8 +481,8 @@ class FilmFeatures(TransformerMixin, BaseEstimator):
 
     def _encoded_names(self) -> list[str]:
         return [
-            f"{ENCODED_FIELDS[name]}_record_{stat}"
-            for name in ENCODED_FIELDS
+            f"{prefix}_record_{stat}"
+            for prefix in self.encoded_fields().values()
             for stat in ENCODED_STATS
         ]
 
@@ -500,9 +540,9 @@ class FilmFeatures(TransformerMixin, BaseEstimator):
         blocks.append(self._counted(X, n_rows, "spoken_languages", []))
         blocks.append(self._counted(X, n_rows, "keywords", self.keywords_))
         if self.target_encoding and with_encoding:
-            for name in ENCODED_FIELDS:
+            for name in self.encoded_fields():
                 cells = _cells(X, name, n_rows)
-                record = _encode(_as_lists(cells), self.encodings_[name])
+                record = _encode(self.item_lists(X, name, n_rows), self.encodings_[name])
                 record[_not_given(cells)] = self.typical_records_[name]
                 blocks.append(record)
         return np.hstack(blocks)
@@ -560,6 +600,8 @@ _LABELS = {
 _PREFIXES = {
     "company_record_": "companies' track record, ",
     "keyword_record_": "keywords' track record, ",
+    "director_record_": "directors' track record, ",
+    "cast_record_": "top-billed cast's track record, ",
     "genre_": "genre ",
     "language_": "original language ",
     "company_": "company ",

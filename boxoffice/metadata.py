@@ -26,7 +26,9 @@ from boxoffice.dollars import CpiTable
 #    intervals and calibration that depend on the horizon; the comparable films.
 # 5: one forecast model per feature set: revenue, its range and P(hit) read from one
 #    distribution; no separate hit model.
-MODEL_FORMAT = 5
+# 6: the forecast may read the directors and the top-billed cast; a nominal forecast past its
+#    newest film is answered in the release year's dollars.
+MODEL_FORMAT = 6
 
 FeatureSet = Literal["post_release", "pre_release"]
 # A parameter value as stored: parameters left at None (the estimator's default) are left out.
@@ -145,6 +147,21 @@ class SlateBacktest(_Record):
     by_size: dict[int, SlateScores]
 
 
+class CreditsUse(_Record):
+    """Whether the forecast reads the directors and the top-billed cast: the credits table the
+    run was given (none: ``table`` absent), and the forward comparison the choice was made on
+    (one year ahead, nominal dollars: "without_development", "with_development", and the same
+    "_tested", scored beside and never used)."""
+
+    used: bool
+    rule: str
+    cast_top_billed: int
+    table: str | None = None
+    table_sha256: str | None = None
+    films_credited: int = 0  # population films the table gives directors or cast for
+    scores: dict[str, Scores] = Field(default_factory=dict)
+
+
 class RowCounts(_Record):
     population: int
     fitted: int  # films the served pipeline learned from
@@ -167,7 +184,7 @@ class ForecastMetadata(_Record):
     """Everything a stored forecast model carries: the revenue pipeline it is centred on, the
     distribution every answer is read from, how both were chosen and how they score."""
 
-    format: Literal[5]
+    format: Literal[6]
     run: str
     kind: Literal["forecast"]
     feature_set: FeatureSet
@@ -183,6 +200,7 @@ class ForecastMetadata(_Record):
     fitted_on: Literal["all_labelled", "original_train"]
     newest_year: int  # the newest release year among the films the pipeline learned from
     dollars: Literal["nominal", "constant"]
+    credits: CreditsUse
     cpi: CpiTable
     distribution: RevenueDistribution
     design: DesignChoice
@@ -204,7 +222,7 @@ class ForecastMetadata(_Record):
 class ComparablesMetadata(_Record):
     """The comparable-films table stored with a run's models."""
 
-    format: Literal[5]
+    format: Literal[6]
     run: str
     kind: Literal["comparables"]
     films: int

@@ -39,7 +39,7 @@ UV_FALLBACK = ROOT / ".tools" / "bin" / "uv"
 BENTOML = Path(sys.executable).parent / "bentoml"
 # Imported by training only (report figures, progress bars, the CPI table it stores with the
 # models): not needed to serve.
-TRAINING_ONLY_PACKAGES = ("matplotlib", "joblib-progress", "cpi")
+TRAINING_ONLY_PACKAGES = ("matplotlib", "joblib-progress", "cpi", "pycountry")
 DEPLOY_IMAGE_NAME = "boxoffice"
 DOCKER_TIMEOUT = 60.0  # seconds for a short docker client call (info, inspect, rmi)
 

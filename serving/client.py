@@ -28,8 +28,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 from rich.table import Table
 
-from boxoffice.config import DEFAULT_MARKETING_USD, DEFAULT_STUDIO_SHARE
-from boxoffice.features import LIST_FIELDS, TMDB_LIST_KEYS
+from boxoffice.config import CAST_TOP_BILLED, DEFAULT_MARKETING_USD, DEFAULT_STUDIO_SHARE
+from boxoffice.features import TMDB_LIST_KEYS
 from serving.schema import (
     EXCLUSIVE_FIELDS,
     FIELD_KINDS,
@@ -699,7 +699,7 @@ def film_from_options(film_file: str | None, options: dict[str, Any]) -> dict[st
         try:
             if key == "budget":
                 value = parse_usd(value)
-            elif key in LIST_FIELDS:
+            elif FIELD_KINDS.get(key) == "list":
                 value = parse_names(value, key)
         except ValueError as error:
             raise ValueError(f"--{name.replace('_', '-')}: {error}") from None
@@ -721,6 +721,8 @@ FILM_OPTIONS = (
     "companies",
     "countries",
     "keywords",
+    "directors",
+    "cast",
     "title",
     "popularity",
     "vote_average",
@@ -767,6 +769,10 @@ LanguageOption = _film_option("Original language, ISO 639-1 code: en.")
 CompaniesOption = _film_option("Production companies, comma- or |-separated ('' for none).")
 CountriesOption = _film_option("Production countries, ISO 3166-1 codes: US,GB.")
 KeywordsOption = _film_option("TMDB keywords, comma-separated ('' for none).")
+DirectorsOption = _film_option("Directors, comma- or |-separated (read by models with credits).")
+CastOption = _film_option(
+    f"Cast in billing order, comma- or |-separated; the models read the first {CAST_TOP_BILLED}."
+)
 TitleOption = _film_option("Title (comps leave out the film of this title and year).")
 PopularityOption = _film_option("Post-release: TMDB popularity.", float)
 VoteAverageOption = _film_option("Post-release: average TMDB rating, 0-10.", float)
@@ -950,6 +956,8 @@ def scenarios(
     companies: CompaniesOption = None,
     countries: CountriesOption = None,
     keywords: KeywordsOption = None,
+    directors: DirectorsOption = None,
+    cast: CastOption = None,
     title: TitleOption = None,
     popularity: PopularityOption = None,
     vote_average: VoteAverageOption = None,
@@ -1032,6 +1040,8 @@ def comps(
     companies: CompaniesOption = None,
     countries: CountriesOption = None,
     keywords: KeywordsOption = None,
+    directors: DirectorsOption = None,
+    cast: CastOption = None,
     title: TitleOption = None,
     popularity: PopularityOption = None,
     vote_average: VoteAverageOption = None,

@@ -22,6 +22,7 @@ import numpy as np
 from boxoffice import slate
 from boxoffice.comparables import ComparableFilms
 from boxoffice.config import (
+    CAST_TOP_BILLED,
     COMPARABLES,
     DEFAULT_MARKETING_USD,
     DEFAULT_STUDIO_SHARE,
@@ -35,9 +36,15 @@ from boxoffice.distribution import (
     profit_quantile,
     read_forecasts,
 )
-from boxoffice.estimators import ConstantDollarTarget
+from boxoffice.estimators import inner_pipeline
 from boxoffice.explain import explain, in_points
-from boxoffice.features import LIST_FIELDS, POST_RELEASE_FIELDS, FilmFeatures, distinct_counts
+from boxoffice.features import (
+    CREDIT_FIELDS,
+    LIST_FIELDS,
+    POST_RELEASE_FIELDS,
+    FilmFeatures,
+    distinct_counts,
+)
 from boxoffice.metadata import (
     ComparablesMetadata,
     ForecastMetadata,
@@ -64,12 +71,16 @@ class LoadedModel:
 
     @property
     def features(self) -> FilmFeatures:
-        inner = (
-            self.pipeline.pipeline_
-            if isinstance(self.pipeline, ConstantDollarTarget)
-            else self.pipeline
-        )
-        return inner[0]
+        return inner_pipeline(self.pipeline)[0]
+
+    @property
+    def known_credits(self) -> dict[str, dict] | None:
+        """The names each credit field's track record knows; None when the model does not
+        read credits."""
+        features = self.features
+        if not features.credits:
+            return None
+        return {name: features.encodings_[name] for name in CREDIT_FIELDS}
 
     @classmethod
     def load(cls, model: bentoml.Model) -> LoadedModel:
@@ -132,6 +143,8 @@ def film_columns(films: Sequence[Film]) -> dict[str, list[Any]]:
         "production_countries": [f.production_countries for f in films],
         "spoken_languages": [f.spoken_languages for f in films],
         "keywords": [f.keywords for f in films],
+        "directors": [f.directors for f in films],
+        "cast": [f.cast for f in films],
     }
 
 
@@ -179,17 +192,54 @@ def _flag_missing(warnings: list[list[str]], columns: dict[str, list[Any]], mess
             warnings[i].append(text)
 
 
+def _credit_warnings(
+    warnings: list[list[str]], columns: dict[str, list[Any]], known: dict[str, dict] | None
+) -> None:
+    """Credits given to models that do not read them; with models that do, credits left out
+    and names the models never saw (scored as unknown)."""
+    if known is None:
+        given = [", ".join(f for f in CREDIT_FIELDS if columns[f][i]) for i in range(len(warnings))]
+        for i in (i for i, names in enumerate(given) if names):
+            warnings[i].append(
+                f"{given[i]} given: these models learned without a credits table and do not "
+                "read the cast and crew"
+            )
+        return
+    _flag_missing(
+        warnings,
+        {f: columns[f] for f in CREDIT_FIELDS},
+        "{} not given: scored with a typical track record, no one in particular",
+    )
+    for name in CREDIT_FIELDS:
+        read = CAST_TOP_BILLED if name == "cast" else None
+        for i, names in enumerate(columns[name]):
+            if not names:
+                continue
+            unknown = [n for n in dict.fromkeys(names[:read]) if n not in known[name]]
+            if unknown:
+                shown = ", ".join(repr(n) for n in unknown[:3])
+                more = f" and {len(unknown) - 3} more" if len(unknown) > 3 else ""
+                warnings[i].append(
+                    f"{name}: {shown}{more}: no track record in the films the models learned from, "
+                    "scored as unknown"
+                )
+
+
 def film_warnings(
     columns: dict[str, list[Any]],
     feature_set: FeatureSet,
     ranges: dict[str, tuple[float, float]],
     language_mode: str | None = None,
     newest_year: int | None = None,
+    known_credits: dict[str, dict] | None = None,
 ) -> list[list[str]]:
     """What the caller should know about how each film was scored (vectorised over films):
-    every field left out and what it was scored as, a model switch, values out of range."""
+    every field left out and what it was scored as, a model switch, values out of range, and
+    the cast and crew as read (``known_credits``: the names each credit field's track record
+    knows, when the models read credits)."""
     n_films = len(columns["budget"])
     warnings: list[list[str]] = [[] for _ in range(n_films)]
+    _credit_warnings(warnings, columns, known_credits)
     if feature_set == "post_release":
         _flag_missing(
             warnings,
@@ -372,6 +422,7 @@ class Predictor:
                 model.features.ranges_,
                 model.features.language_mode_,
                 metadata.newest_year,
+                model.known_credits,
             )
             beyond = self._beyond_revenue(model, scores.median[indices])
             for k, (warns, warning) in enumerate(zip(warned, beyond, strict=True)):

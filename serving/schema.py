@@ -23,7 +23,12 @@ from pydantic import (
     model_validator,
 )
 
-from boxoffice.config import COMPARABLES_K, DEFAULT_MARKETING_USD, DEFAULT_STUDIO_SHARE
+from boxoffice.config import (
+    CAST_TOP_BILLED,
+    COMPARABLES_K,
+    DEFAULT_MARKETING_USD,
+    DEFAULT_STUDIO_SHARE,
+)
 from boxoffice.features import TMDB_GENRES
 
 MAX_BATCH = 10_000
@@ -144,6 +149,16 @@ class Film(BaseModel):
     production_countries: Names | None = Field(None, description="ISO 3166-1 codes, e.g. 'US'.")
     spoken_languages: Names | None = Field(None, description="ISO 639-1 codes.")
     keywords: Names | None = None
+    directors: Names | None = Field(
+        None,
+        description="The directors' names, e.g. 'Christopher Nolan' (read by models trained "
+        "with a credits table; names they never saw are scored as unknown).",
+    )
+    cast: Names | None = Field(
+        None,
+        description=f"The cast's names in billing order; the models read the first "
+        f"{CAST_TOP_BILLED} (when trained with a credits table).",
+    )
     title: Annotated[str, Field(max_length=500)] | None = None
     explain: bool = Field(
         False,

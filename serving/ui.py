@@ -22,6 +22,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from boxoffice.config import (
+    CAST_TOP_BILLED,
     COMPARABLES_K,
     DEFAULT_HIT_THRESHOLD,
     DEFAULT_MARKETING_USD,
@@ -49,6 +50,7 @@ SETTINGS = {
     "max_slate": MAX_SLATE,
     "min_studio_share": MIN_STUDIO_SHARE,
     "comparables_k": COMPARABLES_K,
+    "cast_top_billed": CAST_TOP_BILLED,
     "defaults": {
         "studio_share": DEFAULT_STUDIO_SHARE,
         "marketing_usd": DEFAULT_MARKETING_USD,

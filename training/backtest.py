@@ -270,6 +270,13 @@ def backtest(
 def point_scores(
     forecasts: ForwardForecasts, years: Sequence[int], truth: Truth, seed: int
 ) -> Scores:
-    """R², RMSE and MAE of raw forecasts one year ahead (the constant-dollar comparison)."""
+    """R², RMSE and MAE of raw forecasts one year ahead, and the ROC-AUC of their margin over
+    the hit line (the comparisons of dollars and of credits, made before any distribution)."""
     group = one_year_ahead(forecasts, years)
-    return score(truth.answered(group.row, group.prediction), seed)
+    answered = truth.answered(group.row, group.prediction)
+    scores = score(answered, seed)
+    if len(set(answered.hit)) < 2:
+        return scores
+    margin = answered.median - answered.hit_line
+    auc = float(roc_auc_score(answered.hit, margin))
+    return scores.model_copy(update={"metrics": scores.metrics | {"roc_auc": auc}})

@@ -14,6 +14,10 @@
 
 The quick profile (tests, smoke runs) tunes on the last two selection years and fits fewer
 origins.
+
+A table too short for this (fewer than twelve years of at least ``MIN_FILMS_TO_SCORE`` labelled
+films up to its newest year, or fewer than ``MIN_FILMS_FIRST_FIT`` films before the first
+origin) stops before any training with one line saying what it needs and what it has.
 """
 
 from __future__ import annotations
@@ -22,12 +26,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from training.data import DataError
 from training.split import Splits
 
 TEST_YEARS = 6
 SELECTION_YEARS = 6
 QUICK_SELECTION_YEARS = 2
+# The newest year needs this many labelled, plausible films; every selection and test year
+# this many to be scored; the first origin this many films before it to fit on.
 MIN_FILMS_PER_YEAR = 30
+MIN_FILMS_TO_SCORE = 20
+MIN_FILMS_FIRST_FIT = 200
 
 
 @dataclass(frozen=True)
@@ -99,14 +108,47 @@ class Calendar:
         )
 
 
-def newest_labelled_year(splits: Splits) -> int:
-    """The latest release year with at least MIN_FILMS_PER_YEAR labelled, plausible films."""
+def labelled_by_year(splits: Splits) -> dict[int, int]:
+    """How many labelled, plausible films each release year holds."""
     years = splits.population["release_year"].to_numpy(dtype=float)[splits.plausible]
-    values, counts = np.unique(years, return_counts=True)
-    enough = values[counts >= MIN_FILMS_PER_YEAR]
-    return int(enough.max()) if len(enough) else int(values.max())
+    values, counts = np.unique(years[np.isfinite(years)].astype(int), return_counts=True)
+    return dict(zip(values.tolist(), counts.tolist(), strict=True))
 
 
 def calendar_of(splits: Splits, profile: str) -> Calendar:
-    """The protocol's years for this table (see the module)."""
-    return Calendar.from_years(newest_labelled_year(splits), profile)
+    """The protocol's years for this table (see the module); DataError when it is too short."""
+    counts = labelled_by_year(splits)
+    enough = [year for year, n in counts.items() if n >= MIN_FILMS_PER_YEAR]
+    needs = (
+        f"the training protocol needs {TEST_YEARS + SELECTION_YEARS} years of at least "
+        f"{MIN_FILMS_TO_SCORE} labelled films each ({SELECTION_YEARS} to choose the models on, "
+        f"{TEST_YEARS} to test them on) up to a newest year of at least {MIN_FILMS_PER_YEAR}, "
+        f"and {MIN_FILMS_FIRST_FIT} films released before its first origin"
+    )
+    if not enough:
+        busiest = max(counts.values()) if counts else 0
+        raise DataError(
+            f"the table is too short: {needs}; no year holds {MIN_FILMS_PER_YEAR} labelled "
+            f"films (the most in one year: {busiest})"
+        )
+    calendar = Calendar.from_years(max(enough), profile)
+    thin = {
+        year: counts.get(year, 0)
+        for year in (*calendar.selection_years, *calendar.test_years)
+        if counts.get(year, 0) < MIN_FILMS_TO_SCORE
+    }
+    first = min(calendar.forward_origins)
+    before = sum(n for year, n in counts.items() if year < first)
+    if thin or before < MIN_FILMS_FIRST_FIT:
+        found = []
+        if thin:
+            found.append(
+                "labelled films in " + ", ".join(f"{year}: {n}" for year, n in sorted(thin.items()))
+            )
+        if before < MIN_FILMS_FIRST_FIT:
+            found.append(f"{before} films before {first}")
+        raise DataError(
+            f"the table is too short: {needs}; with its newest year {calendar.newest_year} it "
+            f"has {'; '.join(found)}"
+        )
+    return calendar

@@ -12,17 +12,19 @@ from sklearn.metrics import r2_score
 from boxoffice.comparables import ComparableFilms
 from boxoffice.config import COMPARABLES_K
 from boxoffice.dollars import CpiTable
-from boxoffice.features import RAW_FIELDS
+from boxoffice.features import model_inputs
 from training.evaluate import bootstrap_interval
 
 KS = (5, 8, 10, 15, 20, 30)
 # Well-known films whose comps the report lists (each left out of its own comps).
-EXAMPLES = (("Avatar", 2009), ("Inception", 2010), ("Frozen", 2013))
+# The report shows the comps of the top-grossing film of each of the table's last years.
+EXAMPLE_YEARS = 3
 
 
 def fit_comparables(films: pd.DataFrame, cpi: CpiTable, hit_ratio: float) -> ComparableFilms:
-    columns = [*RAW_FIELDS, "title", "revenue"]
-    return ComparableFilms(cpi, hit_ratio).fit(films[list(dict.fromkeys(columns))])
+    return ComparableFilms(cpi, hit_ratio).fit(
+        pd.concat([model_inputs(films), films[["title", "revenue"]]], axis=1)
+    )
 
 
 def backtest(
@@ -43,7 +45,7 @@ def backtest(
         films = population[release == year]
         comps = fit_comparables(earlier, cpi, hit_ratio)
         log_revenue = np.log1p(earlier["revenue"].to_numpy(dtype=float))
-        nearest = comps.nearest(films[list(RAW_FIELDS)], max(KS))
+        nearest = comps.nearest(model_inputs(films), max(KS))
         for k in KS:
             forecasts[k].append(
                 np.array([np.median(log_revenue[found[:k]]) for found, _ in nearest])
@@ -58,14 +60,17 @@ def backtest(
 
 
 def example_comps(
-    comps: ComparableFilms, population: pd.DataFrame, k: int = COMPARABLES_K
+    comps: ComparableFilms, population: pd.DataFrame, newest_year: int, k: int = COMPARABLES_K
 ) -> dict[str, list[dict]]:
-    """The comps of the well-known EXAMPLES that are in the table (as their own query)."""
+    """The comps of the top-grossing film of each of the last EXAMPLE_YEARS years up to
+    ``newest_year`` (as its own query: it is not its own comp)."""
     out = {}
-    for title, year in EXAMPLES:
-        match = population[(population["title"] == title) & (population["release_year"] == year)]
-        if match.empty:
+    for year in range(newest_year - EXAMPLE_YEARS + 1, newest_year + 1):
+        films = population[population["release_year"] == year]
+        if films.empty:
             continue
-        ((found, distances),) = comps.nearest(match[list(RAW_FIELDS)].head(1), k, [title])
+        match = films.loc[[films["revenue"].astype(float).idxmax()]]
+        title = str(match["title"].iloc[0])
+        ((found, distances),) = comps.nearest(model_inputs(match), k, [title])
         out[f"{title} ({year})"] = comps.describe(found, distances, year)
     return out

@@ -20,6 +20,13 @@ DATA_SOURCE_HINT = (
 
 REPORTS_DIR = PROJECT_ROOT / "reports"
 
+# `python -m training fetch`: TMDB's v3 API, and how hard it is asked (its ceiling is about
+# 40-50 requests a second and may change).
+TMDB_API_URL = "https://api.themoviedb.org/3"
+FETCH_RATE = 40.0
+FETCH_CONNECTIONS = 8
+FETCH_MIN_VOTES = 20
+
 SEED = 42
 HIT_RATIO = 2.0
 # Rows whose budget or revenue is below this many dollars carry unit errors (e.g. budget 1).

@@ -1,18 +1,32 @@
-"""Find, load and validate the TMDB 5000 movies table, and parse its JSON list columns."""
+"""Find, load and validate a movies table in TMDB's format, and parse its list columns.
+
+A list column is read in the form the table writes it: TMDB's JSON list of objects (the
+published table: genres as ``[{"id": 28, "name": "Action"}]``), a JSON list of names, or plain
+names separated by ``|`` or by ``, `` (as other TMDB exports write them). Countries and
+languages written as names (``United States of America``, ``English``) are read as the ISO codes
+the service takes (``US``, ``en``), by the ISO tables of ``pycountry``; a name it does not know
+is kept as written (and counted in the loading notes).
+"""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from boxoffice.features import TMDB_LIST_KEYS
 from training import config
+
+if TYPE_CHECKING:
+    from training.credits import LoadedCredits
 
 # Column -> kind. "int"/"float" must parse as numbers, "date" as YYYY-MM-DD, "json" as a JSON list
 # of objects, "text" is kept as it is.
@@ -52,6 +66,8 @@ class LoadedData:
     path: Path
     sha256: str
     malformed_json: dict[str, int] = field(default_factory=dict)
+    unknown_names: dict[str, int] = field(default_factory=dict)  # countries, languages
+    credits: LoadedCredits | None = None  # joined as the frame's directors and cast
 
 
 def locate_dataset(explicit: str | os.PathLike[str] | None = None) -> Path:
@@ -85,9 +101,12 @@ def locate_dataset(explicit: str | os.PathLike[str] | None = None) -> Path:
 
 def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
+    try:
+        with path.open("rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+    except OSError as error:  # permission denied, an I/O error, ...
+        raise DataError(f"{path}: cannot be read ({error.strerror or error})") from error
     return digest.hexdigest()
 
 
@@ -98,8 +117,9 @@ def _sample(frame: pd.DataFrame, mask: pd.Series, column: str, n: int = 3) -> st
 
 
 def parse_json_list(cell: object, key: str) -> list[str] | None:
-    """Parse one JSON list cell into the values of ``key``; None when the cell is malformed."""
-    if cell is None or (isinstance(cell, float) and np.isnan(cell)):
+    """Parse one JSON list cell (of TMDB's objects, or of names) into the values of ``key``;
+    None when the cell is malformed."""
+    if _empty(cell):
         return []
     try:
         items = json.loads(cell)  # type: ignore[arg-type]
@@ -107,14 +127,69 @@ def parse_json_list(cell: object, key: str) -> list[str] | None:
         return None
     if not isinstance(items, list):
         return None
-    values = [item.get(key) for item in items if isinstance(item, dict)]
-    if len(values) != len(items) or not all(isinstance(v, str) for v in values):
+    values = [item.get(key) if isinstance(item, dict) else item for item in items]
+    if not all(isinstance(v, str) for v in values):
         return None
     return values
 
 
-def validate_and_parse(raw: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
-    """Check columns and types; return the parsed frame and malformed-JSON counts per column.
+def _empty(cell: object) -> bool:
+    return cell is None or (isinstance(cell, float) and np.isnan(cell)) or cell == ""
+
+
+# How a list column is written: JSON, or names separated by one of these.
+SEPARATORS = ("|", ", ")
+
+
+def list_style(values: pd.Series) -> str:
+    """ "json" when most written cells are JSON lists, else the separator of the names."""
+    written = [v.strip() for v in values if isinstance(v, str) and v.strip()]
+    if not written:
+        return "json"
+    if sum(v.startswith("[") for v in written) * 2 >= len(written):
+        return "json"
+    return "|" if any("|" in v for v in written) else ", "
+
+
+def parse_names(cell: object, separator: str) -> list[str]:
+    if _empty(cell):
+        return []
+    return [name.strip() for name in str(cell).split(separator) if name.strip()]
+
+
+# Countries and languages are read as ISO codes; their names are looked up in pycountry's tables.
+ISO_CODES = {"production_countries": "countries", "spoken_languages": "languages"}
+
+
+@functools.cache
+def iso_code(name: str, table: str) -> str | None:
+    """The ISO 3166-1 alpha-2 code of a country, or ISO 639-1 of a language, from its name or
+    its code; None when pycountry does not know it."""
+    import pycountry
+
+    if table == "countries" and re.fullmatch(r"[A-Za-z]{2}", name):
+        return name.upper()
+    if table == "languages" and re.fullmatch(r"[A-Za-z]{2,3}", name):
+        return name.lower()
+    records = pycountry.countries if table == "countries" else pycountry.languages
+    try:
+        record = records.lookup(name)
+    except LookupError:
+        if table != "countries":
+            return None
+        try:
+            record = records.search_fuzzy(name)[0]
+        except LookupError:
+            return None
+    code = getattr(record, "alpha_2", None)
+    return code if table == "countries" else code and code.lower()
+
+
+def validate_and_parse(
+    raw: pd.DataFrame, unknown: dict[str, int] | None = None
+) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Check columns and types; return the parsed frame and malformed-JSON counts per column
+    (and count in ``unknown`` the country and language names pycountry does not know).
 
     Raises DataError naming the column and a sample of bad rows when a value cannot be parsed.
     """
@@ -162,7 +237,25 @@ def validate_and_parse(raw: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]
             frame[column] = parsed
     malformed: dict[str, int] = {}
     for column, key in JSON_KEYS.items():
-        parsed_lists = frame[column].map(lambda cell, key=key: parse_json_list(cell, key))
+        style = list_style(raw[column])
+        if style == "json":
+            parsed_lists = frame[column].map(lambda cell, key=key: parse_json_list(cell, key))
+        else:
+            parsed_lists = frame[column].map(lambda cell, sep=style: parse_names(cell, sep))
+            if column in ISO_CODES:
+                table = ISO_CODES[column]
+                parsed_lists = parsed_lists.map(
+                    lambda names, table=table: [iso_code(name, table) or name for name in names]
+                )
+                if unknown is not None:
+                    written = {
+                        name
+                        for names in frame[column].map(
+                            lambda cell, sep=style: parse_names(cell, sep)
+                        )
+                        for name in names
+                    }
+                    unknown[column] = sum(iso_code(name, table) is None for name in written)
         bad = parsed_lists.isna()
         malformed[column] = int(bad.sum())
         # A malformed cell affects only its row: it becomes "unknown" (None).
@@ -172,11 +265,9 @@ def validate_and_parse(raw: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]
     return frame, malformed
 
 
-def load_movies(explicit: str | os.PathLike[str] | None = None) -> LoadedData:
-    """Locate, read, validate and parse the movies table."""
-    path = locate_dataset(explicit)
+def read_table(path: Path) -> pd.DataFrame:
+    """A CSV file as text columns; DataError when it cannot be read or holds no rows."""
     try:
-        sha256 = file_sha256(path)
         raw = pd.read_csv(path, dtype=str, keep_default_na=True)
     except OSError as error:  # permission denied, an I/O error, ...
         raise DataError(f"{path}: cannot be read ({error.strerror or error})") from error
@@ -184,5 +275,20 @@ def load_movies(explicit: str | os.PathLike[str] | None = None) -> LoadedData:
         raise DataError(f"{path}: not a readable CSV file ({str(error).strip()})") from error
     if raw.empty:
         raise DataError(f"{path}: the file has a header but no rows")
-    frame, malformed = validate_and_parse(raw)
-    return LoadedData(frame=frame, path=path, sha256=sha256, malformed_json=malformed)
+    return raw
+
+
+def load_movies(explicit: str | os.PathLike[str] | None = None) -> LoadedData:
+    """Locate, read, validate and parse the movies table."""
+    path = locate_dataset(explicit)
+    sha256 = file_sha256(path)
+    raw = read_table(path)
+    unknown: dict[str, int] = {}
+    frame, malformed = validate_and_parse(raw, unknown)
+    return LoadedData(
+        frame=frame,
+        path=path,
+        sha256=sha256,
+        malformed_json=malformed,
+        unknown_names={k: v for k, v in unknown.items() if v},
+    )

@@ -1,12 +1,18 @@
 """The forward stage: refit the chosen configurations at every origin of the calendar and
 collect their out-of-time forecasts, deciding on the way whether each revenue forecast learns
-in constant dollars.
+in constant dollars and whether it reads the cast and crew.
 
-Per feature set: the chosen revenue configuration in nominal dollars at every origin and in
-constant dollars at the dollars origins (then at the rest too when adopted), and the chosen
-classifier of the two-model design (for comparison only); once, the original project's models.
+Per feature set: the chosen revenue configuration in nominal dollars at every origin, in
+constant dollars at the dollars origins and, when a credits table is given, with the directors'
+and cast's track records at every origin; then the adopted variant at the origins it lacks; and
+the chosen classifier of the two-model design (for comparison only); once, the original
+project's models. Either way a film later than every film a model learned from is answered in
+its release year's dollars (``ReleaseYearDollars``, ``ConstantDollarTarget``), as the service
+answers it.
+
 Constant dollars are adopted when, one year ahead over the tuning years, they gain at least
-``DOLLARS_MARGIN`` R²; the test years are scored beside, never used.
+``DOLLARS_MARGIN`` R²; the credits when they gain at least ``CREDITS_MARGIN``; the test years
+are scored beside, never used.
 """
 
 from __future__ import annotations
@@ -16,18 +22,34 @@ from typing import Any, Literal
 
 from sklearn.base import clone
 
-from boxoffice.config import FEATURE_SETS
+from boxoffice.config import CAST_TOP_BILLED, FEATURE_SETS
 from boxoffice.dollars import CpiTable
-from boxoffice.estimators import ConstantDollarTarget
-from boxoffice.metadata import Scores
+from boxoffice.estimators import ConstantDollarTarget, ReleaseYearDollars
+from boxoffice.metadata import CreditsUse, Scores
 from training.backtest import ModelForecasts, Truth, point_scores
 from training.baseline import seed_pipelines
 from training.calendar import Calendar
+from training.credits import LoadedCredits
 from training.forward import ForwardJob, joined, run_forward
 from training.split import Splits
 
 DOLLARS_MARGIN = 0.005
+CREDITS_MARGIN = 0.005
 Dollars = Literal["nominal", "constant"]
+
+
+@dataclass(frozen=True)
+class Variant:
+    """How a revenue configuration learns: in which dollars, and whether it reads the credits."""
+
+    dollars: Dollars = "nominal"
+    credits: bool = False
+
+    def of(self, template: Any, cpi: CpiTable) -> Any:
+        """The configuration in this variant, unfitted."""
+        if self.credits:
+            template = clone(template).set_params(features__credits=True)
+        return in_dollars(template, self.dollars, cpi)
 
 
 def constant_dollars(template: Any, cpi: CpiTable) -> ConstantDollarTarget:
@@ -36,14 +58,30 @@ def constant_dollars(template: Any, cpi: CpiTable) -> ConstantDollarTarget:
     return ConstantDollarTarget(clone(template).set_params(features__cpi=cpi), cpi)
 
 
+def nominal_dollars(template: Any, cpi: CpiTable) -> ReleaseYearDollars:
+    """The revenue configuration in nominal dollars, answering a film past the newest film it
+    learned from in the dollars of its release year."""
+    return ReleaseYearDollars(clone(template), cpi)
+
+
+def in_dollars(template: Any, dollars: str, cpi: CpiTable) -> Any:
+    return (constant_dollars if dollars == "constant" else nominal_dollars)(template, cpi)
+
+
 @dataclass
 class ForwardResult:
-    """A feature set's forecasts and its revenue configuration in the adopted dollars."""
+    """A feature set's forecasts and its revenue configuration in the adopted variant, with the
+    point scores the variant was chosen on (one year ahead: "<variant>_<window>")."""
 
     template: Any
-    dollars: Dollars
+    variant: Variant
     dollars_scores: dict[str, Scores]
+    credits_scores: dict[str, Scores]
     forecasts: ModelForecasts
+
+    @property
+    def dollars(self) -> Dollars:
+        return self.variant.dollars
 
 
 def dollars_rule(calendar: Calendar) -> str:
@@ -52,6 +90,29 @@ def dollars_rule(calendar: Calendar) -> str:
         f"constant dollars (CPI-U, dollars of the CPI table's last year) are adopted when, one "
         f"year ahead over {years}, they gain at least {DOLLARS_MARGIN} R²; otherwise the "
         "nominal dollars of each film's release year"
+    )
+
+
+def credits_rule(calendar: Calendar) -> str:
+    years = f"{calendar.tuning_years[0]}-{calendar.tuning_years[-1]}"
+    return (
+        f"the directors' and top-billed cast's track records are read when, one year ahead "
+        f"over {years} (nominal dollars), they gain at least {CREDITS_MARGIN} R²"
+    )
+
+
+def credits_use(
+    result: ForwardResult, calendar: Calendar, table: LoadedCredits | None, credited: int
+) -> CreditsUse:
+    """What the stored model says about the cast and crew: the table, the rule, the comparison."""
+    return CreditsUse(
+        used=result.variant.credits,
+        rule=credits_rule(calendar),
+        cast_top_billed=CAST_TOP_BILLED,
+        table=table.path.name if table else None,
+        table_sha256=table.sha256 if table else None,
+        films_credited=credited,
+        scores=result.credits_scores,
     )
 
 
@@ -65,28 +126,34 @@ def run_forecasts(
     hit_ratio: float,
     seed: int,
     n_jobs: int,
-    dollars: dict[str, Dollars] | None = None,
+    *,
+    credits: bool = False,
+    adopted: dict[str, Variant] | None = None,
 ) -> dict[str, ForwardResult]:
     """``revenue``: the chosen revenue template per feature set; ``classifiers``: the chosen
     classifier template and what it learns (``"hit"`` or ``"log_ratio"``) per feature set.
-    ``dollars``, when given (a stored run's backtest), is used instead of decided."""
+    ``credits``: the films have directors and cast to try. ``adopted``, when given (a stored
+    run's backtest), is used instead of decided."""
     origins = calendar.forward_origins
-    tried = calendar.dollars_origins if dollars is None else ()
+    plain, constant, credited = Variant(), Variant("constant"), Variant(credits=True)
+    tried: dict[str, dict[Variant, tuple[int, ...]]] = {
+        feature_set: (
+            {plain: origins, constant: calendar.dollars_origins}
+            | ({credited: origins} if credits else {})
+            if adopted is None
+            else {adopted[feature_set]: origins}
+        )
+        for feature_set in FEATURE_SETS
+    }
     jobs = []
     for feature_set in FEATURE_SETS:
-        nominal = revenue[feature_set]
-        if dollars is not None and dollars[feature_set] == "constant":
-            nominal = constant_dollars(nominal, cpi)
-        jobs.append(
-            ForwardJob(("revenue", feature_set, "nominal"), nominal, "log_revenue", origins)
-        )
-        if tried:
+        for variant, years in tried[feature_set].items():
             jobs.append(
                 ForwardJob(
-                    ("revenue", feature_set, "constant"),
-                    constant_dollars(revenue[feature_set], cpi),
+                    ("revenue", feature_set, variant),
+                    variant.of(revenue[feature_set], cpi),
                     "log_revenue",
-                    tried,
+                    years,
                 )
             )
         template, target = classifiers[feature_set]
@@ -97,57 +164,69 @@ def run_forecasts(
     jobs.append(ForwardJob(("seed", "hit"), seeds["hit"], "hit", compared))
     forecasts = run_forward(jobs, splits.population, splits.plausible, hit_ratio, n_jobs)
 
-    development = list(calendar.tuning_years)
-    tested = [y for y in calendar.dollars_origins if y not in development]
-    chosen: dict[str, tuple[Any, Dollars, dict[str, Scores]]] = {}
-    more = []
-    for feature_set in FEATURE_SETS:
-        if dollars is not None:
-            template = revenue[feature_set]
-            if dollars[feature_set] == "constant":
-                template = constant_dollars(template, cpi)
-            chosen[feature_set] = (template, dollars[feature_set], {})
-            continue
-        scores = {
-            f"{variant}_{window}": point_scores(
+    windows = {
+        "development": list(calendar.tuning_years),
+        "tested": [y for y in calendar.dollars_origins if y not in calendar.tuning_years],
+    }
+
+    def scores(feature_set: str, variants: dict[str, Variant]) -> dict[str, Scores]:
+        return {
+            f"{name}_{window}": point_scores(
                 forecasts[("revenue", feature_set, variant)], years, truth, seed
             )
-            for variant in ("nominal", "constant")
-            for window, years in (("development", development), ("tested", tested))
+            for name, variant in variants.items()
+            for window, years in windows.items()
         }
-        gain = (
-            scores["constant_development"].metrics["r2"]
-            - scores["nominal_development"].metrics["r2"]
-        )
-        adopted: Dollars = "constant" if gain >= DOLLARS_MARGIN else "nominal"
-        template = revenue[feature_set]
-        if adopted == "constant":
-            template = constant_dollars(template, cpi)
-            missing = tuple(o for o in origins if o not in tried)
-            more.append(
-                ForwardJob(("revenue", feature_set, "more"), template, "log_revenue", missing)
+
+    chosen: dict[str, tuple[Variant, dict[str, Scores], dict[str, Scores]]] = {}
+    more = []
+    for feature_set in FEATURE_SETS:
+        if adopted is not None:
+            variant, by_dollars, by_credits = adopted[feature_set], {}, {}
+        else:
+            by_dollars = scores(feature_set, {"nominal": plain, "constant": constant})
+            gain = (
+                by_dollars["constant_development"].metrics["r2"]
+                - by_dollars["nominal_development"].metrics["r2"]
             )
-        chosen[feature_set] = (template, adopted, scores)
+            dollars: Dollars = "constant" if gain >= DOLLARS_MARGIN else "nominal"
+            by_credits = (
+                scores(feature_set, {"without": plain, "with": credited}) if credits else {}
+            )
+            use_credits = bool(by_credits) and (
+                by_credits["with_development"].metrics["r2"]
+                - by_credits["without_development"].metrics["r2"]
+                >= CREDITS_MARGIN
+            )
+            variant = Variant(dollars, use_credits)
+        missing = tuple(o for o in origins if o not in tried[feature_set].get(variant, ()))
+        if missing:
+            more.append(
+                ForwardJob(
+                    ("revenue", feature_set, "more"),
+                    variant.of(revenue[feature_set], cpi),
+                    "log_revenue",
+                    missing,
+                )
+            )
+        chosen[feature_set] = (variant, by_dollars, by_credits)
     if more:
         forecasts |= run_forward(more, splits.population, splits.plausible, hit_ratio, n_jobs)
 
     results = {}
-    for feature_set, (template, adopted, scores) in chosen.items():
-        if adopted == "constant" and dollars is None:
-            own = joined(
-                [
-                    forecasts[("revenue", feature_set, "constant")],
-                    forecasts[("revenue", feature_set, "more")],
-                ]
-            )
-        else:
-            own = forecasts[("revenue", feature_set, "nominal")]
+    for feature_set, (variant, by_dollars, by_credits) in chosen.items():
+        parts = [
+            forecasts[key]
+            for key in (("revenue", feature_set, variant), ("revenue", feature_set, "more"))
+            if key in forecasts
+        ]
         results[feature_set] = ForwardResult(
-            template,
-            adopted,
-            scores,
+            variant.of(revenue[feature_set], cpi),
+            variant,
+            by_dollars,
+            by_credits,
             ModelForecasts(
-                own,
+                joined(parts) if len(parts) > 1 else parts[0],
                 forecasts[("hit", feature_set)],
                 forecasts[("seed", "revenue")],
                 forecasts[("seed", "hit")],

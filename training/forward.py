@@ -28,7 +28,7 @@ import pandas as pd
 from joblib import Parallel, delayed
 from sklearn.base import clone
 
-from boxoffice.features import RAW_FIELDS
+from boxoffice.features import model_inputs
 from training.split import is_hit, log_ratio, log_revenue
 
 TARGET_KINDS = ("log_revenue", "log_ratio", "hit")
@@ -91,8 +91,8 @@ def _fit_and_forecast(
     years = population["release_year"].to_numpy(dtype=float)
     train = population[(years < origin) & plausible]
     later = np.flatnonzero(years >= origin)
-    model = clone(job.template).fit(train[list(RAW_FIELDS)], targets(train, job.target, hit_ratio))
-    scored = population.iloc[later][list(RAW_FIELDS)]
+    model = clone(job.template).fit(model_inputs(train), targets(train, job.target, hit_ratio))
+    scored = model_inputs(population.iloc[later])
     if job.target == "log_revenue":
         prediction = np.asarray(model.predict(scored), dtype=float)
     else:

@@ -33,6 +33,18 @@ INTENDED_USE = {
 }
 
 
+def credits_line(meta: ForecastMetadata) -> str:
+    use = meta.credits
+    if use.table is None:
+        return "not read (no credits table was given)"
+    verdict = (
+        f"read: the directors and the first {use.cast_top_billed} of the cast"
+        if use.used
+        else "not read"
+    )
+    return f"{verdict} (credits table `{use.table}`; {use.rule})"
+
+
 def limitations(meta: ForecastMetadata) -> list[str]:
     b = meta.backtest
     years = f"{b.pooled_years[0]}-{b.pooled_years[-1]}"
@@ -168,6 +180,7 @@ def render(meta: ForecastMetadata, tag: str, seed_baseline: dict[str, Any]) -> s
         f"{meta.design.development_years[-1]}, tested on {years} (trained to {b.trained_to})",
         f"- **Fitted on**: {fitted}",
         f"- **Dollars**: {meta.dollars} ({b.dollars_rule})",
+        f"- **Cast and crew**: {credits_line(meta)}",
         f"- **Explanations**: {meta.explanation_method}",
         "",
         "## Intended use",

@@ -10,8 +10,9 @@ ratio instead, which carries more than its sign: their candidate says so with
 ``xgboost_logistic`` learn the companies' and keywords' track record from the ratio.
 
 The blends (``xgboost_ridge``, ``xgboost_logistic``) are what the forward backtest favoured on
-the films of 2005-2010 (trees plus a linear model extrapolate to later films better than
-either), with the companies' and keywords' track record as features (target encoding).
+the published table's selection years (trees plus a linear model extrapolate to later films
+better than either), with the companies' and keywords' track record as features (target
+encoding).
 """
 
 from __future__ import annotations

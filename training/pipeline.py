@@ -22,12 +22,13 @@ from training import comparables, config
 from training.backtest import Truth, answered_by, backtest, choose_design
 from training.baseline import seed_on_original_split
 from training.calendar import calendar_of
-from training.data import load_movies
+from training.credits import credits_line, films_credited, loading_notes, with_credits
+from training.data import DataError, load_movies
 from training.distribution import DistributionFits
 from training.dollars import cpi_table
 from training.eda import write_eda
 from training.evaluate import BOOTSTRAP_RESAMPLES
-from training.forecasts import dollars_rule, run_forecasts
+from training.forecasts import Variant, credits_use, dollars_rule, run_forecasts
 from training.forward import one_year_ahead
 from training.refit import Holdout, refit
 from training.report import ReportInputs, write_backtest_report, write_report
@@ -57,6 +58,7 @@ class SavedModel:
     targets: tuple[float, float]  # minimum pooled, minimum later
     years: str  # the test years, e.g. "2011-2016"
     trained_to: int
+    enforced: bool  # the targets hold for the published table only
 
     @property
     def meets_targets(self) -> bool:
@@ -109,6 +111,7 @@ def saved_models(metadata: ForecastMetadata, tag: str) -> list[SavedModel]:
                 config.FORWARD_TARGETS[(task, metadata.feature_set)],
                 years,
                 backtest.trained_to,
+                metadata.data_sha256 == config.DATA_SHA256,
             )
         )
     return rows
@@ -117,6 +120,7 @@ def saved_models(metadata: ForecastMetadata, tag: str) -> list[SavedModel]:
 def run_training(
     data: str | None = None,
     *,
+    credits: str | None = None,
     seed: int = config.SEED,
     quick: bool = False,
     hit_ratio: float = config.HIT_RATIO,
@@ -133,11 +137,14 @@ def run_training(
 
     console.rule("[bold]1. Data")
     with clock.stage("data"):
-        loaded = load_movies(data)
+        loaded = with_credits(load_movies(data), credits)
         console.print(f"{loaded.path}: {len(loaded.frame):,} rows, sha256 {loaded.sha256[:12]}…")
         if loaded.sha256 != config.DATA_SHA256:
             console.print("[yellow]note: this file differs from the published TMDB 5000 table")
+        for note in loading_notes(loaded):
+            console.print(f"[yellow]note: {note}")
         splits = make_splits(loaded.frame, seed=seed)
+        credited = films_credited(splits)
         check_hit_classes(splits, hit_ratio)
         calendar = calendar_of(splits, profile)
         cpi = cpi_table()
@@ -171,7 +178,11 @@ def run_training(
             hit_ratio,
             seed,
             n_jobs,
+            credits=credited > 0,
         )
+    if credited:
+        for fs, result in forward.items():
+            console.print(credits_line(fs, result.credits_scores, result.variant.credits))
 
     console.rule("[bold]4. The distribution of each forecast, and the backtest")
     budget = splits.population["budget"].to_numpy(dtype=float)
@@ -230,7 +241,7 @@ def run_training(
         comps_r2, comps_ci = comparables.backtest(
             splits.population, splits.plausible, calendar.test_years, cpi, hit_ratio, seed
         )
-        examples = comparables.example_comps(comps, splits.population)
+        examples = comparables.example_comps(comps, splits.population, calendar.newest_year)
         console.print(
             f"median of {COMPARABLES_K} comps, one year ahead "
             f"{calendar.test_years[0]}-{calendar.test_years[-1]}: R² {comps_r2[COMPARABLES_K]:.3f}"
@@ -245,6 +256,7 @@ def run_training(
             choices[("hit", fs)],
             served[fs],
             forward[fs].dollars,
+            credits_use(forward[fs], calendar, loaded.credits, credited),
             results[fs][1],
             results[fs][2],
             slates[fs],
@@ -322,6 +334,7 @@ def _classifier(choice: TaskChoice) -> tuple[Any, str]:
 def run_backtest(
     data: str | None = None,
     *,
+    credits: str | None = None,
     run: str | None = None,
     n_jobs: int = 2,
     reports_dir: Path = config.REPORTS_DIR,
@@ -337,7 +350,12 @@ def run_backtest(
     stored = resolve_run(run)
     metadata = {fs: read_metadata(stored[(FORECAST, fs)]) for fs in FEATURE_SETS}
     first = metadata[FEATURE_SETS[0]]
-    loaded = load_movies(data)
+    loaded = with_credits(load_movies(data), credits)
+    if any(meta.credits.used for meta in metadata.values()) and loaded.credits is None:
+        raise DataError(
+            f"run {first.run} reads the cast and crew: give its credits table "
+            f"({first.credits.table}) with --credits"
+        )
     splits = make_splits(loaded.frame, seed=first.seed)
     calendar = calendar_of(splits, first.profile)
     console.print(
@@ -384,7 +402,7 @@ def run_backtest(
             first.hit_ratio,
             first.seed,
             n_jobs,
-            dollars={fs: meta.dollars for fs, meta in metadata.items()},
+            adopted={fs: Variant(meta.dollars, meta.credits.used) for fs, meta in metadata.items()},
         )
     budget = splits.population["budget"].to_numpy(dtype=float)
     updated, rows = {}, []

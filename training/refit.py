@@ -14,7 +14,7 @@ from sklearn.base import clone
 
 from boxoffice.config import DEFAULT_HIT_THRESHOLD
 from boxoffice.distribution import RevenueDistribution, read_forecasts
-from boxoffice.features import RAW_FIELDS
+from boxoffice.features import model_inputs
 from boxoffice.metadata import Scores
 from training.backtest import Truth, score
 from training.distribution import DistributionFits, fit_distribution
@@ -57,7 +57,7 @@ def split_distribution(
     """The distribution fitted on a random-split part's residuals (no horizon: they are not
     later films), with the forward backtest's year term."""
     fitted = fit_distribution(
-        _forecasts_of(frame, model.predict(frame[list(RAW_FIELDS)])),
+        _forecasts_of(frame, model.predict(model_inputs(frame))),
         log_revenue(frame),
         frame["budget"].to_numpy(dtype=float),
         design,
@@ -77,7 +77,7 @@ def original_split_scores(
         budget = frame["budget"].to_numpy(dtype=float)
         read = read_forecasts(
             distribution,
-            model.predict(frame[list(RAW_FIELDS)]),
+            model.predict(model_inputs(frame)),
             budget,
             np.ones(len(frame)),
             hit_ratio,
@@ -111,7 +111,7 @@ def refit(
     """``template``: the chosen configuration in the adopted dollars; ``original_model``: the
     chosen candidate as fitted on the original training part (tuning)."""
     films = fitted_films(splits, holdout)
-    pipeline = clone(template).fit(films[list(RAW_FIELDS)], log_revenue(films))
+    pipeline = clone(template).fit(model_inputs(films), log_revenue(films))
     newest = int(films["release_year"].max())
     # As of the year after the newest film: the forecasts of the table's last ten years.
     forward = fits.as_of(newest + 1, design)

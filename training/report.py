@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from boxoffice.config import FEATURE_SETS
-from boxoffice.estimators import ConstantDollarTarget
+from boxoffice.estimators import inner_pipeline
 from boxoffice.metadata import ComparablesMetadata, ForecastMetadata, Scores
 from training import config
 from training.backtest import Answered
@@ -220,18 +221,73 @@ def horizon_table(meta: ForecastMetadata) -> str:
     return "\n".join(lines)
 
 
-def dollars_table(metadata: dict[str, ForecastMetadata]) -> str:
+def comparison_table(
+    metadata: dict[str, ForecastMetadata],
+    variants: tuple[str, str],
+    scores_of: Callable[[ForecastMetadata], dict[str, Scores]],
+    metrics: tuple[str, ...],
+    verdict: Callable[[ForecastMetadata], str],
+    verdict_name: str,
+) -> str:
+    """Two variants of each forecast one year ahead, on the tuning years (the decision) and the
+    test years (beside): ``scores_of`` keys them "<variant>_development" and "_tested"."""
+    windows = (("development", "tuning years"), ("tested", "test years"))
+    heads = [f"{v}, {label}" for _, label in windows for v in variants]
     lines = [
-        "| model | nominal, tuning years | constant, tuning years | nominal, test years | "
-        "constant, test years | adopted |",
-        "|---|---|---|---|---|---|",
+        f"| model | {' | '.join(heads)} | {verdict_name} |",
+        "|---|" + "---|" * (len(heads) + 1),
     ]
     for feature_set, meta in metadata.items():
-        d = meta.backtest.dollars
-        keys = ("nominal_development", "constant_development", "nominal_tested", "constant_tested")
-        cells = " | ".join(f"R² {fmt(d[k], 'r2', False)}" if k in d else "-" for k in keys)
-        lines.append(f"| {_name(feature_set)} | {cells} | {meta.dollars} |")
+        scores = scores_of(meta)
+        keys = [f"{v}_{window}" for window, _ in windows for v in variants]
+        cells = " | ".join(
+            ", ".join(f"{LABELS[m]} {fmt(scores[k], m, False)}" for m in metrics)
+            if k in scores
+            else "-"
+            for k in keys
+        )
+        lines.append(f"| {_name(feature_set)} | {cells} | {verdict(meta)} |")
     return "\n".join(lines)
+
+
+def dollars_table(metadata: dict[str, ForecastMetadata]) -> str:
+    return comparison_table(
+        metadata,
+        ("nominal", "constant"),
+        lambda meta: meta.backtest.dollars,
+        ("r2",),
+        lambda meta: meta.dollars,
+        "adopted",
+    )
+
+
+def credits_section(metadata: dict[str, ForecastMetadata]) -> list[str]:
+    """Whether each forecast reads the cast and crew, and the comparison it was decided on."""
+    first = next(iter(metadata.values())).credits
+    if first.table is None:
+        return [
+            "No credits table was given: the forecasts do not read the directors or the cast "
+            "(give TMDB's `tmdb_5000_credits.csv` with `--credits`, or put it beside the movies "
+            "table).",
+            "",
+        ]
+    return [
+        f"Credits table `{first.table}` (sha256 `{(first.table_sha256 or '')[:16]}…`): "
+        f"{first.films_credited:,} population films credited; the directors and the first "
+        f"{first.cast_top_billed} of the cast by billing, each encoded as its earlier films' "
+        f"shrunk mean log revenue (cross-fitted). {first.rule[:1].upper()}{first.rule[1:]}; "
+        "ROC-AUC here ranks the forecast's margin over the hit line (before any distribution).",
+        "",
+        comparison_table(
+            metadata,
+            ("without", "with"),
+            lambda meta: meta.credits.scores,
+            ("r2", "roc_auc"),
+            lambda meta: "yes" if meta.credits.used else "no",
+            "read",
+        ),
+        "",
+    ]
 
 
 def choice_table(choice: TaskChoice) -> str:
@@ -340,7 +396,7 @@ def figure_pooled(pooled: dict[str, Answered], years: str, figures_dir: Path) ->
 def figure_importances(pipelines: dict[str, Any], figures_dir: Path) -> list[str]:
     fig, axes = plt.subplots(1, len(pipelines), figsize=(10 * len(pipelines), 5))
     for ax, (feature_set, pipeline) in zip(np.atleast_1d(axes), pipelines.items(), strict=True):
-        inner = pipeline.pipeline_ if isinstance(pipeline, ConstantDollarTarget) else pipeline
+        inner = inner_pipeline(pipeline)
         names = inner[:-1].get_feature_names_out()
         model = inner[-1]
         values = getattr(model, "feature_importances_", None)
@@ -374,8 +430,8 @@ def comps_section(meta: ComparablesMetadata, examples: dict[str, list[dict]]) ->
         )
         + " |",
         "",
-        f"The API's default is k = {meta.default_k}. Comps of well-known films (each left out "
-        "of its own comps):",
+        f"The API's default is k = {meta.default_k}. Comps of the top-grossing film of each of the "
+        "table's last years (each left out of its own comps):",
         "",
     ]
     for film, comps in examples.items():
@@ -495,6 +551,9 @@ def write_report(inputs: ReportInputs) -> Path:
         "",
         dollars_table(metadata),
         "",
+        "## The cast and crew",
+        "",
+        *credits_section(metadata),
         "## How each forecast was chosen",
         "",
     ]

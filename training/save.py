@@ -11,14 +11,15 @@ from typing import Any
 from boxoffice.comparables import WEIGHTS, ComparableFilms
 from boxoffice.config import DEFAULT_HIT_THRESHOLD, FORECAST, model_name
 from boxoffice.dollars import CpiTable
-from boxoffice.estimators import ConstantDollarTarget
+from boxoffice.estimators import inner_pipeline
 from boxoffice.explain import explanation_method
-from boxoffice.features import RAW_FIELDS
+from boxoffice.features import CREDIT_FIELDS, RAW_FIELDS
 from boxoffice.metadata import (
     MODEL_FORMAT,
     Backtest,
     CandidateSummary,
     ComparablesMetadata,
+    CreditsUse,
     DesignChoice,
     ForecastMetadata,
     Selection,
@@ -86,6 +87,7 @@ def forecast_metadata(
     hit: TaskChoice,
     served: Served,
     dollars: str,
+    credits: CreditsUse,
     design: DesignChoice,
     backtest: Backtest,
     slates: SlateBacktest,
@@ -93,7 +95,7 @@ def forecast_metadata(
     timings: dict[str, float],
 ) -> ForecastMetadata:
     pipeline = served.pipeline
-    inner = pipeline.pipeline_ if isinstance(pipeline, ConstantDollarTarget) else pipeline
+    inner = inner_pipeline(pipeline)
     estimator = inner[-1]
     revenue_usd = served.films["revenue"].to_numpy(dtype=float)
     plain = {
@@ -107,17 +109,16 @@ def forecast_metadata(
         "algorithm": revenue.chosen.name,
         "estimator_class": type(estimator).__name__,
         "params": _params({**plain, **revenue.chosen.params}),
-        "raw_fields": list(RAW_FIELDS),
+        "raw_fields": [f for f in RAW_FIELDS if credits.used or f not in CREDIT_FIELDS],
         "features": list(inner[:-1].get_feature_names_out()),
         "target": "log1p(revenue)",
         "hit_ratio": info.hit_ratio,
         "threshold": DEFAULT_HIT_THRESHOLD,
-        "explanation_method": explanation_method(
-            pipeline if isinstance(pipeline, ConstantDollarTarget) else estimator
-        ),
+        "explanation_method": explanation_method(pipeline if inner is not pipeline else estimator),
         "fitted_on": "original_train" if info.holdout == "original" else "all_labelled",
         "newest_year": served.newest_year,
         "dollars": dollars,
+        "credits": credits,
         "cpi": info.cpi,
         "distribution": served.distribution,
         "design": design,

@@ -31,7 +31,7 @@ from sklearn.model_selection import ParameterGrid
 
 from boxoffice.config import FEATURE_SETS
 from boxoffice.estimators import model_cost
-from boxoffice.features import RAW_FIELDS
+from boxoffice.features import model_inputs
 from training.calendar import Calendar
 from training.evaluate import best_f1_threshold, classification_metrics, regression_metrics
 from training.forward import in_chunks, targets
@@ -201,7 +201,7 @@ def tune(
     development = development_films(splits, calendar.development_last_year)
     origins = calendar.tuning_years
     folds = forward_folds(development, origins)
-    X = development[list(RAW_FIELDS)]
+    X = model_inputs(development)
     cut = math.log(hit_ratio)
     searches = []
     for feature_set in FEATURE_SETS:
@@ -256,7 +256,7 @@ def tune(
         [(r.template, _learned_kind(key[0], r.candidate)) for key, r in everything],
         n_jobs,
         lambda template, kind: clone(template).fit(
-            train[list(RAW_FIELDS)], targets(train, kind, hit_ratio)
+            model_inputs(train), targets(train, kind, hit_ratio)
         ),
     )
     for (key, result), model in zip(everything, fitted, strict=True):

@@ -26,7 +26,7 @@
   // Typed in millions (budget, marketing) or in percent (studio share, verdict threshold).
   const SCALED = { budget: 1e6, marketing_usd: 1e6, studio_share: 0.01, hit_threshold: 0.01 };
   const NUMBER_FIELDS = ["budget", "runtime", "popularity", "vote_average", "vote_count", "studio_share", "marketing_usd", "hit_threshold"];
-  const LINE_LISTS = ["production_companies", "keywords"]; // names may hold commas
+  const LINE_LISTS = ["production_companies", "keywords", "directors", "cast"]; // names may hold commas
   const TEXT_FIELDS = ["title", "release_date", "original_language", "production_countries", ...LINE_LISTS];
   const FIELD_IDS = [...NUMBER_FIELDS, ...TEXT_FIELDS, "genres"];
   // Fields an error may name that the form spells another way.
@@ -659,6 +659,7 @@
   async function start() {
     settings = await BO.settings();
     buildGenres();
+    $("cast-top-billed").textContent = settings.cast_top_billed;
     const form = $("film-form");
     form.addEventListener("submit", (event) => {
       event.preventDefault();

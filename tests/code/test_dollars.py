@@ -8,9 +8,16 @@ import sys
 import textwrap
 
 import numpy as np
+import pandas as pd
 import pytest
+from sklearn.linear_model import LinearRegression
+from sklearn.pipeline import Pipeline
 
 from boxoffice.dollars import CpiTable
+from boxoffice.estimators import ReleaseYearDollars, inner_pipeline
+from boxoffice.explain import explain
+from boxoffice.features import FilmFeatures
+from tests.helpers.films import films
 from training.dollars import GROWTH_YEARS, cpi_table
 
 TABLE = CpiTable(
@@ -63,3 +70,40 @@ def test_the_growth_after_the_last_year_is_the_mean_of_its_last_ten() -> None:
     expected = (table.index[last] / table.index[last - GROWTH_YEARS]) ** (1 / GROWTH_YEARS)
     assert table.growth_after_last == pytest.approx(expected)
     assert 1.0 < table.growth_after_last < 1.1
+
+
+def _nominal_model() -> tuple[object, pd.DataFrame]:
+    data = films(200)
+    y = np.log1p(2.0 * data["budget"]) + np.random.default_rng(3).normal(0, 0.3, len(data))
+    pipeline = Pipeline([("features", FilmFeatures(min_count=1)), ("model", LinearRegression())])
+    return ReleaseYearDollars(pipeline, TABLE).fit(data, y), data
+
+
+def test_a_film_past_the_newest_training_year_is_answered_in_its_own_years_dollars() -> None:
+    """The same film, budget held in real terms, dated later: the forecast grows with prices;
+    dated within the data it is the nominal pipeline's own forecast."""
+    model, data = _nominal_model()
+    newest = int(data["release_year"].max())
+    film = data.head(1).assign(release_year=float(newest))
+    base = model.predict(film)[0]
+    np.testing.assert_allclose(base, model.pipeline_.predict(film)[0])
+    later = film.assign(release_year=float(newest + 4))
+    inflation = TABLE.level([newest + 4])[0] / TABLE.level([newest])[0]
+    real_budget = later.assign(budget=film["budget"] * inflation)
+    assert np.expm1(model.predict(real_budget)[0]) == pytest.approx(
+        np.expm1(base) * inflation, rel=1e-9
+    )
+    # The same nominal budget later is a smaller film in real terms: no more than the real one.
+    assert model.predict(later)[0] < model.predict(real_budget)[0]
+
+
+def test_explanations_of_a_later_film_add_up_with_the_conversion_as_one_item() -> None:
+    model, data = _nominal_model()
+    later = data.head(5).assign(release_year=float(data["release_year"].max() + 3))
+    explanation = explain(model, later)
+    assert explanation.feature_names[-1] == "release_year_dollars"
+    np.testing.assert_allclose(
+        explanation.base + explanation.contributions.sum(axis=1), model.predict(later), atol=1e-9
+    )
+    assert (explanation.contributions[:, -1] > 0).all()
+    assert inner_pipeline(model) is model.pipeline_

@@ -44,3 +44,35 @@ def test_a_film_inside_every_range_has_no_range_warning(predictor) -> None:
         production_companies=["Big Studio"],
     )
     assert not any("outside the training range" in w for w in warned), warned
+
+
+def test_names_given_to_models_without_credits_are_said_to_be_unread(predictor) -> None:
+    warned = warnings_for(predictor, directors=["Someone"], cast=["A", "B"])
+    assert (
+        "directors, cast given: these models learned without a credits table and do not read "
+        "the cast and crew" in warned
+    )
+    assert not any("directors" in w for w in warnings_for(predictor))
+
+
+def test_with_credits_unknown_names_and_names_left_out_are_flagged() -> None:
+    with_credits = tiny_predictor(credits=True)
+    warned = warnings_for(
+        with_credits,
+        directors=["Director 3", "Nobody Known"],
+        cast=["Actor 1", "New Face", "Actor 2", "Actor 3", "Actor 4", "Sixth Billed"],
+    )
+    assert (
+        "directors: 'Nobody Known': no track record in the films the models learned from, "
+        "scored as unknown" in warned
+    )
+    # Only the top-billed five are read: the sixth name is not flagged.
+    assert any(w.startswith("cast: 'New Face': no track record") for w in warned), warned
+    assert not any("Sixth Billed" in w for w in warned)
+    left_out = warnings_for(with_credits)
+    assert (
+        "directors, cast not given: scored with a typical track record, no one in particular"
+        in left_out
+    )
+    known = warnings_for(with_credits, directors=["Director 3"], cast=["Actor 1"])
+    assert not any("directors" in w or "cast" in w for w in known), known

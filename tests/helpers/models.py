@@ -112,6 +112,7 @@ def metadata(feature_set: str, run: str = RUN, **changes: Any) -> ForecastMetada
         "fitted_on": "all_labelled",
         "newest_year": NEWEST_YEAR,
         "dollars": "nominal",
+        "credits": {"used": False, "rule": "stand-in", "cast_top_billed": 5},
         "cpi": CPI.model_dump(),
         "distribution": distribution().model_dump(),
         "design": {
@@ -168,15 +169,19 @@ def metadata(feature_set: str, run: str = RUN, **changes: Any) -> ForecastMetada
     return parse_metadata(raw | changes)
 
 
-def tiny_pipeline(feature_set: str, n: int = 240) -> Pipeline:
+def tiny_pipeline(feature_set: str, n: int = 240, credits: bool = False) -> Pipeline:
     """A revenue pipeline fitted in a second on built films (the blend the full profile favours,
-    with the companies' and keywords' track record)."""
+    with the companies' and keywords' track record, and with ``credits`` the directors' and the
+    cast's: directors "Director 0" to "Director 9", cast "Actor 0" to "Actor 19")."""
     data = films(n)
+    if credits:
+        data["directors"] = [[f"Director {i % 10}"] for i in range(n)]
+        data["cast"] = [[f"Actor {i % 20}", f"Actor {(i + 1) % 20}"] for i in range(n)]
     rng = np.random.default_rng(1)
     log_revenue = (
         np.log1p(data["budget"]) + 0.2 * np.log1p(data["vote_count"]) + rng.normal(0, 0.8, n)
     )
-    features = FilmFeatures(feature_set, min_count=1, target_encoding=True)
+    features = FilmFeatures(feature_set, min_count=1, target_encoding=True, credits=credits)
     return Pipeline(
         [
             ("features", features),
@@ -206,11 +211,11 @@ def tiny_comparables() -> LoadedComparables:
     return LoadedComparables(comps, f"boxoffice-comparables:{RUN}", meta)
 
 
-def tiny_predictor() -> Predictor:
+def tiny_predictor(credits: bool = False) -> Predictor:
     """A Predictor over tiny real models for both feature sets (no store, no server)."""
     models = {
         feature_set: LoadedModel(
-            tiny_pipeline(feature_set),
+            tiny_pipeline(feature_set, credits=credits),
             f"boxoffice-forecast-{feature_set.replace('_', '-')}:{RUN}",
             metadata(feature_set),
         )

@@ -1,0 +1,63 @@
+"""The protocol's years come from the table: its newest year with enough labelled films, the
+six test years before it, the six selection years before those; a table too short stops with
+one line."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from tests.helpers.tmdb_tables import movies_and_credits, write_tables
+from training.calendar import MIN_FILMS_PER_YEAR, calendar_of
+from training.data import DataError, load_movies
+from training.split import make_splits
+
+
+def splits_of(tmp_path, movies: pd.DataFrame):
+    path, _ = write_tables(tmp_path, movies)
+    return make_splits(load_movies(path).frame)
+
+
+@pytest.mark.parametrize(
+    ("last", "test", "selection", "first_origin"),
+    [(2012, (2007, 2012), (2001, 2006), 1995), (2024, (2019, 2024), (2013, 2018), 2007)],
+)
+def test_the_years_follow_the_table(tmp_path, last, test, selection, first_origin) -> None:
+    movies, _ = movies_and_credits(1980, last, per_year=40)
+    calendar = calendar_of(splits_of(tmp_path, movies), "full")
+    assert calendar.newest_year == last
+    assert (calendar.test_years[0], calendar.test_years[-1]) == test
+    assert (calendar.selection_years[0], calendar.selection_years[-1]) == selection
+    assert calendar.trained_to == test[0] - 1
+    assert calendar.forward_origins[0] == first_origin
+    assert calendar.forward_origins[-1] == last
+    quick = calendar_of(splits_of(tmp_path, movies), "quick")
+    assert quick.tuning_years == (selection[1] - 1, selection[1])
+    assert quick.test_years == calendar.test_years
+
+
+def test_a_thin_newest_year_is_not_the_newest(tmp_path) -> None:
+    """A table's last year often holds a handful of early releases: the newest year is the
+    latest with MIN_FILMS_PER_YEAR labelled films."""
+    movies, _ = movies_and_credits(1980, 2017, per_year=40)
+    thin = movies["release_date"].str.startswith("2017")
+    movies = pd.concat([movies[~thin], movies[thin].head(MIN_FILMS_PER_YEAR - 1)])
+    assert calendar_of(splits_of(tmp_path, movies), "full").newest_year == 2016
+
+
+def test_a_table_too_short_stops_with_one_line(tmp_path) -> None:
+    movies, _ = movies_and_credits(2014, 2016, per_year=400)
+    with pytest.raises(DataError) as error:
+        calendar_of(splits_of(tmp_path, movies), "full")
+    message = str(error.value)
+    assert "\n" not in message
+    assert message.startswith("the table is too short: the training protocol needs 12 years")
+    assert "with its newest year 2016 it has labelled films in 2005: 0" in message
+
+
+def test_too_few_films_before_the_first_origin_is_named(tmp_path) -> None:
+    movies, _ = movies_and_credits(1995, 2016, per_year=35)
+    with pytest.raises(
+        DataError, match=r"; with its newest year 2016 it has 140 films before 1999$"
+    ):
+        calendar_of(splits_of(tmp_path, movies), "full")
