@@ -56,7 +56,7 @@ bench: setup  ## Benchmark the service against the original-style server (needs 
 	@$(RUN) -m training models --quiet || { echo "error: no trained models: run make train first"; exit 1; }
 	$(RUN) -m bench.run --rounds 3
 
-bench-train: setup  ## Time quick and full training against the 30 s / 180 s limits
+bench-train: setup  ## Time quick, full and with-credits training against the 30 s / 180 s / 240 s limits
 	$(RUN) -m bench.training
 
 lint: setup  ## ruff lint and format check

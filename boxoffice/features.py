@@ -284,8 +284,8 @@ class FilmFeatures(TransformerMixin, BaseEstimator):
         the dollars of the film's release year).
     credits : bool
         Add the directors' and the top-billed cast's track records (``directors``; the first
-        ``CAST_TOP_BILLED`` names of ``cast``), encoded as the companies' are. Needs
-        ``target_encoding``.
+        ``CAST_TOP_BILLED`` names of ``cast``), encoded as the companies' are (with or without
+        ``target_encoding``; needs ``y`` in ``fit`` too).
     """
 
     def __init__(
@@ -319,9 +319,10 @@ class FilmFeatures(TransformerMixin, BaseEstimator):
     def encoded_fields(self) -> dict[str, str]:
         """The lists whose items carry a track record in this configuration, with the prefix of
         their columns."""
-        if not self.target_encoding:
-            return {}
-        return {**ENCODED_FIELDS, **(CREDIT_RECORDS if self.credits else {})}
+        return {
+            **(ENCODED_FIELDS if self.target_encoding else {}),
+            **(CREDIT_RECORDS if self.credits else {}),
+        }
 
     def item_lists(self, X: FilmColumns, name: str, n_rows: int) -> list[list[str]]:
         """A list field's items as the features read them: the cast's top-billed names only."""
@@ -338,7 +339,7 @@ class FilmFeatures(TransformerMixin, BaseEstimator):
     def fit_transform(self, X: FilmColumns, y: Any = None, **fit_params: Any) -> np.ndarray:
         self._warn_absent(X, stacklevel=4)  # once, not from both fit and transform
         self._fit(X, y)
-        if not self.target_encoding:
+        if not self.encoded_fields():
             return self._transform(X)
         # Each training film's track record from the other folds only (cross-fitting).
         out = self._transform(X, with_encoding=False)
@@ -360,7 +361,9 @@ class FilmFeatures(TransformerMixin, BaseEstimator):
 
     def _target(self, y: Any, n_rows: int) -> np.ndarray:
         if y is None:
-            raise ValueError("FilmFeatures(target_encoding=True) needs y in fit")
+            raise ValueError(
+                "FilmFeatures: a track record (target_encoding, credits) needs y in fit"
+            )
         target = np.asarray(y, dtype=float).ravel()
         if len(target) != n_rows or not np.isfinite(target).all():
             raise ValueError(f"y must hold {n_rows} finite numbers for target encoding")
@@ -395,8 +398,6 @@ class FilmFeatures(TransformerMixin, BaseEstimator):
     def _fit(self, X: FilmColumns, y: Any = None) -> FilmFeatures:
         if self.feature_set not in FEATURE_SETS:
             raise ValueError(f"feature_set must be one of {FEATURE_SETS}, got {self.feature_set!r}")
-        if self.credits and not self.target_encoding:
-            raise ValueError("FilmFeatures(credits=True) needs target_encoding=True")
         n_rows = _n_rows(X)
         if n_rows == 0:
             raise ValueError("cannot fit FilmFeatures on zero films")
@@ -447,9 +448,9 @@ class FilmFeatures(TransformerMixin, BaseEstimator):
             lists["production_countries"], self.n_countries, self.min_count
         )
         self.keywords_ = _top_values(lists["keywords"], self.n_keywords, self.min_count)
-        if self.target_encoding:
+        self.encodings_, self.typical_records_ = {}, {}
+        if self.encoded_fields():
             target = self._target(y, n_rows)
-            self.encodings_, self.typical_records_ = {}, {}
             for name in self.encoded_fields():
                 cells[name] = _cells(X, name, n_rows)
                 items = _Items(self.item_lists(X, name, n_rows))
@@ -475,9 +476,7 @@ class FilmFeatures(TransformerMixin, BaseEstimator):
         names += ["n_countries", *(f"country_{c}" for c in self.countries_)]
         names += ["n_spoken_languages"]
         names += ["n_keywords", *(f"keyword_{k}" for k in self.keywords_)]
-        if self.target_encoding:
-            names += self._encoded_names()
-        return names
+        return names + self._encoded_names()
 
     def _encoded_names(self) -> list[str]:
         return [
@@ -539,7 +538,7 @@ class FilmFeatures(TransformerMixin, BaseEstimator):
         blocks.append(self._counted(X, n_rows, "production_countries", self.countries_))
         blocks.append(self._counted(X, n_rows, "spoken_languages", []))
         blocks.append(self._counted(X, n_rows, "keywords", self.keywords_))
-        if self.target_encoding and with_encoding:
+        if with_encoding:
             for name in self.encoded_fields():
                 cells = _cells(X, name, n_rows)
                 record = _encode(self.item_lists(X, name, n_rows), self.encodings_[name])

@@ -13,7 +13,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from boxoffice.config import CAST_TOP_BILLED, FEATURE_SETS
-from boxoffice.features import FilmFeatures
+from boxoffice.features import ENCODED_STATS, FilmFeatures
 from tests.helpers.films import films
 from tests.helpers.tmdb_tables import movies_and_credits, write_tables
 from training.calendar import calendar_of
@@ -116,8 +116,10 @@ def test_only_the_top_billed_cast_is_read_and_credits_off_reads_none() -> None:
     assert "director_record_mean" in on.get_feature_names_out()
     off = FilmFeatures(min_count=1, target_encoding=True).fit(data, y)
     assert not any("director" in n or "cast" in n for n in off.get_feature_names_out())
-    with pytest.raises(ValueError, match="needs target_encoding"):
-        FilmFeatures(credits=True).fit(data, y)
+    alone = FilmFeatures(min_count=1, credits=True).fit(data, y)  # no companies' records
+    assert [n for n in alone.get_feature_names_out() if "_record_" in n] == [
+        f"{prefix}_record_{stat}" for prefix in ("director", "cast") for stat in ENCODED_STATS
+    ]
 
 
 def _forward(tmp_path, directors: str):
