@@ -19,7 +19,7 @@ from boxoffice.config import COMPARABLES, COMPARABLES_K, FORECAST
 from boxoffice.metadata import MetadataError
 from boxoffice.store import ModelNotFoundError, resolve_run
 from serving.batching import MicroBatcher
-from serving.middleware import install_contract
+from serving.middleware import install_contract, register
 from serving.predictor import Predictor
 from serving.schema import (
     BatchRequest,
@@ -81,6 +81,9 @@ class Forecaster:
         gc.collect()
         gc.freeze()
         gc.set_threshold(100_000, 50, 100)
+        # /predict_batch's columnar path and /predict_table are answered by the middleware
+        # (serving/middleware.py) with this worker's predictor.
+        register(self.predictor)
         self.revenue_queue = MicroBatcher("revenue", self.predictor.revenue)
         self.hit_queue = MicroBatcher("hit", self.predictor.hit)
 
@@ -128,7 +131,8 @@ class Forecaster:
         return json_response(self.predictor.slate(request))
 
 
-# JSON-only bodies (415 otherwise) and /docs.json as valid OpenAPI 3.0: serving/middleware.py.
+# JSON-only bodies (415 otherwise), gzip bodies, the columnar /predict_batch and /predict_table,
+# quiet client errors, /docs.json as valid OpenAPI 3.0: serving/middleware.py.
 install_contract(Forecaster)
 
 

@@ -18,6 +18,7 @@ import httpx
 import numpy as np
 import typer
 
+from boxoffice.config import DEFAULT_HIT_RATIO
 from training.data import load_movies
 from training.split import make_splits
 
@@ -70,7 +71,9 @@ def main(
             body = client.post("/predict_batch", json={"films": films_of(films, fields)})
             body.raise_for_status()
             answer = body.json()
-            ratio = {fs: m.get("hit_ratio", 2.0) for fs, m in answer["models"].items()}
+            ratio = {
+                fs: m.get("hit_ratio", DEFAULT_HIT_RATIO) for fs, m in answer["models"].items()
+            }
             rows = answer["predictions"]
             revenue = np.array([r["revenue_usd"] for r in rows])
             p = np.array([r["probability"] for r in rows])

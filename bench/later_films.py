@@ -31,6 +31,7 @@ from sklearn.metrics import r2_score, roc_auc_score
 
 from bench.contradictions import POST_RELEASE, PRE_RELEASE, films_of
 from bench.harness import REPO_ROOT, BenchError, bentoml_serve, free_port
+from boxoffice.config import DEFAULT_HIT_RATIO
 from training.data import DataError, load_movies, locate_dataset
 from training.split import make_splits
 
@@ -105,7 +106,7 @@ def main(
         out.add_column(column)
     for label, answer in answers.items():
         rows = answer["predictions"]
-        ratio = {fs: m.get("hit_ratio", 2.0) for fs, m in answer["models"].items()}
+        ratio = {fs: m.get("hit_ratio", DEFAULT_HIT_RATIO) for fs, m in answer["models"].items()}
         median = np.log1p([r["revenue_usd"] for r in rows])
         low = np.log1p([r["revenue_p10_usd"] for r in rows])
         high = np.log1p([r["revenue_p90_usd"] for r in rows])

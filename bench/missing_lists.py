@@ -21,7 +21,7 @@ from sklearn.metrics import brier_score_loss, r2_score, roc_auc_score
 
 from boxoffice.config import FEATURE_SETS, FORECAST
 from boxoffice.distribution import read_forecasts
-from boxoffice.features import LIST_FIELDS
+from boxoffice.fields import LIST_FIELDS
 from boxoffice.metadata import horizons, read_metadata
 from boxoffice.store import resolve_run
 from serving.predictor import LoadedModel

@@ -56,7 +56,7 @@ from bench.harness import (
     machine_busy_seconds,
     utc_stamp,
 )
-from boxoffice.features import TMDB_GENRES
+from boxoffice.fields import TMDB_GENRES
 from serving.client import SEED_FILMS  # the original project's five example films
 
 BENCH_DIR = Path(__file__).resolve().parent

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from boxoffice.config import DEFAULT_HIT_RATIO
 from boxoffice.dollars import CpiTable
 from boxoffice.features import FilmFeatures
 
@@ -32,7 +33,7 @@ class ComparableFilms:
     """The films comps are drawn from, placed in the similarity space."""
 
     cpi: CpiTable
-    hit_ratio: float = 2.0
+    hit_ratio: float = DEFAULT_HIT_RATIO
 
     def fit(self, films: pd.DataFrame) -> ComparableFilms:
         """``films``: the raw fields FilmFeatures reads, plus title, budget and revenue."""

@@ -5,14 +5,20 @@ Importing this module has no side effects.
 
 from __future__ import annotations
 
+from typing import Literal, get_args
+
 # One stored forecast model per feature set (revenue, its range and P(hit) from one
 # distribution), and the comparable films (on pre-release fields): the models of one training
 # run, served together.
-FEATURE_SETS = ("post_release", "pre_release")
+FeatureSet = Literal["post_release", "pre_release"]
+FEATURE_SETS: tuple[FeatureSet, ...] = get_args(FeatureSet)
 FORECAST = "forecast"
 COMPARABLES = ("comparables", "pre_release")
 RUN_MODELS = (*((FORECAST, fs) for fs in FEATURE_SETS), COMPARABLES)
 MODEL_NAME_PREFIX = "boxoffice"
+# A hit: revenue above this many times the budget (training's --hit-ratio; a stored model says
+# its own).
+DEFAULT_HIT_RATIO = 2.0
 # is_hit is P(hit) >= this unless a request gives its own: a calibrated "more likely than not".
 DEFAULT_HIT_THRESHOLD = 0.5
 # The analyst's assumptions behind a profit: the share of the box office that reaches the

@@ -17,6 +17,7 @@ import bentoml
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from boxoffice.config import FeatureSet
 from boxoffice.distribution import RevenueDistribution
 from boxoffice.dollars import CpiTable
 
@@ -30,7 +31,6 @@ from boxoffice.dollars import CpiTable
 #    newest film is answered in the release year's dollars.
 MODEL_FORMAT = 6
 
-FeatureSet = Literal["post_release", "pre_release"]
 # A parameter value as stored: parameters left at None (the estimator's default) are left out.
 ParamValue = bool | int | float | str
 

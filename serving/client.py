@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import functools
+import gzip
+import inspect
 import io
 import json
 import math
 import os
 import re
 import sys
+import typing
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -28,16 +32,15 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 from rich.table import Table
 
-from boxoffice.config import CAST_TOP_BILLED, DEFAULT_MARKETING_USD, DEFAULT_STUDIO_SHARE
-from boxoffice.features import TMDB_LIST_KEYS
+from boxoffice.config import DEFAULT_MARKETING_USD, DEFAULT_STUDIO_SHARE
+from boxoffice.fields import FILM_FIELDS, MAX_USD, MIN_STUDIO_SHARE, FilmField
+from serving.cells import as_list, cell
+from serving.columns import MAX_TABLE_ROWS
 from serving.schema import (
     EXCLUSIVE_FIELDS,
     FIELD_KINDS,
-    MAX_BATCH,
     MAX_SCENARIOS,
     MAX_SLATE,
-    MAX_USD,
-    MIN_STUDIO_SHARE,
     Film,
 )
 
@@ -65,11 +68,6 @@ SEED_CURL_FILM = {
     "vote_average": 7.8,
     "vote_count": 5000,
 }
-
-# CSV cells are read as text and converted here, by the field's kind (serving.schema): the API
-# takes numbers strictly, and letting pandas guess a column's type would let one blank or odd
-# cell change every row's type.
-BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
 
 
 def _url(value: str) -> str:
@@ -163,9 +161,10 @@ def _refusal(response: httpx.Response, shown: int = 3) -> str:
     return "; ".join(parts) + more
 
 
-def _request(client: httpx.Client, path: str, body: dict[str, Any]) -> dict[str, Any]:
+def _send(client: httpx.Client, path: str, **request: Any) -> Any:
+    """POST to the service; its JSON answer, or ServiceError saying why not."""
     try:
-        response = client.post(path, json=body)
+        response = client.post(path, **request)
     except (httpx.ConnectError, httpx.ConnectTimeout) as error:
         raise ServiceError(f"cannot reach {client.base_url}{path}: {error}", False) from None
     except httpx.HTTPError as error:  # connected, then a read timeout, a dropped connection...
@@ -178,6 +177,10 @@ def _request(client: httpx.Client, path: str, body: dict[str, Any]) -> dict[str,
         raise ServiceError(
             f"{path} answered 200 but not JSON: {response.text[:200]!r}", True
         ) from None
+
+
+def _request(client: httpx.Client, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    return _send(client, path, json=body)
 
 
 def _post(client: httpx.Client, path: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -207,48 +210,6 @@ def examples(url: UrlOption = "http://localhost:3000") -> None:
                 revenue["model"].removesuffix("_release"),
             )
     console.print(table)
-
-
-def _as_list(text: str, field: str) -> list[str]:
-    """A list cell from a CSV (non-empty text): a JSON list (of names or TMDB objects) or
-    'a|b|c'."""
-    if not text.startswith("["):
-        return [part.strip() for part in text.split("|") if part.strip()]
-    key = TMDB_LIST_KEYS.get(field, "name")
-    try:
-        items = json.loads(text)
-        if not isinstance(items, list):
-            raise ValueError("not a list")
-        names = [item[key] if isinstance(item, dict) else item for item in items]
-    except (ValueError, KeyError, TypeError) as error:
-        detail = f"no {error} key in an item" if isinstance(error, KeyError) else str(error)
-        raise ValueError(f"{field}: not a JSON list of names or TMDB objects ({detail})") from None
-    if not all(isinstance(name, str) for name in names):
-        raise ValueError(f"{field}: every item must be a name (text)")
-    return names
-
-
-def _cell(key: str, text: str) -> Any:
-    """One CSV cell (text) as the API field `key` takes it."""
-    kind = FIELD_KINDS[key]
-    if kind == "list":
-        return _as_list(text, key)
-    if kind in ("number", "whole"):
-        try:
-            number = float(text)
-        except ValueError:
-            raise ValueError(f"{key}: {text[:50]!r} is not a number") from None
-        if kind == "whole":
-            if not number.is_integer():
-                raise ValueError(f"{key}: {text[:50]!r} is not a whole number")
-            return int(number)
-        return number
-    if kind == "bool":
-        try:
-            return BOOLEANS[text.lower()]
-        except KeyError:
-            raise ValueError(f"{key}: {text[:50]!r} is not true or false") from None
-    return text
 
 
 def read_films_csv(source: Path | io.StringIO) -> pd.DataFrame:
@@ -286,7 +247,7 @@ def rows_to_films(frame: pd.DataFrame) -> tuple[list[dict[str, Any]], dict[int, 
             for key, text in row.items():
                 if not isinstance(text, str) or not text.strip():
                     continue  # an empty cell: the field is not given
-                value = _cell(key, text.strip())
+                value = cell(key, text.strip())
                 if not (key == "budget" and value == 0):
                     film[key] = value  # budget 0 means unknown in TMDB
             Film.model_validate(film)
@@ -315,17 +276,18 @@ def score(
     ),
     url: UrlOption = "http://localhost:3000",
     chunk_size: Annotated[
-        int, typer.Option(min=1, max=MAX_BATCH, help="Films per /predict_batch call.")
-    ] = 1000,
+        int,
+        typer.Option(min=1, max=MAX_TABLE_ROWS, help="Films per /predict_table call."),
+    ] = 10_000,
     studio_share: StudioShareOption = None,
     marketing: MarketingOption = None,
 ) -> None:
-    """Score every film of a CSV through /predict_batch, with a progress bar.
+    """Score every film of a CSV through /predict_table (gzip-encoded CSV), with a progress bar.
 
-    Rows that are not valid films are skipped and named in the output's error column. A batch
-    the service refuses or fails puts its reason in the error column of its rows, and the rest
-    are still sent (unless the service cannot be reached at all); the output is always written.
-    The exit code is 1 when a batch failed or no row could be scored."""
+    Rows that are not valid films are named in the output's error column (the service checks
+    each row). A chunk the service refuses or fails puts its reason in the error column of its
+    rows, and the rest are still sent (unless the service cannot be reached at all); the output
+    is always written. The exit code is 1 when a chunk failed or no row could be scored."""
     if out.is_dir():
         _fail(f"--out {out}: is a directory; give a file name")
     if not out.parent.is_dir():
@@ -343,10 +305,9 @@ def score(
     ignored = [c for c in frame.columns if c not in fields]
     if ignored:
         console.print(f"columns that are not film fields, ignored: {', '.join(ignored[:20])}")
-    films, errors = rows_to_films(frame)
-    valid = [i for i in range(len(films)) if i not in errors]
+    sent = with_assumptions(frame[fields], studio_share, marketing)
     results: dict[int, dict[str, Any]] = {}
-    failed: dict[int, str] = {}  # rows of batches the service did not answer
+    failed: dict[int, str] = {}  # rows of chunks the service did not answer
     progress = Progress(
         "[progress.description]{task.description}",
         BarColumn(),
@@ -354,63 +315,89 @@ def score(
         TimeElapsedColumn(),
         console=console,
     )
-    with httpx.Client(base_url=url, timeout=120) as client, progress:
-        task = progress.add_task("scoring", total=len(valid))
-        for start in range(0, len(valid), chunk_size):
-            indices = valid[start : start + chunk_size]
+    with httpx.Client(base_url=url, timeout=300) as client, progress:
+        task = progress.add_task("scoring", total=len(sent))
+        for start in range(0, len(sent), chunk_size):
+            chunk = sent.iloc[start : start + chunk_size]
             try:
-                sent = [assumptions(films[i], studio_share, marketing) for i in indices]
-                body = _request(client, "/predict_batch", {"films": sent})
-                predictions = body.get("predictions") if isinstance(body, dict) else None
-                if not isinstance(predictions, list) or len(predictions) != len(indices):
-                    raise ServiceError(
-                        f"/predict_batch did not answer {len(indices)} predictions for "
-                        f"{len(indices)} films: {str(body)[:200]}",
-                        True,
-                    )
+                rows = _table_request(client, chunk)
             except ServiceError as error:
-                if not error.reached:  # the service is gone: do not wait on every other batch
-                    failed.update(dict.fromkeys(valid[start:], str(error)))
+                if not error.reached:  # the service is gone: do not wait on every other chunk
+                    failed.update(dict.fromkeys(range(start, len(sent)), str(error)))
                     break
-                failed.update(dict.fromkeys(indices, str(error)))
+                failed.update(dict.fromkeys(range(start, start + len(chunk)), str(error)))
                 continue
             finally:
-                progress.advance(task, len(indices))
-            for i, prediction in zip(indices, predictions, strict=True):
-                results[i] = prediction
-    rows = []
-    for i in range(len(films)):
-        prediction = results.get(i, {})
-        rows.append(
-            {
-                "row": i,
-                "error": errors.get(i) or (f"not scored: {failed[i]}" if i in failed else ""),
-                "revenue_usd": prediction.get("revenue_usd"),
-                "revenue_p10_usd": prediction.get("revenue_p10_usd"),
-                "revenue_p90_usd": prediction.get("revenue_p90_usd"),
-                "log_revenue": prediction.get("log_revenue"),
-                "hit_probability": prediction.get("probability"),
-                "is_hit": prediction.get("is_hit"),
-                **{key: prediction.get(key) for key in PROFIT_KEYS},
-                "model": prediction.get("model"),
-                "warnings": "; ".join(prediction.get("warnings", [])),
-            }
-        )
-    out_frame = pd.DataFrame(rows)
+                progress.advance(task, len(chunk))
+            for k, row in enumerate(rows):
+                results[start + k] = row
+    out_frame = pd.DataFrame([score_row(i, results.get(i, {}), failed) for i in range(len(sent))])
     if "title" in frame.columns:
         out_frame.insert(1, "title", frame["title"])
     try:
         out_frame.to_csv(out, index=False)
     except OSError as error:
         _fail(f"--out {out}: cannot write it ({error.strerror or error})")
+    scored = sum(1 for row in results.values() if not row.get("error"))
+    invalid = {i: row["error"] for i, row in results.items() if row.get("error")}
     console.print(
-        f"{len(results):,} films scored, {len(errors):,} skipped as invalid, {len(failed):,} not "
+        f"{scored:,} films scored, {len(invalid):,} skipped as invalid, {len(failed):,} not "
         f"scored by the service (see the error column) -> {out}"
     )
     if failed:
         _fail(f"{len(failed):,} rows were not scored; the first reason: {failed[min(failed)]}")
-    if not results:
-        _fail(f"no row of {csv_path} is a valid film; the first error: {errors[min(errors)]}")
+    if not scored:
+        _fail(f"no row of {csv_path} is a valid film; the first error: {invalid[min(invalid)]}")
+
+
+def with_assumptions(
+    frame: pd.DataFrame, share: float | None, marketing: float | None
+) -> pd.DataFrame:
+    """The rows with the assumptions given as options where a row gives none of its own."""
+    frame = frame.copy()
+    for column, value in (("studio_share", share), ("marketing_usd", marketing)):
+        if value is None:
+            continue
+        if column not in frame.columns:
+            frame[column] = repr(float(value))
+        else:
+            empty = frame[column].str.strip() == ""
+            frame.loc[empty, column] = repr(float(value))
+    return frame
+
+
+def _table_request(client: httpx.Client, chunk: pd.DataFrame) -> list[dict[str, Any]]:
+    """One /predict_table call: the rows as gzip-encoded CSV, the answers as JSON rows."""
+    body = gzip.compress(chunk.to_csv(index=False).encode(), compresslevel=5)
+    headers = {
+        "content-type": "text/csv",
+        "content-encoding": "gzip",
+        "accept": "application/json",
+    }
+    rows = _send(client, "/predict_table", content=body, headers=headers)
+    if not isinstance(rows, list) or len(rows) != len(chunk):
+        raise ServiceError(
+            f"/predict_table did not answer {len(chunk)} rows: {str(rows)[:200]}", True
+        )
+    return rows
+
+
+def score_row(i: int, answer: dict[str, Any], failed: dict[int, str]) -> dict[str, Any]:
+    """One output row: the film's answer, or why it has none."""
+    error = answer.get("error") or (f"not scored: {failed[i]}" if i in failed else "")
+    return {
+        "row": i,
+        "error": error,
+        "revenue_usd": answer.get("revenue_usd"),
+        "revenue_p10_usd": answer.get("revenue_p10_usd"),
+        "revenue_p90_usd": answer.get("revenue_p90_usd"),
+        "log_revenue": answer.get("log_revenue"),
+        "hit_probability": answer.get("probability"),
+        "is_hit": answer.get("is_hit"),
+        **{key: answer.get(key) for key in PROFIT_KEYS},
+        "model": answer.get("model"),
+        "warnings": "; ".join(answer.get("warnings") or []),
+    }
 
 
 PROFIT_KEYS = (
@@ -655,7 +642,7 @@ def parse_names(text: str, field: str) -> list[str]:
     """A list option: comma-separated names, or |-separated (for names with a comma), or a
     JSON list; an empty text is an empty list (none)."""
     if text.strip().startswith("[") or "|" in text:
-        return _as_list(text.strip(), field)
+        return as_list(text.strip(), field)
     return [part.strip() for part in text.split(",") if part.strip()]
 
 
@@ -674,12 +661,13 @@ def read_film_json(source: str) -> dict[str, Any]:
     return film
 
 
-# Film options whose name is not the API field's.
-OPTION_FIELDS = {
-    "language": "original_language",
-    "companies": "production_companies",
-    "countries": "production_countries",
-}
+# The film fields a command takes as options (those the field table gives an option's help),
+# by the option's parameter name.
+def option_fields(fields: tuple[FilmField, ...] = FILM_FIELDS) -> dict[str, FilmField]:
+    return {(field.option or field.name): field for field in fields if field.option_help}
+
+
+OPTION_FIELDS = option_fields()
 
 
 def film_from_options(film_file: str | None, options: dict[str, Any]) -> dict[str, Any]:
@@ -695,7 +683,7 @@ def film_from_options(film_file: str | None, options: dict[str, Any]) -> dict[st
     for name, value in options.items():
         if value is None:
             continue
-        key = OPTION_FIELDS.get(name, name)
+        key = OPTION_FIELDS[name].name if name in OPTION_FIELDS else name
         try:
             if key == "budget":
                 value = parse_usd(value)
@@ -712,28 +700,49 @@ def film_from_options(film_file: str | None, options: dict[str, Any]) -> dict[st
     return film
 
 
-FILM_OPTIONS = (
-    "budget",
-    "runtime",
-    "genres",
-    "release_date",
-    "language",
-    "companies",
-    "countries",
-    "keywords",
-    "directors",
-    "cast",
-    "title",
-    "popularity",
-    "vote_average",
-    "vote_count",
-)
+def _option_type(name: str, field: FilmField) -> type:
+    """Numbers as numbers; the budget as text (150M), and the rest as text, parsed later."""
+    return float if field.kind == "number" and name != "budget" else str
 
 
-def _film(film_file: str | None, arguments: dict[str, Any]) -> dict[str, Any]:
-    """The film of a command whose parameters include the FILM_OPTIONS (its locals())."""
+def film_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Give a command one option per film field of the field table (``OPTION_FIELDS``), in the
+    help's "The film" panel, after its own parameters; it receives them as ``film_options``
+    (by parameter name), for ``_film``."""
+    hints = typing.get_type_hints(command, include_extras=True)
+    own = [
+        p.replace(annotation=hints[p.name])
+        for p in inspect.signature(command).parameters.values()
+        if p.name != "film_options"
+    ]
+    added = [
+        inspect.Parameter(
+            name,
+            inspect.Parameter.KEYWORD_ONLY,
+            default=None,
+            annotation=Annotated[
+                _option_type(name, field) | None,
+                typer.Option(field.cli_option, help=field.option_help, rich_help_panel="The film"),
+            ],
+        )
+        for name, field in OPTION_FIELDS.items()
+    ]
+
+    @functools.wraps(command)
+    def wrapper(**arguments: Any) -> Any:
+        options = {name: arguments.pop(name) for name in OPTION_FIELDS}
+        return command(**arguments, film_options=options)
+
+    parameters = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own] + added
+    wrapper.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+    wrapper.__annotations__ = {p.name: p.annotation for p in parameters}
+    return wrapper
+
+
+def _film(film_file: str | None, options: dict[str, Any]) -> dict[str, Any]:
+    """The film of a command with ``film_options``: its --film file and its options."""
     try:
-        return film_from_options(film_file, {name: arguments[name] for name in FILM_OPTIONS})
+        return film_from_options(film_file, options)
     except ValueError as error:
         _fail(str(error))
 
@@ -748,10 +757,6 @@ def usd(value: float) -> str:
     return f"${value:.0f}"
 
 
-def _film_option(help_text: str, kind: type = str) -> Any:
-    return Annotated[kind | None, typer.Option(help=help_text, rich_help_panel="The film")]
-
-
 FilmFileOption = Annotated[
     str | None,
     typer.Option(
@@ -761,22 +766,6 @@ FilmFileOption = Annotated[
         rich_help_panel="The film",
     ),
 ]
-BudgetOption = _film_option("Budget in USD: 150M, 1.5e8 or 150000000.")
-RuntimeOption = _film_option("Running time, minutes.", float)
-GenresOption = _film_option("TMDB genres, comma-separated: Action,Adventure.")
-ReleaseDateOption = _film_option("Release date, YYYY-MM-DD.")
-LanguageOption = _film_option("Original language, ISO 639-1 code: en.")
-CompaniesOption = _film_option("Production companies, comma- or |-separated ('' for none).")
-CountriesOption = _film_option("Production countries, ISO 3166-1 codes: US,GB.")
-KeywordsOption = _film_option("TMDB keywords, comma-separated ('' for none).")
-DirectorsOption = _film_option("Directors, comma- or |-separated (read by models with credits).")
-CastOption = _film_option(
-    f"Cast in billing order, comma- or |-separated; the models read the first {CAST_TOP_BILLED}."
-)
-TitleOption = _film_option("Title (comps leave out the film of this title and year).")
-PopularityOption = _film_option("Post-release: TMDB popularity.", float)
-VoteAverageOption = _film_option("Post-release: average TMDB rating, 0-10.", float)
-VoteCountOption = _film_option("Post-release: number of TMDB votes.", float)
 
 
 # --------------------------------------------------------------------------- scenarios
@@ -932,6 +921,7 @@ def scenarios_table(
 
 
 @app.command()
+@film_options
 def scenarios(
     budgets: Annotated[
         str | None,
@@ -948,29 +938,16 @@ def scenarios(
         typer.Option(help="Release months to try in the film's release year: 1-12 or 6,7,11-12."),
     ] = None,
     film_file: FilmFileOption = None,
-    budget: BudgetOption = None,
-    runtime: RuntimeOption = None,
-    genres: GenresOption = None,
-    release_date: ReleaseDateOption = None,
-    language: LanguageOption = None,
-    companies: CompaniesOption = None,
-    countries: CountriesOption = None,
-    keywords: KeywordsOption = None,
-    directors: DirectorsOption = None,
-    cast: CastOption = None,
-    title: TitleOption = None,
-    popularity: PopularityOption = None,
-    vote_average: VoteAverageOption = None,
-    vote_count: VoteCountOption = None,
     studio_share: StudioShareOption = None,
     marketing: MarketingOption = None,
     url: UrlOption = "http://localhost:3000",
+    film_options: dict[str, Any] | None = None,
 ) -> None:
     """Forecast a film under other budgets and release dates, in one /predict_scenarios call.
 
     Every budget is tried with every release date (the film's own where a sweep is not given);
     the base film's row is marked. Revenue, its 80% range, P(hit) and the verdict per row."""
-    film = assumptions(_film(film_file, locals()), studio_share, marketing)
+    film = assumptions(_film(film_file, film_options or {}), studio_share, marketing)
     try:
         changes = sweep(film, budgets, release_dates, months)
     except ValueError as error:
@@ -1029,28 +1006,16 @@ def comps_table(answer: dict[str, Any], title: str) -> tuple[Table, list[str]]:
 
 
 @app.command()
+@film_options
 def comps(
     k: Annotated[int, typer.Option("--k", min=1, max=50, help="How many comparable films.")] = 8,
     film_file: FilmFileOption = None,
-    budget: BudgetOption = None,
-    runtime: RuntimeOption = None,
-    genres: GenresOption = None,
-    release_date: ReleaseDateOption = None,
-    language: LanguageOption = None,
-    companies: CompaniesOption = None,
-    countries: CountriesOption = None,
-    keywords: KeywordsOption = None,
-    directors: DirectorsOption = None,
-    cast: CastOption = None,
-    title: TitleOption = None,
-    popularity: PopularityOption = None,
-    vote_average: VoteAverageOption = None,
-    vote_count: VoteCountOption = None,
     url: UrlOption = "http://localhost:3000",
+    film_options: dict[str, Any] | None = None,
 ) -> None:
     """The k films of the training data most like this one before release (/comparable_films),
     with their budget, revenue and whether each was a hit, and their median revenue."""
-    film = _film(film_file, locals())
+    film = _film(film_file, film_options or {})
     with httpx.Client(base_url=url, timeout=30) as client:
         answer = _post(client, "/comparable_films", {**film, "k": k})
     try:

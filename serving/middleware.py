@@ -1,14 +1,23 @@
-"""An ASGI middleware in front of the service: JSON-only request bodies, a valid /docs.json.
+"""An ASGI middleware in front of the service: what BentoML 1.4 does not do for it.
 
-BentoML 1.4 picks the body parser from the request's Content-Type: ``multipart/form-data`` and
-``application/x-www-form-urlencoded`` go to its form parser, anything else to JSON. A JSON body
-sent as multipart makes Starlette's form parser raise ``HTTPException(400)``, which BentoML's
-``api_endpoint_wrapper`` (``_bentoml_impl/server/app.py``) does not expect and answers with 500;
-a form body is read as fields named after its raw text. The APIs take JSON only: any other
-declared media type gets 415 naming ``application/json`` before BentoML reads the body. A body
-without a Content-Type is read as JSON, as BentoML does.
-
-/docs.json is BentoML's document rewritten by ``serving.openapi.openapi30_document``.
+- **Media types.** BentoML picks the body parser from the request's Content-Type:
+  ``multipart/form-data`` and ``application/x-www-form-urlencoded`` go to its form parser,
+  anything else to JSON. A JSON body sent as multipart makes Starlette's form parser raise
+  ``HTTPException(400)``, which BentoML's ``api_endpoint_wrapper`` (``_bentoml_impl/server/
+  app.py``) answers with 500. The JSON APIs take JSON only: any other declared media type gets
+  415 naming ``application/json`` before BentoML reads the body (none is read as JSON).
+- **Encodings.** Nothing in BentoML or Starlette decodes a request body (Starlette's
+  ``GZipMiddleware`` compresses answers only). A body sent with ``Content-Encoding: gzip`` is
+  decoded here as it arrives, its decoded size bounded (``MAX_BODY``): past the bound the answer
+  is 413 at once, the rest never decoded, so a gzip bomb costs no memory. Any other encoding
+  gets 415 naming gzip.
+- **The columnar routes.** ``/predict_batch`` bodies that ``serving.columns.from_json`` takes
+  are answered here without a per-film object (the others go on to BentoML, which validates
+  them as before); ``/predict_table`` (CSV or Parquet in and out, ``serving.tables``) is
+  answered here. Both use the worker's Predictor, which the service registers (``register``).
+- **Error bodies.** BentoML's 400 says ``"1 validation error for FilmIODescriptor"``, an
+  internal class; it is rewritten to name the request body.
+- /docs.json is BentoML's document rewritten by ``serving.openapi.openapi30_document``.
 
 ``install_contract(service)`` adds it with BentoML's ``Service.add_asgi_middleware``; it reads
 the API routes from the service, so APIs added later are covered.
@@ -17,8 +26,13 @@ the API routes from the service, so APIs added later are covered.
 from __future__ import annotations
 
 import json
+import logging
+import zlib
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from dataclasses import dataclass
 from typing import Any
+
+import pydantic_core
 
 from serving.openapi import JSON, ErrorDetail, RequestError, openapi30_document
 
@@ -28,50 +42,233 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
+MIB = 2**20
+# The largest decoded body: a JSON API's (10,000 of the dataset's largest films are ~19 MiB),
+# and a table's (100,000 films as CSV are ~40 MiB).
+MAX_BODY = {"json": 32 * MIB, "table": 192 * MIB}
+ENCODINGS = ("gzip", "x-gzip")
+TABLE_ROUTE = "/predict_table"
+BATCH_ROUTE = "/predict_batch"
+logger = logging.getLogger("boxoffice.http")
+
+
+@dataclass
+class Worker:
+    """What this worker process answers the columnar routes with (the service registers it)."""
+
+    predictor: Any = None
+
+
+WORKER = Worker()
+
+
+def register(predictor: Any) -> None:
+    WORKER.predictor = predictor
+
 
 def media_type(content_type: str) -> str:
     """'Application/JSON; charset=utf-8' -> 'application/json'."""
     return content_type.split(";", 1)[0].strip().lower()
 
 
-def unsupported_media_type(content_type: str) -> dict[str, Any]:
-    """The 415 body: the same shape as a 400's, naming the type the APIs accept."""
+def error_body(error: str, kind: str, loc: list[str | int], msg: str) -> dict[str, Any]:
+    """A 4xx body with one problem, in the shape of a 400's."""
+    return RequestError(error=error, detail=[ErrorDetail(type=kind, loc=loc, msg=msg)]).model_dump(
+        exclude_none=True
+    )
+
+
+def unsupported_media_type(content_type: str, accepted: str = JSON) -> dict[str, Any]:
+    """The 415 body: the same shape as a 400's, naming the type the API accepts."""
     shown = content_type if len(content_type) <= 80 else content_type[:80] + "…"
-    return RequestError(
-        error=f"Unsupported Media Type: send the body as {JSON}",
-        detail=[
-            ErrorDetail(
-                type="unsupported_media_type",
-                loc=["header", "content-type"],
-                msg=f"Content-Type {shown!r} is not accepted: the body must be JSON, "
-                f"sent with Content-Type: {JSON}",
-            )
-        ],
-    ).model_dump(exclude_none=True)
+    return error_body(
+        f"Unsupported Media Type: send the body as {accepted}",
+        "unsupported_media_type",
+        ["header", "content-type"],
+        f"Content-Type {shown!r} is not accepted: send the body as {accepted}",
+    )
+
+
+class BodyProblem(Exception):
+    """A body this API cannot read: answered with ``status`` and ``body``."""
+
+    def __init__(self, status: int, body: dict[str, Any]) -> None:
+        super().__init__(body["error"])
+        self.status, self.body = status, body
+
+
+def _too_large(limit: int) -> BodyProblem:
+    return BodyProblem(
+        413,
+        error_body(
+            "Payload Too Large",
+            "body_too_large",
+            ["body"],
+            f"the request body, decoded, is over {limit // MIB} MiB",
+        ),
+    )
+
+
+def _not_gzip(why: str) -> BodyProblem:
+    return BodyProblem(
+        400,
+        error_body(
+            "Bad Request: the body is not gzip",
+            "invalid_gzip",
+            ["body"],
+            f"Content-Encoding: gzip, but {why}",
+        ),
+    )
+
+
+async def read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
+    """The whole body, decoded when sent gzip-encoded, at most ``limit`` bytes decoded;
+    BodyProblem (413, 415, 400) otherwise. A body past the limit is not read further."""
+    encoding = _header(scope, b"content-encoding").strip().lower()
+    if encoding not in ("", "identity", *ENCODINGS):
+        raise BodyProblem(
+            415,
+            error_body(
+                "Unsupported Media Type: send the body as it is, or gzip-encoded",
+                "unsupported_encoding",
+                ["header", "content-encoding"],
+                f"Content-Encoding {encoding[:40]!r} is not accepted: send the body as it is "
+                "or with Content-Encoding: gzip",
+            ),
+        )
+    decoder = zlib.decompressobj(wbits=31) if encoding in ENCODINGS else None
+    parts: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise BodyProblem(400, error_body("Bad Request", "disconnect", ["body"], "no body"))
+        chunk = message.get("body", b"")
+        if decoder is None:
+            size += len(chunk)
+            if size > limit:
+                raise _too_large(limit)
+            parts.append(chunk)
+        else:
+            try:
+                while chunk:
+                    out = decoder.decompress(chunk, limit - size + 1)
+                    size += len(out)
+                    if size > limit:
+                        raise _too_large(limit)
+                    parts.append(out)
+                    chunk = decoder.unconsumed_tail
+            except zlib.error as error:
+                raise _not_gzip(f"the body does not decode ({error})") from None
+        if not message.get("more_body", False):
+            break
+    if decoder is not None and not decoder.eof:
+        raise _not_gzip("the gzip stream ends early")
+    return b"".join(parts)
+
+
+def _replay(scope: Scope, body: bytes) -> tuple[Scope, Receive]:
+    """The request again, with ``body`` (decoded) and no Content-Encoding, for the app."""
+    headers = [
+        (key, value)
+        for key, value in scope["headers"]
+        if key.lower() not in (b"content-encoding", b"content-length")
+    ]
+    headers.append((b"content-length", str(len(body)).encode()))
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if sent:
+            return {"type": "http.disconnect"}
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return {**scope, "headers": headers}, receive
 
 
 class ContractMiddleware:
-    """415 for a body the APIs cannot read as JSON; /docs.json as valid OpenAPI 3.0."""
+    """See the module."""
 
     def __init__(
-        self, app: ASGIApp, api_paths: Iterable[str], docs_path: str = "/docs.json"
+        self,
+        app: ASGIApp,
+        api_paths: Iterable[str],
+        docs_path: str = "/docs.json",
+        prefix: str = "",
     ) -> None:
         self.app = app
         self.api_paths = frozenset(api_paths)
         self.docs_path = docs_path
+        self.batch_path = prefix + BATCH_ROUTE
+        self.table_path = prefix + TABLE_ROUTE
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            if scope["method"] == "POST" and scope["path"] in self.api_paths:
-                content_type = _header(scope, b"content-type")
-                if content_type and media_type(content_type) != JSON:
-                    await _drain(receive)
-                    await _send_json(send, 415, unsupported_media_type(content_type))
-                    return
-            elif scope["method"] in ("GET", "HEAD") and scope["path"] == self.docs_path:
-                await self._docs(scope, receive, send)
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path, method = scope["path"], scope["method"]
+        if method == "POST" and path == self.table_path:
+            await self._table(scope, receive, send)
+            return
+        if method in ("GET", "HEAD") and path == self.docs_path:
+            await self._docs(scope, receive, send)
+            return
+        if method != "POST" or path not in self.api_paths:
+            await self.app(scope, receive, send)
+            return
+        content_type = _header(scope, b"content-type")
+        if content_type and media_type(content_type) != JSON:
+            await _drain(receive)
+            await _send_json(send, 415, unsupported_media_type(content_type))
+            return
+        fast = path == self.batch_path and WORKER.predictor is not None
+        encoded = _header(scope, b"content-encoding").strip().lower() not in ("", "identity")
+        if fast or encoded:
+            try:
+                body = await read_body(scope, receive, MAX_BODY["json"])
+            except BodyProblem as problem:
+                _log_refusal(method, path, problem.status, problem.body)
+                await _send_json(send, problem.status, problem.body)
                 return
-        await self.app(scope, receive, send)
+            if fast and await self._fast_batch(body, send):
+                return
+            scope, receive = _replay(scope, body)
+        await self.app(scope, receive, _ErrorText(send))
+
+    async def _fast_batch(self, body: bytes, send: Send) -> bool:
+        """Answer a /predict_batch body the columnar path takes; False to let BentoML
+        validate it (and answer its 400s)."""
+        from serving.columns import from_json
+
+        try:
+            batch = from_json(pydantic_core.from_json(body))
+        except ValueError:
+            return False
+        if batch is None:
+            return False
+        answer = await WORKER.predictor.batch(batch)
+        await _send_bytes(send, 200, pydantic_core.to_json(answer), JSON)
+        return True
+
+    async def _table(self, scope: Scope, receive: Receive, send: Send) -> None:
+        from serving import tables
+
+        try:
+            kind = tables.request_format(_header(scope, b"content-type"))
+            body = await read_body(scope, receive, MAX_BODY["table"])
+            if WORKER.predictor is None:
+                raise BodyProblem(
+                    503, error_body("Service Unavailable", "not_ready", [], "models not loaded")
+                )
+            answer, media = await tables.answer(
+                WORKER.predictor, body, kind, _header(scope, b"accept")
+            )
+        except BodyProblem as problem:
+            _log_refusal("POST", scope["path"], problem.status, problem.body)
+            await _send_json(send, problem.status, problem.body)
+            return
+        await _send_bytes(send, 200, answer, media)
 
     async def _docs(self, scope: Scope, receive: Receive, send: Send) -> None:
         start: Message = {}
@@ -90,8 +287,108 @@ class ContractMiddleware:
             await send(start)
             await send({"type": "http.response.body", "body": b"".join(chunks)})
             return
-        document = openapi30_document(json.loads(b"".join(chunks)))
+        from serving import tables
+
+        document = tables.add_to_document(openapi30_document(json.loads(b"".join(chunks))))
         await _send_json(send, 200, document)
+
+
+class _ErrorText:
+    """Passes an answer on; a 400's ``error`` naming BentoML's internal IO class is rewritten
+    to name the request body (the ``detail`` is kept as it is)."""
+
+    def __init__(self, send: Send) -> None:
+        self.send = send
+        self.start: Message | None = None
+        self.chunks: list[bytes] = []
+
+    async def __call__(self, message: Message) -> None:
+        if message["type"] == "http.response.start" and message["status"] == 400:
+            self.start = message
+            return
+        if self.start is None or message["type"] != "http.response.body":
+            await self.send(message)
+            return
+        self.chunks.append(message.get("body", b""))
+        if message.get("more_body", False):
+            return
+        body = b"".join(self.chunks)
+        try:
+            payload = json.loads(body)
+            error = payload["error"]
+            if isinstance(error, str) and " for " in error and "validation error" in error:
+                payload["error"] = error.split(" for ", 1)[0] + " in the request body"
+                body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+        except (ValueError, KeyError, TypeError):
+            pass
+        headers = [
+            (k, str(len(body)).encode() if k.lower() == b"content-length" else v)
+            for k, v in self.start["headers"]
+        ]
+        await self.send({**self.start, "headers": headers})
+        await self.send({"type": "http.response.body", "body": body})
+
+
+def _log_refusal(method: str, path: str, status: int, body: dict[str, Any]) -> None:
+    detail = body.get("detail") or [{}]
+    loc = ".".join(str(p) for p in detail[0].get("loc", []))
+    logger.info("%s %s %d: %s", method, path, status, loc or body.get("error", ""))
+
+
+class QuietClientErrors(logging.Filter):
+    """BentoML logs every 400 with a traceback (``api_endpoint_wrapper`` calls
+    ``log_exception`` for each pydantic ValidationError and each 4xx BentoMLException): a
+    client's mistake, not the service's. Such a record becomes one INFO line with the path,
+    the status and the first ``loc``; a 5xx keeps its traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if error is None:
+            return True
+        status = _client_status(error)
+        if status is None:
+            return True
+        path, method = (
+            (record.args or ("?", "?"))[:2] if isinstance(record.args, tuple) else ("?", "?")
+        )
+        record.msg = "%s %s %d: %s"
+        record.args = (method, path, status, _first_loc(error))
+        record.exc_info = None
+        record.exc_text = None
+        record.levelno, record.levelname = logging.INFO, "INFO"
+        return True
+
+
+def _client_status(error: BaseException) -> int | None:
+    from pydantic import ValidationError
+
+    if isinstance(error, ValidationError):
+        return 400
+    code = getattr(getattr(error, "error_code", None), "value", None)
+    if isinstance(code, int) and 400 <= code < 500:
+        return code
+    return None
+
+
+def _first_loc(error: BaseException) -> str:
+    errors = getattr(error, "errors", None)
+    if callable(errors):
+        try:
+            first = errors(include_context=False, include_input=False)[0]
+        except (IndexError, TypeError):
+            return type(error).__name__
+        return ".".join(str(p) for p in first.get("loc", ())) or first.get("msg", "")[:80]
+    return str(error)[:120]
+
+
+BENTOML_HTTP_LOGGER = "bentoml._internal.server.http_app"
+
+
+def quiet_client_errors() -> None:
+    """Install ``QuietClientErrors`` on the logger BentoML's 400 tracebacks go through."""
+    log = logging.getLogger(BENTOML_HTTP_LOGGER)
+    if not any(isinstance(f, QuietClientErrors) for f in log.filters):
+        log.addFilter(QuietClientErrors())
 
 
 def _header(scope: Scope, name: bytes) -> str:
@@ -109,11 +406,15 @@ async def _drain(receive: Receive) -> None:
             return
 
 
-async def _send_json(send: Send, status: int, payload: object) -> None:
-    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    headers = [(b"content-type", JSON.encode()), (b"content-length", str(len(body)).encode())]
+async def _send_bytes(send: Send, status: int, body: bytes, media: str) -> None:
+    headers = [(b"content-type", media.encode()), (b"content-length", str(len(body)).encode())]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
+
+
+async def _send_json(send: Send, status: int, payload: object) -> None:
+    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    await _send_bytes(send, status, body, JSON)
 
 
 def _join(prefix: str | None, path: str) -> str:
@@ -121,15 +422,19 @@ def _join(prefix: str | None, path: str) -> str:
 
 
 def install_contract(service: Any) -> None:
-    """Put ContractMiddleware in front of a BentoML service's APIs and its /docs.json."""
+    """Put ContractMiddleware in front of a BentoML service's APIs and its /docs.json, and
+    quiet the tracebacks of client errors."""
     api_paths = set()
     for api in service.apis.values():
         route = _join(service.path_prefix, api.route)
         api_paths.add(route)
         if api.is_task:  # a task API takes its body at /submit
             api_paths.add(route + "/submit")
+    prefix = _join(service.path_prefix, "").rstrip("/")
     service.add_asgi_middleware(
         ContractMiddleware,
         api_paths=sorted(api_paths),
         docs_path=_join(service.path_prefix, "docs.json"),
+        prefix=prefix,
     )
+    quiet_client_errors()

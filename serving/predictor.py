@@ -53,6 +53,7 @@ from boxoffice.metadata import (
     read_metadata,
 )
 from boxoffice.store import load_comparables, load_pipeline
+from serving.columns import FilmBatch, from_films
 from serving.schema import FeatureSet, Film, ScenariosRequest, SlateRequest
 
 
@@ -121,33 +122,6 @@ class Scores:
     warnings: list[list[str]]
 
 
-def choose_feature_set(film: Film) -> FeatureSet:
-    if film.model is not None:
-        return film.model
-    return "post_release" if film.has_post_release_signal else "pre_release"
-
-
-def film_columns(films: Sequence[Film]) -> dict[str, list[Any]]:
-    """The raw fields FilmFeatures reads, one list per field."""
-    return {
-        "budget": [f.budget_usd for f in films],
-        "runtime": [f.runtime for f in films],
-        "release_year": [f.release_date.year if f.release_date else f.release_year for f in films],
-        "release_month": [f.release_date.month if f.release_date else None for f in films],
-        "popularity": [f.popularity for f in films],
-        "vote_average": [f.vote_average for f in films],
-        "vote_count": [f.vote_count for f in films],
-        "original_language": [f.original_language for f in films],
-        "genres": [f.genres for f in films],
-        "production_companies": [f.production_companies for f in films],
-        "production_countries": [f.production_countries for f in films],
-        "spoken_languages": [f.spoken_languages for f in films],
-        "keywords": [f.keywords for f in films],
-        "directors": [f.directors for f in films],
-        "cast": [f.cast for f in films],
-    }
-
-
 # A batch call is answered this many films at a time (Predictor.batch lets the event loop run
 # between slices; merge_batches joins them). Slices are also faster than one pass: 10,000 films
 # take ~140 ms in slices of 2,000 against ~190 ms at once (numpy arrays that fit in cache).
@@ -177,19 +151,22 @@ def _flag_missing(warnings: list[list[str]], columns: dict[str, list[Any]], mess
     """Append `message`, naming the fields left out (None), to each film that left any out.
 
     One string per pattern of missing fields: the films of a batch mostly share a few."""
-    pattern = [0] * len(warnings)
+    names = list(columns)
+    pattern = np.zeros(len(warnings), dtype=np.int64)
     for bit, values in enumerate(columns.values()):
-        for i, value in enumerate(values):
-            if value is None:
-                pattern[i] |= 1 << bit
-    names, texts = list(columns), {}
-    for i, code in enumerate(pattern):
-        if code:
-            text = texts.get(code)
-            if text is None:
-                missing = ", ".join(n for bit, n in enumerate(names) if code >> bit & 1)
-                text = texts[code] = message.format(missing)
-            warnings[i].append(text)
+        pattern |= np.fromiter(map(_is_none, values), dtype=bool, count=len(values)) << bit
+    texts: dict[int, str] = {}
+    for i in np.flatnonzero(pattern):
+        code = int(pattern[i])
+        text = texts.get(code)
+        if text is None:
+            missing = ", ".join(n for bit, n in enumerate(names) if code >> bit & 1)
+            text = texts[code] = message.format(missing)
+        warnings[i].append(text)
+
+
+def _is_none(value: Any) -> bool:
+    return value is None
 
 
 def _credit_warnings(
@@ -347,50 +324,48 @@ class Predictor:
         comps = LoadedComparables.load(models[COMPARABLES]) if COMPARABLES in models else None
         return cls(loaded, comps)
 
-    def _plan(self, films: Sequence[Film]) -> tuple[list[FeatureSet], dict[FeatureSet, list[int]]]:
-        """The feature set answering each film, and the films of each feature set."""
-        chosen = [choose_feature_set(film) for film in films]
-        groups: dict[FeatureSet, list[int]] = {}
-        for i, feature_set in enumerate(chosen):
-            groups.setdefault(feature_set, []).append(i)
+    def _plan(self, batch: FilmBatch) -> tuple[list[FeatureSet], dict[FeatureSet, np.ndarray]]:
+        """The feature set answering each film (its own ``model``, else post-release when it
+        gives a post-release signal), and the films of each feature set."""
+        chosen: list[FeatureSet] = [
+            model or ("post_release" if post else "pre_release")
+            for model, post in zip(batch.model, batch.post_release.tolist(), strict=True)
+        ]
+        groups: dict[FeatureSet, np.ndarray] = {}
+        for feature_set in sorted(set(chosen)):
+            groups[feature_set] = np.flatnonzero([fs == feature_set for fs in chosen])
         return chosen, groups
 
     def score(
         self,
-        films: Sequence[Film],
+        films: FilmBatch | Sequence[Film],
         studio_share: float = DEFAULT_STUDIO_SHARE,
         marketing_usd: float = DEFAULT_MARKETING_USD,
     ) -> Scores:
         """One pass of the models: each film's forecast, the distribution read at its horizon,
         its profit under its own assumptions (``studio_share`` and ``marketing_usd`` where it
         gives none), explanations for the films that asked, and warnings."""
-        n = len(films)
-        chosen, groups = self._plan(films)
+        batch = films if isinstance(films, FilmBatch) else from_films(films)
+        n = len(batch)
+        chosen, groups = self._plan(batch)
+        defaults = np.array([self.models[fs].metadata.threshold for fs in chosen])
         scores = Scores(
             chosen,
-            np.array(
-                [
-                    self.models[fs].metadata.threshold
-                    if film.hit_threshold is None
-                    else film.hit_threshold
-                    for film, fs in zip(films, chosen, strict=True)
-                ]
-            ),
+            np.where(np.isnan(batch.hit_threshold), defaults, batch.hit_threshold),
             *(np.empty(n) for _ in range(2)),
-            np.array([film.budget_usd for film in films]),
-            np.array([f.studio_share or studio_share for f in films]),
-            np.array(
-                [marketing_usd if f.marketing_usd is None else f.marketing_usd for f in films]
-            ),
+            batch.budget,
+            np.where(np.isnan(batch.studio_share), studio_share, batch.studio_share),
+            np.where(np.isnan(batch.marketing_usd), marketing_usd, batch.marketing_usd),
             *(np.empty(n) for _ in range(7)),
             {},
-            [[] for _ in films],
+            [[] for _ in range(n)],
         )
         clipped = np.zeros(n, dtype=bool)
         for feature_set, indices in groups.items():
             model = self.models[feature_set]
             metadata, distribution = model.metadata, model.distribution
-            columns = film_columns([films[i] for i in indices])
+            group = batch if len(indices) == n else batch.take(indices)
+            columns = group.columns
             years = model.features.release_years(columns)
             horizon = horizons(years, metadata.newest_year)
             centre, outside = clip_log_revenue(model.pipeline.predict(columns))
@@ -407,14 +382,14 @@ class Predictor:
             scores.probability[indices] = read.probability
             scores.p_profit[indices] = distribution.above(centre, read.spread, np.log1p(break_even))
             clipped[indices] = outside
-            wanted = [k for k, i in enumerate(indices) if films[i].explain]
-            if wanted:  # only then: asking for nothing extra costs nothing
-                subset = {c: [v[k] for k in wanted] for c, v in columns.items()}
+            wanted = np.flatnonzero(group.explain)
+            if len(wanted):  # only then: asking for nothing extra costs nothing
+                subset = group.take(wanted).columns
                 explanation = explain(model.pipeline, subset)
-                for row, k in enumerate(wanted):
-                    i = indices[k]
+                for row, k in enumerate(wanted.tolist()):
+                    i = int(indices[k])
                     scores.explanations[i] = self._explained(
-                        explanation.for_film(row, films[i].explain_top), model, scores, i
+                        explanation.for_film(row, group.explain_top[k]), model, scores, i
                     )
             warned = film_warnings(
                 columns,
@@ -424,11 +399,12 @@ class Predictor:
                 metadata.newest_year,
                 model.known_credits,
             )
-            beyond = self._beyond_revenue(model, scores.median[indices])
-            for k, (warns, warning) in enumerate(zip(warned, beyond, strict=True)):
-                scores.warnings[indices[k]] = [*warns, warning] if warning else warns
+            for k, warning in self._beyond_revenue(model, scores.median[indices]):
+                warned[k].append(warning)
+            for k, i in enumerate(indices.tolist()):
+                scores.warnings[i] = warned[k]
         for i in np.flatnonzero(clipped):
-            scores.warnings[i] = [*scores.warnings[i], CLIPPED]
+            scores.warnings[i].append(CLIPPED)
         return scores
 
     def _explained(
@@ -456,145 +432,98 @@ class Predictor:
             item["factor"] = math.exp(item["contribution"])
         return {"revenue": revenue, "hit": hit}
 
-    def _beyond_revenue(self, model: LoadedModel, log_revenue: np.ndarray) -> list[str | None]:
-        """A warning for each forecast outside the revenues of the films the models learned from."""
+    def _beyond_revenue(self, model: LoadedModel, log_revenue: np.ndarray) -> list[tuple[int, str]]:
+        """A warning for each forecast outside the revenues of the films the models learned
+        from: (position, text)."""
         low, high = model.metadata.revenue_range
-        out: list[str | None] = []
-        for value in np.expm1(log_revenue):
-            side = "above" if value > high else "below" if value < low else None
+        values = np.expm1(log_revenue)
+        out = []
+        for k in np.flatnonzero((values > high) | (values < low)).tolist():
+            side = "above" if values[k] > high else "below"
             out.append(
-                f"the revenue forecast ${value:,.0f} is {side} any training film's "
-                f"(${high if side == 'above' else low:,.0f}): the model extrapolates"
-                if side
-                else None
+                (
+                    k,
+                    f"the revenue forecast ${values[k]:,.0f} is {side} any training film's "
+                    f"(${high if side == 'above' else low:,.0f}): the model extrapolates",
+                )
             )
         return out
 
     # -- projections of one pass onto the answers -----------------------------------------
-    @staticmethod
-    def _revenue_part(scores: Scores, i: int) -> dict[str, Any]:
-        """A film's revenue forecast (the median) with its 80% range, in log1p USD and USD."""
-        value, low, high = (float(a[i]) for a in (scores.median, scores.low, scores.high))
+    def _answer_columns(self, scores: Scores) -> dict[str, list[Any]]:
+        """Every per-film value any answer holds, one list per field (one numpy pass each).
+        Profit = studio share × revenue − budget − marketing: its median and 80% range are at
+        the revenue's (profit rises with revenue)."""
+        share, marketing, budget = scores.studio_share, scores.marketing, scores.budget
+        profit = [
+            profit_quantile(values, budget, share, marketing)
+            for values in (scores.median, scores.low, scores.high)
+        ]
+        ratios = np.array([self.models[fs].metadata.hit_ratio for fs in scores.feature_sets])
         return {
-            "log_revenue": value,
-            "revenue_usd": math.expm1(value),
-            "revenue_p10_usd": math.expm1(low),
-            "revenue_p90_usd": math.expm1(high),
-            "log_revenue_p10": low,
-            "log_revenue_p90": high,
-            "interval_level": INTERVAL_LEVEL,
+            "log_revenue": scores.median.tolist(),
+            "revenue_usd": np.expm1(scores.median).tolist(),
+            "revenue_p10_usd": np.expm1(scores.low).tolist(),
+            "revenue_p90_usd": np.expm1(scores.high).tolist(),
+            "log_revenue_p10": scores.low.tolist(),
+            "log_revenue_p90": scores.high.tolist(),
+            "probability": scores.probability.tolist(),
+            "is_hit": (scores.probability >= scores.thresholds).tolist(),
+            "threshold": scores.thresholds.tolist(),
+            "hit_ratio": ratios.tolist(),
+            "hit_revenue_usd": (ratios * budget).tolist(),
+            "profit_usd": profit[0].tolist(),
+            "profit_p10_usd": profit[1].tolist(),
+            "profit_p90_usd": profit[2].tolist(),
+            "p_profit": scores.p_profit.tolist(),
+            "break_even_revenue_usd": break_even_revenue(budget, share, marketing).tolist(),
+            "studio_share": share.tolist(),
+            "marketing_usd": marketing.tolist(),
+            "dollars_year": scores.years.astype(int).tolist(),
+            "horizon_years": scores.horizons.astype(int).tolist(),
+            "model": list(scores.feature_sets),
+            "model_version": [self.models[fs].version for fs in scores.feature_sets],
+            "interval_level": [INTERVAL_LEVEL] * len(scores.feature_sets),
+            "warnings": scores.warnings,
         }
 
     @staticmethod
-    def _hit_part(scores: Scores, i: int) -> dict[str, Any]:
-        probability = float(scores.probability[i])
-        return {"probability": probability, "is_hit": probability >= float(scores.thresholds[i])}
-
-    @staticmethod
-    def _profit_part(scores: Scores, i: int) -> dict[str, Any]:
-        """Profit = studio share × revenue − budget − marketing: its median and 80% range (at
-        the revenue's), P(profit > 0) and the revenue that breaks even."""
-        share, marketing = float(scores.studio_share[i]), float(scores.marketing[i])
-        budget = float(scores.budget[i])
-        profit = profit_quantile(
-            [scores.median[i], scores.low[i], scores.high[i]], budget, share, marketing
-        )
-        return {
-            "profit_usd": float(profit[0]),
-            "profit_p10_usd": float(profit[1]),
-            "profit_p90_usd": float(profit[2]),
-            "p_profit": float(scores.p_profit[i]),
-            "break_even_revenue_usd": float(break_even_revenue(budget, share, marketing)),
-        }
-
-    @staticmethod
-    def _assumptions(scores: Scores, i: int) -> dict[str, Any]:
-        return {
-            "studio_share": float(scores.studio_share[i]),
-            "marketing_usd": float(scores.marketing[i]),
-        }
-
-    @staticmethod
-    def _time_part(scores: Scores, i: int) -> dict[str, Any]:
-        """When the film was scored as released, and how far that is beyond the data."""
-        return {"dollars_year": int(scores.years[i]), "horizon_years": int(scores.horizons[i])}
-
-    def _single(self, scores: Scores, i: int, task: str, part: dict[str, Any]) -> dict[str, Any]:
-        """One film's answer from ``/predict_revenue`` or ``/predict_hit``."""
-        feature_set = scores.feature_sets[i]
-        answer = {
-            **part,
-            **self._time_part(scores, i),
-            "model": feature_set,
-            "model_version": self.models[feature_set].version,
-            "warnings": scores.warnings[i],
-        }
-        if i in scores.explanations:
-            answer["explanation"] = scores.explanations[i][task]
-        return answer
+    def _records(
+        keys: tuple[str, ...], columns: dict[str, list[Any]], scores: Scores, task: str | None
+    ) -> list[dict[str, Any]]:
+        """One answer per film with ``keys`` in that order, and the explanation of the films
+        that asked (of ``task``, or both)."""
+        rows = zip(*map(columns.get, keys), strict=True)
+        records = [dict(zip(keys, values, strict=True)) for values in rows]
+        for i, explanation in scores.explanations.items():
+            records[i]["explanation"] = explanation[task] if task else explanation
+        return records
 
     def revenue(self, films: Sequence[Film]) -> list[dict[str, Any]]:
-        scores = self.score(films)
-        return [
-            self._single(
-                scores,
-                i,
-                "revenue",
-                {
-                    "revenue": float(scores.median[i]),
-                    **self._revenue_part(scores, i),
-                    **self._profit_part(scores, i),
-                    **self._assumptions(scores, i),
-                },
-            )
-            for i in range(len(films))
-        ]
+        scores = self.score(from_films(films))
+        columns = self._answer_columns(scores)
+        columns["revenue"] = columns["log_revenue"]
+        return self._records(REVENUE_KEYS, columns, scores, "revenue")
 
     def hit(self, films: Sequence[Film]) -> list[dict[str, Any]]:
-        scores = self.score(films)
-        answers = []
-        for i in range(len(films)):
-            ratio = self.models[scores.feature_sets[i]].metadata.hit_ratio
-            part = {
-                **self._hit_part(scores, i),
-                "threshold": float(scores.thresholds[i]),
-                "hit_ratio": ratio,
-                "hit_revenue_usd": ratio * float(scores.budget[i]),
-                "p_profit": float(scores.p_profit[i]),
-            }
-            answers.append(self._single(scores, i, "hit", part))
-        return answers
+        scores = self.score(from_films(films))
+        return self._records(HIT_KEYS, self._answer_columns(scores), scores, "hit")
 
     def _rows(self, scores: Scores, start: int = 0) -> list[dict[str, Any]]:
         """Both forecasts and the profit of each film, in order (``start``: the first film's
         index in the request)."""
-        rows = []
-        for i, feature_set in enumerate(scores.feature_sets):
-            revenue = self._revenue_part(scores, i)
-            row = {
-                "index": start + i,
-                "log_revenue": revenue["log_revenue"],
-                "revenue_usd": revenue["revenue_usd"],
-                "revenue_p10_usd": revenue["revenue_p10_usd"],
-                "revenue_p90_usd": revenue["revenue_p90_usd"],
-                **self._hit_part(scores, i),
-                **self._profit_part(scores, i),
-                **self._time_part(scores, i),
-                "model": feature_set,
-                "warnings": scores.warnings[i],
-            }
-            if i in scores.explanations:
-                row["explanation"] = scores.explanations[i]
-            rows.append(row)
-        return rows
+        columns = self._answer_columns(scores)
+        columns["index"] = list(range(start, start + len(scores.feature_sets)))
+        return self._records(ROW_KEYS, columns, scores, None)
 
     def _models(self, scores: Scores) -> dict[str, Any]:
         return {fs: self.model_blocks[fs] for fs in sorted(set(scores.feature_sets))}
 
-    def both(self, films: Sequence[Film], start: int = 0) -> dict[str, Any]:
+    def both(self, films: Sequence[Film] | FilmBatch, start: int = 0) -> dict[str, Any]:
         """Both forecasts per film, in order, with what is common to all films (model versions,
         the hit ratio, thresholds, the range's level) said once at the top."""
-        scores = self.score(films)
+        batch = films if isinstance(films, FilmBatch) else from_films(films)
+        scores = self.score(batch)
         return {"models": self._models(scores), "predictions": self._rows(scores, start)}
 
     def scenarios(self, request: ScenariosRequest) -> dict[str, Any]:
@@ -614,7 +543,7 @@ class Predictor:
         """Each film's forecast and profit, and the slate simulated as a whole: total revenue
         and profit with their 80% ranges, the number of hits, P(total profit > 0)."""
         films = request.films
-        scores = self.score(films, request.studio_share, request.marketing_usd)
+        scores = self.score(from_films(films), request.studio_share, request.marketing_usd)
         ratios = {self.models[fs].metadata.hit_ratio for fs in set(scores.feature_sets)}
         draws = slate.simulate(
             slate.SlateFilms(
@@ -668,7 +597,7 @@ class Predictor:
         if self.comparables is None:
             raise RuntimeError("this run has no comparable films")
         comps = self.comparables.films
-        columns = film_columns([film])
+        columns = from_films([film]).columns
         ((found, distances),) = comps.nearest(columns, k, [film.title])
         dollars_year = int(comps.features_.release_years(columns)[0])
         films = comps.describe(found, distances, dollars_year)
@@ -686,18 +615,80 @@ class Predictor:
             "films": films,
         }
 
-    async def batch(self, films: Sequence[Film]) -> dict[str, Any]:
+    async def batch(self, films: Sequence[Film] | FilmBatch) -> dict[str, Any]:
         """``both`` for a whole batch, BATCH_SLICE films at a time, letting the event loop run
         between slices. 10,000 films at once kept it ~190 ms from reading other requests, and at
         SIGTERM uvicorn closes every connection whose request headers it has not parsed yet
         (Server.shutdown -> HttpToolsProtocol.shutdown: cycle is None -> transport.close()), so
         requests queued behind a long batch were dropped instead of answered."""
+        batch = films if isinstance(films, FilmBatch) else from_films(films)
         parts = []
-        for start in range(0, len(films), BATCH_SLICE):
+        for start in range(0, len(batch), BATCH_SLICE):
             if start:
                 await asyncio.sleep(0)
-            parts.append(self.both(films[start : start + BATCH_SLICE], start))
+            part = (
+                batch
+                if len(batch) <= BATCH_SLICE
+                else batch.take(range(start, min(start + BATCH_SLICE, len(batch))))
+            )
+            parts.append(self.both(part, start))
         return merge_batches(parts)
+
+
+# The keys of each answer, in order.
+REVENUE_KEYS = (
+    "revenue",
+    "log_revenue",
+    "revenue_usd",
+    "revenue_p10_usd",
+    "revenue_p90_usd",
+    "log_revenue_p10",
+    "log_revenue_p90",
+    "interval_level",
+    "profit_usd",
+    "profit_p10_usd",
+    "profit_p90_usd",
+    "p_profit",
+    "break_even_revenue_usd",
+    "studio_share",
+    "marketing_usd",
+    "dollars_year",
+    "horizon_years",
+    "model",
+    "model_version",
+    "warnings",
+)
+HIT_KEYS = (
+    "probability",
+    "is_hit",
+    "threshold",
+    "hit_ratio",
+    "hit_revenue_usd",
+    "p_profit",
+    "dollars_year",
+    "horizon_years",
+    "model",
+    "model_version",
+    "warnings",
+)
+ROW_KEYS = (
+    "index",
+    "log_revenue",
+    "revenue_usd",
+    "revenue_p10_usd",
+    "revenue_p90_usd",
+    "probability",
+    "is_hit",
+    "profit_usd",
+    "profit_p10_usd",
+    "profit_p90_usd",
+    "p_profit",
+    "break_even_revenue_usd",
+    "dollars_year",
+    "horizon_years",
+    "model",
+    "warnings",
+)
 
 
 SLATE_METHOD = (

@@ -19,53 +19,33 @@ from pydantic import (
     Field,
     PrivateAttr,
     ValidationError,
+    create_model,
     field_validator,
     model_validator,
 )
 
 from boxoffice.config import (
-    CAST_TOP_BILLED,
     COMPARABLES_K,
     DEFAULT_MARKETING_USD,
     DEFAULT_STUDIO_SHARE,
+    FeatureSet,
 )
-from boxoffice.features import TMDB_GENRES
+from boxoffice.fields import (
+    FIELDS_BY_NAME,
+    FILM_FIELDS,
+    MAX_YEAR,
+    MIN_YEAR,
+    TMDB_GENRES,
+    FilmField,
+)
+from serving.columns import MAX_BATCH
 
-MAX_BATCH = 10_000
 MAX_SCENARIOS = 500
 MAX_SLATE = 500
 # Budgets given both ways must agree to this many log units (0.1 %).
 LOG_BUDGET_TOLERANCE = 1e-3
-FeatureSet = Literal["post_release", "pre_release"]
-
-# Upper bounds far beyond any film, but inside float32 (the tree models' input type): a larger
-# number would overflow to infinity there. Values beyond the training range are flagged.
-MAX_MINUTES = 100_000.0
-MAX_USD = 1e13
-MAX_COUNT = 1e12
-
-
-def _number(low: str, high: float) -> object:
-    return Annotated[float, Field(**{low: 0}, le=high, strict=True, allow_inf_nan=False)]
-
-
-PositiveMinutes = _number("gt", MAX_MINUTES)
-PositiveUSD = _number("gt", MAX_USD)
-PositiveNumber = _number("gt", MAX_COUNT)
-NonNegativeNumber = _number("ge", MAX_COUNT)
-NonNegativeUSD = _number("ge", MAX_USD)
-# A studio's share of the box office: from 1% (below it, no film could break even) to all of it.
-MIN_STUDIO_SHARE = 0.01
-StudioShare = Annotated[float, Field(ge=MIN_STUDIO_SHARE, le=1, strict=True, allow_inf_nan=False)]
-STUDIO_SHARE_HELP = (
-    f"The share of the box office that reaches the studio, {MIN_STUDIO_SHARE:g} to 1; default "
-    f"{DEFAULT_STUDIO_SHARE:g}. Profit = studio_share × revenue − budget − marketing."
-)
-MARKETING_HELP = f"Marketing spend in USD beside the budget; default {DEFAULT_MARKETING_USD:g}."
-Names = Annotated[list[Annotated[str, Field(min_length=1, max_length=200)]], Field(max_length=200)]
-
+_FIELD = FIELDS_BY_NAME
 _GENRES_BY_LOWER = {genre.lower(): genre for genre in TMDB_GENRES}
-MIN_YEAR, MAX_YEAR = 1870, 2100
 
 
 def _short(value: object, limit: int = 40) -> str:
@@ -113,8 +93,9 @@ A period drama,40000000,135,Drama|History,2026-12-18,en,
 """
 
 
-class Film(BaseModel):
-    """One film. ``runtime`` and a budget (``budget`` or ``log_budget``) are required."""
+class _FilmRules(BaseModel):
+    """What a film's fields must satisfy beside each field's own type and bounds (those, and
+    the fields themselves, come from ``boxoffice.fields``: see ``film_model``)."""
 
     model_config = ConfigDict(
         extra="forbid",
@@ -123,69 +104,7 @@ class Film(BaseModel):
         json_schema_extra={"example": EXAMPLE_FILM},
     )
 
-    runtime: PositiveMinutes = Field(description="Running time in minutes.")
-    budget: PositiveUSD | None = Field(None, description="Production budget in USD.")
-    log_budget: PositiveNumber | None = Field(
-        None, description="log1p(budget in USD), as the original clients send it."
-    )
-    popularity: NonNegativeNumber | None = Field(None, description="TMDB popularity score.")
-    vote_average: Annotated[float, Field(ge=0, le=10, strict=True, allow_inf_nan=False)] | None = (
-        Field(
-            None,
-            validation_alias=AliasChoices("vote_average", "vote_avg"),
-            description="Average TMDB rating, 0-10 (alias: vote_avg).",
-        )
-    )
-    vote_count: NonNegativeNumber | None = Field(None, description="Number of TMDB votes.")
-    genres: Annotated[list[str], Field(max_length=20)] | None = Field(
-        None, description=f"TMDB genre names: {', '.join(TMDB_GENRES)}."
-    )
-    release_date: dt.date | None = Field(None, description="Release date, YYYY-MM-DD.")
-    release_year: Annotated[int, Field(ge=MIN_YEAR, le=MAX_YEAR, strict=True)] | None = None
-    original_language: (
-        Annotated[str, Field(min_length=2, max_length=3, pattern=r"^[a-z]{2,3}$")] | None
-    ) = Field(None, description="ISO 639-1 code, e.g. 'en'.")
-    production_companies: Names | None = None
-    production_countries: Names | None = Field(None, description="ISO 3166-1 codes, e.g. 'US'.")
-    spoken_languages: Names | None = Field(None, description="ISO 639-1 codes.")
-    keywords: Names | None = None
-    directors: Names | None = Field(
-        None,
-        description="The directors' names, e.g. 'Christopher Nolan' (read by models trained "
-        "with a credits table; names they never saw are scored as unknown).",
-    )
-    cast: Names | None = Field(
-        None,
-        description=f"The cast's names in billing order; the models read the first "
-        f"{CAST_TOP_BILLED} (when trained with a credits table).",
-    )
-    title: Annotated[str, Field(max_length=500)] | None = None
-    explain: bool = Field(
-        False,
-        description="Add an explanation: each feature's contribution to the raw model "
-        "output (log1p revenue / hit log-odds), largest first.",
-    )
-    explain_top: Annotated[int, Field(ge=1, le=200, strict=True)] | None = Field(
-        None,
-        description="With explain: keep the k largest contributions and fold the rest "
-        "into one 'other' entry (the sum still holds).",
-    )
-    hit_threshold: Annotated[float, Field(gt=0, lt=1, strict=True, allow_inf_nan=False)] | None = (
-        Field(
-            None,
-            description="is_hit is probability >= this; default 0.5 (a calibrated 'more likely "
-            "than not').",
-        )
-    )
-    model: FeatureSet | None = Field(
-        None,
-        description="Which model answers; default: post_release when any post-release "
-        "signal (popularity, vote_average, vote_count) is given, else pre_release.",
-    )
-    studio_share: StudioShare | None = Field(None, description=STUDIO_SHARE_HELP)
-    marketing_usd: NonNegativeUSD | None = Field(None, description=MARKETING_HELP)
-
-    @field_validator("release_date", mode="before")
+    @field_validator("release_date", mode="before", check_fields=False)
     @classmethod
     def _iso_date(cls, value: object) -> object:
         # pydantic would read a number (or a string of digits) as Unix seconds: 1209600 would be
@@ -196,31 +115,31 @@ class Film(BaseModel):
             raise ValueError(f"expected a date as 'YYYY-MM-DD', got {_short(value)}")
         return value
 
-    @field_validator("release_date")
+    @field_validator("release_date", check_fields=False)
     @classmethod
     def _plausible_year(cls, value: dt.date | None) -> dt.date | None:
         if value is not None and not MIN_YEAR <= value.year <= MAX_YEAR:
             raise ValueError(f"year {value.year} is outside {MIN_YEAR}-{MAX_YEAR}")
         return value
 
-    @field_validator("production_countries")
+    @field_validator("production_countries", check_fields=False)
     @classmethod
     def _country_codes(cls, codes: list[str] | None) -> list[str] | None:
         return _codes(codes, r"[A-Z]{2}", str.upper, "a two-letter ISO 3166-1 code such as 'US'")
 
-    @field_validator("spoken_languages")
+    @field_validator("spoken_languages", check_fields=False)
     @classmethod
     def _language_codes(cls, codes: list[str] | None) -> list[str] | None:
         return _codes(codes, r"[a-z]{2,3}", str.lower, "a two-letter ISO 639-1 code such as 'en'")
 
-    @field_validator("original_language", mode="before")
+    @field_validator("original_language", mode="before", check_fields=False)
     @classmethod
     def _language_case(cls, value: object) -> object:
         if isinstance(value, str) and value.isascii():
             return value.strip().lower()  # the pattern below checks the rest
         return value
 
-    @field_validator("genres")
+    @field_validator("genres", check_fields=False)
     @classmethod
     def _known_genres(cls, genres: list[str] | None) -> list[str] | None:
         if genres is None:
@@ -244,7 +163,7 @@ class Film(BaseModel):
         return data
 
     @model_validator(mode="after")
-    def _consistent(self) -> Film:
+    def _consistent(self) -> _FilmRules:
         if self.explain_top is not None and not self.explain:
             raise ValueError("'explain_top' needs \"explain\": true")
         if self.budget is None and self.log_budget is None:
@@ -285,6 +204,60 @@ class Film(BaseModel):
         )
 
 
+def _number(field: FilmField, whole: bool) -> Any:
+    bounds = {
+        k: getattr(field, k) for k in ("gt", "ge", "le", "lt") if getattr(field, k) is not None
+    }
+    if whole:
+        return Annotated[int, Field(**bounds, strict=True)]
+    return Annotated[float, Field(**bounds, strict=True, allow_inf_nan=False)]
+
+
+def field_annotation(field: FilmField) -> Any:
+    """A film field's type, with its bounds, from its entry in ``boxoffice.fields``."""
+    name = Annotated[str, Field(min_length=1, max_length=field.max_length)]
+    kinds: dict[str, Any] = {
+        "number": lambda: _number(field, whole=False),
+        "whole": lambda: _number(field, whole=True),
+        "date": lambda: dt.date,
+        "text": lambda: Annotated[str, Field(max_length=field.max_length)],
+        "code": lambda: Annotated[
+            str, Field(min_length=2, max_length=field.max_length, pattern=r"^[a-z]{2,3}$")
+        ],
+        "names": lambda: Annotated[list[name], Field(max_length=field.max_items)],
+        "codes": lambda: Annotated[list[name], Field(max_length=field.max_items)],
+        "bool": lambda: bool,
+        "choice": lambda: Literal[field.choices],
+    }
+    return kinds[field.kind]()
+
+
+def film_model(fields: tuple[FilmField, ...] = FILM_FIELDS, name: str = "Film") -> type[BaseModel]:
+    """The request schema of one film, from the field table (its validators: ``_FilmRules``)."""
+    definitions: dict[str, Any] = {}
+    for field in fields:
+        annotation = field_annotation(field)
+        options: dict[str, Any] = {"description": field.description}
+        if field.aliases:
+            options["validation_alias"] = AliasChoices(field.name, *field.aliases)
+        if field.required:
+            definitions[field.name] = (annotation, Field(**options))
+        elif field.kind == "bool":
+            definitions[field.name] = (annotation, Field(False, **options))
+        else:
+            definitions[field.name] = (annotation | None, Field(None, **options))
+    return create_model(
+        name,
+        __base__=_FilmRules,
+        __doc__="One film. ``runtime`` and a budget (``budget`` or ``log_budget``) are required.",
+        __module__=__name__,
+        **definitions,
+    )
+
+
+Film = film_model()
+
+
 def _kind(annotation: object) -> str:
     """What a film field holds, from its type: "list", "bool", "whole", "number" or "text"."""
     if annotation is bool:
@@ -302,12 +275,18 @@ def _kind(annotation: object) -> str:
     return "text"
 
 
-# Each film field's kind, as a CSV cell or a form's text is read into it (the client's `score`
-# and `slate`, the page's slate view); aliases too.
-FIELD_KINDS: dict[str, str] = {
-    **{name: _kind(field.annotation) for name, field in Film.model_fields.items()},
-    "vote_avg": "number",
-}
+def field_kinds(model: type[BaseModel]) -> dict[str, str]:
+    """Each film field's kind, as a CSV cell or a form's text is read into it (the client's
+    `score` and `slate`, the page's slate view, /predict_table); aliases too."""
+    kinds = {name: _kind(field.annotation) for name, field in model.model_fields.items()}
+    for name, field in model.model_fields.items():
+        alias = field.validation_alias
+        for other in getattr(alias, "choices", ()):
+            kinds.setdefault(other, kinds[name])
+    return kinds
+
+
+FIELD_KINDS: dict[str, str] = field_kinds(Film)
 
 
 class BatchRequest(BaseModel):
@@ -325,7 +304,9 @@ class FilmChanges(Film):
 
     model_config = ConfigDict(json_schema_extra={"example": {"budget": 80_000_000}})
 
-    runtime: PositiveMinutes | None = Field(None, description="Running time in minutes.")
+    runtime: field_annotation(_FIELD["runtime"]) | None = Field(  # type: ignore[valid-type]
+        None, description=_FIELD["runtime"].description
+    )
     # The film these changes make of the request's base film, kept by ScenariosRequest's
     # validation so that scoring does not validate it again.
     _film: Film | None = PrivateAttr(None)
@@ -626,10 +607,13 @@ class SlateRequest(BaseModel):
     )
 
     films: Annotated[list[Film], Field(min_length=1, max_length=MAX_SLATE)]
-    studio_share: StudioShare = Field(DEFAULT_STUDIO_SHARE, description=STUDIO_SHARE_HELP)
-    marketing_usd: NonNegativeUSD = Field(
+    studio_share: field_annotation(_FIELD["studio_share"]) = Field(  # type: ignore[valid-type]
+        DEFAULT_STUDIO_SHARE,
+        description=_FIELD["studio_share"].description + " Per film; a film's own overrides it.",
+    )
+    marketing_usd: field_annotation(_FIELD["marketing_usd"]) = Field(  # type: ignore[valid-type]
         DEFAULT_MARKETING_USD,
-        description=MARKETING_HELP + " Per film; a film's own marketing_usd overrides it.",
+        description=_FIELD["marketing_usd"].description + " Per film; a film's own overrides it.",
     )
 
 

@@ -12,11 +12,13 @@ says so to the browser.
 
 from __future__ import annotations
 
+import re
+from html import escape
 from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import HTMLResponse, JSONResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -28,15 +30,22 @@ from boxoffice.config import (
     DEFAULT_MARKETING_USD,
     DEFAULT_STUDIO_SHARE,
 )
-from boxoffice.features import TMDB_GENRES, TMDB_LIST_KEYS
+from boxoffice.fields import (
+    FILM_FIELDS,
+    MAX_USD,
+    MAX_YEAR,
+    MIN_STUDIO_SHARE,
+    MIN_YEAR,
+    TMDB_GENRES,
+    TMDB_LIST_KEYS,
+    FilmField,
+)
 from serving.schema import (
     EXAMPLE_PRE_RELEASE_FILM,
     EXAMPLE_SLATE_CSV,
     FIELD_KINDS,
     MAX_SCENARIOS,
     MAX_SLATE,
-    MAX_USD,
-    MIN_STUDIO_SHARE,
 )
 
 UI_PATH = "/ui"
@@ -58,6 +67,18 @@ SETTINGS = {
     },
     # How the slate view reads a CSV cell into each field (as the client's `score` does).
     "fields": FIELD_KINDS,
+    # How the one-film form reads each of its fields (boxoffice.fields).
+    "form": [
+        {
+            "name": f.name,
+            "kind": f.kind,
+            "scale": f.form.scale,
+            "lines": f.form.lines,
+            "group": f.form.group,
+        }
+        for f in FILM_FIELDS
+        if f.form is not None
+    ],
     "tmdb_keys": TMDB_LIST_KEYS,
     "example": EXAMPLE_PRE_RELEASE_FILM,
     "example_slate": EXAMPLE_SLATE_CSV,
@@ -105,11 +126,119 @@ async def settings(_: Request) -> JSONResponse:
     return JSONResponse(SETTINGS)
 
 
+# -- the form, from the field table ---------------------------------------------------------
+def _number(value: float | None, scale: float) -> str:
+    return f"{value / scale:g}" if value is not None else ""
+
+
+def field_html(field: FilmField) -> str:
+    """One field of the page's form (boxoffice.fields says how it is asked for)."""
+    form = field.form
+    assert form is not None
+    name = escape(field.name)
+    unit = f' <span class="unit">{escape(form.unit)}</span>' if form.unit else ""
+    described = " ".join([*([f"{name}-hint"] if form.hint else []), f"{name}-error"])
+    hint = f'\n  <p class="hint" id="{name}-hint">{escape(form.hint)}</p>' if form.hint else ""
+    error = f'\n  <p class="field-error" id="{name}-error" hidden></p>'
+    if field.is_list and field.choices:  # checkboxes, built from settings.genres
+        return (
+            f'<fieldset class="field {name}" id="{name}" aria-describedby="{described}">\n'
+            f"  <legend>{escape(form.label)}{unit.replace('unit', 'opt')}</legend>\n"
+            f'  <div class="genre-list" id="{name}-list"></div>{hint}{error}\n</fieldset>'
+        )
+    attributes = [f'id="{name}"', f'name="{name}"']
+    if form.lines:
+        tag = "textarea"
+        attributes.append('rows="2"')
+    else:
+        tag = "input"
+        if field.kind == "number":
+            low = field.ge if field.ge is not None else field.gt
+            high = field.le if field.le is not None else field.lt
+            attributes += ['type="number"', 'step="any"', 'inputmode="decimal"']
+            if low is not None:
+                attributes.append(f'min="{_number(low, form.scale)}"')
+            if high is not None and high / form.scale < 1e6:
+                attributes.append(f'max="{_number(high, form.scale)}"')
+        elif field.kind == "date":
+            attributes += ['type="date"', f'min="{MIN_YEAR}-01-01"', f'max="{MAX_YEAR}-12-31"']
+        else:
+            attributes += ['type="text"', 'autocomplete="off"']
+            if field.kind == "code":
+                attributes.append('maxlength="20"')
+        if form.placeholder:
+            attributes.append(f'placeholder="{escape(form.placeholder)}"')
+        if form.datalist:
+            attributes.append(f'list="{escape(form.datalist)}"')
+    if form.required:
+        attributes.append("required")
+    attributes.append(f'aria-describedby="{described}"')
+    control = (
+        f"<textarea {' '.join(attributes)}></textarea>"
+        if tag == "textarea"
+        else f"<input {' '.join(attributes)}>"
+    )
+    return (
+        f'<div class="field">\n  <label for="{name}">{escape(form.label)}{unit}</label>\n'
+        f"  {control}{hint}{error}\n</div>"
+    )
+
+
+def form_html(fields: tuple[FilmField, ...], group: str) -> str:
+    """The fields of one group of the form, in order, those of a row side by side."""
+    parts: list[str] = []
+    rows: dict[str, list[str]] = {}
+    for field in fields:
+        if field.form is None or field.form.group != group:
+            continue
+        html = field_html(field)
+        row = field.form.row
+        if not row:
+            parts.append(html)
+        elif row in rows:
+            rows[row].append(html)
+        else:
+            rows[row] = [html]
+            parts.append(f"\0{row}")
+    out = []
+    for part in parts:
+        if part.startswith("\0"):
+            cells = rows[part[1:]]
+            kind = "row three" if len(cells) == 3 else "row"
+            inner = "\n".join(_indent(cell, 2) for cell in cells)
+            out.append(f'<div class="{kind}">\n{inner}\n</div>')
+        else:
+            out.append(part)
+    return "\n".join(out)
+
+
+def _indent(text: str, spaces: int) -> str:
+    return "\n".join(" " * spaces + line for line in text.splitlines())
+
+
+def render_index(template: str, fields: tuple[FilmField, ...] = FILM_FIELDS) -> str:
+    """index.html with its form's fields made from the field table (``<!-- fields:GROUP -->``)."""
+
+    def fill(match: re.Match[str]) -> str:
+        return _indent(form_html(fields, match.group(2)), len(match.group(1)))
+
+    return re.sub(r"^( *)<!-- fields:(\w+) -->", fill, template, flags=re.M)
+
+
+INDEX_HTML = render_index((STATIC_DIR / "index.html").read_text(encoding="utf-8"))
+
+
+async def index(_: Request) -> HTMLResponse:
+    return HTMLResponse(INDEX_HTML)
+
+
 def create_app() -> Starlette:
     """The page's ASGI app: settings.json, then the static files (index.html at /)."""
     app = Starlette(
         routes=[
             Route("/settings.json", settings, methods=["GET", "HEAD"]),
+            Route("/", index, methods=["GET", "HEAD"]),
+            Route("/index.html", index, methods=["GET", "HEAD"]),
             Mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="static"),
         ]
     )

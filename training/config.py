@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from boxoffice.config import DEFAULT_HIT_RATIO
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 DATA_FILENAME = "tmdb_5000_movies.csv"
@@ -28,7 +30,7 @@ FETCH_CONNECTIONS = 8
 FETCH_MIN_VOTES = 20
 
 SEED = 42
-HIT_RATIO = 2.0
+HIT_RATIO = DEFAULT_HIT_RATIO
 # Rows whose budget or revenue is below this many dollars carry unit errors (e.g. budget 1).
 MIN_PLAUSIBLE_USD = 10_000
 # The fewest rows the population rules may leave (the split gives training 60% of them), and

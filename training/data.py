@@ -22,32 +22,25 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from boxoffice.features import TMDB_LIST_KEYS
+from boxoffice.fields import FILM_FIELDS, TMDB_LIST_KEYS
 from training import config
 
 if TYPE_CHECKING:
     from training.credits import LoadedCredits
 
 # Column -> kind. "int"/"float" must parse as numbers, "date" as YYYY-MM-DD, "json" as a JSON list
-# of objects, "text" is kept as it is.
-SCHEMA: dict[str, str] = {
-    "budget": "int",
-    "genres": "json",
-    "id": "int",
-    "keywords": "json",
-    "original_language": "text",
-    "popularity": "float",
-    "production_companies": "json",
-    "production_countries": "json",
-    "release_date": "date",
-    "revenue": "int",
-    "runtime": "float",
-    "spoken_languages": "json",
-    "status": "text",
-    "title": "text",
-    "vote_average": "float",
-    "vote_count": "int",
-}
+# of objects, "text" is kept as it is: the film's fields TMDB's table carries (boxoffice.fields),
+# and the table's own.
+SCHEMA: dict[str, str] = dict(
+    sorted(
+        {
+            **{f.tmdb_column: f.table_kind for f in FILM_FIELDS if f.tmdb_column},
+            "id": "int",
+            "revenue": "int",
+            "status": "text",
+        }.items()
+    )
+)
 # Numeric columns that may not be empty (the others may be, and then mean "unknown").
 REQUIRED_VALUES = ("budget", "revenue", "popularity", "vote_average", "vote_count", "id")
 # Which key of each JSON object is kept (boxoffice.features).

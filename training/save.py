@@ -13,7 +13,8 @@ from boxoffice.config import DEFAULT_HIT_THRESHOLD, FORECAST, model_name
 from boxoffice.dollars import CpiTable
 from boxoffice.estimators import inner_pipeline
 from boxoffice.explain import explanation_method
-from boxoffice.features import CREDIT_FIELDS, RAW_FIELDS
+from boxoffice.features import RAW_FIELDS
+from boxoffice.fields import CREDIT_FIELDS
 from boxoffice.metadata import (
     MODEL_FORMAT,
     Backtest,

@@ -23,12 +23,24 @@
   const SWEEP_STEPS_PER_DOUBLING = 5;
   const SWEEP_DOUBLINGS = 2;
   const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-  // Typed in millions (budget, marketing) or in percent (studio share, verdict threshold).
-  const SCALED = { budget: 1e6, marketing_usd: 1e6, studio_share: 0.01, hit_threshold: 0.01 };
-  const NUMBER_FIELDS = ["budget", "runtime", "popularity", "vote_average", "vote_count", "studio_share", "marketing_usd", "hit_threshold"];
-  const LINE_LISTS = ["production_companies", "keywords", "directors", "cast"]; // names may hold commas
-  const TEXT_FIELDS = ["title", "release_date", "original_language", "production_countries", ...LINE_LISTS];
-  const FIELD_IDS = [...NUMBER_FIELDS, ...TEXT_FIELDS, "genres"];
+  // How the form reads each field: from the field table (settings.form, boxoffice/fields.py).
+  let SCALED = {}; // typed in millions (budget, marketing) or in percent (shares, threshold)
+  let NUMBER_FIELDS = [];
+  let LINE_LISTS = []; // names may hold commas: one per line
+  let CODE_LISTS = []; // codes: separated by spaces or commas
+  let TEXT_FIELDS = [];
+  let FIELD_IDS = [];
+
+  function readSettings() {
+    const form = settings.form;
+    SCALED = Object.fromEntries(form.filter((f) => f.scale !== 1).map((f) => [f.name, f.scale]));
+    NUMBER_FIELDS = form.filter((f) => f.kind === "number").map((f) => f.name);
+    LINE_LISTS = form.filter((f) => f.lines).map((f) => f.name);
+    CODE_LISTS = form.filter((f) => f.kind === "codes" && !f.lines).map((f) => f.name);
+    const texts = form.filter((f) => ["text", "date", "code"].includes(f.kind)).map((f) => f.name);
+    TEXT_FIELDS = [...texts, ...CODE_LISTS, ...LINE_LISTS];
+    FIELD_IDS = form.map((f) => f.name);
+  }
   // Fields an error may name that the form spells another way.
   const FIELD_ALIASES = { vote_avg: "vote_average", log_budget: "budget", release_year: "release_date" };
   // Above this many millions a budget was surely typed in dollars.
@@ -41,7 +53,7 @@
 
   // -- the form ------------------------------------------------------------------------------
   function buildGenres() {
-    const list = $("genre-list");
+    const list = $("genres-list");
     for (const genre of settings.genres) {
       const label = document.createElement("label");
       const box = document.createElement("input");
@@ -93,7 +105,7 @@
         else film[name] = SCALED[name] ? Number((value * SCALED[name]).toPrecision(12)) : value;
       }
     }
-    const genres = [...document.querySelectorAll("#genre-list input:checked")].map((b) => b.value);
+    const genres = [...document.querySelectorAll("#genres-list input:checked")].map((b) => b.value);
     if (genres.length) film.genres = genres;
     if ($("release_date").validity.badInput) {
       unreadable.push({ field: "release_date", msg: "Enter a complete date" });
@@ -106,8 +118,10 @@
       const items = lines($(name).value);
       if (items.length) film[name] = items;
     }
-    const countries = $("production_countries").value.split(/[\s,;]+/).filter(Boolean);
-    if (countries.length) film.production_countries = countries;
+    for (const name of CODE_LISTS) {
+      const codes = $(name).value.split(/[\s,;]+/).filter(Boolean);
+      if (codes.length) film[name] = codes;
+    }
     return { film, unreadable };
   }
 
@@ -118,7 +132,7 @@
       const value = $(name).value;
       if (value.trim() !== "") state.set(name, value);
     }
-    const genres = [...document.querySelectorAll("#genre-list input:checked")].map((b) => b.value);
+    const genres = [...document.querySelectorAll("#genres-list input:checked")].map((b) => b.value);
     if (genres.length) state.set("genres", genres.join(","));
     return state;
   }
@@ -129,7 +143,7 @@
       if (values[name] !== undefined) $(name).value = values[name];
     }
     const genres = new Set(values.genres ? values.genres.split(",") : []);
-    for (const box of document.querySelectorAll("#genre-list input")) box.checked = genres.has(box.value);
+    for (const box of document.querySelectorAll("#genres-list input")) box.checked = genres.has(box.value);
     const postRelease = ["popularity", "vote_average", "vote_count"].some((n) => values[n] !== undefined);
     $("post-release").open = postRelease;
     $("verdict-options").open = values.hit_threshold !== undefined;
@@ -142,7 +156,7 @@
       if (SCALED[name]) values[name] = String(value / SCALED[name]);
       else if (name === "genres") values.genres = value.join(",");
       else if (LINE_LISTS.includes(name)) values[name] = value.join("\n");
-      else if (name === "production_countries") values[name] = value.join(", ");
+      else if (CODE_LISTS.includes(name)) values[name] = value.join(", ");
       else values[name] = String(value);
     }
     fillForm(values);
@@ -658,8 +672,8 @@
   // -- start ----------------------------------------------------------------------------------
   async function start() {
     settings = await BO.settings();
+    readSettings();
     buildGenres();
-    $("cast-top-billed").textContent = settings.cast_top_billed;
     const form = $("film-form");
     form.addEventListener("submit", (event) => {
       event.preventDefault();

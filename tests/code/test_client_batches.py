@@ -1,7 +1,9 @@
-"""`serving.client score` when the service fails some batches: the others still count."""
+"""`serving.client score` when the service fails some chunks: the others still count."""
 
 from __future__ import annotations
 
+import gzip
+import io
 import json
 import threading
 from collections.abc import Iterator
@@ -17,13 +19,15 @@ from serving.client import app
 
 
 class FlakyService(BaseHTTPRequestHandler):
-    """Answers /predict_batch like the service, except its second call (503) and its third
-    (200 with a body that is not the service's)."""
+    """Answers /predict_table like the service (a gzip-encoded CSV in, JSON rows out), except
+    its second call (503) and its third (200 with a body that is not the service's)."""
 
     calls = 0
 
     def do_POST(self) -> None:
-        films = json.loads(self.rfile.read(int(self.headers["Content-Length"])))["films"]
+        assert self.path == "/predict_table" and self.headers["Content-Encoding"] == "gzip"
+        body = gzip.decompress(self.rfile.read(int(self.headers["Content-Length"])))
+        films = pd.read_csv(io.BytesIO(body)).to_dict(orient="records")
         type(self).calls += 1
         if type(self).calls == 2:
             self._answer(503, b'{"error": "overloaded"}')
@@ -32,7 +36,7 @@ class FlakyService(BaseHTTPRequestHandler):
             self._answer(200, b"<html>a proxy's page</html>")
             return
         rows = [{"revenue_usd": film["budget"] * 2, "probability": 0.5} for film in films]
-        self._answer(200, json.dumps({"models": {}, "predictions": rows}).encode())
+        self._answer(200, json.dumps(rows).encode())
 
     def _answer(self, status: int, body: bytes) -> None:
         self.send_response(status)
@@ -70,12 +74,12 @@ def test_a_failed_batch_marks_its_rows_and_the_rest_are_written(
     args = ["score", str(source), "--out", str(out), "--url", flaky_url, "--chunk-size", "2"]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 1
-    assert "4 rows were not scored; the first reason: /predict_batch answered 503" in result.output
+    assert "4 rows were not scored; the first reason: /predict_table answered 503" in result.output
     scored = pd.read_csv(out)
     assert list(scored["revenue_usd"].notna()) == [True] * 2 + [False] * 4 + [True] * 2
     assert scored.loc[7, "revenue_usd"] == 16e6
-    assert scored.loc[2, "error"].startswith("not scored: /predict_batch answered 503")
-    assert scored.loc[4, "error"].startswith("not scored: /predict_batch answered 200 but not")
+    assert scored.loc[2, "error"].startswith("not scored: /predict_table answered 503")
+    assert scored.loc[4, "error"].startswith("not scored: /predict_table answered 200 but not")
 
 
 def test_an_unreachable_service_stops_at_once_and_still_writes(

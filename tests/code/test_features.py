@@ -11,7 +11,8 @@ from sklearn.base import clone
 from sklearn.linear_model import LinearRegression
 from sklearn.pipeline import make_pipeline
 
-from boxoffice.features import TMDB_GENRES, FilmFeatures
+from boxoffice.features import FilmFeatures
+from boxoffice.fields import TMDB_GENRES
 from tests.helpers.films import films
 
 

@@ -1,9 +1,13 @@
-"""serving/middleware.py on a small Starlette app: 415 for non-JSON bodies, /docs.json rewritten.
-(tests/service/test_contract.py checks the same against the real service.)"""
+"""serving/middleware.py on a small Starlette app: 415 for non-JSON bodies, gzip bodies decoded
+(a bomb refused at once), other encodings refused, 400s that name no internal class,
+/docs.json rewritten. (tests/service/test_contract.py and test_http.py check the same against
+the real service.)"""
 
 from __future__ import annotations
 
 import asyncio
+import gzip
+import tracemalloc
 
 import httpx
 import pytest
@@ -13,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from serving.middleware import ContractMiddleware, media_type
+from serving.middleware import MAX_BODY, ContractMiddleware, media_type
 from tests.helpers.openapi import post_operations, response_schema, schema_errors
 
 DOCUMENT = {
@@ -38,7 +42,13 @@ DOCUMENT = {
 
 
 async def api(request: Request) -> JSONResponse:
-    return JSONResponse({"received": (await request.body()).decode()})
+    body = (await request.body()).decode()
+    if body == "refuse":  # as BentoML answers a pydantic ValidationError
+        return JSONResponse(
+            {"error": "1 validation error for FilmIODescriptor", "detail": [{"loc": ["x"]}]},
+            status_code=400,
+        )
+    return JSONResponse({"received": body, "encoding": request.headers.get("content-encoding")})
 
 
 async def docs(request: Request) -> JSONResponse:
@@ -111,7 +121,7 @@ def test_non_json_bodies_get_415_naming_json(client: Client, content_type: str) 
 def test_json_bodies_pass(client: Client, headers: dict) -> None:
     response = client.post("/api", content=b'{"x": 1}', headers=headers)
     assert response.status_code == 200
-    assert response.json() == {"received": '{"x": 1}'}
+    assert response.json() == {"received": '{"x": 1}', "encoding": None}
 
 
 def test_only_the_api_paths_are_guarded(client: Client) -> None:
@@ -130,7 +140,9 @@ def test_docs_json_is_rewritten_as_valid_openapi30(client: Client) -> None:
     assert int(response.headers["content-length"]) == len(response.content)
     document = response.json()
     validate(document)
-    ((path, operation),) = post_operations(document)
+    operations = dict(post_operations(document))
+    assert "/predict_table" in operations  # the middleware's own route is documented
+    ((path, operation),) = [(p, o) for p, o in operations.items() if p != "/predict_table"]
     assert operation["requestBody"]["required"] is True
     # the 415 answer is the documented one
     refused = client.post(path, content=b"x", headers={"content-type": "text/plain"})
@@ -150,3 +162,60 @@ def test_docs_json_is_rewritten_as_valid_openapi30(client: Client) -> None:
 )
 def test_media_type(header: str, expected: str) -> None:
     assert media_type(header) == expected
+
+
+def test_a_gzip_body_is_decoded_for_the_api(client: Client) -> None:
+    body = b'{"films": []}' * 1000
+    response = client.post(
+        "/api",
+        content=gzip.compress(body),
+        headers={"content-type": "application/json", "content-encoding": "gzip"},
+    )
+    assert response.status_code == 200
+    assert response.json() == {"received": body.decode(), "encoding": None}
+
+
+def test_a_gzip_bomb_is_refused_at_once_without_decoding_it(client: Client) -> None:
+    """1 GiB of zeros, 1 MiB compressed: 413 once the bound is passed, the rest never read."""
+    bomb = gzip.compress(b"0" * (1 << 30), compresslevel=9)
+    tracemalloc.start()
+    response = client.post(
+        "/api",
+        content=bomb,
+        headers={"content-type": "application/json", "content-encoding": "gzip"},
+    )
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert response.status_code == 413
+    assert response.json()["detail"][0]["type"] == "body_too_large"
+    assert peak < 3 * MAX_BODY["json"]  # the bound, not the gigabyte
+
+
+@pytest.mark.parametrize("encoding", ["br", "deflate", "compress"])
+def test_another_encoding_gets_415_naming_gzip(client: Client, encoding: str) -> None:
+    response = client.post(
+        "/api",
+        content=b"{}",
+        headers={"content-type": "application/json", "content-encoding": encoding},
+    )
+    assert response.status_code == 415
+    assert "gzip" in response.json()["detail"][0]["msg"]
+
+
+def test_a_body_that_is_not_gzip_is_a_400(client: Client) -> None:
+    response = client.post(
+        "/api",
+        content=b"plain",
+        headers={"content-type": "application/json", "content-encoding": "gzip"},
+    )
+    assert response.status_code == 400 and "gzip" in response.json()["error"]
+
+
+def test_a_400_names_the_request_body_not_an_internal_class(client: Client) -> None:
+    response = client.post("/api", content=b"refuse", headers={"content-type": "application/json"})
+    assert response.status_code == 400
+    assert response.json() == {
+        "error": "1 validation error in the request body",
+        "detail": [{"loc": ["x"]}],
+    }
+    assert int(response.headers["content-length"]) == len(response.content)

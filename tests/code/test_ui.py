@@ -11,14 +11,13 @@ import re
 import httpx
 import pytest
 
-from boxoffice.features import TMDB_GENRES
+from boxoffice.fields import MAX_USD, TMDB_GENRES
 from serving.schema import (
     EXAMPLE_PRE_RELEASE_FILM,
     EXAMPLE_SLATE_CSV,
     FIELD_KINDS,
     MAX_SCENARIOS,
     MAX_SLATE,
-    MAX_USD,
 )
 from serving.ui import STATIC_DIR, UI_PATH, app
 

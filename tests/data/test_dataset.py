@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from boxoffice.features import TMDB_GENRES
+from boxoffice.fields import TMDB_GENRES
 from training import config
 from training.clean import POPULATION_RULES, apply_rules
 from training.data import load_movies

@@ -11,6 +11,7 @@ import kubernetes_validate
 import pytest
 
 from image.build import deploy_image
+from serving.middleware import TABLE_ROUTE
 from serving.schema import EXAMPLE_PRE_RELEASE_FILM, MAX_BATCH
 from serving.ui import STATIC_DIR, UI_PATH
 from tests.deploy import manifests as m
@@ -23,6 +24,7 @@ API_PATHS = (
     "/predict_batch",
     "/predict_scenarios",
     "/predict_slate",
+    "/predict_table",
     "/comparable_films",
 )
 
@@ -63,6 +65,7 @@ def test_kustomization_has_the_expected_objects(objects: list[m.Manifest]) -> No
             "Service",
             "HorizontalPodAutoscaler",
             "PodDisruptionBudget",
+            "NetworkPolicy",
         ]
     )
     namespace = m.find(objects, "Namespace")["metadata"]["name"]
@@ -230,6 +233,8 @@ def test_ingress_routes_the_api_paths_and_the_page_to_the_service(
         assert backend["port"]["name"] in port_names
     source = (m.ROOT / "service.py").read_text(encoding="utf-8")
     for path in API_PATHS:
+        if path == TABLE_ROUTE:  # answered by the middleware, not an API of service.py
+            continue
         assert re.search(rf"def {path.lstrip('/')}\(", source), f"service.py has no {path}"
 
 
@@ -258,3 +263,25 @@ def test_ingress_admits_the_largest_batch_with_margin() -> None:
     body = json.dumps({"films": [film] * MAX_BATCH}).encode()
     assert len(body) > 2**20
     assert limit >= 1.5 * len(body), (limit, len(body))
+
+
+def test_network_policy_admits_the_service_port_only_from_the_namespace_and_ingress(
+    objects: list[m.Manifest],
+) -> None:
+    policy = m.find(objects, "NetworkPolicy")["spec"]
+    deployment = m.find(objects, "Deployment")
+    pod_labels = deployment["spec"]["template"]["metadata"]["labels"]
+    assert policy["podSelector"]["matchLabels"].items() <= pod_labels.items()
+    assert policy["policyTypes"] == ["Ingress"]
+    (rule,) = policy["ingress"]
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    port_names = {port["name"] for port in container["ports"]}
+    assert [p["port"] for p in rule["ports"]] == ["http"] and "http" in port_names
+    sources = rule["from"]
+    assert {"podSelector": {}} in sources  # the namespace's own pods
+    (controller,) = [s for s in sources if "namespaceSelector" in s]
+    assert controller["namespaceSelector"]["matchLabels"] == {
+        "kubernetes.io/metadata.name": "ingress-nginx"
+    }
+    assert controller["podSelector"]["matchLabels"] == {"app.kubernetes.io/name": "ingress-nginx"}
+    assert len(sources) == 2  # nothing else

@@ -100,7 +100,7 @@ def fill_form(page: Any, film: dict[str, Any]) -> None:
     if "runtime" in film:
         page.fill("#runtime", f"{film['runtime']:g}")
     for genre in film.get("genres", []):
-        page.check(f"#genre-list input[value='{genre}']")
+        page.check(f"#genres-list input[value='{genre}']")
     if "release_date" in film:
         page.fill("#release_date", film["release_date"])
     if "original_language" in film:

@@ -12,9 +12,16 @@ import pytest
 from bench.harness import BenchError, bentoml_serve, free_port
 
 
+class ServedUrl(str):
+    """A served URL that knows its server's log file."""
+
+    log_path: Path
+
+
 @contextlib.contextmanager
-def served(env: dict[str, str], timeout: float = 90) -> Iterator[str]:
-    """`bentoml serve` on a free port until /readyz answers 200; its URL; stopped on exit."""
+def served(env: dict[str, str], timeout: float = 90) -> Iterator[ServedUrl]:
+    """`bentoml serve` on a free port until /readyz answers 200; its URL (with the log's path);
+    stopped on exit."""
     with tempfile.TemporaryDirectory(prefix="bentoml-serve-") as log_dir:
         server = bentoml_serve(free_port(), Path(log_dir) / "serve.log", env)
         server.start()
@@ -24,6 +31,8 @@ def served(env: dict[str, str], timeout: float = 90) -> Iterator[str]:
             except BenchError as error:
                 log = server.log_path.read_text(errors="replace")
                 pytest.fail(f"{error}\n{log[-4000:]}", pytrace=False)
-            yield server.base_url
+            url = ServedUrl(server.base_url)
+            url.log_path = server.log_path
+            yield url
         finally:
             server.stop()

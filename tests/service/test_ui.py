@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from boxoffice.features import TMDB_GENRES
+from boxoffice.fields import TMDB_GENRES
 from tests.helpers.browser import (
     CHROMIUM_MISSING,
     PHONE,
@@ -137,7 +137,7 @@ def test_the_page_loads_within_a_second_from_the_service_alone(
             f"({len(visit.requests)} requests)"
         )
     assert navigation["loadEventEnd"] <= LOAD_BUDGET_MS and ready <= LOAD_BUDGET_MS
-    boxes = page.eval_on_selector_all("#genre-list input", "boxes => boxes.map(b => b.value)")
+    boxes = page.eval_on_selector_all("#genres-list input", "boxes => boxes.map(b => b.value)")
     assert boxes == list(TMDB_GENRES)
     for label, element in (
         ("Budget US$ millions", "budget"),

@@ -1,0 +1,414 @@
+"""One definition of a film: every field a request, a CSV row, a TMDB table row or the page's
+form may carry, and what each is.
+
+From ``FILM_FIELDS`` are made: the request schema and its OpenAPI (``serving.schema.Film``),
+the columns the feature step reads (``boxoffice.features``) and the service lays out
+(``serving.columns``), the client's options and CSV columns (``serving.client``), the page's
+form (``serving.ui``) and the movies table's schema (``training.data``). Adding a plain field
+is one entry here, plus its use in the feature step.
+
+Importing this module has no side effects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from boxoffice.config import (
+    CAST_TOP_BILLED,
+    DEFAULT_MARKETING_USD,
+    DEFAULT_STUDIO_SHARE,
+    FEATURE_SETS,
+)
+
+# The 20 genres TMDB uses; a film's genres must come from this list.
+TMDB_GENRES: tuple[str, ...] = (
+    "Action",
+    "Adventure",
+    "Animation",
+    "Comedy",
+    "Crime",
+    "Documentary",
+    "Drama",
+    "Family",
+    "Fantasy",
+    "Foreign",
+    "History",
+    "Horror",
+    "Music",
+    "Mystery",
+    "Romance",
+    "Science Fiction",
+    "TV Movie",
+    "Thriller",
+    "War",
+    "Western",
+)
+
+# Bounds far beyond any film, but inside float32 (the tree models' input type): a larger number
+# would overflow to infinity there. Values beyond the training range are flagged, not refused.
+MAX_MINUTES = 100_000.0
+MAX_USD = 1e13
+MAX_COUNT = 1e12
+MIN_YEAR, MAX_YEAR = 1870, 2100
+MAX_NAMES, MAX_NAME_LENGTH = 200, 200
+MAX_TITLE_LENGTH = 500
+# A studio's share of the box office: from 1% (below it, no film could break even) to all of it.
+MIN_STUDIO_SHARE = 0.01
+
+# kind: how a value is written and checked. "number" (a JSON number), "whole" (an integer),
+# "date" (YYYY-MM-DD), "text", "code" (a short lower-case code), "names" (a list of names),
+# "codes" (a list of ISO codes), "bool", "choice" (one of ``choices``).
+Kind = Literal["number", "whole", "date", "text", "code", "names", "codes", "bool", "choice"]
+# phase: "pre" (known before release), "post" (the audience's signals after release), "credits"
+# (the cast and crew), "identity" (names the film), "request" (how to answer, not the film).
+Phase = Literal["pre", "post", "credits", "identity", "request"]
+
+
+@dataclass(frozen=True)
+class FormInput:
+    """How the page's form asks for a field."""
+
+    label: str
+    unit: str = ""  # shown beside the label
+    hint: str = ""
+    scale: float = 1.0  # the form's number × scale = the API's (US$ millions: 1e6)
+    placeholder: str = ""
+    group: str = "film"  # "film", "assumptions", "after" (post-release), "verdict"
+    required: bool = False  # the page asks for it (the API may take another spelling)
+    row: str = ""  # fields of one row share this name
+    lines: bool = False  # a list typed one item per line (names may hold commas)
+    datalist: str = ""  # the id of a <datalist> of suggestions
+
+
+@dataclass(frozen=True)
+class FilmField:
+    name: str
+    kind: Kind
+    phase: Phase
+    description: str
+    unit: str = ""
+    gt: float | None = None  # bounds of a number
+    ge: float | None = None
+    le: float | None = None
+    lt: float | None = None
+    max_items: int = MAX_NAMES  # of a list
+    max_length: int = MAX_NAME_LENGTH  # of a text, or of each name
+    choices: tuple[str, ...] = ()  # of a "choice", or the vocabulary of a list ("genres")
+    aliases: tuple[str, ...] = ()  # other names a request may use
+    tmdb_column: str | None = None  # its column in TMDB 5000's movies table
+    tmdb_key: str = "name"  # the key a TMDB list's objects keep
+    tmdb_kind: str = ""  # how the movies table writes it, when not as the kind says
+    option: str | None = None  # the client's --option (default: the name, dashed)
+    option_help: str = ""
+    form: FormInput | None = None
+    required: bool = False
+
+    @property
+    def is_list(self) -> bool:
+        return self.kind in ("names", "codes")
+
+    @property
+    def table_kind(self) -> str:
+        """How TMDB 5000's movies table writes the column: int, float, date, json or text."""
+        if self.tmdb_kind:
+            return self.tmdb_kind
+        return {
+            "number": "float",
+            "whole": "int",
+            "date": "date",
+            "names": "json",
+            "codes": "json",
+        }.get(self.kind, "text")
+
+    @property
+    def cli_option(self) -> str:
+        return "--" + (self.option or self.name).replace("_", "-")
+
+
+# In the order of the page's form (and of the schema).
+FILM_FIELDS: tuple[FilmField, ...] = (
+    FilmField(
+        "title",
+        "text",
+        "identity",
+        "The film's title (comps leave out the film of this title and year).",
+        max_length=MAX_TITLE_LENGTH,
+        tmdb_column="title",
+        option_help="Title (comps leave out the film of this title and year).",
+        form=FormInput("Title", hint="A film of the data is not shown as its own comp."),
+    ),
+    FilmField(
+        "budget",
+        "number",
+        "pre",
+        "Production budget in USD.",
+        unit="USD",
+        gt=0,
+        le=MAX_USD,
+        tmdb_column="budget",
+        tmdb_kind="int",
+        option_help="Budget in USD: 150M, 1.5e8 or 150000000.",
+        form=FormInput(
+            "Budget", "US$ millions", "150 means $150M.", scale=1e6, row="size", required=True
+        ),
+    ),
+    FilmField(
+        "log_budget",
+        "number",
+        "pre",
+        "log1p(budget in USD), as the original clients send it.",
+        gt=0,
+        le=MAX_COUNT,
+    ),
+    FilmField(
+        "runtime",
+        "number",
+        "pre",
+        "Running time in minutes.",
+        unit="minutes",
+        gt=0,
+        le=MAX_MINUTES,
+        required=True,
+        tmdb_column="runtime",
+        option_help="Running time, minutes.",
+        form=FormInput("Runtime", "minutes", row="size", required=True),
+    ),
+    FilmField(
+        "genres",
+        "names",
+        "pre",
+        f"TMDB genre names: {', '.join(TMDB_GENRES)}.",
+        max_items=20,
+        choices=TMDB_GENRES,
+        tmdb_column="genres",
+        option_help="TMDB genres, comma-separated: Action,Adventure.",
+        form=FormInput("Genres", "TMDB's"),
+    ),
+    FilmField(
+        "release_date",
+        "date",
+        "pre",
+        "Release date, YYYY-MM-DD.",
+        tmdb_column="release_date",
+        option_help="Release date, YYYY-MM-DD.",
+        form=FormInput("Release date", row="when"),
+    ),
+    FilmField(
+        "release_year",
+        "whole",
+        "pre",
+        "Release year, when the date is not known.",
+        ge=MIN_YEAR,
+        le=MAX_YEAR,
+    ),
+    FilmField(
+        "original_language",
+        "code",
+        "pre",
+        "ISO 639-1 code, e.g. 'en'.",
+        max_length=3,
+        tmdb_column="original_language",
+        option="language",
+        option_help="Original language, ISO 639-1 code: en.",
+        form=FormInput(
+            "Original language", "ISO 639-1", placeholder="en", row="when", datalist="languages"
+        ),
+    ),
+    FilmField(
+        "production_companies",
+        "names",
+        "pre",
+        "Production company names.",
+        tmdb_column="production_companies",
+        option="companies",
+        option_help="Production companies, comma- or |-separated ('' for none).",
+        form=FormInput("Production companies", "one per line", lines=True),
+    ),
+    FilmField(
+        "production_countries",
+        "codes",
+        "pre",
+        "ISO 3166-1 codes, e.g. 'US'.",
+        tmdb_column="production_countries",
+        tmdb_key="iso_3166_1",
+        option="countries",
+        option_help="Production countries, ISO 3166-1 codes: US,GB.",
+        form=FormInput("Production countries", "ISO 3166-1 codes, e.g. US, GB"),
+    ),
+    FilmField(
+        "spoken_languages",
+        "codes",
+        "pre",
+        "ISO 639-1 codes.",
+        tmdb_column="spoken_languages",
+        tmdb_key="iso_639_1",
+    ),
+    FilmField(
+        "keywords",
+        "names",
+        "pre",
+        "TMDB keywords.",
+        tmdb_column="keywords",
+        option_help="TMDB keywords, comma-separated ('' for none).",
+        form=FormInput(
+            "Keywords",
+            "one per line",
+            "A list left empty is scored as a typical number of items, none in particular.",
+            lines=True,
+        ),
+    ),
+    FilmField(
+        "directors",
+        "names",
+        "credits",
+        "The directors' names, e.g. 'Christopher Nolan' (read by models trained with a "
+        "credits table; a name with no track record is scored as unknown).",
+        option_help="Directors, comma- or |-separated (read by models with credits).",
+        form=FormInput(
+            "Directors",
+            "one per line",
+            "Read by models trained with a credits table; a name with no track record is "
+            "scored as unknown (see the warnings).",
+            lines=True,
+            row="credits",
+        ),
+    ),
+    FilmField(
+        "cast",
+        "names",
+        "credits",
+        "The cast's names in billing order; models trained with a credits table read the "
+        "first few.",
+        option_help="Cast in billing order, comma- or |-separated.",
+        form=FormInput(
+            "Cast",
+            "one per line, top-billed first",
+            f"The first {CAST_TOP_BILLED} are read.",
+            lines=True,
+            row="credits",
+        ),
+    ),
+    FilmField(
+        "studio_share",
+        "number",
+        "request",
+        f"The share of the box office that reaches the studio, {MIN_STUDIO_SHARE:g} to 1; "
+        f"default {DEFAULT_STUDIO_SHARE:g}. Profit = studio_share × revenue − budget − "
+        "marketing.",
+        ge=MIN_STUDIO_SHARE,
+        le=1,
+        form=FormInput(
+            "Studio share",
+            "% of the box office",
+            scale=0.01,
+            placeholder="50",
+            group="assumptions",
+            row="profit",
+        ),
+    ),
+    FilmField(
+        "marketing_usd",
+        "number",
+        "request",
+        f"Marketing spend in USD beside the budget; default {DEFAULT_MARKETING_USD:g}.",
+        ge=0,
+        le=MAX_USD,
+        form=FormInput(
+            "Marketing",
+            "US$ millions",
+            scale=1e6,
+            placeholder="0",
+            group="assumptions",
+            row="profit",
+        ),
+    ),
+    FilmField(
+        "popularity",
+        "number",
+        "post",
+        "TMDB popularity score.",
+        ge=0,
+        le=MAX_COUNT,
+        tmdb_column="popularity",
+        option_help="Post-release: TMDB popularity.",
+        form=FormInput("TMDB popularity", group="after", row="after"),
+    ),
+    FilmField(
+        "vote_average",
+        "number",
+        "post",
+        "Average TMDB rating, 0-10 (alias: vote_avg).",
+        ge=0,
+        le=10,
+        aliases=("vote_avg",),
+        tmdb_column="vote_average",
+        option_help="Post-release: average TMDB rating, 0-10.",
+        form=FormInput("Vote average", "0-10", group="after", row="after"),
+    ),
+    FilmField(
+        "vote_count",
+        "number",
+        "post",
+        "Number of TMDB votes.",
+        ge=0,
+        le=MAX_COUNT,
+        tmdb_column="vote_count",
+        tmdb_kind="int",
+        option_help="Post-release: number of TMDB votes.",
+        form=FormInput("Vote count", group="after", row="after"),
+    ),
+    FilmField(
+        "hit_threshold",
+        "number",
+        "request",
+        "is_hit is probability >= this; default 0.5 (a calibrated 'more likely than not').",
+        gt=0,
+        lt=1,
+        form=FormInput(
+            "Call it a hit when P(hit) is at least",
+            "%; empty: 50%",
+            scale=0.01,
+            group="verdict",
+        ),
+    ),
+    FilmField(
+        "explain",
+        "bool",
+        "request",
+        "Add an explanation: each feature's contribution to the raw model output (log1p "
+        "revenue / hit log-odds), largest first.",
+    ),
+    FilmField(
+        "explain_top",
+        "whole",
+        "request",
+        "With explain: keep the k largest contributions and fold the rest into one 'other' "
+        "entry (the sum still holds).",
+        ge=1,
+        le=200,
+    ),
+    FilmField(
+        "model",
+        "choice",
+        "request",
+        "Which model answers; default: post_release when any post-release signal "
+        "(popularity, vote_average, vote_count) is given, else pre_release.",
+        choices=FEATURE_SETS,
+    ),
+)
+FIELDS_BY_NAME = {field.name: field for field in FILM_FIELDS}
+
+
+def fields_of(*phases: Phase) -> tuple[FilmField, ...]:
+    return tuple(f for f in FILM_FIELDS if f.phase in phases)
+
+
+# The lists a film may carry, and the key of TMDB's objects each keeps.
+LIST_FIELDS: tuple[str, ...] = tuple(f.name for f in FILM_FIELDS if f.is_list and f.phase == "pre")
+CREDIT_FIELDS: tuple[str, ...] = tuple(f.name for f in fields_of("credits"))
+TMDB_LIST_KEYS: dict[str, str] = {
+    f.name: f.tmdb_key for f in FILM_FIELDS if f.is_list and f.tmdb_column
+}
+POST_RELEASE_FIELDS: tuple[str, ...] = tuple(f.name for f in fields_of("post"))

@@ -1,0 +1,57 @@
+"""A CSV cell (text) as the API field it is in takes it, by the field's kind
+(``serving.schema.FIELD_KINDS``): the client's ``score`` and ``slate`` and ``/predict_table``
+read cells the same way. The API takes numbers strictly, and letting pandas guess a column's
+type would let one blank or odd cell change every row's type.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from boxoffice.fields import TMDB_LIST_KEYS
+from serving.schema import FIELD_KINDS
+
+BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
+
+
+def as_list(text: str, field: str) -> list[str]:
+    """A list cell from a CSV (non-empty text): a JSON list (of names or TMDB objects) or
+    'a|b|c'."""
+    if not text.startswith("["):
+        return [part.strip() for part in text.split("|") if part.strip()]
+    key = TMDB_LIST_KEYS.get(field, "name")
+    try:
+        items = json.loads(text)
+        if not isinstance(items, list):
+            raise ValueError("not a list")
+        names = [item[key] if isinstance(item, dict) else item for item in items]
+    except (ValueError, KeyError, TypeError) as error:
+        detail = f"no {error} key in an item" if isinstance(error, KeyError) else str(error)
+        raise ValueError(f"{field}: not a JSON list of names or TMDB objects ({detail})") from None
+    if not all(isinstance(name, str) for name in names):
+        raise ValueError(f"{field}: every item must be a name (text)")
+    return names
+
+
+def cell(key: str, text: str) -> Any:
+    """One CSV cell (text) as the API field `key` takes it."""
+    kind = FIELD_KINDS[key]
+    if kind == "list":
+        return as_list(text, key)
+    if kind in ("number", "whole"):
+        try:
+            number = float(text)
+        except ValueError:
+            raise ValueError(f"{key}: {text[:50]!r} is not a number") from None
+        if kind == "whole":
+            if not number.is_integer():
+                raise ValueError(f"{key}: {text[:50]!r} is not a whole number")
+            return int(number)
+        return number
+    if kind == "bool":
+        try:
+            return BOOLEANS[text.lower()]
+        except KeyError:
+            raise ValueError(f"{key}: {text[:50]!r} is not true or false") from None
+    return text

@@ -1,0 +1,306 @@
+"""Films as columns: what the models read and how each film asks to be answered, one list or
+array per field (``FilmBatch``), made from the field table (``boxoffice.fields``).
+
+Two ways in, one result:
+
+- ``from_films``: validated ``Film`` objects (single films, scenarios, slates);
+- ``from_json``: a ``/predict_batch`` body as parsed JSON, checked column by column without a
+  per-film object. It takes the films the way clients send them (the API's field names,
+  numbers, TMDB genre names, ISO codes as written); anything else (an alias, ``log_budget``,
+  ``release_year``, ``explain_top``, a value to normalise, a value out of bounds, an unknown
+  field) makes it return None, and the request goes through ``BatchRequest`` validation as
+  before: the same 400s, and for a valid request the same columns (tests/code/test_columns.py
+  checks both on the published table and on the bad-input tables).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import chain
+from typing import Any
+
+import numpy as np
+
+from boxoffice.fields import (
+    FIELDS_BY_NAME,
+    FILM_FIELDS,
+    MAX_YEAR,
+    MIN_YEAR,
+    POST_RELEASE_FIELDS,
+    TMDB_GENRES,
+    FilmField,
+)
+
+# The most films one /predict_batch request, and one /predict_table request, may carry.
+MAX_BATCH = 10_000
+MAX_TABLE_ROWS = 100_000
+# The film's fields the models read that are not laid out as they are given: the budget
+# (given as USD or as log1p of USD) and the release date (as year and month; or a year).
+DERIVED = ("budget", "log_budget", "release_date", "release_year")
+
+
+def model_fields(fields: tuple[FilmField, ...] = FILM_FIELDS) -> tuple[FilmField, ...]:
+    """The fields laid out as given, one column each: what describes the film (before or
+    after release, its cast and crew), but the derived ones."""
+    return tuple(
+        f for f in fields if f.phase in ("pre", "post", "credits") and f.name not in DERIVED
+    )
+
+
+@dataclass
+class FilmBatch:
+    """Films as columns. ``columns``: the raw fields FilmFeatures reads (lists of Python
+    values, None where not given); the rest: how each film asks to be answered."""
+
+    columns: dict[str, list[Any]]
+    title: list[str | None]
+    model: list[str | None]
+    post_release: np.ndarray  # any post-release signal given
+    hit_threshold: np.ndarray  # NaN: the model's default
+    studio_share: np.ndarray  # NaN: the request's default
+    marketing_usd: np.ndarray  # NaN: the request's default
+    explain: np.ndarray  # bool
+    explain_top: list[int | None]
+
+    def __len__(self) -> int:
+        return len(self.title)
+
+    @property
+    def budget(self) -> np.ndarray:
+        return np.asarray(self.columns["budget"], dtype=float)
+
+    def take(self, rows: Sequence[int]) -> FilmBatch:
+        """The films at ``rows``, in that order."""
+        pick = np.asarray(rows, dtype=np.intp)
+        return FilmBatch(
+            {name: [values[i] for i in pick] for name, values in self.columns.items()},
+            [self.title[i] for i in pick],
+            [self.model[i] for i in pick],
+            self.post_release[pick],
+            self.hit_threshold[pick],
+            self.studio_share[pick],
+            self.marketing_usd[pick],
+            self.explain[pick],
+            [self.explain_top[i] for i in pick],
+        )
+
+
+def _floats(values: list[Any]) -> np.ndarray:
+    return np.array([np.nan if v is None else v for v in values], dtype=float)
+
+
+def _checked_floats(values: list[Any]) -> np.ndarray:
+    try:
+        return _floats(values)
+    except (OverflowError, ValueError, TypeError):  # an integer beyond any float
+        raise NotFast from None
+
+
+def from_films(films: Sequence[Any], fields: tuple[FilmField, ...] = FILM_FIELDS) -> FilmBatch:
+    """The columns of validated ``Film`` objects."""
+    dates = [f.release_date for f in films]
+    columns: dict[str, list[Any]] = {
+        "budget": [f.budget_usd for f in films],
+        "release_year": [
+            d.year if d else f.release_year for d, f in zip(dates, films, strict=True)
+        ],
+        "release_month": [d.month if d else None for d in dates],
+        **{field.name: [getattr(f, field.name) for f in films] for field in model_fields(fields)},
+    }
+    return FilmBatch(
+        columns,
+        [f.title for f in films],
+        [f.model for f in films],
+        np.array([f.has_post_release_signal for f in films], dtype=bool),
+        _floats([f.hit_threshold for f in films]),
+        _floats([f.studio_share for f in films]),
+        _floats([f.marketing_usd for f in films]),
+        np.array([f.explain for f in films], dtype=bool),
+        [f.explain_top for f in films],
+    )
+
+
+# -- the fast path --------------------------------------------------------------------------
+# The fields a film may carry on it; any other key sends the request down the validated path.
+FAST_FIELDS = frozenset(f.name for f in FILM_FIELDS) - {"log_budget", "release_year", "explain_top"}
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_LANGUAGE = re.compile(r"[a-z]{2,3}")
+_CODE_PATTERNS = {
+    "production_countries": re.compile(r"[A-Z]{2}"),
+    "spoken_languages": re.compile(r"[a-z]{2,3}"),
+}
+_GENRES = frozenset(TMDB_GENRES)
+_NUMBER_TYPES = frozenset({int, float, type(None)})
+
+
+class NotFast(Exception):
+    """This body is not one the fast path takes: validate it the usual way."""
+
+
+def _numbers(films: list[dict], field: FilmField, required: bool = False) -> np.ndarray:
+    values = [film.get(field.name) for film in films]
+    if not set(map(type, values)) <= _NUMBER_TYPES:
+        raise NotFast  # text, bool (strict numbers take no bool), lists
+    array = _checked_floats(values)
+    given = ~np.isnan(array)
+    if required and not given.all():
+        raise NotFast
+    finite = array[given]
+    if not np.isfinite(finite).all():
+        raise NotFast
+    ok = np.ones(len(finite), dtype=bool)
+    if field.gt is not None:
+        ok &= finite > field.gt
+    if field.ge is not None:
+        ok &= finite >= field.ge
+    if field.le is not None:
+        ok &= finite <= field.le
+    if field.lt is not None:
+        ok &= finite < field.lt
+    if not ok.all():
+        raise NotFast
+    return array
+
+
+def _texts(films: list[dict], name: str, max_length: int) -> list[str | None]:
+    values = [film.get(name) for film in films]
+    if not set(map(type, values)) <= {str, type(None)}:
+        raise NotFast
+    if any(len(v) > max_length for v in values if v is not None):
+        raise NotFast
+    return values
+
+
+def _lists(films: list[dict], field: FilmField) -> list[list[str] | None]:
+    values = [film.get(field.name) for film in films]
+    if not set(map(type, values)) <= {list, type(None)}:
+        raise NotFast
+    given = [v for v in values if v is not None]
+    if given and max(map(len, given)) > field.max_items:
+        raise NotFast
+    items = list(chain.from_iterable(given))
+    if not items:
+        return values
+    if set(map(type, items)) != {str}:
+        raise NotFast
+    lengths = list(map(len, items))
+    if min(lengths) < 1 or max(lengths) > field.max_length:
+        raise NotFast
+    # Genres: canonical TMDB names, each once (the validated path normalises case and repeats).
+    if field.name == "genres" and (
+        not set(items) <= _GENRES or any(len(set(v)) != len(v) for v in given)
+    ):
+        raise NotFast
+    pattern = _CODE_PATTERNS.get(field.name)
+    if pattern is not None and not all(map(pattern.fullmatch, items)):
+        raise NotFast
+    return values
+
+
+def _dates(films: list[dict]) -> tuple[list[int | None], list[int | None]]:
+    values = _texts(films, "release_date", 10)
+    given = [v for v in values if v is not None]
+    if not given:
+        return [None] * len(values), [None] * len(values)
+    if not all(map(_DATE.fullmatch, given)):
+        raise NotFast
+    try:
+        days = np.array(given, dtype="datetime64[D]")
+    except ValueError:
+        raise NotFast from None
+    years = days.astype("datetime64[Y]").astype(int) + 1970
+    if years.min() < MIN_YEAR or years.max() > MAX_YEAR:
+        raise NotFast
+    months = days.astype("datetime64[M]").astype(int) % 12 + 1
+    year_list, month_list = iter(years.tolist()), iter(months.tolist())
+    return (
+        [None if v is None else next(year_list) for v in values],
+        [None if v is None else next(month_list) for v in values],
+    )
+
+
+def from_json(body: Any) -> FilmBatch | None:
+    """The columns of a ``/predict_batch`` body (parsed JSON) the fast path takes, else None
+    (see the module)."""
+    if not isinstance(body, dict) or set(body) != {"films"}:
+        return None
+    films = body["films"]
+    if not isinstance(films, list) or not films or len(films) > MAX_BATCH:
+        return None
+    if not all(type(film) is dict for film in films):
+        return None
+    if not set(chain.from_iterable(films)) <= FAST_FIELDS:
+        return None
+    try:
+        return _fast(films)
+    except NotFast:
+        return None
+
+
+def _column(films: list[dict], field: FilmField) -> list[Any]:
+    """A plain field's values, checked as its kind and bounds say (NotFast otherwise)."""
+    if field.kind in ("number", "whole"):
+        if field.kind == "whole":
+            values = [film.get(field.name) for film in films]
+            if not set(map(type, values)) <= {int, type(None)}:
+                raise NotFast
+        return _as_given(_numbers(films, field, required=field.required))
+    if field.is_list:
+        return _lists(films, field)
+    if field.kind == "code":
+        values = _texts(films, field.name, field.max_length)
+        if not all(_LANGUAGE.fullmatch(v) for v in values if v is not None):
+            raise NotFast
+        return values
+    if field.kind == "text":
+        return _texts(films, field.name, field.max_length)
+    raise NotFast  # a kind the fast path does not check: the validated path will
+
+
+def _fast(films: list[dict]) -> FilmBatch:
+    field = FIELDS_BY_NAME
+    budget = _numbers(films, field["budget"])
+    if np.isnan(budget).any():
+        raise NotFast  # the validated path names the film without a budget
+    years, months = _dates(films)
+    explain = [film.get("explain", False) for film in films]
+    if not set(map(type, explain)) <= {bool}:
+        raise NotFast
+    models = _texts(films, "model", 20)
+    if not set(models) <= {None, *field["model"].choices}:
+        raise NotFast
+    columns: dict[str, list[Any]] = {
+        "budget": budget.tolist(),
+        "release_year": years,
+        "release_month": months,
+        **{f.name: _column(films, f) for f in model_fields()},
+    }
+    post = np.zeros(len(films), dtype=bool)
+    for name in POST_RELEASE_FIELDS:
+        post |= np.fromiter(map(_given, columns[name]), dtype=bool, count=len(films))
+    return FilmBatch(
+        columns,
+        _texts(films, "title", field["title"].max_length),
+        models,
+        post,
+        _numbers(films, field["hit_threshold"]),
+        _numbers(films, field["studio_share"]),
+        _numbers(films, field["marketing_usd"]),
+        np.array(explain, dtype=bool),
+        [None] * len(films),
+    )
+
+
+def _given(value: Any) -> bool:
+    return value is not None
+
+
+def _as_given(array: np.ndarray) -> list[float | None]:
+    """Numbers back to a list, None where not given (as the validated path has them)."""
+    values = array.tolist()
+    if not np.isnan(array).any():
+        return values
+    return [None if math.isnan(v) else v for v in values]

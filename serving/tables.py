@@ -1,0 +1,262 @@
+"""``POST /predict_table``: a table of films in, the same table of answers out.
+
+In: CSV (``text/csv``: the client's ``score`` columns, API field names; lists as JSON, TMDB's
+JSON objects, or ``a|b|c``; an empty cell is a field not given) or Parquet
+(``application/vnd.apache.parquet``: the same columns; lists as lists of text or as text), up to
+``MAX_TABLE_ROWS`` films. Out: one row per film in order, the ``/predict_batch`` row's fields as
+columns (``ROW_KEYS``) and an ``error`` column: a row that fails validation gets its message
+there (``field: message``) and no answer; the others are scored, with the same values
+``/predict_batch`` gives. The answer is in the request's format, or JSON (a list of row
+objects) when the request says ``Accept: application/json``.
+
+Rows are checked in chunks by ``serving.columns.from_json`` (no per-film object); a chunk it
+does not take is validated film by film (``Film``), which names each bad row's problem.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pydantic_core
+from pydantic import ValidationError
+
+from serving.cells import cell
+from serving.columns import MAX_BATCH, MAX_TABLE_ROWS, FilmBatch, from_films, from_json
+from serving.middleware import TABLE_ROUTE, BodyProblem, error_body, unsupported_media_type
+from serving.openapi import JSON
+from serving.predictor import ROW_KEYS, Predictor
+from serving.schema import FIELD_KINDS, Film
+
+CSV = "text/csv"
+PARQUET = "application/vnd.apache.parquet"
+FORMATS = {CSV: "csv", PARQUET: "parquet", "application/x-parquet": "parquet"}
+COLUMNS = (*ROW_KEYS, "error")
+
+
+def request_format(content_type: str) -> str:
+    kind = FORMATS.get(content_type.split(";", 1)[0].strip().lower())
+    if kind is None:
+        raise BodyProblem(415, unsupported_media_type(content_type, f"{CSV} or {PARQUET}"))
+    return kind
+
+
+def _bad(message: str) -> BodyProblem:
+    return BodyProblem(
+        400, error_body("Bad Request: " + message, "invalid_table", ["body"], message)
+    )
+
+
+# -- reading -------------------------------------------------------------------------------
+def read_frame(body: bytes, kind: str) -> pd.DataFrame:
+    """The table, every cell as text (CSV) or as Parquet stores it; BodyProblem when it is not
+    a table of films."""
+    if not body:
+        raise _bad("the body is empty: send a table with a header row")
+    try:
+        if kind == "csv":
+            frame = pd.read_csv(io.BytesIO(body), dtype=str, keep_default_na=False)
+        else:
+            import pyarrow.parquet as pq
+
+            frame = pq.read_table(io.BytesIO(body)).to_pandas()
+    except Exception as error:  # any reader's complaint is the client's table's
+        what = "CSV" if kind == "csv" else "Parquet"
+        raise _bad(f"not a readable {what} table ({str(error).strip()[:200]})") from None
+    frame.columns = [str(c).strip().lower() for c in frame.columns]
+    unknown = [c for c in frame.columns if c not in FIELD_KINDS]
+    if unknown:
+        shown = ", ".join(repr(c) for c in unknown[:5])
+        raise _bad(f"unknown column(s) {shown}: the columns are the API's film fields")
+    if frame.columns.duplicated().any():
+        raise _bad("a column appears more than once")
+    if len(frame) == 0:
+        raise _bad("no rows to score")
+    if len(frame) > MAX_TABLE_ROWS:
+        raise _bad(f"{len(frame):,} rows: at most {MAX_TABLE_ROWS:,} films a request")
+    return frame
+
+
+def _cell(value: Any, name: str) -> Any:
+    """One cell as the API field takes it: text as a CSV cell is read (``serving.cells``),
+    Parquet's own numbers and lists as they are (ValueError naming the field otherwise)."""
+    if isinstance(value, str):
+        return cell(name, value.strip())
+    kind = FIELD_KINDS[name]
+    if isinstance(value, np.ndarray | list | tuple):
+        if kind != "list":
+            raise ValueError(f"{name}: a list where one value goes")
+        return list(value)
+    if isinstance(value, np.generic):
+        value = value.item()
+    if kind == "whole" and isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _empty(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return not value.strip()
+    if isinstance(value, float):
+        return value != value  # NaN: Parquet's missing number
+    return False
+
+
+def to_films(frame: pd.DataFrame) -> tuple[list[dict[str, Any] | None], dict[int, str]]:
+    """Each row as an API film (None for a row that cannot be one), and each bad row's
+    problem."""
+    columns = list(frame.columns)
+    films: list[dict[str, Any] | None] = []
+    errors: dict[int, str] = {}
+    for i, row in enumerate(zip(*(frame[c].tolist() for c in columns), strict=True)):
+        film: dict[str, Any] = {}
+        try:
+            for name, value in zip(columns, row, strict=True):
+                if _empty(value):
+                    continue
+                converted = _cell(value, name)
+                if name == "budget" and converted == 0:
+                    continue  # 0 means unknown in TMDB's tables
+                film[name] = converted
+        except ValueError as error:
+            errors[i] = str(error)
+            films.append(None)
+            continue
+        films.append(film)
+    return films, errors
+
+
+# -- scoring -------------------------------------------------------------------------------
+def _validated(films: list[dict[str, Any]]) -> tuple[list[int], FilmBatch | None, dict[int, str]]:
+    """The films that validate (their positions and columns) and the others' problems."""
+    batch = from_json({"films": films})
+    if batch is not None:
+        return list(range(len(films))), batch, {}
+    good, valid, errors = [], [], {}
+    for i, film in enumerate(films):
+        try:
+            valid.append(Film.model_validate(film))
+            good.append(i)
+        except ValidationError as error:
+            first = error.errors(include_context=False, include_input=False)[0]
+            where = ".".join(str(p) for p in first["loc"])
+            message = first["msg"].removeprefix("Value error, ")
+            errors[i] = f"{where}: {message}" if where else message
+    return good, (from_films(valid) if valid else None), errors
+
+
+async def score_table(predictor: Predictor, frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """One answer row per table row, in order (see the module)."""
+    films, errors = to_films(frame)
+    rows: list[dict[str, Any]] = [{} for _ in films]
+    readable = [i for i, film in enumerate(films) if film is not None]
+    for start in range(0, len(readable), MAX_BATCH):
+        positions = readable[start : start + MAX_BATCH]
+        good, batch, problems = _validated([films[i] for i in positions])
+        errors.update({positions[k]: message for k, message in problems.items()})
+        if batch is None:
+            continue
+        answer = await predictor.batch(batch)
+        for k, prediction in zip(good, answer["predictions"], strict=True):
+            rows[positions[k]] = prediction
+    table = []
+    for i, row in enumerate(rows):
+        record = {key: row.get(key) for key in ROW_KEYS}
+        record["index"] = i
+        record["error"] = errors.get(i)
+        table.append(record)
+    return table
+
+
+async def answer(predictor: Predictor, body: bytes, kind: str, accept: str) -> tuple[bytes, str]:
+    frame = read_frame(body, kind)
+    table = await score_table(predictor, frame)
+    wanted = accept.split(";", 1)[0].strip().lower()
+    if wanted == JSON:
+        return pydantic_core.to_json(table), JSON
+    out = pd.DataFrame(table, columns=list(COLUMNS))
+    if kind == "csv":
+        out["warnings"] = [json.dumps(w) if w is not None else "" for w in out["warnings"]]
+        return out.to_csv(index=False).encode(), CSV
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    sink = io.BytesIO()
+    pq.write_table(pa.Table.from_pandas(out, preserve_index=False), sink)
+    return sink.getvalue(), PARQUET
+
+
+# -- the contract --------------------------------------------------------------------------
+def _row_model() -> Any:
+    from pydantic import Field, create_model
+
+    from serving.schema import FilmPrediction
+
+    fields = FilmPrediction.model_fields
+    definitions = {
+        key: (fields[key].annotation | None, Field(None, description=fields[key].description))
+        for key in ROW_KEYS
+    }
+    definitions["error"] = (
+        str | None,
+        Field(None, description="Why the row was not scored (`field: message`); null if it was."),
+    )
+    return create_model(
+        "TableRow",
+        __doc__="One row of /predict_table's answer: the /predict_batch row's fields, or the "
+        "row's error.",
+        **definitions,
+    )
+
+
+def add_to_document(document: dict[str, Any]) -> dict[str, Any]:
+    """/predict_table in the OpenAPI document (BentoML does not know it: the middleware
+    answers it), with its row schema."""
+    from serving.openapi import REF_PREFIX, RequestError, to_openapi30
+
+    row = _row_model()
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    schema = row.model_json_schema(ref_template=REF_PREFIX + "{model}")
+    for name, definition in schema.pop("$defs", {}).items():
+        schemas.setdefault(name, to_openapi30(definition))
+    schemas[row.__name__] = to_openapi30(schema)
+    binary = {"schema": {"type": "string", "format": "binary"}}
+    error = {"content": {JSON: {"schema": {"$ref": REF_PREFIX + RequestError.__name__}}}}
+    document.setdefault("paths", {})[TABLE_ROUTE] = {
+        "post": {
+            "summary": "Predict Table",
+            "description": f"Both forecasts for a table of up to {MAX_TABLE_ROWS:,} films, as "
+            "CSV or Parquet: the answer is the same table format (JSON with Accept: "
+            "application/json), one row per film, the /predict_batch row's fields as columns "
+            "and an `error` column for a row that was not scored.",
+            "operationId": "predict_table",
+            "requestBody": {"required": True, "content": {CSV: binary, PARQUET: binary}},
+            "responses": {
+                "200": {
+                    "description": "The films' answers, in order.",
+                    "content": {
+                        CSV: binary,
+                        PARQUET: binary,
+                        JSON: {
+                            "schema": {
+                                "type": "array",
+                                "items": {"$ref": REF_PREFIX + row.__name__},
+                            }
+                        },
+                    },
+                },
+                "400": {"description": "Bad Request: not a table of films.", **error},
+                "413": {"description": "Payload Too Large (decoded).", **error},
+                "415": {
+                    "description": f"Unsupported Media Type: send {CSV} or {PARQUET}.",
+                    **error,
+                },
+            },
+        }
+    }
+    return document

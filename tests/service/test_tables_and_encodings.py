@@ -1,0 +1,200 @@
+"""Through the real server: /predict_table round trips CSV, Parquet and JSON with the answers
+/predict_batch gives; gzip bodies are decoded, a gzip bomb refused at once, other encodings
+refused; the columnar /predict_batch answers as the validated one; bad requests leave one line
+each in the log, and no traceback."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import time
+
+import httpx
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from serving.schema import EXAMPLE_FILM, EXAMPLE_PRE_RELEASE_FILM
+from tests.helpers.bad_input import BAD_FILMS
+
+pytestmark = pytest.mark.slow
+
+FILMS = [
+    EXAMPLE_PRE_RELEASE_FILM,
+    {"runtime": 118.0, "popularity": 28.67, "vote_average": 5.7, "budget": 35e6},
+    {**EXAMPLE_PRE_RELEASE_FILM, "genres": ["Horror"], "budget": 8e6, "title": "Small"},
+]
+CSV = """title,budget,runtime,genres,release_date,original_language,production_companies,popularity
+An untitled sequel,150000000,130,Action|Adventure,2026-07-03,en,Marvel Studios,
+A bad row,150000000,-3,Action,2026-07-03,en,,
+Old,35000000,118,"[{""id"": 18, ""name"": ""Drama""}]",2001-05-04,en,"[""A"", ""B""]",28.67
+"""
+
+
+def batch_rows(http: httpx.Client, films: list[dict]) -> list[dict]:
+    response = http.post("/predict_batch", json={"films": films})
+    assert response.status_code == 200, response.text
+    return response.json()["predictions"]
+
+
+def test_the_columnar_batch_answers_as_the_validated_one(http: httpx.Client) -> None:
+    fast = batch_rows(http, FILMS)
+    # `vote_avg` (an alias) sends the same films down BentoML's validated path
+    aliased = [
+        {("vote_avg" if k == "vote_average" else k): v for k, v in film.items()} for film in FILMS
+    ]
+    assert fast == batch_rows(http, aliased)
+
+
+def test_csv_in_csv_out_equals_the_batch_answers(http: httpx.Client) -> None:
+    response = http.post("/predict_table", content=CSV, headers={"content-type": "text/csv"})
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/csv")
+    table = pd.read_csv(io.StringIO(response.text), keep_default_na=False)
+    assert list(table["index"]) == [0, 1, 2]
+    assert table.loc[1, "error"].startswith("runtime: Input should be greater than 0")
+    assert table.loc[0, "error"] == "" and table.loc[1, "revenue_usd"] == ""
+    expected = batch_rows(
+        http,
+        [
+            {
+                k: v
+                for k, v in EXAMPLE_PRE_RELEASE_FILM.items()
+                if k not in ("keywords", "production_countries")
+            }
+            | {"production_companies": ["Marvel Studios"]},
+            {
+                "title": "Old",
+                "budget": 35e6,
+                "runtime": 118,
+                "genres": ["Drama"],
+                "release_date": "2001-05-04",
+                "original_language": "en",
+                "production_companies": ["A", "B"],
+                "popularity": 28.67,
+            },
+        ],
+    )
+    for row, answer in zip((0, 2), expected, strict=True):
+        assert float(table.loc[row, "revenue_usd"]) == pytest.approx(
+            answer["revenue_usd"], rel=1e-12
+        )
+        assert float(table.loc[row, "probability"]) == pytest.approx(
+            answer["probability"], rel=1e-12
+        )
+        assert json.loads(table.loc[row, "warnings"]) == answer["warnings"]
+        assert table.loc[row, "model"] == answer["model"]
+
+
+def test_parquet_and_json_answers(http: httpx.Client) -> None:
+    frame = pd.DataFrame(
+        {
+            "budget": [150e6, 35e6],
+            "runtime": [130.0, 118.0],
+            "genres": [["Action", "Adventure"], ["Drama"]],
+            "release_date": ["2026-07-03", "2001-05-04"],
+            "vote_count": [None, 5000.0],
+        }
+    )
+    sink = io.BytesIO()
+    pq.write_table(pa.Table.from_pandas(frame), sink)
+    parquet = sink.getvalue()
+    kind = {"content-type": "application/vnd.apache.parquet"}
+    response = http.post("/predict_table", content=parquet, headers=kind)
+    assert response.status_code == 200, response.text
+    answer = pq.read_table(io.BytesIO(response.content)).to_pandas()
+    as_json = http.post(
+        "/predict_table", content=parquet, headers={**kind, "accept": "application/json"}
+    )
+    rows = as_json.json()
+    expected = batch_rows(
+        http,
+        [
+            {
+                "budget": 150e6,
+                "runtime": 130.0,
+                "genres": ["Action", "Adventure"],
+                "release_date": "2026-07-03",
+            },
+            {
+                "budget": 35e6,
+                "runtime": 118.0,
+                "genres": ["Drama"],
+                "release_date": "2001-05-04",
+                "vote_count": 5000.0,
+            },
+        ],
+    )
+    for i, row in enumerate(expected):
+        assert answer.loc[i, "revenue_usd"] == pytest.approx(row["revenue_usd"], rel=1e-12)
+        assert rows[i]["revenue_usd"] == pytest.approx(row["revenue_usd"], rel=1e-12)
+        assert rows[i]["error"] is None and list(answer.loc[i, "warnings"]) == row["warnings"]
+
+
+def test_table_refusals_are_one_clear_4xx(http: httpx.Client) -> None:
+    cases = [
+        ({"content-type": "application/json"}, b"{}", 415, "text/csv"),
+        ({"content-type": "text/csv"}, b"", 400, "empty"),
+        ({"content-type": "text/csv"}, b"budget,colour\n1,red\n", 400, "unknown column"),
+        ({"content-type": "application/vnd.apache.parquet"}, b"PAR1 not really", 400, "Parquet"),
+    ]
+    for headers, body, status, words in cases:
+        response = http.post("/predict_table", content=body, headers=headers)
+        assert response.status_code == status, response.text
+        assert words in json.dumps(response.json())
+
+
+@pytest.mark.parametrize("path", ["/predict_batch", "/predict_revenue", "/predict_table"])
+def test_gzip_bodies_are_decoded(http: httpx.Client, path: str) -> None:
+    if path == "/predict_table":
+        body, kind = CSV.encode(), "text/csv"
+    else:
+        body = json.dumps({"films": FILMS} if path == "/predict_batch" else EXAMPLE_FILM).encode()
+        kind = "application/json"
+    plain = http.post(path, content=body, headers={"content-type": kind})
+    zipped = http.post(
+        path,
+        content=gzip.compress(body),
+        headers={"content-type": kind, "content-encoding": "gzip"},
+    )
+    assert zipped.status_code == plain.status_code == 200, zipped.text
+    assert zipped.content == plain.content
+
+
+def test_a_gzip_bomb_gets_413_at_once(http: httpx.Client) -> None:
+    bomb = gzip.compress(b" " * (1 << 30), compresslevel=9)  # 1 GiB of spaces, ~1 MiB sent
+    for path in ("/predict_batch", "/predict_table"):
+        kind = "text/csv" if path == "/predict_table" else "application/json"
+        started = time.perf_counter()
+        response = http.post(
+            path, content=bomb, headers={"content-type": kind, "content-encoding": "gzip"}
+        )
+        assert response.status_code == 413, response.text
+        assert time.perf_counter() - started < 5
+
+
+def test_another_encoding_gets_415_naming_gzip(http: httpx.Client) -> None:
+    response = http.post(
+        "/predict_revenue",
+        content=json.dumps(EXAMPLE_FILM).encode(),
+        headers={"content-type": "application/json", "content-encoding": "br"},
+    )
+    assert response.status_code == 415 and "gzip" in response.json()["detail"][0]["msg"]
+
+
+def test_bad_requests_leave_one_line_each_and_no_traceback(server_url, http: httpx.Client) -> None:
+    log = server_url.log_path
+    before = log.read_text(errors="replace")
+    for film, _ in BAD_FILMS[:10]:
+        assert http.post("/predict_revenue", json=film).status_code == 400
+        assert http.post("/predict_batch", json={"films": [film]}).status_code == 400
+    response = http.post("/predict_batch", json={"films": [{"runtime": -1, "budget": 1}]})
+    assert response.json()["error"] == "1 validation error in the request body"
+    assert "IODescriptor" not in response.text
+    time.sleep(1)  # the workers' lines reach the log
+    added = log.read_text(errors="replace")[len(before) :]
+    assert "Traceback" not in added
+    assert "ValidationError" not in added
+    assert len(added.splitlines()) <= 21, added
