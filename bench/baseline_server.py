@@ -14,6 +14,9 @@ The models are fitted at start-up on the TMDB CSV, whose path comes from ``--dat
 * regression target log1p(revenue);
 * /predict_hit: LogisticRegression(C=1) on the same features, "hit" = revenue > 1.5 x budget.
 
+``--workers 2`` runs two uvicorn workers (the original ran one); ``--floor`` reads every POST's
+JSON body and answers a constant (no model): the floor of a JSON API on FastAPI + uvicorn.
+
 Not in the original: ``GET /health`` (readiness probe for the harness) and
 ``POST /predict_batch`` (``{"films": [...]}``, one DataFrame for the whole list) so that the
 batch scenario can also be run against a plain FastAPI server.
@@ -136,7 +139,25 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data", help=f"TMDB movies CSV (default: ${DATA_ENV})")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument(
+        "--workers", type=int, default=1, help="uvicorn worker processes (the original ran 1)"
+    )
+    parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="answer every POST with a constant, no model: the HTTP floor of FastAPI + uvicorn",
+    )
     args = parser.parse_args(argv)
+    if args.floor:
+        uvicorn.run(
+            "bench.baseline_server:floor",
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            access_log=False,
+            log_level="warning",
+        )
+        return
     if args.data:
         os.environ[DATA_ENV] = args.data
     if not os.environ.get(DATA_ENV):
@@ -144,13 +165,28 @@ def main(argv: list[str] | None = None) -> None:
     if not os.path.isfile(os.environ[DATA_ENV]):
         parser.error(f"data file not found: {os.environ[DATA_ENV]}")
     uvicorn.run(
-        app,
+        "bench.baseline_server:app",  # an import string: uvicorn starts --workers copies
         host=args.host,
         port=args.port,
-        workers=1,
+        workers=args.workers,
         access_log=True,  # uvicorn's default, as the original ran
         log_level="info",
     )
+
+
+# The HTTP floor: what FastAPI + uvicorn cost with nothing behind them: the body read as JSON
+# (as any JSON API must), a constant answer.
+floor = FastAPI()
+
+
+@floor.get("/health")
+async def floor_health() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@floor.post("/{path:path}")
+async def floor_answer(path: str, body: dict[str, Any]) -> dict[str, float]:
+    return {"revenue": 0.0}
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ import contextlib
 import dataclasses
 import enum
 import json
+import math
 import os
 import random
 import shutil
@@ -43,6 +44,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from bench import inprocess
 from bench.harness import (
     NOISY_OTHER_CPU_PCT,
     RESULTS_DIR,
@@ -64,6 +66,11 @@ LUA_SCRIPT = BENCH_DIR / "wrk_post.lua"
 BASELINE_SCRIPT = BENCH_DIR / "baseline_server.py"
 SEED = 42  # of the varied films
 BATCH_SIZE = 1000  # films per batch body
+BIG_BATCH = 10_000  # issue 19: 10,000 films in one request within 150 ms (p50)
+BIG_BATCH_TARGET_MS = 150.0
+BATCH_TARGET_RATIO = 3.0  # issue 19: films/s of 1,000-film batches, over the 2-worker baseline
+FLOOR_SHARE_TARGET = 0.5  # issue 19: single films, req/s over the HTTP floor
+TABLE_FILMS = 100_000  # issue 19: /predict_table in CSV and Parquet
 WARMUP_S = 3  # of wrk before each measured run
 WRK_THREADS = 2
 WRK_TIMEOUT_S = 10  # per request
@@ -94,6 +101,31 @@ def vary_film(rng: random.Random, base: dict[str, float]) -> dict[str, float]:
 
 def varied_films(rng: random.Random, n: int) -> list[dict[str, float]]:
     return [vary_film(rng, SEED_FILMS[i % len(SEED_FILMS)]) for i in range(n)]
+
+
+def real_films() -> list[dict[str, Any]]:
+    """The table's films as the client sends them (every field it has), with the original
+    clients' spellings beside (vote_avg, log_budget), which the original-style server reads:
+    those that give all four of its fields."""
+    from serving.client import read_films_csv, rows_to_films
+    from training.data import locate_dataset
+
+    films, _ = rows_to_films(read_films_csv(locate_dataset(None)))
+    out = []
+    for film in films:
+        if not film or not all(k in film for k in ("runtime", "popularity", "vote_average")):
+            continue
+        film = {k: v for k, v in film.items() if k != "vote_average"} | {
+            "vote_avg": film["vote_average"],
+            "log_budget": math.log1p(film["budget"]),
+        }
+        out.append(film)
+    return out
+
+
+def real_batches(rng: random.Random, size: int, count: int) -> list[dict[str, Any]]:
+    films = real_films()
+    return [{"films": [rng.choice(films) for _ in range(size)]} for _ in range(count)]
 
 
 def single_films(rng: random.Random) -> list[dict[str, Any]]:
@@ -180,7 +212,7 @@ class Scenario:
     label: str  # in the final table
     path: str
     bodies: Callable[[random.Random], list[dict[str, Any]]]
-    servers: tuple[str, ...] = ("baseline", "service")
+    servers: tuple[str, ...] = ("baseline", "baseline2", "service")
     films_per_request: int = 1
     connections: int | None = None  # wrk's; None: the run's --connections
 
@@ -188,13 +220,30 @@ class Scenario:
 SCENARIOS = {
     scenario.name: scenario
     for scenario in (
-        Scenario("single", "single", "/predict_revenue", single_films),
+        Scenario(
+            "single",
+            "single",
+            "/predict_revenue",
+            single_films,
+            servers=("baseline", "baseline2", "floor", "service"),
+        ),
+        # 1,000 of the table's films with every field, in both spellings the servers read
         Scenario(
             "batch",
             f"batch x{BATCH_SIZE}",
             "/predict_batch",
-            lambda rng: [{"films": varied_films(rng, BATCH_SIZE)} for _ in range(4)],
+            lambda rng: real_batches(rng, BATCH_SIZE, 4),
             films_per_request=BATCH_SIZE,
+            connections=4,
+        ),
+        Scenario(
+            "batch-10k-1conn",
+            f"batch x{BIG_BATCH:,}, 1 conn",
+            "/predict_batch",
+            lambda rng: real_batches(rng, BIG_BATCH, 2),
+            servers=("service",),
+            films_per_request=BIG_BATCH,
+            connections=1,
         ),
         Scenario(
             "explain",
@@ -244,10 +293,21 @@ SCENARIOS = {
 }
 
 
-def baseline_server(port: int, log_path: Path, dataset: Path) -> Server:
-    cmd = [sys.executable, str(BASELINE_SCRIPT), "--host", "127.0.0.1", "--port", str(port)]
+# The reference servers: the original-style FastAPI server with its one worker and with two (as
+# many as the service), and the HTTP floor (FastAPI answering a constant, two workers).
+REFERENCES = {
+    "baseline": ["--workers", "1"],
+    "baseline2": ["--workers", "2"],
+    "floor": ["--workers", "2", "--floor"],
+}
+SERVER_NAMES = (*REFERENCES, "service")
+
+
+def baseline_server(name: str, port: int, log_path: Path, dataset: Path) -> Server:
+    cmd = [sys.executable, "-m", "bench.baseline_server", "--host", "127.0.0.1"]
+    cmd += ["--port", str(port), *REFERENCES[name]]
     env = {"BOXOFFICE_DATA": str(dataset.resolve())}
-    return Server("baseline", cmd, port, "/health", log_path, env)
+    return Server(name, cmd, port, "/health", log_path, env)
 
 
 def write_bodies(scenario: Scenario, directory: Path) -> Path:
@@ -380,6 +440,7 @@ class BenchResult:
     servers: dict[str, ServerInfo] = field(default_factory=dict)
     runs: list[WrkRun] = field(default_factory=list)
     summary: dict[str, dict[str, ScenarioSummary]] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)  # /predict_table and in-process figures
 
 
 # --------------------------------------------------------------------------- measuring
@@ -623,25 +684,28 @@ def print_runs_table(scenario: Scenario, runs: list[WrkRun]) -> None:
 
 def print_final(result: BenchResult) -> None:
     cfg, servers = result.config, result.servers
+    names = [n for n in SERVER_NAMES if n in servers]
     title = (
         f"Final: medians over {cfg.rounds} round(s), {cfg.duration_s} s each, "
-        f"{cfg.connections} connections, {cfg.threads} wrk threads"
+        f"{cfg.connections} connections unless a scenario says, {cfg.threads} wrk threads; "
+        "baseline: the original-style server (1 worker), baseline2: the same with 2 workers, "
+        "floor: FastAPI answering a constant (2 workers)"
     )
     table = Table(title=title, title_justify="left")
     table.add_column("metric")
-    for column in ("baseline", "service", "service/baseline"):
+    ratios = [n for n in ("baseline", "baseline2", "floor") if n in names]
+    for column in (*names, *(f"service/{n}" for n in ratios)):
         table.add_column(column, justify="right")
 
-    def add(label: str, b: float | None, s: float | None, spec: str, ratio: bool = True) -> None:
-        table.add_row(label, cell(b, spec), cell(s, spec), fmt_ratio(s, b) if ratio else "")
+    def add(label: str, values: dict[str, float | None], spec: str, ratio: bool = True) -> None:
+        cells = [cell(values.get(n), spec) for n in names]
+        cells += [fmt_ratio(values.get("service"), values.get(n)) if ratio else "" for n in ratios]
+        table.add_row(label, *cells)
 
-    ready = [servers[n].ready_seconds if n in servers else None for n in ("baseline", "service")]
-    add("start -> ready (s)", *ready, ".2f")
+    add("start -> ready (s)", {n: servers[n].ready_seconds for n in names}, ".2f")
     for name, summary in result.summary.items():
         label = SCENARIOS[name].label
-        b, s = (
-            dataclasses.asdict(summary[n]) if n in summary else {} for n in ("baseline", "service")
-        )
+        figures = {n: dataclasses.asdict(summary[n]) for n in names if n in summary}
         rows = [("req/s", "rps_median", ",.1f", True)]
         if SCENARIOS[name].films_per_request > 1:
             rows = [
@@ -657,36 +721,81 @@ def print_final(result: BenchResult) -> None:
         ]
         table.add_section()
         for what, key, spec, ratio in rows:
-            add(f"{label}: {what}", b.get(key), s.get(key), spec, ratio)
-        if s:
-            batches = ", ".join(f"{k}: {v:.2f}" for k, v in s["mean_batch_size"].items())
+            add(f"{label}: {what}", {n: f.get(key) for n, f in figures.items()}, spec, ratio)
+        if "service" in figures:
+            batches = ", ".join(
+                f"{k}: {v:.2f}" for k, v in figures["service"]["mean_batch_size"].items()
+            )
             text = escape(batches) or "n/a (no batched call)"
-            table.add_row(f"{label}: mean batch size", "", text, "")
+            table.add_row(f"{label}: mean batch size", *([""] * (len(names) - 1)), text)
     table.add_section()
-    totals = {}
-    for name, info in servers.items():
-        for row in info.memory_after_load:
-            peak = info.peak_rss_mib.get(row.pid)
-            text = f"{row.rss_mib:.0f} MiB" + (f" (peak {peak:.0f})" if peak else "")
-            cells = (text, "") if name == "baseline" else ("", text)
-            table.add_row(f"RSS {row.role} {row.pid}", *cells, "")
-        if info.memory_after_load:
-            totals[name] = sum(row.rss_mib for row in info.memory_after_load)
-    add("RSS total (MiB)", totals.get("baseline"), totals.get("service"), ".0f")
+    for name in names:
+        info = servers[name]
+        total = sum(row.rss_mib for row in info.memory_after_load)
+        add(f"RSS {name} (MiB, every process)", {name: total}, ".0f", False)
     console.print(table)
     console.print(
         "errors = non-2xx responses + socket errors (connect/read/write/timeout); "
         "batch size = mean of the batch-size histogram(s) over the measured runs; "
-        "RSS = resident memory after the last run (peak = max sampled during the runs); "
-        "cores = CPU seconds per second; other CPU % = share of the machine used by processes "
-        f"that are not this harness, wrk or its servers (> {NOISY_OTHER_CPU_PCT:.0f}%: noisy)"
+        "RSS = resident memory after the last run; cores = CPU seconds per second; other CPU "
+        "% = share of the machine used by processes that are not this harness, wrk or its "
+        f"servers (> {NOISY_OTHER_CPU_PCT:.0f}%: noisy)"
     )
-    baseline_single = result.summary.get("single", {}).get("baseline")
-    if baseline_single:
-        console.print(
-            "note: the original server took one film per request, so its films/s is its "
-            f"single-film req/s ({baseline_single.rps_median:.0f})."
+    print_targets(result)
+
+
+def _verdict(met: bool) -> str:
+    return "met" if met else "MISSED"
+
+
+def print_targets(result: BenchResult) -> None:
+    """Issue 19's serving targets, each measured in this run beside what it is measured on."""
+    summary = result.summary
+    lines = []
+
+    def figure(scenario: str, server: str, key: str) -> float | None:
+        found = summary.get(scenario, {}).get(server)
+        return getattr(found, key) if found else None
+
+    service, floor = (
+        figure("single", "service", "rps_median"),
+        figure("single", "floor", "rps_median"),
+    )
+    if service and floor:
+        share = service / floor
+        lines.append(
+            f"single films: {service:,.0f} req/s = {share:.0%} of the HTTP floor ({floor:,.0f}); "
+            f"target >= {FLOOR_SHARE_TARGET:.0%}: {_verdict(share >= FLOOR_SHARE_TARGET)}"
         )
+    for reference in ("baseline", "baseline2"):
+        p99, theirs = (
+            figure("single", "service", "p99_ms_median"),
+            figure("single", reference, "p99_ms_median"),
+        )
+        if p99 and theirs:
+            lines.append(
+                f"single films p99: {p99:.1f} ms against {reference}'s {theirs:.1f} (half: "
+                f"{theirs / 2:.1f}): {'met' if p99 <= theirs / 2 else 'MISSED'}"
+            )
+    films, theirs = (
+        figure("batch", "service", "films_per_s_median"),
+        figure("batch", "baseline2", "films_per_s_median"),
+    )
+    if films and theirs:
+        ratio = films / theirs
+        lines.append(
+            f"1,000-film batches: {films:,.0f} films/s = {ratio:.2f}x the 2-worker baseline's "
+            f"{theirs:,.0f}; target >= {BATCH_TARGET_RATIO:g}x: "
+            f"{_verdict(ratio >= BATCH_TARGET_RATIO)}"
+        )
+    p50 = figure("batch-10k-1conn", "service", "p50_ms_median")
+    if p50:
+        lines.append(
+            f"{BIG_BATCH:,} films in one request: p50 {p50:.0f} ms; target <= "
+            f"{BIG_BATCH_TARGET_MS:.0f}: {'met' if p50 <= BIG_BATCH_TARGET_MS else 'MISSED'}"
+        )
+    for line in lines:
+        console.print(line)
 
 
 def print_scenarios_against_single(result: BenchResult) -> None:
@@ -821,6 +930,14 @@ def main(
             help="the TMDB CSV the baseline fits on (default: as the training CLI finds it)"
         ),
     ] = None,
+    tables_too: Annotated[
+        bool,
+        typer.Option(
+            "--tables/--no-tables",
+            help=f"also /predict_table at {TABLE_FILMS:,} films (CSV, Parquet) and the "
+            "in-process timing of a 1,000-film request",
+        ),
+    ] = True,
 ) -> None:
     """Benchmark the BentoML service against the original-style FastAPI baseline with wrk."""
     names = [name.strip() for name in scenarios.split(",") if name.strip()]
@@ -835,14 +952,15 @@ def main(
             "wrk not found on PATH: install it with `apt-get update && apt-get install -y wrk` "
             "(Debian/Ubuntu package `wrk`)"
         )
-    to_start = [
-        name
-        for name in ("baseline", "service")
-        if only in (Only.both, name) and any(name in s.servers for s in wanted)
-    ]
+    allowed = {
+        Only.both: SERVER_NAMES,
+        Only.baseline: tuple(REFERENCES),
+        Only.service: ("service",),
+    }[only]
+    to_start = [name for name in allowed if any(name in s.servers for s in wanted)]
     if not to_start:
         raise BenchError(f"no scenario of {names} runs on --only {only.value}")
-    if "baseline" in to_start:
+    if any(name in REFERENCES for name in to_start):
         from training.data import DataError, locate_dataset
 
         try:
@@ -864,8 +982,8 @@ def main(
         # one after the other, so that start-ups do not compete for the cores
         for name in to_start:
             port, log_path = free_port(), log_dir / f"{name}.log"
-            if name == "baseline":
-                server = baseline_server(port, log_path, dataset)
+            if name in REFERENCES:
+                server = baseline_server(name, port, log_path, dataset)
             else:
                 server = bentoml_serve(port, log_path)
             console.print(f"[bold]starting {name}[/]: {' '.join(server.cmd)}")
@@ -880,10 +998,19 @@ def main(
             )
         for scenario in wanted:
             run_scenario(scenario, servers, result, Path(work))
+        if "service" in servers and tables_too:
+            result.extra["tables"] = inprocess.tables(
+                servers["service"].base_url, real_films(), TABLE_FILMS
+            )
+            body = real_batches(random.Random(SEED), BATCH_SIZE, 1)[0]
+            result.extra["in_process"] = inprocess.inprocess(body)
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     out_path = RESULTS_DIR / f"bench-{stamp}.json"
     out_path.write_text(json.dumps(dataclasses.asdict(result), indent=2) + "\n")
     print_final(result)
+    if "tables" in result.extra:
+        inprocess.print_tables(result.extra["tables"])
+        inprocess.print_inprocess(result.extra["in_process"], BATCH_SIZE)
     print_scenarios_against_single(result)
     print_slate_target(result)
     console.print(f"results: {out_path}")

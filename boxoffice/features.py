@@ -199,8 +199,14 @@ def _encode(lists: Sequence[Sequence[str]], table: dict[str, float]) -> np.ndarr
     """Per film, from a fitted table of item encodings: the mean and the largest encoding of
     its known items (0 without any), and how many of its items are known. An item listed twice
     counts once."""
-    distinct = list(map(list, map(dict.fromkeys, lists)))
-    lengths = np.fromiter(map(len, distinct), dtype=np.intp, count=len(distinct))
+    # Lists rarely repeat an item: only those that do are deduplicated (in their order).
+    lengths = np.fromiter(map(len, lists), dtype=np.intp, count=len(lists))
+    repeats = np.flatnonzero(distinct_counts(lists) < lengths)
+    distinct = list(lists)
+    for i in repeats.tolist():
+        distinct[i] = list(dict.fromkeys(distinct[i]))
+    if len(repeats):
+        lengths = np.fromiter(map(len, distinct), dtype=np.intp, count=len(distinct))
     values = np.fromiter(
         map(table.get, chain.from_iterable(distinct), repeat(np.nan)),
         dtype=float,

@@ -125,7 +125,13 @@ def from_films(films: Sequence[Any], fields: tuple[FilmField, ...] = FILM_FIELDS
 
 # -- the fast path --------------------------------------------------------------------------
 # The fields a film may carry on it; any other key sends the request down the validated path.
-FAST_FIELDS = frozenset(f.name for f in FILM_FIELDS) - {"log_budget", "release_year", "explain_top"}
+FAST_FIELDS = frozenset(
+    [*(f.name for f in FILM_FIELDS), *(a for f in FILM_FIELDS for a in f.aliases)]
+) - {"release_year", "explain_top"}
+# log1p(budget) and budget given both ways must agree to this (serving.schema checks the same).
+LOG_BUDGET_TOLERANCE = 1e-3
+# A log_budget above this is not a log1p of USD.
+MAX_LOG_BUDGET = 30.0
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _LANGUAGE = re.compile(r"[a-z]{2,3}")
 _CODE_PATTERNS = {
@@ -134,6 +140,7 @@ _CODE_PATTERNS = {
 }
 _GENRES = frozenset(TMDB_GENRES)
 _NUMBER_TYPES = frozenset({int, float, type(None)})
+_ALIASES = {f.name: f.aliases[0] for f in FILM_FIELDS if f.aliases}
 
 
 class NotFast(Exception):
@@ -141,7 +148,7 @@ class NotFast(Exception):
 
 
 def _numbers(films: list[dict], field: FilmField, required: bool = False) -> np.ndarray:
-    values = [film.get(field.name) for film in films]
+    values = _values(films, field.name)
     if not set(map(type, values)) <= _NUMBER_TYPES:
         raise NotFast  # text, bool (strict numbers take no bool), lists
     array = _checked_floats(values)
@@ -184,8 +191,10 @@ def _lists(films: list[dict], field: FilmField) -> list[list[str] | None]:
     items = list(chain.from_iterable(given))
     if not items:
         return values
-    if set(map(type, items)) != {str}:
-        raise NotFast
+    try:
+        "".join(items)  # every item is text (checked in C)
+    except TypeError:
+        raise NotFast from None
     lengths = list(map(len, items))
     if min(lengths) < 1 or max(lengths) > field.max_length:
         raise NotFast
@@ -232,10 +241,11 @@ def from_json(body: Any) -> FilmBatch | None:
         return None
     if not all(type(film) is dict for film in films):
         return None
-    if not set(chain.from_iterable(films)) <= FAST_FIELDS:
+    keys = set(chain.from_iterable(films))
+    if not keys <= FAST_FIELDS:
         return None
     try:
-        return _fast(films)
+        return _fast(_one_spelling(films, keys))
     except NotFast:
         return None
 
@@ -260,11 +270,49 @@ def _column(films: list[dict], field: FilmField) -> list[Any]:
     raise NotFast  # a kind the fast path does not check: the validated path will
 
 
-def _fast(films: list[dict]) -> FilmBatch:
+def _one_spelling(films: list[dict], keys: set[str]) -> list[dict]:
+    """The films, checked to give each aliased field one way (a film giving both: NotFast);
+    ``_values`` reads either spelling."""
+    for field in FILM_FIELDS:
+        for alias in field.aliases:
+            both = alias in keys and field.name in keys
+            if both and any(field.name in f and alias in f for f in films):
+                raise NotFast
+    return films
+
+
+def _values(films: list[dict], name: str) -> list[Any]:
+    """A field's values, read under its alias where a film uses that."""
+    alias = _ALIASES.get(name)
+    if alias is None:
+        return [film.get(name) for film in films]
+    return [film[name] if name in film else film.get(alias) for film in films]
+
+
+def _budgets(films: list[dict]) -> list[float]:
+    """Each film's budget in USD: ``budget``, else expm1(``log_budget``), both agreeing."""
     field = FIELDS_BY_NAME
     budget = _numbers(films, field["budget"])
-    if np.isnan(budget).any():
+    log_budget = _numbers(films, field["log_budget"])
+    has_log = ~np.isnan(log_budget)
+    if np.isnan(budget[~has_log]).any():
         raise NotFast  # the validated path names the film without a budget
+    if not has_log.any():
+        return budget.tolist()
+    if (log_budget[has_log] > MAX_LOG_BUDGET).any():
+        raise NotFast
+    both = has_log & ~np.isnan(budget)
+    if (np.abs(np.log1p(budget[both]) - log_budget[both]) > LOG_BUDGET_TOLERANCE).any():
+        raise NotFast
+    return [
+        b if not math.isnan(b) else math.expm1(lb)
+        for b, lb in zip(budget.tolist(), log_budget.tolist(), strict=True)
+    ]
+
+
+def _fast(films: list[dict]) -> FilmBatch:
+    field = FIELDS_BY_NAME
+    budget = _budgets(films)
     years, months = _dates(films)
     explain = [film.get("explain", False) for film in films]
     if not set(map(type, explain)) <= {bool}:
@@ -273,7 +321,7 @@ def _fast(films: list[dict]) -> FilmBatch:
     if not set(models) <= {None, *field["model"].choices}:
         raise NotFast
     columns: dict[str, list[Any]] = {
-        "budget": budget.tolist(),
+        "budget": budget,
         "release_year": years,
         "release_month": months,
         **{f.name: _column(films, f) for f in model_fields()},

@@ -38,12 +38,11 @@ from boxoffice.fields import (
     TMDB_GENRES,
     FilmField,
 )
-from serving.columns import MAX_BATCH
+from serving.columns import LOG_BUDGET_TOLERANCE, MAX_BATCH, MAX_LOG_BUDGET
 
 MAX_SCENARIOS = 500
 MAX_SLATE = 500
 # Budgets given both ways must agree to this many log units (0.1 %).
-LOG_BUDGET_TOLERANCE = 1e-3
 _FIELD = FIELDS_BY_NAME
 _GENRES_BY_LOWER = {genre.lower(): genre for genre in TMDB_GENRES}
 
@@ -177,7 +176,7 @@ class _FilmRules(BaseModel):
                 f"'budget' {self.budget:g} and 'log_budget' {self.log_budget:g} "
                 f"disagree (log1p(budget) = {math.log1p(self.budget):.6f})"
             )
-        if self.log_budget is not None and self.log_budget > 30:
+        if self.log_budget is not None and self.log_budget > MAX_LOG_BUDGET:
             raise ValueError(
                 f"'log_budget' {self.log_budget:g} is not a log1p of USD "
                 "(above 30, i.e. over $10^13)"
