@@ -208,8 +208,15 @@ class ContractMiddleware:
             await self.app(scope, receive, send)
             return
         path, method = scope["path"], scope["method"]
-        if method == "POST" and path == self.table_path:
-            await self._table(scope, receive, send)
+        if path == self.table_path:
+            if method == "POST":
+                await self._table(scope, receive, send)
+            else:  # as BentoML answers a method its APIs do not take
+                await _drain(receive)
+                body = error_body(
+                    "Method Not Allowed", "method_not_allowed", [], f"{method[:20]}: use POST"
+                )
+                await _send_bytes(send, 405, json.dumps(body).encode(), JSON, [(b"allow", b"POST")])
             return
         if method in ("GET", "HEAD") and path == self.docs_path:
             await self._docs(scope, receive, send)
@@ -406,8 +413,11 @@ async def _drain(receive: Receive) -> None:
             return
 
 
-async def _send_bytes(send: Send, status: int, body: bytes, media: str) -> None:
+async def _send_bytes(
+    send: Send, status: int, body: bytes, media: str, extra: list[tuple[bytes, bytes]] = ()
+) -> None:
     headers = [(b"content-type", media.encode()), (b"content-length", str(len(body)).encode())]
+    headers += list(extra)
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 

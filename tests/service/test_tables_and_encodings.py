@@ -146,6 +146,12 @@ def test_table_refusals_are_one_clear_4xx(http: httpx.Client) -> None:
         assert words in json.dumps(response.json())
 
 
+@pytest.mark.parametrize("method", ["GET", "PUT", "DELETE", "TRACE"])
+def test_another_method_on_the_table_route_is_405(http: httpx.Client, method: str) -> None:
+    response = http.request(method, "/predict_table")
+    assert response.status_code == 405 and response.headers["allow"] == "POST"
+
+
 @pytest.mark.parametrize("path", ["/predict_batch", "/predict_revenue", "/predict_table"])
 def test_gzip_bodies_are_decoded(http: httpx.Client, path: str) -> None:
     if path == "/predict_table":
