@@ -2,7 +2,7 @@
 ``/predict_batch`` as a client would: the product's use, measured end to end (issue 18).
 
     .venv/bin/python -m bench.later_films                  # cut after 2010, full training
-    .venv/bin/python -m bench.later_films --cut 2010 --store /tmp/store-cut-2010
+    .venv/bin/python -m bench.later_films --cut 2010 --store build/store-cut-2010
 
 Trains ``python -m training train --data <cut table>`` (full profile) into ``--store`` (a
 fresh temporary one unless given; an existing store's newest run is reused), starts
