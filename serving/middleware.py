@@ -324,7 +324,9 @@ class _ErrorText:
             payload = json.loads(body)
             error = payload["error"]
             if isinstance(error, str) and " for " in error and "validation error" in error:
-                payload["error"] = error.split(" for ", 1)[0] + " in the request body"
+                count = error.split(" ", 1)[0]
+                noun = "validation error" if count == "1" else "validation errors"
+                payload["error"] = f"{count} {noun} in the request body"
                 body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
         except (ValueError, KeyError, TypeError):
             pass
