@@ -126,6 +126,15 @@ def _monotone(n_features: int, increasing: tuple[int, ...]) -> tuple[int, ...]:
     return tuple(1 if j in increasing else 0 for j in range(n_features))
 
 
+def _standardised_linear(scaler: StandardScaler, linear: Any, X: np.ndarray) -> np.ndarray:
+    """``linear.predict(scaler.transform(X))`` (a ridge) or ``linear.decision_function(...)`` (a
+    logistic regression): the same operations in the same order, so the same floats, without
+    scikit-learn's per-call checks, which cost ~0.15 ms a call: most of a small batch's linear
+    part (a single-film micro-batch scores a few films)."""
+    scaled = (X - scaler.mean_) / scaler.scale_
+    return np.ravel(scaled @ np.asarray(linear.coef_).T + linear.intercept_)
+
+
 class BlendRegressor(RegressorMixin, BaseEstimator):
     """``boosted_weight`` × gradient-boosted trees + the rest × ridge regression (alpha
     ``alpha``) on standardised features. The trees are monotone increasing in the columns
@@ -157,7 +166,7 @@ class BlendRegressor(RegressorMixin, BaseEstimator):
         check_is_fitted(self, "linear_")
         X = np.asarray(X, dtype=float)
         w = self.boosted_weight
-        linear = self.linear_.predict(self.scaler_.transform(X))
+        linear = _standardised_linear(self.scaler_, self.linear_, X)
         return w * np.asarray(self.boosted_.predict(X), dtype=float) + (1 - w) * linear
 
     @property
@@ -207,7 +216,7 @@ class BlendClassifier(ClassifierMixin, BaseEstimator):
         X = np.asarray(X, dtype=float)
         w = self.boosted_weight
         boosted = np.asarray(self.boosted_.predict(X, output_margin=True), dtype=float)
-        return w * boosted + (1 - w) * self.linear_.decision_function(self.scaler_.transform(X))
+        return w * boosted + (1 - w) * _standardised_linear(self.scaler_, self.linear_, X)
 
     def predict_proba(self, X: Any) -> np.ndarray:
         p = expit(self.decision_function(X))
