@@ -66,6 +66,8 @@ class CandidateSummary(_Record):
     params: dict[str, ParamValue]
     forward_mean: float
     forward_std: float
+    # a revenue candidate's: ROC-AUC of its forecast's margin over the hit line (the choice)
+    hit_auc: float | None = None
     cost: int
     eligible: bool  # cost within the cap
     validation: dict[str, float]

@@ -292,17 +292,22 @@ def credits_section(metadata: dict[str, ForecastMetadata]) -> list[str]:
 
 def choice_table(choice: TaskChoice) -> str:
     headline = "rmse" if choice.task == "revenue" else "roc_auc"
+    revenue = choice.task == "revenue"
+    hit_column = " forward ROC-AUC of the forecast's margin over the hit line |" if revenue else ""
     lines = [
-        f"| candidate | forward {LABELS[headline]} (pooled ± sd of folds) | cost (tree levels) | "
-        f"eligible | tuned parameters | original split: validation {LABELS[headline]} | test "
-        f"{LABELS[headline]} | predict ms, 1 / 1,000 films (measured, not a rule) | tuning s |",
-        "|---|---|---|---|---|---|---|---|---|",
+        f"| candidate | forward {LABELS[headline]} (pooled ± sd of folds) |{hit_column} cost "
+        f"(tree levels) | eligible | tuned parameters | original split: validation "
+        f"{LABELS[headline]} | test {LABELS[headline]} | predict ms, 1 / 1,000 films (measured, "
+        "not a rule) | tuning s |",
+        "|---|---|---|---|---|---|---|---|---|" + ("---|" if revenue else ""),
     ]
     for r in choice.candidates:
         mark = " **(chosen)**" if r is choice.chosen else ""
         params = ", ".join(f"{k}={v}" for k, v in r.params.items()) or "-"
+        hit_cell = (f" {r.hit_auc:.3f} |" if r.hit_auc is not None else " - |") if revenue else ""
         lines.append(
-            f"| {r.name}{mark} | {r.forward_mean:.3f} ± {r.forward_std:.3f} | {r.cost:,} | "
+            f"| {r.name}{mark} | {r.forward_mean:.3f} ± {r.forward_std:.3f} |{hit_cell} "
+            f"{r.cost:,} | "
             f"{'yes' if r.eligible else 'no'} | {params} | "
             f"{r.metrics['validation'][headline]:.3f} | {r.metrics['test'][headline]:.3f} | "
             f"{r.predict_ms['one_film']:.2f} / {r.predict_ms['thousand_films']:.1f} | "

@@ -69,6 +69,7 @@ def selection(choice: TaskChoice) -> Selection:
                 params=_params(r.params),
                 forward_mean=r.forward_mean,
                 forward_std=r.forward_std,
+                hit_auc=r.hit_auc,
                 cost=r.cost,
                 eligible=r.eligible,
                 validation={k: float(v) for k, v in r.metrics["validation"].items() if k in shown},
