@@ -81,11 +81,14 @@ class Forecaster:
         gc.collect()
         gc.freeze()
         gc.set_threshold(100_000, 50, 100)
-        # /predict_batch's columnar path and /predict_table are answered by the middleware
-        # (serving/middleware.py) with this worker's predictor.
-        register(self.predictor)
         self.revenue_queue = MicroBatcher("revenue", self.predictor.revenue)
         self.hit_queue = MicroBatcher("hit", self.predictor.hit)
+        # /predict_batch's columnar path, /predict_table and the single films that validate are
+        # answered by the middleware (serving/middleware.py) with this worker's predictor and
+        # queues; the APIs below answer the rest (and document every API).
+        register(
+            self.predictor, {"predict_revenue": self.revenue_queue, "predict_hit": self.hit_queue}
+        )
 
     def __is_ready__(self) -> bool:
         return len(self.predictor.models) + (self.predictor.comparables is not None) == len(

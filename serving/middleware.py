@@ -15,6 +15,14 @@
   are answered here without a per-film object (the others go on to BentoML, which validates
   them as before); ``/predict_table`` (CSV or Parquet in and out, ``serving.tables``) is
   answered here. Both use the worker's Predictor, which the service registers (``register``).
+- **Single films.** A ``/predict_revenue`` or ``/predict_hit`` body is validated here as the
+  ``Film`` BentoML would make of it (``Film.model_validate_json``, what its JSON serde calls)
+  and queued on the worker's micro-batcher; a body that fails goes on to BentoML, which answers
+  its 400 as before. Measured with wrk (32 connections, 2 workers): a BentoML API answering a
+  constant gives ~2,400 requests/s here, and the same constant answered from this middleware
+  ~13,000: BentoML's route (its request context, IO descriptor, argument binding and Response)
+  cost more than the models' share of a micro-batch. Its outer middlewares (metrics, timeout,
+  tracing) still see every request.
 - **Error bodies.** BentoML's 400 says ``"1 validation error for FilmIODescriptor"``, an
   internal class; it is rewritten to name the request body.
 - /docs.json is BentoML's document rewritten by ``serving.openapi.openapi30_document``.
@@ -29,7 +37,7 @@ import json
 import logging
 import zlib
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pydantic_core
@@ -54,16 +62,20 @@ logger = logging.getLogger("boxoffice.http")
 
 @dataclass
 class Worker:
-    """What this worker process answers the columnar routes with (the service registers it)."""
+    """What this worker process answers the columnar and single-film routes with (the service
+    registers them): its Predictor, and its micro-batchers by API name."""
 
     predictor: Any = None
+    single: dict[str, Any] = field(default_factory=dict)
 
 
 WORKER = Worker()
 
 
-def register(predictor: Any) -> None:
+def register(predictor: Any, single: dict[str, Any] | None = None) -> None:
+    """``single``: the micro-batcher of each single-film API, by its name (``predict_hit``)."""
     WORKER.predictor = predictor
+    WORKER.single = dict(single or {})
 
 
 def media_type(content_type: str) -> str:
@@ -196,17 +208,23 @@ class ContractMiddleware:
         api_paths: Iterable[str],
         docs_path: str = "/docs.json",
         prefix: str = "",
+        server: str = "",
     ) -> None:
         self.app = app
+        # BentoML names itself in every answer of its routes; the answers made here do too.
+        self.server = (b"server", server.encode("latin-1")) if server else None
         self.api_paths = frozenset(api_paths)
         self.docs_path = docs_path
         self.batch_path = prefix + BATCH_ROUTE
         self.table_path = prefix + TABLE_ROUTE
+        self.prefix = prefix
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if self.server:
+            send = _named(send, self.server)
         path, method = scope["path"], scope["method"]
         if path == self.table_path:
             if method == "POST":
@@ -229,16 +247,19 @@ class ContractMiddleware:
             await _drain(receive)
             await _send_json(send, 415, unsupported_media_type(content_type))
             return
-        fast = path == self.batch_path and WORKER.predictor is not None
+        batch = path == self.batch_path and WORKER.predictor is not None
+        single = WORKER.single.get(path.removeprefix(self.prefix).lstrip("/"))
         encoded = _header(scope, b"content-encoding").strip().lower() not in ("", "identity")
-        if fast or encoded:
+        if batch or single or encoded:
             try:
                 body = await read_body(scope, receive, MAX_BODY["json"])
             except BodyProblem as problem:
                 _log_refusal(method, path, problem.status, problem.body)
                 await _send_json(send, problem.status, problem.body)
                 return
-            if fast and await self._fast_batch(body, send):
+            if batch and await self._fast_batch(body, send):
+                return
+            if single and await _fast_single(single, body, send):
                 return
             scope, receive = _replay(scope, body)
         await self.app(scope, receive, _ErrorText(send))
@@ -298,6 +319,20 @@ class ContractMiddleware:
 
         document = tables.add_to_document(openapi30_document(json.loads(b"".join(chunks))))
         await _send_json(send, 200, document)
+
+
+async def _fast_single(queue: Any, body: bytes, send: Send) -> bool:
+    """Answer a single-film body that validates as a Film; False to let BentoML validate it
+    (and answer its 400)."""
+    from serving.schema import Film
+
+    try:  # what BentoML's JSON serde does with the body (_bentoml_impl/serde.py)
+        film = Film.model_validate_json(body or b"{}")
+    except ValueError:  # pydantic's ValidationError
+        return False
+    answer = await queue.submit(film)
+    await _send_bytes(send, 200, pydantic_core.to_json(answer), JSON)
+    return True
 
 
 class _ErrorText:
@@ -400,6 +435,19 @@ def quiet_client_errors() -> None:
         log.addFilter(QuietClientErrors())
 
 
+def _named(send: Send, server: tuple[bytes, bytes]) -> Send:
+    """``send`` adding the server header to an answer that has none."""
+
+    async def named(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = list(message.get("headers", ()))
+            if all(key.lower() != b"server" for key, _ in headers):
+                message = {**message, "headers": [*headers, server]}
+        await send(message)
+
+    return named
+
+
 def _header(scope: Scope, name: bytes) -> str:
     for key, value in scope["headers"]:
         if key.lower() == name:
@@ -448,5 +496,6 @@ def install_contract(service: Any) -> None:
         api_paths=sorted(api_paths),
         docs_path=_join(service.path_prefix, "docs.json"),
         prefix=prefix,
+        server=f"BentoML Service/{service.name}",
     )
     quiet_client_errors()

@@ -219,3 +219,59 @@ def test_a_400_names_the_request_body_not_an_internal_class(client: Client) -> N
         "detail": [{"loc": ["x"]}],
     }
     assert int(response.headers["content-length"]) == len(response.content)
+
+
+class SingleFilms:
+    """The app behind the middleware, with a micro-batcher registered for /predict_revenue
+    whose predict echoes the validated films."""
+
+    def __init__(self) -> None:
+        from serving.batching import MicroBatcher
+        from serving.middleware import register
+
+        self.calls: list[list] = []
+
+        def predict(films: list) -> list[dict]:
+            self.calls.append(films)
+            return [{"budget": film.budget_usd, "runtime": film.runtime} for film in films]
+
+        app = Starlette(routes=[Route("/predict_revenue", api, methods=["POST"])])
+        register(None, {"predict_revenue": MicroBatcher("test", predict)})
+        middleware = ContractMiddleware(app, api_paths=["/predict_revenue"], server="S/1")
+        self.client = Client()
+        self.client.transport = httpx.ASGITransport(middleware)
+
+    def post(self, body: bytes, **headers: str) -> httpx.Response:
+        headers = {"content-type": "application/json", **headers}
+        return self.client.post("/predict_revenue", content=body, headers=headers)
+
+
+@pytest.fixture
+def single() -> SingleFilms:
+    from serving.middleware import register
+
+    yield SingleFilms()
+    register(None)
+
+
+def test_a_valid_single_film_is_answered_through_its_queue(single: SingleFilms) -> None:
+    response = single.post(b'{"budget": 5000000, "runtime": 100}')
+    assert response.status_code == 200
+    assert response.json() == {"budget": 5000000.0, "runtime": 100.0}
+    assert response.headers["server"] == "S/1"
+    assert len(single.calls) == 1 and single.calls[0][0].budget == 5_000_000
+
+
+def test_a_gzip_single_film_is_decoded_first(single: SingleFilms) -> None:
+    body = gzip.compress(b'{"runtime": 90, "log_budget": 15.0}')
+    response = single.post(body, **{"content-encoding": "gzip"})
+    assert response.status_code == 200 and response.json()["runtime"] == 90
+
+
+@pytest.mark.parametrize("body", [b'{"runtime": 100}', b'{"budget": -1}', b"[1]", b"{", b""])
+def test_a_single_film_that_fails_goes_on_to_the_api(single: SingleFilms, body: bytes) -> None:
+    # BentoML's route validates it again and answers its 400 (here: the app echoes the body)
+    response = single.post(body)
+    assert response.json()["received"] == body.decode()
+    assert single.calls == []
+    assert response.headers["server"] == "S/1"
