@@ -36,11 +36,17 @@ console = Console(width=None if sys.stdout.isatty() else 120)
 INPROCESS_RATIO_TARGET = 2.0
 
 
-def median_ms(run: Callable[[], Any], repeats: int) -> tuple[float, Any]:
+def median_ms(
+    run: Callable[..., Any], repeats: int, fresh: Callable[[], Any] | None = None
+) -> tuple[float, Any]:
+    """The median time of ``run()``; with ``fresh``, of ``run(fresh())``, its input made anew
+    (untimed) for each run: a batch keeps what reading its lists found (ListColumn), which a
+    request reads once."""
     times, result = [], None
     for _ in range(repeats):
+        given = () if fresh is None else (fresh(),)
         started = time.perf_counter()
-        result = run()
+        result = run(*given)
         times.append(1000 * (time.perf_counter() - started))
     return statistics.median(times), result
 
@@ -66,15 +72,14 @@ def inprocess(body: dict[str, Any], repeats: int = 30) -> dict[str, float]:
     figures["request"], _ = median_ms(request, repeats)
     figures["parse"], parsed = median_ms(lambda: pydantic_core.from_json(raw), repeats)
     figures["columns"], batch = median_ms(lambda: from_json(parsed), repeats)
-    figures["score"], scores = median_ms(lambda: predictor.score(batch), repeats)
+    figures["score"], scores = median_ms(predictor.score, repeats, lambda: from_json(parsed))
     figures["answers"], rows = median_ms(lambda: predictor._rows(scores), repeats)
     figures["serialize"], _ = median_ms(lambda: pydantic_core.to_json(rows), repeats)
     _, groups = predictor._plan(batch)
     estimators = features = 0.0
     for feature_set, rows_of in groups.items():
         pipeline = inner_pipeline(predictor.models[feature_set].pipeline)
-        columns = batch.take(rows_of).columns
-        ms, X = median_ms(lambda p=pipeline, c=columns: p[:-1].transform(c), repeats)
+        ms, X = median_ms(pipeline[:-1].transform, repeats, lambda r=rows_of: batch.take(r).columns)
         features += ms
         ms, _ = median_ms(lambda p=pipeline, x=X: p[-1].predict(x), repeats)
         estimators += ms

@@ -7,7 +7,9 @@ saved Pipeline, so the service never re-implements a feature.
 
 from __future__ import annotations
 
+import functools
 import heapq
+import operator
 import warnings
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -88,7 +90,12 @@ def _not_given_cell(value: Any) -> bool:
 
 def _not_given(values: Sequence[Any]) -> np.ndarray:
     """True where a list cell was not given (None/NaN); lists, even empty ones, are given."""
+    if set(map(type, values)) <= _LIST_OR_NONE:  # the service's columns: `is None` in C
+        return np.array(list(map(operator.is_, values, repeat(None))), dtype=bool)
     return np.fromiter(map(_not_given_cell, values), dtype=bool, count=len(values))
+
+
+_LIST_OR_NONE = frozenset({list, type(None)})
 
 
 def _as_list(value: Any) -> list[str]:
@@ -115,8 +122,68 @@ def model_inputs(frame: pd.DataFrame) -> pd.DataFrame:
 
 def distinct_counts(lists: Sequence[Sequence[Any]]) -> np.ndarray:
     """The number of distinct items of each list, as floats."""
-    # map() runs the loop in C: a generator here was most of a 1,000-film transform.
-    return np.fromiter(map(len, map(set, lists)), dtype=float, count=len(lists))
+    # map() runs the loop in C: a generator here was most of a 1,000-film transform; a list of
+    # ints converts to an array faster than np.fromiter converts item by item.
+    return np.array(list(map(len, map(set, lists))), dtype=float)
+
+
+def _lengths(lists: Sequence[Sequence[Any]]) -> np.ndarray:
+    return np.array(list(map(len, lists)), dtype=np.intp)
+
+
+def _looked_up(table: Mapping[str, Any], items: list[str], default: Any, dtype: Any) -> np.ndarray:
+    """Each item's value in ``table`` (``default`` for an item it lacks), looked up in C."""
+    return np.array(list(map(table.get, items, repeat(default))), dtype=dtype)
+
+
+class Listed:
+    """A list field's cells, read once for every column made from them: each cell as a list
+    (``lists``; not given: []), which were not given, each list's length and number of
+    distinct items, and every item laid flat (``items``) with its film's row (``rows``)."""
+
+    def __init__(self, cells: Sequence[Any], lists: list[list[str]] | None = None) -> None:
+        self.lists = _as_lists(cells) if lists is None else lists
+        self.not_given = _not_given(cells)
+        self.lengths = _lengths(self.lists)
+
+    @functools.cached_property
+    def distinct(self) -> np.ndarray:
+        return distinct_counts(self.lists)
+
+    @functools.cached_property
+    def items(self) -> list[str]:
+        return list(chain.from_iterable(self.lists))
+
+    @functools.cached_property
+    def rows(self) -> np.ndarray:
+        return np.repeat(np.arange(len(self.lists)), self.lengths)
+
+    def first_listed(self) -> np.ndarray | None:
+        """Over ``items``: False where a list repeats an item it listed before (None when no
+        list does)."""
+        repeats = np.flatnonzero(self.distinct < self.lengths)
+        if not len(repeats):
+            return None
+        keep = np.ones(len(self.items), dtype=bool)
+        starts = np.cumsum(self.lengths) - self.lengths
+        for i in repeats.tolist():
+            seen: set[str] = set()
+            for position, item in enumerate(self.lists[i], int(starts[i])):
+                if item in seen:
+                    keep[position] = False
+                seen.add(item)
+        return keep
+
+    def indicators(self, out: np.ndarray, vocabulary: list[str], offset: int) -> None:
+        """Set ``out[film, offset + j]`` to 1 where the film lists ``vocabulary[j]``."""
+        if not vocabulary:
+            return
+        # Every item of every film in one flat sequence, looked up in C (map, dict.get) rather
+        # than in a Python loop per film: this is most of the time of a transform.
+        index = {value: j + offset for j, value in enumerate(vocabulary)}
+        columns = _looked_up(index, self.items, -1, np.intp)
+        known = columns >= 0
+        out[self.rows[known], columns[known]] = 1.0
 
 
 # Target encoding: the lists whose items carry a track record, the name of their columns, and
@@ -195,24 +262,30 @@ def _summarise(rows: np.ndarray, values: np.ndarray, n_films: int) -> np.ndarray
     )
 
 
-def _encode(lists: Sequence[Sequence[str]], table: dict[str, float]) -> np.ndarray:
+class ListColumn(list):
+    """A list field's cells (a column: a list) that keeps them read (``listed``), so that the
+    feature step and the service's warnings read a batch's lists once. The service lays its
+    batches' list fields out as these; their cells must not change once read."""
+
+    @functools.cached_property
+    def listed(self) -> Listed:
+        return Listed(self)
+
+
+def listed(cells: Sequence[Any]) -> Listed:
+    """A column's lists read (once for a ``ListColumn``)."""
+    return cells.listed if isinstance(cells, ListColumn) else Listed(cells)
+
+
+def _encode(listed: Listed, table: dict[str, float]) -> np.ndarray:
     """Per film, from a fitted table of item encodings: the mean and the largest encoding of
     its known items (0 without any), and how many of its items are known. An item listed twice
-    counts once."""
-    # Lists rarely repeat an item: only those that do are deduplicated (in their order).
-    lengths = np.fromiter(map(len, lists), dtype=np.intp, count=len(lists))
-    repeats = np.flatnonzero(distinct_counts(lists) < lengths)
-    distinct = list(lists)
-    for i in repeats.tolist():
-        distinct[i] = list(dict.fromkeys(distinct[i]))
-    if len(repeats):
-        lengths = np.fromiter(map(len, distinct), dtype=np.intp, count=len(distinct))
-    values = np.fromiter(
-        map(table.get, chain.from_iterable(distinct), repeat(np.nan)),
-        dtype=float,
-        count=int(lengths.sum()),
-    )
-    return _summarise(np.repeat(np.arange(len(distinct)), lengths), values, len(distinct))
+    counts once (its first listing)."""
+    values, rows = _looked_up(table, listed.items, np.nan, float), listed.rows
+    keep = listed.first_listed()  # lists rarely repeat an item
+    if keep is not None:
+        values, rows = values[keep], rows[keep]
+    return _summarise(rows, values, len(listed.lists))
 
 
 def _top_values(lists: Iterable[Iterable[str]], n_top: int, min_count: int) -> list[str]:
@@ -494,51 +567,57 @@ class FilmFeatures(TransformerMixin, BaseEstimator):
         for name in self.numeric_fields_:
             values = numeric[name]
             blocks.append(np.where(np.isnan(values), self.medians_[name], values)[:, None])
-        blocks.append(self._counted(X, n_rows, "genres", self.genres_))
-        languages = _cells(X, "original_language", n_rows)
-        if self.language_mode_ is not None:
-            languages = [self.language_mode_ if _missing(v) else v for v in languages]
-        blocks.append(self._multi_hot(languages, self.languages_))
-        blocks.append(self._counted(X, n_rows, "production_companies", self.companies_))
-        blocks.append(self._counted(X, n_rows, "production_countries", self.countries_))
-        blocks.append(self._counted(X, n_rows, "spoken_languages", []))
-        blocks.append(self._counted(X, n_rows, "keywords", self.keywords_))
+        # Each list read once, for its counts, its indicators and its track record.
+        lists = {name: listed(_cells(X, name, n_rows)) for name in LIST_FIELDS}
+        blocks.append(self._counted(lists["genres"], "genres", self.genres_))
+        blocks.append(self._languages(_cells(X, "original_language", n_rows)))
+        blocks.append(
+            self._counted(lists["production_companies"], "production_companies", self.companies_)
+        )
+        blocks.append(
+            self._counted(lists["production_countries"], "production_countries", self.countries_)
+        )
+        blocks.append(self._counted(lists["spoken_languages"], "spoken_languages", []))
+        blocks.append(self._counted(lists["keywords"], "keywords", self.keywords_))
         if with_encoding:
             for name in self.encoded_fields():
                 cells = _cells(X, name, n_rows)
-                record = _encode(self.item_lists(X, name, n_rows), self.encodings_[name])
-                record[_not_given(cells)] = self.typical_records_[name]
+                if name == "cast":  # its top-billed names only
+                    items = Listed(cells, self.item_lists({name: cells}, name, n_rows))
+                else:
+                    items = lists[name] if name in lists else listed(cells)
+                record = _encode(items, self.encodings_[name])
+                record[items.not_given] = self.typical_records_[name]
                 blocks.append(record)
         return np.hstack(blocks)
 
-    def _counted(self, X: FilmColumns, n_rows: int, name: str, vocabulary: list[str]) -> np.ndarray:
+    def _counted(self, listed: Listed, name: str, vocabulary: list[str]) -> np.ndarray:
         """The number of items, then one indicator per vocabulary item; a list not given gets
         the training median count and no indicator."""
-        values = _cells(X, name, n_rows)
-        out = self._multi_hot(values, vocabulary, count=True)
+        out = np.zeros((len(listed.lists), len(vocabulary) + 1))
+        out[:, 0] = listed.distinct  # an item listed twice counts once
+        listed.indicators(out, vocabulary, 1)
         median = self.count_medians_[name]
         if median:
-            out[_not_given(values), 0] = median
+            out[listed.not_given, 0] = median
         return out
 
-    @staticmethod
-    def _multi_hot(values: Sequence[Any], vocabulary: list[str], count: bool = False) -> np.ndarray:
-        lists = _as_lists(values)
-        offset = 1 if count else 0
-        out = np.zeros((len(lists), len(vocabulary) + offset))
-        lengths = np.fromiter(map(len, lists), dtype=np.intp, count=len(lists))
-        if count:  # an item listed twice counts once
-            out[:, 0] = distinct_counts(lists)
-        if not vocabulary:
+    def _languages(self, languages: list[Any]) -> np.ndarray:
+        """One indicator per frequent original language; a language not given is read as the
+        most common."""
+        if self.language_mode_ is not None:
+            mode = self.language_mode_
+            languages = [v if type(v) is str else mode if _missing(v) else v for v in languages]
+        out = np.zeros((len(languages), len(self.languages_)))
+        if not self.languages_:
             return out
-        # Every item of every film in one flat sequence, looked up in C (map, dict.get) rather
-        # than in a Python loop per film: this is most of the time of a transform.
-        items = list(chain.from_iterable(lists))
-        index = {value: j + offset for j, value in enumerate(vocabulary)}
-        columns = np.fromiter(map(index.get, items, repeat(-1)), dtype=np.intp, count=len(items))
-        rows = np.repeat(np.arange(len(lists)), lengths)
-        known = columns >= 0
-        out[rows[known], columns[known]] = 1.0
+        if set(map(type, languages)) == {str}:  # one item each
+            index = {value: j for j, value in enumerate(self.languages_)}
+            columns = _looked_up(index, languages, -1, np.intp)
+            known = columns >= 0
+            out[np.flatnonzero(known), columns[known]] = 1.0
+            return out
+        Listed(languages).indicators(out, self.languages_, 0)
         return out
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:

@@ -24,9 +24,12 @@ from typing import Any
 
 import numpy as np
 
+from boxoffice.features import ListColumn
 from boxoffice.fields import (
+    CREDIT_FIELDS,
     FIELDS_BY_NAME,
     FILM_FIELDS,
+    LIST_FIELDS,
     MAX_YEAR,
     MIN_YEAR,
     POST_RELEASE_FIELDS,
@@ -40,6 +43,8 @@ MAX_TABLE_ROWS = 100_000
 # The film's fields the models read that are not laid out as they are given: the budget
 # (given as USD or as log1p of USD) and the release date (as year and month; or a year).
 DERIVED = ("budget", "log_budget", "release_date", "release_year")
+# The list fields, laid out as ``ListColumn``s.
+LISTED = (*LIST_FIELDS, *CREDIT_FIELDS)
 
 
 def model_fields(fields: tuple[FilmField, ...] = FILM_FIELDS) -> tuple[FilmField, ...]:
@@ -65,6 +70,13 @@ class FilmBatch:
     explain: np.ndarray  # bool
     explain_top: list[int | None]
 
+    def __post_init__(self) -> None:
+        # Each list field read once for all that reads it (the warnings, the feature step).
+        for name in LISTED:
+            values = self.columns.get(name)
+            if values is not None and not isinstance(values, ListColumn):
+                self.columns[name] = ListColumn(values)
+
     def __len__(self) -> int:
         return len(self.title)
 
@@ -75,16 +87,17 @@ class FilmBatch:
     def take(self, rows: Sequence[int]) -> FilmBatch:
         """The films at ``rows``, in that order."""
         pick = np.asarray(rows, dtype=np.intp)
+        at = pick.tolist()
         return FilmBatch(
-            {name: [values[i] for i in pick] for name, values in self.columns.items()},
-            [self.title[i] for i in pick],
-            [self.model[i] for i in pick],
+            {name: [values[i] for i in at] for name, values in self.columns.items()},
+            [self.title[i] for i in at],
+            [self.model[i] for i in at],
             self.post_release[pick],
             self.hit_threshold[pick],
             self.studio_share[pick],
             self.marketing_usd[pick],
             self.explain[pick],
-            [self.explain_top[i] for i in pick],
+            [self.explain_top[i] for i in at],
         )
 
 

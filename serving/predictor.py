@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import math
+import operator
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Any
 
 import bentoml
@@ -43,7 +45,7 @@ from boxoffice.features import (
     LIST_FIELDS,
     POST_RELEASE_FIELDS,
     FilmFeatures,
-    distinct_counts,
+    listed,
 )
 from boxoffice.metadata import (
     ComparablesMetadata,
@@ -154,7 +156,7 @@ def _flag_missing(warnings: list[list[str]], columns: dict[str, list[Any]], mess
     names = list(columns)
     pattern = np.zeros(len(warnings), dtype=np.int64)
     for bit, values in enumerate(columns.values()):
-        pattern |= np.fromiter(map(_is_none, values), dtype=bool, count=len(values)) << bit
+        pattern |= _none(values).astype(np.int64) << bit
     texts: dict[int, str] = {}
     for i in np.flatnonzero(pattern):
         code = int(pattern[i])
@@ -165,8 +167,9 @@ def _flag_missing(warnings: list[list[str]], columns: dict[str, list[Any]], mess
         warnings[i].append(text)
 
 
-def _is_none(value: Any) -> bool:
-    return value is None
+def _none(values: Sequence[Any]) -> np.ndarray:
+    """Where the values are None (compared in C)."""
+    return np.array(list(map(operator.is_, values, repeat(None))), dtype=bool)
 
 
 def _credit_warnings(
@@ -175,10 +178,11 @@ def _credit_warnings(
     """Credits given to models that do not read them; with models that do, credits left out
     and names the models never saw (scored as unknown)."""
     if known is None:
-        given = [", ".join(f for f in CREDIT_FIELDS if columns[f][i]) for i in range(len(warnings))]
-        for i in (i for i, names in enumerate(given) if names):
+        given = np.array([list(map(bool, columns[f])) for f in CREDIT_FIELDS], dtype=bool)
+        for i in np.flatnonzero(given.any(axis=0)).tolist():
+            names = ", ".join(f for f, g in zip(CREDIT_FIELDS, given[:, i], strict=True) if g)
             warnings[i].append(
-                f"{given[i]} given: these models learned without a credits table and do not "
+                f"{names} given: these models learned without a credits table and do not "
                 "read the cast and crew"
             )
         return
@@ -224,8 +228,8 @@ def film_warnings(
             "{} not given: the post-release model used the training median",
         )
     else:
-        given = [v is not None for f in POST_RELEASE_FIELDS for v in columns[f]]
-        for i in np.flatnonzero(np.reshape(given, (len(POST_RELEASE_FIELDS), -1)).any(axis=0)):
+        given = np.array([~_none(columns[f]) for f in POST_RELEASE_FIELDS])
+        for i in np.flatnonzero(given.any(axis=0)):
             warnings[i].append("pre_release model chosen: popularity and votes were ignored")
     _flag_missing(
         warnings,
@@ -267,14 +271,13 @@ def film_warnings(
                 f"[{low:g}, {high:g}]: treat the prediction with caution"
             )
     for name in LIST_FIELDS:
-        lists = [items or [] for items in columns[name]]  # None: not given, not counted
-        counts = np.fromiter(map(len, lists), dtype=float, count=n_films)
-        distinct = distinct_counts(lists)
+        lists = listed(columns[name])  # None: not given, not counted
+        counts, distinct = lists.lengths.astype(float), lists.distinct
         for i in np.flatnonzero(distinct < counts):
             warnings[i].append(f"{name}: {counts[i] - distinct[i]:g} repeated item(s) counted once")
         if name in ranges:
             low, high = ranges[name]
-            given = np.array([items is not None for items in columns[name]])
+            given = ~lists.not_given
             for i in np.flatnonzero(given & ((distinct < low) | (distinct > high))):
                 warnings[i].append(
                     f"{name}: {distinct[i]:g} items is outside the training range "

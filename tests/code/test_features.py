@@ -11,7 +11,7 @@ from sklearn.base import clone
 from sklearn.linear_model import LinearRegression
 from sklearn.pipeline import make_pipeline
 
-from boxoffice.features import FilmFeatures
+from boxoffice.features import FilmFeatures, ListColumn
 from boxoffice.fields import TMDB_GENRES
 from tests.helpers.films import films
 
@@ -131,6 +131,26 @@ def test_accepts_a_mapping_of_columns_like_a_frame() -> None:
     transformer = FilmFeatures(min_count=1).fit(data)
     as_dict = {column: list(data[column]) for column in data.columns}
     np.testing.assert_array_equal(transformer.transform(as_dict), transformer.transform(data))
+
+
+def test_list_columns_read_once_give_the_features_of_plain_lists() -> None:
+    """The service's ListColumns (each list read once, kept for the next reader) against plain
+    lists, on repeats (a track record counts an item once), None, [] and the cast's top-billed
+    names, transformed twice (the second time from what the first read)."""
+    data = films(40)
+    data["production_companies"] = [["A", "B", "A"], ["B"], None, [], ["A", "C", "C", "B"]] * 8
+    data["directors"] = [["D1"], ["D2", "D1", "D2"], None, ["D3"]] * 10
+    data["cast"] = [[f"P{(i + j) % 15}" for j in range(i % 25)] for i in range(40)]
+    y = np.log(data["budget"]) + np.arange(40) % 3
+    transformer = FilmFeatures(min_count=1, target_encoding=True, credits=True).fit(data, y)
+    plain = {column: list(data[column]) for column in data.columns}
+    kept = {c: ListColumn(v) if isinstance(v[0], list) else v for c, v in plain.items()}
+    expected = transformer.transform(plain)
+    np.testing.assert_array_equal(transformer.transform(kept), expected)
+    assert "listed" in vars(kept["production_companies"]) and "listed" in vars(kept["directors"])
+    np.testing.assert_array_equal(transformer.transform(kept), expected)
+    names = list(transformer.get_feature_names_out())
+    assert expected[4, names.index("company_record_count")] == 3  # A, C, B: each once
 
 
 def test_irrelevant_columns_are_ignored() -> None:
