@@ -109,7 +109,13 @@ def _as_list(value: Any) -> list[str]:
 def _as_lists(values: Sequence[Any]) -> list[list[str]]:
     """Each cell as a list (not copied when it is one already); None/NaN as []."""
     return [
-        value if type(value) is list else [value] if type(value) is str else _as_list(value)
+        value
+        if type(value) is list
+        else []
+        if value is None
+        else [value]
+        if type(value) is str
+        else _as_list(value)
         for value in values
     ]
 

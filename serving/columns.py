@@ -16,10 +16,11 @@ Two ways in, one result:
 from __future__ import annotations
 
 import math
+import operator
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import chain
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -145,14 +146,19 @@ FAST_FIELDS = frozenset(
 LOG_BUDGET_TOLERANCE = 1e-3
 # A log_budget above this is not a log1p of USD.
 MAX_LOG_BUDGET = 30.0
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DATES = re.compile(r"(?:\d{4}-\d{2}-\d{2})*")
 _LANGUAGE = re.compile(r"[a-z]{2,3}")
 _CODE_PATTERNS = {
     "production_countries": re.compile(r"[A-Z]{2}"),
     "spoken_languages": re.compile(r"[a-z]{2,3}"),
 }
 _GENRES = frozenset(TMDB_GENRES)
+_NONE = frozenset({type(None)})
 _NUMBER_TYPES = frozenset({int, float, type(None)})
+_WHOLE_TYPES = frozenset({int, type(None)})
+_TEXT_TYPES = frozenset({str, type(None)})
+_LIST_TYPES = frozenset({list, type(None)})
+_BOOL = frozenset({bool})
 _ALIASES = {f.name: f.aliases[0] for f in FILM_FIELDS if f.aliases}
 
 
@@ -160,10 +166,17 @@ class NotFast(Exception):
     """This body is not one the fast path takes: validate it the usual way."""
 
 
-def _numbers(films: list[dict], field: FilmField, required: bool = False) -> np.ndarray:
+def _numbers(
+    films: list[dict], field: FilmField, required: bool = False, whole: bool = False
+) -> np.ndarray:
     values = _values(films, field.name)
-    if not set(map(type, values)) <= _NUMBER_TYPES:
-        raise NotFast  # text, bool (strict numbers take no bool), lists
+    types = set(map(type, values))
+    if not types <= (_WHOLE_TYPES if whole else _NUMBER_TYPES):
+        raise NotFast  # text, bool (strict numbers take no bool), lists; a float for a whole
+    if types == _NONE:  # not given by any film
+        if required:
+            raise NotFast
+        return np.full(len(values), np.nan)
     array = _checked_floats(values)
     given = ~np.isnan(array)
     if required and not given.all():
@@ -186,40 +199,50 @@ def _numbers(films: list[dict], field: FilmField, required: bool = False) -> np.
 
 
 def _texts(films: list[dict], name: str, max_length: int) -> list[str | None]:
-    values = [film.get(name) for film in films]
-    if not set(map(type, values)) <= {str, type(None)}:
+    values = _get(films, name)
+    types = set(map(type, values))
+    if not types <= _TEXT_TYPES:
         raise NotFast
-    if any(len(v) > max_length for v in values if v is not None):
+    if str in types and max(map(len, filter(None, values)), default=0) > max_length:
         raise NotFast
     return values
 
 
-def _lists(films: list[dict], field: FilmField) -> list[list[str] | None]:
-    values = [film.get(field.name) for film in films]
-    if not set(map(type, values)) <= {list, type(None)}:
+def _lists(films: list[dict], field: FilmField) -> ListColumn:
+    """A list field's values, read (``ListColumn.listed``) as the checks need them, which the
+    feature step and the warnings then read from."""
+    values = ListColumn(_get(films, field.name))
+    types = set(map(type, values))
+    if not types <= _LIST_TYPES:
         raise NotFast
-    given = [v for v in values if v is not None]
-    if given and max(map(len, given)) > field.max_items:
+    if types == _NONE:  # not given by any film
+        return values
+    read = values.listed
+    if read.lengths.max() > field.max_items:
         raise NotFast
-    items = list(chain.from_iterable(given))
+    items = read.items
     if not items:
         return values
     try:
         "".join(items)  # every item is text (checked in C)
     except TypeError:
         raise NotFast from None
-    lengths = list(map(len, items))
-    if min(lengths) < 1 or max(lengths) > field.max_length:
+    if "" in items or max(map(len, items)) > field.max_length:
         raise NotFast
     # Genres: canonical TMDB names, each once (the validated path normalises case and repeats).
     if field.name == "genres" and (
-        not set(items) <= _GENRES or any(len(set(v)) != len(v) for v in given)
+        not set(items) <= _GENRES or (read.distinct != read.lengths).any()
     ):
         raise NotFast
     pattern = _CODE_PATTERNS.get(field.name)
-    if pattern is not None and not all(map(pattern.fullmatch, items)):
+    if pattern is not None and not all(map(pattern.fullmatch, set(items))):
         raise NotFast
     return values
+
+
+def _get(films: list[dict], name: str) -> list[Any]:
+    """Each film's value of ``name`` (None where not given)."""
+    return list(map(dict.get, films, repeat(name)))
 
 
 def _dates(films: list[dict]) -> tuple[list[int | None], list[int | None]]:
@@ -227,7 +250,8 @@ def _dates(films: list[dict]) -> tuple[list[int | None], list[int | None]]:
     given = [v for v in values if v is not None]
     if not given:
         return [None] * len(values), [None] * len(values)
-    if not all(map(_DATE.fullmatch, given)):
+    # Each date 10 characters long, so the dates laid end to end match the pattern repeated.
+    if set(map(len, given)) != {10} or not _DATES.fullmatch("".join(given)):
         raise NotFast
     try:
         days = np.array(given, dtype="datetime64[D]")
@@ -252,9 +276,9 @@ def from_json(body: Any) -> FilmBatch | None:
     films = body["films"]
     if not isinstance(films, list) or not films or len(films) > MAX_BATCH:
         return None
-    if not all(type(film) is dict for film in films):
+    if set(map(type, films)) != {dict}:
         return None
-    keys = set(chain.from_iterable(films))
+    keys = set().union(*films)
     if not keys <= FAST_FIELDS:
         return None
     try:
@@ -266,16 +290,12 @@ def from_json(body: Any) -> FilmBatch | None:
 def _column(films: list[dict], field: FilmField) -> list[Any]:
     """A plain field's values, checked as its kind and bounds say (NotFast otherwise)."""
     if field.kind in ("number", "whole"):
-        if field.kind == "whole":
-            values = [film.get(field.name) for film in films]
-            if not set(map(type, values)) <= {int, type(None)}:
-                raise NotFast
-        return _as_given(_numbers(films, field, required=field.required))
+        return _as_given(_numbers(films, field, field.required, field.kind == "whole"))
     if field.is_list:
         return _lists(films, field)
     if field.kind == "code":
         values = _texts(films, field.name, field.max_length)
-        if not all(_LANGUAGE.fullmatch(v) for v in values if v is not None):
+        if not all(map(_LANGUAGE.fullmatch, set(values) - {None})):
             raise NotFast
         return values
     if field.kind == "text":
@@ -298,7 +318,7 @@ def _values(films: list[dict], name: str) -> list[Any]:
     """A field's values, read under its alias where a film uses that."""
     alias = _ALIASES.get(name)
     if alias is None:
-        return [film.get(name) for film in films]
+        return _get(films, name)
     return [film[name] if name in film else film.get(alias) for film in films]
 
 
@@ -317,18 +337,18 @@ def _budgets(films: list[dict]) -> list[float]:
     both = has_log & ~np.isnan(budget)
     if (np.abs(np.log1p(budget[both]) - log_budget[both]) > LOG_BUDGET_TOLERANCE).any():
         raise NotFast
-    return [
-        b if not math.isnan(b) else math.expm1(lb)
-        for b, lb in zip(budget.tolist(), log_budget.tolist(), strict=True)
-    ]
+    out = budget.tolist()
+    for i in np.flatnonzero(np.isnan(budget)).tolist():
+        out[i] = math.expm1(log_budget[i])
+    return out
 
 
 def _fast(films: list[dict]) -> FilmBatch:
     field = FIELDS_BY_NAME
     budget = _budgets(films)
     years, months = _dates(films)
-    explain = [film.get("explain", False) for film in films]
-    if not set(map(type, explain)) <= {bool}:
+    explain = list(map(dict.get, films, repeat("explain"), repeat(False)))
+    if not set(map(type, explain)) <= _BOOL:  # null is not false: the validated path says so
         raise NotFast
     models = _texts(films, "model", 20)
     if not set(models) <= {None, *field["model"].choices}:
@@ -341,7 +361,7 @@ def _fast(films: list[dict]) -> FilmBatch:
     }
     post = np.zeros(len(films), dtype=bool)
     for name in POST_RELEASE_FIELDS:
-        post |= np.fromiter(map(_given, columns[name]), dtype=bool, count=len(films))
+        post |= np.array(list(map(operator.is_not, columns[name], repeat(None))), dtype=bool)
     return FilmBatch(
         columns,
         _texts(films, "title", field["title"].max_length),
@@ -353,10 +373,6 @@ def _fast(films: list[dict]) -> FilmBatch:
         np.array(explain, dtype=bool),
         [None] * len(films),
     )
-
-
-def _given(value: Any) -> bool:
-    return value is not None
 
 
 def _as_given(array: np.ndarray) -> list[float | None]:
