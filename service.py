@@ -12,12 +12,12 @@ import os
 import sys
 
 import bentoml
-import pydantic_core
 from starlette.responses import Response
 
 from boxoffice.config import COMPARABLES, COMPARABLES_K, FORECAST
 from boxoffice.metadata import MetadataError
 from boxoffice.store import ModelNotFoundError, resolve_run
+from serving import jsonio
 from serving.batching import MicroBatcher
 from serving.middleware import install_contract, register
 from serving.predictor import Predictor
@@ -142,4 +142,4 @@ install_contract(Forecaster)
 def json_response(payload: object) -> Response:
     # The answers are built as plain dicts and serialized once here; the annotated result models
     # document them. Letting BentoML re-validate them costs more than the models on a batch.
-    return Response(pydantic_core.to_json(payload), media_type="application/json")
+    return Response(jsonio.dumps(payload), media_type="application/json")

@@ -6,10 +6,11 @@ time on the same films (issue 19: a 1,000-film request within 2 × the estimator
     .venv/bin/python -m bench.inprocess --films 10000
 
 The request is what the middleware does for a body the columnar path takes: parse the JSON
-(pydantic_core), lay it out as columns (serving.columns.from_json), score it (Predictor.batch:
-the feature step, the estimator, the distribution, the warnings, the answers) and serialize
-the answer. The estimators alone: each answering model's last step (XGBoost and ridge blend)
-on the feature matrix of its films, computed beforehand. Medians of ``--repeats`` runs.
+(serving.jsonio: orjson, read as pydantic_core reads it), lay it out as columns
+(serving.columns.from_json), score it (Predictor.batch: the feature step, the estimator, the
+distribution, the warnings, the answers) and serialize the answer (serving.jsonio). The
+estimators alone: each answering model's last step (XGBoost and ridge blend) on the feature
+matrix of its films, computed beforehand. Medians of ``--repeats`` runs.
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ from typing import Annotated, Any
 import httpx
 import numpy as np
 import pandas as pd
-import pydantic_core
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -55,6 +55,7 @@ def inprocess(body: dict[str, Any], repeats: int = 30) -> dict[str, float]:
     """The request's steps and the estimators' own time, in ms (medians)."""
     from boxoffice.estimators import inner_pipeline
     from boxoffice.store import resolve_run
+    from serving import jsonio
     from serving.columns import from_json
     from serving.predictor import Predictor
 
@@ -63,18 +64,18 @@ def inprocess(body: dict[str, Any], repeats: int = 30) -> dict[str, float]:
     loop = asyncio.new_event_loop()
 
     def request() -> bytes:
-        batch = from_json(pydantic_core.from_json(raw))
+        batch = from_json(jsonio.loads(raw))
         assert batch is not None, "the columnar path refused the body"
-        return pydantic_core.to_json(loop.run_until_complete(predictor.batch(batch)))
+        return jsonio.dumps(loop.run_until_complete(predictor.batch(batch)))
 
     figures: dict[str, float] = {}
     request()  # warm-up
     figures["request"], _ = median_ms(request, repeats)
-    figures["parse"], parsed = median_ms(lambda: pydantic_core.from_json(raw), repeats)
+    figures["parse"], parsed = median_ms(lambda: jsonio.loads(raw), repeats)
     figures["columns"], batch = median_ms(lambda: from_json(parsed), repeats)
     figures["score"], scores = median_ms(predictor.score, repeats, lambda: from_json(parsed))
     figures["answers"], rows = median_ms(lambda: predictor._rows(scores), repeats)
-    figures["serialize"], _ = median_ms(lambda: pydantic_core.to_json(rows), repeats)
+    figures["serialize"], _ = median_ms(lambda: jsonio.dumps(rows), repeats)
     _, groups = predictor._plan(batch)
     estimators = features = 0.0
     for feature_set, rows_of in groups.items():

@@ -40,8 +40,7 @@ from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import pydantic_core
-
+from serving import jsonio
 from serving.openapi import JSON, ErrorDetail, RequestError, openapi30_document
 
 Scope = MutableMapping[str, Any]
@@ -270,13 +269,13 @@ class ContractMiddleware:
         from serving.columns import from_json
 
         try:
-            batch = from_json(pydantic_core.from_json(body))
+            batch = from_json(jsonio.loads(body))
         except ValueError:
             return False
         if batch is None:
             return False
         answer = await WORKER.predictor.batch(batch)
-        await _send_bytes(send, 200, pydantic_core.to_json(answer), JSON)
+        await _send_bytes(send, 200, jsonio.dumps(answer), JSON)
         return True
 
     async def _table(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -331,7 +330,7 @@ async def _fast_single(queue: Any, body: bytes, send: Send) -> bool:
     except ValueError:  # pydantic's ValidationError
         return False
     answer = await queue.submit(film)
-    await _send_bytes(send, 200, pydantic_core.to_json(answer), JSON)
+    await _send_bytes(send, 200, jsonio.dumps(answer), JSON)
     return True
 
 
