@@ -7,10 +7,11 @@ time on the same films (issue 19: a 1,000-film request within 2 × the estimator
 
 The request is what the middleware does for a body the columnar path takes: parse the JSON
 (serving.jsonio: orjson, read as pydantic_core reads it), lay it out as columns
-(serving.columns.from_json), score it (Predictor.batch: the feature step, the estimator, the
+(serving.columns.from_json_slices), score it (Predictor.batch: the feature step, the estimator, the
 distribution, the warnings, the answers) and serialize the answer (serving.jsonio). The
 estimators alone: each answering model's last step (XGBoost and ridge blend) on the feature
-matrix of its films, computed beforehand. Medians of ``--repeats`` runs.
+matrix of its films, slice by slice as the request scores them, computed beforehand. Medians
+of ``--repeats`` runs.
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ def inprocess(body: dict[str, Any], repeats: int = 30) -> dict[str, float]:
     from boxoffice.estimators import inner_pipeline
     from boxoffice.store import resolve_run
     from serving import jsonio
-    from serving.columns import from_json
+    from serving.columns import from_json_slices
     from serving.predictor import Predictor
 
     predictor = Predictor.from_store(resolve_run())
@@ -64,26 +65,36 @@ def inprocess(body: dict[str, Any], repeats: int = 30) -> dict[str, float]:
     loop = asyncio.new_event_loop()
 
     def request() -> bytes:
-        batch = from_json(jsonio.loads(raw))
-        assert batch is not None, "the columnar path refused the body"
-        return jsonio.dumps(loop.run_until_complete(predictor.batch(batch)))
+        slices = from_json_slices(jsonio.loads(raw))
+        assert slices is not None, "the columnar path refused the body"
+        return jsonio.dumps(loop.run_until_complete(predictor.batch(slices)))
 
     figures: dict[str, float] = {}
     request()  # warm-up
     figures["request"], _ = median_ms(request, repeats)
     figures["parse"], parsed = median_ms(lambda: jsonio.loads(raw), repeats)
-    figures["columns"], batch = median_ms(lambda: from_json(parsed), repeats)
-    figures["score"], scores = median_ms(predictor.score, repeats, lambda: from_json(parsed))
-    figures["answers"], rows = median_ms(lambda: predictor._rows(scores), repeats)
+    # Each step over the request's slices (serving.columns.BATCH_SLICE films each), as it does.
+    figures["columns"], _ = median_ms(lambda: from_json_slices(parsed), repeats)
+    figures["score"], scores = median_ms(
+        lambda slices: [predictor.score(part) for part in slices],
+        repeats,
+        lambda: from_json_slices(parsed),
+    )
+    figures["answers"], rows = median_ms(
+        lambda: [row for part in scores for row in predictor._rows(part)], repeats
+    )
     figures["serialize"], _ = median_ms(lambda: jsonio.dumps(rows), repeats)
-    _, groups = predictor._plan(batch)
     estimators = features = 0.0
-    for feature_set, rows_of in groups.items():
-        pipeline = inner_pipeline(predictor.models[feature_set].pipeline)
-        ms, X = median_ms(pipeline[:-1].transform, repeats, lambda r=rows_of: batch.take(r).columns)
-        features += ms
-        ms, _ = median_ms(lambda p=pipeline, x=X: p[-1].predict(x), repeats)
-        estimators += ms
+    for part in from_json_slices(parsed) or []:
+        _, groups = predictor._plan(part)
+        for feature_set, rows_of in groups.items():
+            pipeline = inner_pipeline(predictor.models[feature_set].pipeline)
+            ms, X = median_ms(
+                pipeline[:-1].transform, repeats, lambda p=part, r=rows_of: p.take(r).columns
+            )
+            features += ms
+            ms, _ = median_ms(lambda p=pipeline, x=X: p[-1].predict(x), repeats)
+            estimators += ms
     figures["feature step"] = features
     figures["estimators"] = estimators
     loop.close()

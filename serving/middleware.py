@@ -266,15 +266,15 @@ class ContractMiddleware:
     async def _fast_batch(self, body: bytes, send: Send) -> bool:
         """Answer a /predict_batch body the columnar path takes; False to let BentoML
         validate it (and answer its 400s)."""
-        from serving.columns import from_json
+        from serving.columns import from_json_slices
 
         try:
-            batch = from_json(jsonio.loads(body))
+            slices = from_json_slices(jsonio.loads(body))
         except ValueError:
             return False
-        if batch is None:
+        if slices is None:
             return False
-        answer = await WORKER.predictor.batch(batch)
+        answer = await WORKER.predictor.batch(slices)
         await _send_bytes(send, 200, jsonio.dumps(answer), JSON)
         return True
 

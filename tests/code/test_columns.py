@@ -11,7 +11,7 @@ import pytest
 from pydantic import ValidationError
 
 from serving.client import read_films_csv, rows_to_films
-from serving.columns import FilmBatch, from_films, from_json
+from serving.columns import FilmBatch, from_films, from_json, from_json_slices
 from serving.schema import BatchRequest
 from tests.helpers.bad_input import BAD_BATCHES, BAD_FILMS
 from tests.helpers.models import tiny_predictor
@@ -59,6 +59,20 @@ def test_the_answers_are_the_same_to_1e9(published) -> None:
                 assert value == pytest.approx(b[key], rel=1e-9, abs=1e-9), key
             else:
                 assert value == b[key], key
+
+
+def test_slices_are_the_batch_a_slice_at_a_time_and_answer_alike(published) -> None:
+    body = {"films": published[:2500]}
+    whole = from_json(body)
+    slices = from_json_slices(body, 1000)
+    assert [len(part) for part in slices] == [1000, 1000, 500]
+    for k, part in enumerate(slices):
+        assert_same(part, whole.take(range(1000 * k, 1000 * k + len(part))))
+    predictor = tiny_predictor()
+    assert asyncio.run(predictor.batch(slices)) == asyncio.run(predictor.batch(whole))
+    # A film the fast path does not take, in the last slice only: no slice is taken.
+    refused = {"films": [*published[:2000], {**GOOD, "log_budget": 99}]}
+    assert from_json(refused) is None and from_json_slices(refused, 1000) is None
 
 
 @pytest.mark.parametrize(("film", "_"), BAD_FILMS)
