@@ -11,7 +11,8 @@ The request is what the middleware does for a body the columnar path takes: pars
 distribution, the warnings, the answers) and serialize the answer (serving.jsonio). The
 estimators alone: each answering model's last step (XGBoost and ridge blend) on the feature
 matrix of its films, slice by slice as the request scores them, computed beforehand. Medians
-of ``--repeats`` runs.
+of ``--repeats`` runs, with the garbage collector set as a worker sets it
+(serving.middleware.settle_gc).
 """
 
 from __future__ import annotations
@@ -58,9 +59,11 @@ def inprocess(body: dict[str, Any], repeats: int = 30) -> dict[str, float]:
     from boxoffice.store import resolve_run
     from serving import jsonio
     from serving.columns import from_json_slices
+    from serving.middleware import settle_gc
     from serving.predictor import Predictor
 
     predictor = Predictor.from_store(resolve_run())
+    settle_gc()  # as the worker does (service.py)
     raw = json.dumps(body, separators=(",", ":")).encode()
     loop = asyncio.new_event_loop()
 

@@ -33,6 +33,7 @@ the API routes from the service, so APIs added later are covered.
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import zlib
@@ -75,6 +76,16 @@ def register(predictor: Any, single: dict[str, Any] | None = None) -> None:
     """``single``: the micro-batcher of each single-film API, by its name (``predict_hit``)."""
     WORKER.predictor = predictor
     WORKER.single = dict(single or {})
+
+
+def settle_gc() -> None:
+    """What a worker does once its models are loaded: everything loaded so far lives as long as
+    the worker, so freeze it out of the garbage collector's passes, and collect the young
+    generation less often. Measured with wrk: the default thresholds cut single-film
+    throughput by a third and put p99 at 80 ms (bench.inprocess does the same)."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(100_000, 50, 100)
 
 
 def media_type(content_type: str) -> str:
