@@ -180,16 +180,36 @@ class Listed:
                 seen.add(item)
         return keep
 
-    def indicators(self, out: np.ndarray, vocabulary: list[str], offset: int) -> None:
-        """Set ``out[film, offset + j]`` to 1 where the film lists ``vocabulary[j]``."""
-        if not vocabulary:
-            return
+    def columns(self, vocabulary: list[str], offset: int) -> np.ndarray:
+        """Each item's indicator column: ``offset + j`` for ``vocabulary[j]``, else -1."""
         # Every item of every film in one flat sequence, looked up in C (map, dict.get) rather
         # than in a Python loop per film: this is most of the time of a transform.
         index = {value: j + offset for j, value in enumerate(vocabulary)}
-        columns = _looked_up(index, self.items, -1, np.intp)
+        return _looked_up(index, self.items, -1, np.intp)
+
+    def coded(self, codes: _ItemCodes) -> tuple[np.ndarray, np.ndarray]:
+        """Each item's indicator column (-1: none) and encoding (NaN: none), in one lookup."""
+        code = _looked_up(codes.codes, self.items, -1, np.intp)
+        return codes.columns[code], codes.encodings[code]
+
+    def indicators(self, out: np.ndarray, columns: np.ndarray) -> None:
+        """Set ``out[film, column]`` to 1 for each of its items' ``columns`` (-1: none)."""
         known = columns >= 0
         out[self.rows[known], columns[known]] = 1.0
+
+
+class _ItemCodes:
+    """A list field's vocabulary and fitted track record in one table: a code for each item in
+    either (``codes``), and each code's indicator column (``columns``, -1: none; ``offset +
+    j`` for ``vocabulary[j]``) and encoding (``encodings``, NaN: none). Code -1, an item in
+    neither, reads the last entry of each."""
+
+    def __init__(self, vocabulary: list[str], table: dict[str, float], offset: int) -> None:
+        self.vocabulary, self.table = vocabulary, table
+        self.codes = {item: k for k, item in enumerate(dict.fromkeys([*vocabulary, *table]))}
+        index = {value: j + offset for j, value in enumerate(vocabulary)}
+        self.columns = np.array([*map(index.get, self.codes, repeat(-1)), -1], dtype=np.intp)
+        self.encodings = np.array([*map(table.get, self.codes, repeat(np.nan)), np.nan])
 
 
 # Target encoding: the lists whose items carry a track record, the name of their columns, and
@@ -283,11 +303,11 @@ def listed(cells: Sequence[Any]) -> Listed:
     return cells.listed if isinstance(cells, ListColumn) else Listed(cells)
 
 
-def _encode(listed: Listed, table: dict[str, float]) -> np.ndarray:
-    """Per film, from a fitted table of item encodings: the mean and the largest encoding of
-    its known items (0 without any), and how many of its items are known. An item listed twice
-    counts once (its first listing)."""
-    values, rows = _looked_up(table, listed.items, np.nan, float), listed.rows
+def _encode(listed: Listed, values: np.ndarray) -> np.ndarray:
+    """Per film, from its items' encodings (``values``, over ``listed.items``; NaN: unknown):
+    the mean and the largest encoding of its known items (0 without any), and how many of its
+    items are known. An item listed twice counts once (its first listing)."""
+    rows = listed.rows
     keep = listed.first_listed()  # lists rarely repeat an item
     if keep is not None:
         values, rows = values[keep], rows[keep]
@@ -573,36 +593,50 @@ class FilmFeatures(TransformerMixin, BaseEstimator):
         for name in self.numeric_fields_:
             values = numeric[name]
             blocks.append(np.where(np.isnan(values), self.medians_[name], values)[:, None])
-        # Each list read once, for its counts, its indicators and its track record.
+        # Each list read once, for its counts, its indicators and its track record; a list
+        # with both looks its items up once (_ItemCodes).
         lists = {name: listed(_cells(X, name, n_rows)) for name in LIST_FIELDS}
-        blocks.append(self._counted(lists["genres"], "genres", self.genres_))
+        encoded = self.encoded_fields() if with_encoding else {}
+        vocabularies = {
+            "genres": self.genres_,
+            "production_companies": self.companies_,
+            "production_countries": self.countries_,
+            "spoken_languages": [],
+            "keywords": self.keywords_,
+        }
+        counted, values = {}, {}
+        for name, vocabulary in vocabularies.items():
+            items, columns = lists[name], None
+            if vocabulary and name in encoded:
+                columns, values[name] = items.coded(self._item_codes(name, vocabulary))
+            elif vocabulary:
+                columns = items.columns(vocabulary, 1)
+            counted[name] = self._counted(items, name, len(vocabulary), columns)
+        blocks.append(counted.pop("genres"))
         blocks.append(self._languages(_cells(X, "original_language", n_rows)))
-        blocks.append(
-            self._counted(lists["production_companies"], "production_companies", self.companies_)
-        )
-        blocks.append(
-            self._counted(lists["production_countries"], "production_countries", self.countries_)
-        )
-        blocks.append(self._counted(lists["spoken_languages"], "spoken_languages", []))
-        blocks.append(self._counted(lists["keywords"], "keywords", self.keywords_))
-        if with_encoding:
-            for name in self.encoded_fields():
-                cells = _cells(X, name, n_rows)
-                if name == "cast":  # its top-billed names only
-                    items = Listed(cells, self.item_lists({name: cells}, name, n_rows))
-                else:
-                    items = lists[name] if name in lists else listed(cells)
-                record = _encode(items, self.encodings_[name])
-                record[items.not_given] = self.typical_records_[name]
-                blocks.append(record)
+        blocks.extend(counted.values())
+        for name in encoded:
+            cells = _cells(X, name, n_rows)
+            if name == "cast":  # its top-billed names only
+                items = Listed(cells, self.item_lists({name: cells}, name, n_rows))
+            else:
+                items = lists[name] if name in lists else listed(cells)
+            if name not in values:
+                values[name] = _looked_up(self.encodings_[name], items.items, np.nan, float)
+            record = _encode(items, values[name])
+            record[items.not_given] = self.typical_records_[name]
+            blocks.append(record)
         return np.hstack(blocks)
 
-    def _counted(self, listed: Listed, name: str, vocabulary: list[str]) -> np.ndarray:
-        """The number of items, then one indicator per vocabulary item; a list not given gets
-        the training median count and no indicator."""
-        out = np.zeros((len(listed.lists), len(vocabulary) + 1))
+    def _counted(
+        self, listed: Listed, name: str, n_vocabulary: int, columns: np.ndarray | None
+    ) -> np.ndarray:
+        """The number of items, then one indicator per vocabulary item (its items' ``columns``,
+        from 1); a list not given gets the training median count and no indicator."""
+        out = np.zeros((len(listed.lists), n_vocabulary + 1))
         out[:, 0] = listed.distinct  # an item listed twice counts once
-        listed.indicators(out, vocabulary, 1)
+        if columns is not None:
+            listed.indicators(out, columns)
         median = self.count_medians_[name]
         if median:
             out[listed.not_given, 0] = median
@@ -623,8 +657,24 @@ class FilmFeatures(TransformerMixin, BaseEstimator):
             known = columns >= 0
             out[np.flatnonzero(known), columns[known]] = 1.0
             return out
-        Listed(languages).indicators(out, self.languages_, 0)
+        read = Listed(languages)
+        read.indicators(out, read.columns(self.languages_, 0))
         return out
+
+    def _item_codes(self, name: str, vocabulary: list[str]) -> _ItemCodes:
+        """The vocabulary and track record of a list field in one table, made once (and again
+        after a new fit: it is kept with the vocabulary and table it was made from)."""
+        kept = self.__dict__.setdefault("_kept_item_codes", {})
+        codes = kept.get(name)
+        table = self.encodings_[name]
+        if codes is None or codes.vocabulary is not vocabulary or codes.table is not table:
+            codes = kept[name] = _ItemCodes(vocabulary, table, 1)
+        return codes
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(super().__getstate__())
+        state.pop("_kept_item_codes", None)  # made again from what is stored
+        return state
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         check_is_fitted(self, "feature_names_out_")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import warnings
 
 import numpy as np
@@ -151,6 +152,26 @@ def test_list_columns_read_once_give_the_features_of_plain_lists() -> None:
     np.testing.assert_array_equal(transformer.transform(kept), expected)
     names = list(transformer.get_feature_names_out())
     assert expected[4, names.index("company_record_count")] == 3  # A, C, B: each once
+
+
+def test_a_refit_or_a_stored_transformer_reads_its_own_vocabulary_and_track_record() -> None:
+    """The vocabulary and track record are looked up through one table made at the first
+    transform: a new fit makes it again, and it is not stored with the transformer."""
+    data = films(40)
+    data["keywords"] = [["a", "b"], ["b", "c"], ["c"], ["d", "a", "a"]] * 10
+    y = np.log(data["budget"]) + np.arange(40) % 4
+    other = data.assign(keywords=[["x", "c"], ["y"], ["x", "y", "a"], []] * 10)
+    params = dict(min_count=1, n_keywords=2, target_encoding=True)
+    refit = FilmFeatures(**params).fit(data, y)
+    first = refit.transform(data)
+    refit.fit(other, y[::-1])
+    np.testing.assert_array_equal(
+        refit.transform(data), FilmFeatures(**params).fit(other, y[::-1]).transform(data)
+    )
+    assert not np.array_equal(refit.transform(data), first)
+    stored = pickle.loads(pickle.dumps(refit))
+    assert "_kept_item_codes" in vars(refit) and "_kept_item_codes" not in vars(stored)
+    np.testing.assert_array_equal(stored.transform(data), refit.transform(data))
 
 
 def test_irrelevant_columns_are_ignored() -> None:
