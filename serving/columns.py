@@ -108,6 +108,8 @@ class FilmBatch:
 
 
 def _floats(values: list[Any]) -> np.ndarray:
+    if None not in values:  # a list of numbers converts faster without the rewrite
+        return np.array(values, dtype=float)
     return np.array([np.nan if v is None else v for v in values], dtype=float)
 
 
@@ -266,6 +268,8 @@ def _dates(films: list[dict]) -> tuple[list[int | None], list[int | None]]:
     if years.min() < MIN_YEAR or years.max() > MAX_YEAR:
         raise NotFast
     months = days.astype("datetime64[M]").astype(int) % 12 + 1
+    if len(given) == len(values):  # every film gives its date
+        return years.tolist(), months.tolist()
     year_list, month_list = iter(years.tolist()), iter(months.tolist())
     return (
         [None if v is None else next(year_list) for v in values],

@@ -495,7 +495,8 @@ class Predictor:
         """One answer per film with ``keys`` in that order, and the explanation of the films
         that asked (of ``task``, or both)."""
         rows = zip(*map(columns.get, keys), strict=True)
-        records = [dict(zip(keys, values, strict=True)) for values in rows]
+        # Each row holds one value per key (zipped from one column per key).
+        records = [dict(zip(keys, values, strict=False)) for values in rows]
         for i, explanation in scores.explanations.items():
             records[i]["explanation"] = explanation[task] if task else explanation
         return records
