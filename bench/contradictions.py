@@ -19,7 +19,7 @@ import numpy as np
 import typer
 
 from boxoffice.config import DEFAULT_HIT_RATIO
-from training.data import load_movies
+from training.data import DataError, load_movies
 from training.split import make_splits
 
 app = typer.Typer(add_completion=False, help=__doc__.split("\n\n")[0])
@@ -58,6 +58,18 @@ def main(
     data: Annotated[str | None, typer.Option(help="The movies table.")] = None,
     after: Annotated[int, typer.Option(help="Films released after this year.")] = 1990,
 ) -> None:
+    try:
+        count(url, data, after)
+    except DataError as error:
+        raise SystemExit(f"error: {error}") from None
+    except httpx.HTTPError as error:
+        raise SystemExit(
+            f"error: {url}/predict_batch did not answer ({error}): start the service first "
+            "(make serve) or give its --url"
+        ) from None
+
+
+def count(url: str, data: str | None, after: int) -> None:
     splits = make_splits(load_movies(data).frame)
     population = splits.population
     films = population[(population["release_year"] > after) & (population["runtime"] > 0)]
