@@ -18,7 +18,7 @@ from boxoffice.metadata import MetadataError
 from boxoffice.store import ModelNotFoundError, resolve_run
 from serving import jsonio
 from serving.batching import MicroBatcher
-from serving.middleware import install_contract, register, settle_gc
+from serving.middleware import install_contract
 from serving.predictor import Predictor
 from serving.schema import (
     BatchRequest,
@@ -36,6 +36,7 @@ from serving.schema import (
 )
 from serving.ui import UI_PATH
 from serving.ui import app as ui_app
+from serving.worker import register, settle_gc
 
 try:
     RUN_MODELS = resolve_run(os.environ.get("BOXOFFICE_RUN") or None)

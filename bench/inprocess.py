@@ -12,7 +12,7 @@ distribution, the warnings, the answers) and serialize the answer (serving.jsoni
 estimators alone: each answering model's last step (XGBoost and ridge blend) on the feature
 matrix of its films, slice by slice as the request scores them, computed beforehand. Medians
 of ``--repeats`` runs, with the garbage collector set as a worker sets it
-(serving.middleware.settle_gc).
+(serving.worker.settle_gc).
 """
 
 from __future__ import annotations
@@ -59,8 +59,8 @@ def inprocess(body: dict[str, Any], repeats: int = 30) -> dict[str, float]:
     from boxoffice.store import resolve_run
     from serving import jsonio
     from serving.columns import from_json_slices
-    from serving.middleware import settle_gc
     from serving.predictor import Predictor
+    from serving.worker import settle_gc
 
     predictor = Predictor.from_store(resolve_run())
     settle_gc()  # as the worker does (service.py)

@@ -14,7 +14,7 @@
 - **The columnar routes.** ``/predict_batch`` bodies that ``serving.columns.from_json`` takes
   are answered here without a per-film object (the others go on to BentoML, which validates
   them as before); ``/predict_table`` (CSV or Parquet in and out, ``serving.tables``) is
-  answered here. Both use the worker's Predictor, which the service registers (``register``).
+  answered here. Both use the worker's Predictor, which the service registers (``serving.worker``).
 - **Single films.** A ``/predict_revenue`` or ``/predict_hit`` body is validated here as the
   ``Film`` BentoML would make of it (``Film.model_validate_json``, what its JSON serde calls)
   and queued on the worker's micro-batcher; a body that fails goes on to BentoML, which answers
@@ -33,16 +33,15 @@ the API routes from the service, so APIs added later are covered.
 
 from __future__ import annotations
 
-import gc
 import json
 import logging
 import zlib
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from serving import jsonio
 from serving.openapi import JSON, ErrorDetail, RequestError, openapi30_document
+from serving.worker import WORKER
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -58,34 +57,6 @@ ENCODINGS = ("gzip", "x-gzip")
 TABLE_ROUTE = "/predict_table"
 BATCH_ROUTE = "/predict_batch"
 logger = logging.getLogger("boxoffice.http")
-
-
-@dataclass
-class Worker:
-    """What this worker process answers the columnar and single-film routes with (the service
-    registers them): its Predictor, and its micro-batchers by API name."""
-
-    predictor: Any = None
-    single: dict[str, Any] = field(default_factory=dict)
-
-
-WORKER = Worker()
-
-
-def register(predictor: Any, single: dict[str, Any] | None = None) -> None:
-    """``single``: the micro-batcher of each single-film API, by its name (``predict_hit``)."""
-    WORKER.predictor = predictor
-    WORKER.single = dict(single or {})
-
-
-def settle_gc() -> None:
-    """What a worker does once its models are loaded: everything loaded so far lives as long as
-    the worker, so freeze it out of the garbage collector's passes, and collect the young
-    generation less often. Measured with wrk: the default thresholds cut single-film
-    throughput by a third and put p99 at 80 ms (bench.inprocess does the same)."""
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(100_000, 50, 100)
 
 
 def media_type(content_type: str) -> str:

@@ -227,7 +227,7 @@ class SingleFilms:
 
     def __init__(self) -> None:
         from serving.batching import MicroBatcher
-        from serving.middleware import register
+        from serving.worker import register
 
         self.calls: list[list] = []
 
@@ -248,7 +248,7 @@ class SingleFilms:
 
 @pytest.fixture
 def single() -> SingleFilms:
-    from serving.middleware import register
+    from serving.worker import register
 
     yield SingleFilms()
     register(None)
