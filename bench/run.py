@@ -775,7 +775,7 @@ def print_targets(result: BenchResult) -> None:
         if p99 and theirs:
             lines.append(
                 f"single films p99: {p99:.1f} ms against {reference}'s {theirs:.1f} (half: "
-                f"{theirs / 2:.1f}): {'met' if p99 <= theirs / 2 else 'MISSED'}"
+                f"{theirs / 2:.1f}): {_verdict(p99 <= theirs / 2)}"
             )
     films, theirs = (
         figure("batch", "service", "films_per_s_median"),
@@ -792,7 +792,7 @@ def print_targets(result: BenchResult) -> None:
     if p50:
         lines.append(
             f"{BIG_BATCH:,} films in one request: p50 {p50:.0f} ms; target <= "
-            f"{BIG_BATCH_TARGET_MS:.0f}: {'met' if p50 <= BIG_BATCH_TARGET_MS else 'MISSED'}"
+            f"{BIG_BATCH_TARGET_MS:.0f}: {_verdict(p50 <= BIG_BATCH_TARGET_MS)}"
         )
     for line in lines:
         console.print(line)
@@ -860,7 +860,7 @@ def print_scenarios_against_single(result: BenchResult) -> None:
         )
     alone = result.summary.get("scenarios-1conn", {}).get("service")
     if alone:
-        verdict = "met" if alone.p50_ms_median <= SCENARIOS_P50_TARGET_MS else "NOT met"
+        verdict = _verdict(alone.p50_ms_median <= SCENARIOS_P50_TARGET_MS)
         console.print(
             f"target: a {N_SCENARIOS}-scenario request p50 <= {SCENARIOS_P50_TARGET_MS:.0f} ms: "
             f"{alone.p50_ms_median:.1f} ms on its own (1 connection, p99 "
@@ -872,7 +872,7 @@ def print_scenarios_against_single(result: BenchResult) -> None:
 def print_slate_target(result: BenchResult) -> None:
     alone = result.summary.get("slate-1conn", {}).get("service")
     if alone:
-        verdict = "met" if alone.p99_ms_median <= SLATE_TARGET_MS else "NOT met"
+        verdict = _verdict(alone.p99_ms_median <= SLATE_TARGET_MS)
         console.print(
             f"target: a {N_SLATE}-film slate answers within {SLATE_TARGET_MS:.0f} ms: p50 "
             f"{alone.p50_ms_median:.0f} ms, p99 {alone.p99_ms_median:.0f} ms on its own (1 "
