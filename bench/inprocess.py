@@ -5,9 +5,9 @@ time on the same films (issue 19: a 1,000-film request within 2 × the estimator
     .venv/bin/python -m bench.inprocess                # the newest run in $BENTOML_HOME
     .venv/bin/python -m bench.inprocess --films 10000
 
-The request is what the middleware does for a body the columnar path takes: parse the JSON
-(serving.jsonio: orjson, read as pydantic_core reads it), lay it out as columns
-(serving.columns.from_json_slices), score it (Predictor.batch: the feature step, the estimator, the
+The request is what the middleware does for a body the columnar path takes: decode the JSON
+into typed films (serving.columns.decode_films: msgspec), lay them out as columns
+(serving.columns.typed_slices), score it (Predictor.batch: the feature step, the estimator, the
 distribution, the warnings, the answers) and serialize the answer (serving.jsonio). The
 estimators alone: each answering model's last step (XGBoost and ridge blend) on the feature
 matrix of its films, slice by slice as the request scores them, computed beforehand. Medians
@@ -58,7 +58,7 @@ def inprocess(body: dict[str, Any], repeats: int = 30) -> dict[str, float]:
     from boxoffice.estimators import inner_pipeline
     from boxoffice.store import resolve_run
     from serving import jsonio
-    from serving.columns import from_json_slices
+    from serving.columns import decode_films, from_json_bytes, typed_slices
     from serving.predictor import Predictor
     from serving.worker import settle_gc
 
@@ -68,27 +68,28 @@ def inprocess(body: dict[str, Any], repeats: int = 30) -> dict[str, float]:
     loop = asyncio.new_event_loop()
 
     def request() -> bytes:
-        slices = from_json_slices(jsonio.loads(raw))
+        slices = from_json_bytes(raw)
         assert slices is not None, "the columnar path refused the body"
         return jsonio.dumps(loop.run_until_complete(predictor.batch(slices)))
 
     figures: dict[str, float] = {}
     request()  # warm-up
     figures["request"], _ = median_ms(request, repeats)
-    figures["parse"], parsed = median_ms(lambda: jsonio.loads(raw), repeats)
+    figures["parse"], parsed = median_ms(lambda: decode_films(raw), repeats)
+    assert parsed is not None, "the body was not decoded into typed films"
     # Each step over the request's slices (serving.columns.BATCH_SLICE films each), as it does.
-    figures["columns"], _ = median_ms(lambda: from_json_slices(parsed), repeats)
+    figures["columns"], _ = median_ms(lambda: typed_slices(parsed), repeats)
     figures["score"], scores = median_ms(
         lambda slices: [predictor.score(part) for part in slices],
         repeats,
-        lambda: from_json_slices(parsed),
+        lambda: typed_slices(parsed),
     )
     figures["answers"], rows = median_ms(
         lambda: [row for part in scores for row in predictor._rows(part)], repeats
     )
     figures["serialize"], _ = median_ms(lambda: jsonio.dumps(rows), repeats)
     estimators = features = 0.0
-    for part in from_json_slices(parsed) or []:
+    for part in typed_slices(parsed) or []:
         _, groups = predictor._plan(part)
         for feature_set, rows_of in groups.items():
             pipeline = inner_pipeline(predictor.models[feature_set].pipeline)

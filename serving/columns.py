@@ -5,7 +5,9 @@ Two ways in, one result:
 
 - ``from_films``: validated ``Film`` objects (single films, scenarios, slates);
 - ``from_json``: a ``/predict_batch`` body as parsed JSON, checked column by column without a
-  per-film object. It takes the films the way clients send them (the API's field names,
+  per-film object; ``from_json_bytes``: the body's bytes decoded by msgspec straight into
+  typed films (``TypedFilm``, made from the field table), then checked the same way (the
+  middleware's way in; a body it cannot type is parsed into dicts as before). It takes the films the way clients send them (the API's field names,
   numbers, TMDB genre names, ISO codes as written); anything else (an alias, ``log_budget``,
   ``release_year``, ``explain_top``, a value to normalise, a value out of bounds, an unknown
   field) makes it return None, and the request goes through ``BatchRequest`` validation as
@@ -15,14 +17,16 @@ Two ways in, one result:
 
 from __future__ import annotations
 
+import functools
 import math
 import operator
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import repeat
-from typing import Any
+from typing import Annotated, Any
 
+import msgspec
 import numpy as np
 
 from boxoffice.features import ListColumn
@@ -169,14 +173,18 @@ _BOOL = frozenset({bool})
 _ALIASES = {f.name: f.aliases[0] for f in FILM_FIELDS if f.aliases}
 
 
+# A fast-path source of films: a field's values by name, one per film (None where not given).
+Reader = Callable[[str], list[Any]]
+
+
 class NotFast(Exception):
     """This body is not one the fast path takes: validate it the usual way."""
 
 
 def _numbers(
-    films: list[dict], field: FilmField, required: bool = False, whole: bool = False
+    read: Reader, field: FilmField, required: bool = False, whole: bool = False
 ) -> np.ndarray:
-    values = _values(films, field.name)
+    values = read(field.name)
     types = set(map(type, values))
     if not types <= (_WHOLE_TYPES if whole else _NUMBER_TYPES):
         raise NotFast  # text, bool (strict numbers take no bool), lists; a float for a whole
@@ -205,8 +213,8 @@ def _numbers(
     return array
 
 
-def _texts(films: list[dict], name: str, max_length: int) -> list[str | None]:
-    values = _get(films, name)
+def _texts(read: Reader, name: str, max_length: int) -> list[str | None]:
+    values = read(name)
     types = set(map(type, values))
     if not types <= _TEXT_TYPES:
         raise NotFast
@@ -215,27 +223,30 @@ def _texts(films: list[dict], name: str, max_length: int) -> list[str | None]:
     return values
 
 
-def _lists(films: list[dict], field: FilmField) -> ListColumn:
+def _lists(read: Reader, field: FilmField, typed: bool = False) -> ListColumn:
     """A list field's values, read (``ListColumn.listed``) as the checks need them, which the
-    feature step and the warnings then read from."""
-    values = ListColumn(_get(films, field.name))
-    types = set(map(type, values))
-    if not types <= _LIST_TYPES:
-        raise NotFast
-    if types == _NONE:  # not given by any film
-        return values
+    feature step and the warnings then read from. ``typed``: decoded as ``TypedFilm`` types
+    and bounds them (lists of non-empty texts, as many and as long as the field allows)."""
+    values = ListColumn(read(field.name))
+    if not typed:
+        types = set(map(type, values))
+        if not types <= _LIST_TYPES:
+            raise NotFast
+        if types == _NONE:  # not given by any film
+            return values
     read = values.listed
-    if read.lengths.max() > field.max_items:
+    if not typed and read.lengths.max() > field.max_items:
         raise NotFast
     items = read.items
     if not items:
         return values
-    try:
-        "".join(items)  # every item is text (checked in C)
-    except TypeError:
-        raise NotFast from None
-    if "" in items or max(map(len, items)) > field.max_length:
-        raise NotFast
+    if not typed:
+        try:
+            "".join(items)  # every item is text (checked in C)
+        except TypeError:
+            raise NotFast from None
+        if "" in items or max(map(len, items)) > field.max_length:
+            raise NotFast
     # Genres: canonical TMDB names, each once (the validated path normalises case and repeats).
     if field.name == "genres" and (
         not set(items) <= _GENRES or (read.distinct != read.lengths).any()
@@ -252,8 +263,8 @@ def _get(films: list[dict], name: str) -> list[Any]:
     return list(map(dict.get, films, repeat(name)))
 
 
-def _dates(films: list[dict]) -> tuple[list[int | None], list[int | None]]:
-    values = _texts(films, "release_date", 10)
+def _dates(read: Reader) -> tuple[list[int | None], list[int | None]]:
+    values = _texts(read, "release_date", 10)
     given = [v for v in values if v is not None]
     if not given:
         return [None] * len(values), [None] * len(values)
@@ -301,24 +312,29 @@ def from_json_slices(body: Any, size: int = BATCH_SLICE) -> list[FilmBatch] | No
         return None
     try:
         _one_spelling(films, keys)
-        return [_fast(films[start : start + size]) for start in range(0, len(films), size)]
+        return [_fast_dicts(films[start : start + size]) for start in range(0, len(films), size)]
     except NotFast:
         return None
 
 
-def _column(films: list[dict], field: FilmField) -> list[Any]:
+def _fast_dicts(films: list[dict]) -> FilmBatch:
+    explain = list(map(dict.get, films, repeat("explain"), repeat(False)))
+    return _fast(functools.partial(_values, films), explain)
+
+
+def _column(read: Reader, field: FilmField, typed: bool) -> list[Any]:
     """A plain field's values, checked as its kind and bounds say (NotFast otherwise)."""
     if field.kind in ("number", "whole"):
-        return _as_given(_numbers(films, field, field.required, field.kind == "whole"))
+        return _as_given(_numbers(read, field, field.required, field.kind == "whole"))
     if field.is_list:
-        return _lists(films, field)
+        return _lists(read, field, typed)
     if field.kind == "code":
-        values = _texts(films, field.name, field.max_length)
+        values = _texts(read, field.name, field.max_length)
         if not all(map(_LANGUAGE.fullmatch, set(values) - {None})):
             raise NotFast
         return values
     if field.kind == "text":
-        return _texts(films, field.name, field.max_length)
+        return _texts(read, field.name, field.max_length)
     raise NotFast  # a kind the fast path does not check: the validated path will
 
 
@@ -340,11 +356,11 @@ def _values(films: list[dict], name: str) -> list[Any]:
     return [film[name] if name in film else film.get(alias) for film in films]
 
 
-def _budgets(films: list[dict]) -> list[float]:
+def _budgets(read: Reader) -> list[float]:
     """Each film's budget in USD: ``budget``, else expm1(``log_budget``), both agreeing."""
     field = FIELDS_BY_NAME
-    budget = _numbers(films, field["budget"])
-    log_budget = _numbers(films, field["log_budget"])
+    budget = _numbers(read, field["budget"])
+    log_budget = _numbers(read, field["log_budget"])
     has_log = ~np.isnan(log_budget)
     if np.isnan(budget[~has_log]).any():
         raise NotFast  # the validated path names the film without a budget
@@ -361,35 +377,37 @@ def _budgets(films: list[dict]) -> list[float]:
     return out
 
 
-def _fast(films: list[dict]) -> FilmBatch:
+def _fast(read: Reader, explain: list[Any], typed: bool = False) -> FilmBatch:
+    """The columns of films whose fields ``read`` gives by name (None where not given), and
+    whether each asks to be explained (False where not given); ``typed``: read from
+    ``TypedFilm``s."""
     field = FIELDS_BY_NAME
-    budget = _budgets(films)
-    years, months = _dates(films)
-    explain = list(map(dict.get, films, repeat("explain"), repeat(False)))
+    budget = _budgets(read)
+    years, months = _dates(read)
     if not set(map(type, explain)) <= _BOOL:  # null is not false: the validated path says so
         raise NotFast
-    models = _texts(films, "model", 20)
+    models = _texts(read, "model", 20)
     if not set(models) <= {None, *field["model"].choices}:
         raise NotFast
     columns: dict[str, list[Any]] = {
         "budget": budget,
         "release_year": years,
         "release_month": months,
-        **{f.name: _column(films, f) for f in model_fields()},
+        **{f.name: _column(read, f, typed) for f in model_fields()},
     }
-    post = np.zeros(len(films), dtype=bool)
+    post = np.zeros(len(explain), dtype=bool)
     for name in POST_RELEASE_FIELDS:
         post |= np.array(list(map(operator.is_not, columns[name], repeat(None))), dtype=bool)
     return FilmBatch(
         columns,
-        _texts(films, "title", field["title"].max_length),
+        _texts(read, "title", field["title"].max_length),
         models,
         post,
-        _numbers(films, field["hit_threshold"]),
-        _numbers(films, field["studio_share"]),
-        _numbers(films, field["marketing_usd"]),
+        _numbers(read, field["hit_threshold"]),
+        _numbers(read, field["studio_share"]),
+        _numbers(read, field["marketing_usd"]),
         np.array(explain, dtype=bool),
-        [None] * len(films),
+        [None] * len(explain),
     )
 
 
@@ -399,3 +417,119 @@ def _as_given(array: np.ndarray) -> list[float | None]:
     if not np.isnan(array).any():
         return values
     return [None if math.isnan(v) else v for v in values]
+
+
+# -- typed decoding --------------------------------------------------------------------------
+# The body decoded straight into typed films by msgspec (~30% faster than parsing it into
+# dicts, and no per-film dict to read a field from): each field the fast path takes, typed as
+# the JSON a client sends gives it (numbers as floats, texts, lists of texts); an aliased
+# field and its alias apart, as UNSET where not given, so that a film giving both is told
+# apart. A body it cannot decode so (another key, another type, not JSON) is read into dicts
+# as before; either way the same checks follow (``_fast``), on the same values.
+
+
+def _typed(field: FilmField) -> Any:
+    if field.kind == "bool":
+        return bool
+    if field.kind == "whole":
+        return int | None
+    if field.kind == "number":
+        return float | None
+    if field.is_list:
+        name = Annotated[str, msgspec.Meta(min_length=1, max_length=field.max_length)]
+        return Annotated[list[name], msgspec.Meta(max_length=field.max_items)] | None  # type: ignore[valid-type]
+    return str | None
+
+
+def _typed_fields() -> list[tuple[str, Any, Any]]:
+    out: list[tuple[str, Any, Any]] = []
+    for field in FILM_FIELDS:
+        spelled = (field.name, *field.aliases)
+        for name in spelled:
+            if name not in FAST_FIELDS:
+                continue
+            if field.kind == "bool":
+                out.append((name, bool, False))
+            elif len(spelled) > 1:
+                out.append((name, _typed(field) | msgspec.UnsetType, msgspec.UNSET))
+            else:
+                out.append((name, _typed(field), None))
+    return out
+
+
+TypedFilm = msgspec.defstruct(
+    "TypedFilm", _typed_fields(), forbid_unknown_fields=True, gc=False, module=__name__
+)
+_TypedBody = msgspec.defstruct(
+    "TypedBody", [("films", list[TypedFilm])], forbid_unknown_fields=True, module=__name__
+)
+_DECODER = msgspec.json.Decoder(_TypedBody)
+
+
+def decode_films(body: bytes) -> list[Any] | None:
+    """The films of a ``/predict_batch`` body as ``TypedFilm``s, or None when it is not one
+    they type (see above)."""
+    try:
+        return _DECODER.decode(body).films
+    except (msgspec.ValidationError, msgspec.DecodeError):
+        return None
+
+
+def from_json_bytes(body: bytes, size: int = BATCH_SLICE) -> list[FilmBatch] | None:
+    """``from_json_slices`` of a ``/predict_batch`` body as it came (bytes), decoded typed
+    where it can be, else parsed (``serving.jsonio``); None when the fast path does not take
+    it (or it is not JSON)."""
+    films = decode_films(body)
+    if films is None:
+        from serving import jsonio
+
+        try:
+            return from_json_slices(jsonio.loads(body), size)
+        except ValueError:
+            return None
+    return typed_slices(films, size)
+
+
+def typed_slices(films: list[Any], size: int = BATCH_SLICE) -> list[FilmBatch] | None:
+    """``from_json_slices`` of typed films."""
+    if not films or len(films) > MAX_BATCH:
+        return None
+    try:
+        return [_fast_typed(films[start : start + size]) for start in range(0, len(films), size)]
+    except NotFast:
+        return None
+
+
+_TYPED_NAMES = TypedFilm.__struct_fields__
+_TYPED_ALIASED = {f.name: f.aliases[0] for f in FILM_FIELDS if f.aliases and f.name in FAST_FIELDS}
+
+
+def _fast_typed(films: list[Any]) -> FilmBatch:
+    as_tuples = map(msgspec.structs.astuple, films)
+    columns = dict(zip(_TYPED_NAMES, map(list, zip(*as_tuples, strict=True)), strict=True))
+    for name, alias in _TYPED_ALIASED.items():
+        columns[name] = _one_of(columns[name], columns.pop(alias))
+    absent = [None] * len(films)
+    return _fast(lambda name: columns.get(name, absent), columns.pop("explain"), typed=True)
+
+
+def _unset_as_none(values: list[Any]) -> list[Any]:
+    if msgspec.UNSET not in values:
+        return values
+    return [None if v is msgspec.UNSET else v for v in values]
+
+
+def _one_of(values: list[Any], alias_values: list[Any]) -> list[Any]:
+    """A field's values given under its name or its alias (NotFast where a film gives both);
+    None where neither."""
+    unset = msgspec.UNSET
+    if alias_values.count(unset) == len(alias_values):  # count: in C
+        return _unset_as_none(values)
+    if values.count(unset) == len(values):
+        return _unset_as_none(alias_values)
+    if any(v is not unset and a is not unset for v, a in zip(values, alias_values, strict=True)):
+        raise NotFast
+    return [
+        (None if a is unset else a) if v is unset else v
+        for v, a in zip(values, alias_values, strict=True)
+    ]

@@ -248,12 +248,9 @@ class ContractMiddleware:
     async def _fast_batch(self, body: bytes, send: Send) -> bool:
         """Answer a /predict_batch body the columnar path takes; False to let BentoML
         validate it (and answer its 400s)."""
-        from serving.columns import from_json_slices
+        from serving.columns import from_json_bytes
 
-        try:
-            slices = from_json_slices(jsonio.loads(body))
-        except ValueError:
-            return False
+        slices = from_json_bytes(body)
         if slices is None:
             return False
         answer = await WORKER.predictor.batch(slices)

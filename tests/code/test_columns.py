@@ -1,22 +1,45 @@
 """The columnar batch path gives what the validated path gives: the same columns and answers
 for every film it takes (the published table, as the client sends it), and it takes no film the
-validated path refuses (the bad-input tables), so those keep their 400s."""
+validated path refuses (the bad-input tables), so those keep their 400s. Both ways into it
+are held to this: the body parsed into dicts, and the body's bytes decoded into typed films."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 
 import numpy as np
 import pytest
 from pydantic import ValidationError
 
 from serving.client import read_films_csv, rows_to_films
-from serving.columns import FilmBatch, from_films, from_json, from_json_slices
+from serving.columns import (
+    MAX_BATCH,
+    FilmBatch,
+    decode_films,
+    from_films,
+    from_json,
+    from_json_bytes,
+    from_json_slices,
+)
 from serving.schema import BatchRequest
 from tests.helpers.bad_input import BAD_BATCHES, BAD_FILMS
 from tests.helpers.models import tiny_predictor
 
 GOOD = {"runtime": 100, "budget": 1e6}
+
+
+def typed(body: object) -> FilmBatch | None:
+    """The batch of a body sent as bytes and decoded into typed films; None when the fast path
+    does not take it."""
+    slices = from_json_bytes(json.dumps(body).encode(), MAX_BATCH)
+    return None if slices is None else slices[0]
+
+
+@pytest.fixture(params=["dicts", "typed"])
+def take(request):
+    """The fast path, one way in or the other."""
+    return from_json if request.param == "dicts" else typed
 
 
 def assert_same(fast: FilmBatch, validated: FilmBatch) -> None:
@@ -34,14 +57,15 @@ def published(dataset_path) -> list[dict]:
     return [film for film in films if film]
 
 
-def test_the_published_films_lay_out_as_the_validated_path_lays_them_out(published) -> None:
+def test_the_published_films_lay_out_as_the_validated_path_lays_them_out(published, take) -> None:
     body = {"films": published[:10_000]}
-    fast = from_json(body)
+    assert decode_films(json.dumps(body).encode()) is not None, "not decoded typed"
+    fast = take(body)
     assert fast is not None, "the fast path refused the client's own films"
     assert_same(fast, from_films(BatchRequest.model_validate(body).films))
 
 
-def test_the_answers_are_the_same_to_1e9(published) -> None:
+def test_the_answers_are_the_same_to_1e9(published, take) -> None:
     predictor = tiny_predictor()
     body = {
         "films": [
@@ -49,7 +73,7 @@ def test_the_answers_are_the_same_to_1e9(published) -> None:
             for i, film in enumerate(published[:3000])
         ]
     }
-    fast = asyncio.run(predictor.batch(from_json(body)))
+    fast = asyncio.run(predictor.batch(take(body)))
     slow = asyncio.run(predictor.batch(BatchRequest.model_validate(body).films))
     assert fast["models"] == slow["models"]
     for a, b in zip(fast["predictions"], slow["predictions"], strict=True):
@@ -73,19 +97,24 @@ def test_slices_are_the_batch_a_slice_at_a_time_and_answer_alike(published) -> N
     # A film the fast path does not take, in the last slice only: no slice is taken.
     refused = {"films": [*published[:2000], {**GOOD, "log_budget": 99}]}
     assert from_json(refused) is None and from_json_slices(refused, 1000) is None
+    assert from_json_bytes(json.dumps(refused).encode(), 1000) is None
+    typed_slices = from_json_bytes(json.dumps(body).encode(), 1000)
+    assert [len(part) for part in typed_slices] == [1000, 1000, 500]
+    for part, same in zip(typed_slices, slices, strict=True):
+        assert_same(part, same)
 
 
 @pytest.mark.parametrize(("film", "_"), BAD_FILMS)
-def test_a_bad_film_is_never_taken(film, _) -> None:
+def test_a_bad_film_is_never_taken(film, _, take) -> None:
     body = {"films": [GOOD, film]}
     with pytest.raises(ValidationError):
         BatchRequest.model_validate(body)
-    assert from_json(body) is None
+    assert take(body) is None
 
 
 @pytest.mark.parametrize(("body", "_"), BAD_BATCHES)
-def test_a_bad_batch_is_never_taken(body, _) -> None:
-    assert from_json(body) is None
+def test_a_bad_batch_is_never_taken(body, _, take) -> None:
+    assert take(body) is None
 
 
 @pytest.mark.parametrize(
@@ -98,13 +127,13 @@ def test_a_bad_batch_is_never_taken(body, _) -> None:
         {"runtime": 100, "budget": 1e6, "original_language": "EN"},
     ],
 )
-def test_what_needs_normalising_goes_the_validated_way(film) -> None:
+def test_what_needs_normalising_goes_the_validated_way(film, take) -> None:
     body = {"films": [GOOD, film]}
     BatchRequest.model_validate(body)  # valid ...
-    assert from_json(body) is None  # ... but left to the validated path
+    assert take(body) is None  # ... but left to the validated path
 
 
-def test_the_original_clients_spellings_are_taken() -> None:
+def test_the_original_clients_spellings_are_taken(take) -> None:
     """vote_avg and log_budget, as the original project's clients send them."""
     body = {
         "films": [
@@ -113,18 +142,41 @@ def test_the_original_clients_spellings_are_taken() -> None:
             {"runtime": 100, "budget": 2e6},
         ]
     }
-    fast = from_json(body)
+    fast = take(body)
     assert fast is not None
     assert_same(fast, from_films(BatchRequest.model_validate(body).films))
 
 
-def test_explanations_and_options_are_taken() -> None:
+def test_explanations_and_options_are_taken(take) -> None:
     body = {
         "films": [
             {**GOOD, "explain": True, "model": "post_release", "hit_threshold": 0.7},
             {**GOOD, "marketing_usd": 0, "studio_share": 1, "title": "T"},
         ]
     }
-    fast = from_json(body)
+    fast = take(body)
     assert fast is not None
     assert_same(fast, from_films(BatchRequest.model_validate(body).films))
+
+
+@pytest.mark.parametrize(
+    "film",
+    [
+        {"runtime": 100, "budget": 1e6, "vote_average": 6.0, "vote_avg": 6.0},
+        {"runtime": 100, "budget": 1e6, "vote_average": None, "vote_avg": 6.0},
+        {"runtime": 100, "budget": 1e6, "explain": None},
+    ],
+)
+def test_a_field_given_both_ways_or_a_null_explain_is_left_to_the_validated_path(
+    film, take
+) -> None:
+    assert take({"films": [GOOD, film]}) is None
+
+
+def test_bytes_that_are_not_typed_json_are_parsed_as_before() -> None:
+    """An integer beyond 64 bits for a number, NaN, a body that is not JSON."""
+    huge = b'{"films": [{"runtime": 100, "budget": 123456789012345678901234567890}]}'
+    assert from_json_bytes(huge) is None  # beyond the budget's bounds, either way
+    assert from_json_bytes(b'{"films": [{"runtime": NaN, "budget": 1}]}') is None
+    assert from_json_bytes(b"not json") is None
+    assert from_json_bytes(b'{"films": [], "x": 1}') is None
