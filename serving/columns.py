@@ -1,18 +1,20 @@
 """Films as columns: what the models read and how each film asks to be answered, one list or
 array per field (``FilmBatch``), made from the field table (``boxoffice.fields``).
 
-Two ways in, one result:
+Three ways in, one result:
 
 - ``from_films``: validated ``Film`` objects (single films, scenarios, slates);
 - ``from_json``: a ``/predict_batch`` body as parsed JSON, checked column by column without a
   per-film object; ``from_json_bytes``: the body's bytes decoded by msgspec straight into
   typed films (``TypedFilm``, made from the field table), then checked the same way (the
-  middleware's way in; a body it cannot type is parsed into dicts as before). It takes the films the way clients send them (the API's field names,
-  numbers, TMDB genre names, ISO codes as written); anything else (an alias, ``log_budget``,
-  ``release_year``, ``explain_top``, a value to normalise, a value out of bounds, an unknown
-  field) makes it return None, and the request goes through ``BatchRequest`` validation as
-  before: the same 400s, and for a valid request the same columns (tests/code/test_columns.py
-  checks both on the published table and on the bad-input tables).
+  middleware's way in; a body it cannot type is parsed into dicts as before).
+
+The fast path takes the films the way clients send them (the API's field names, numbers, TMDB
+genre names, ISO codes as written); anything else (an alias, ``log_budget``, ``release_year``,
+``explain_top``, a value to normalise, a value out of bounds, an unknown field) makes it return
+None, and the request goes through ``BatchRequest`` validation as before: the same 400s, and
+for a valid request the same columns (tests/code/test_columns.py checks both ways in on the
+published table and on the bad-input tables).
 """
 
 from __future__ import annotations
