@@ -22,7 +22,7 @@ import sys
 import typing
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import httpx
 import pandas as pd
@@ -32,6 +32,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 from rich.table import Table
 
+from boxoffice.cli import fail, run
 from boxoffice.config import DEFAULT_MARKETING_USD, DEFAULT_STUDIO_SHARE
 from boxoffice.fields import FILM_FIELDS, MAX_USD, MIN_STUDIO_SHARE, FilmField
 from serving.cells import as_list, cell
@@ -129,11 +130,6 @@ def assumptions(film: dict[str, Any], share: float | None, marketing: float | No
     return {**film, **extra}
 
 
-def _fail(message: str) -> NoReturn:
-    console.print(f"[red]error:[/red] {message}", soft_wrap=True)
-    raise typer.Exit(code=1)
-
-
 class ServiceError(Exception):
     """A request the service did not answer usably; ``reached`` is False when no connection
     could be made at all (refused, or no answer to the connection attempt)."""
@@ -187,7 +183,7 @@ def _post(client: httpx.Client, path: str, body: dict[str, Any]) -> dict[str, An
     try:
         return _request(client, path, body)
     except ServiceError as error:
-        _fail(str(error))
+        fail(str(error))
 
 
 @app.command()
@@ -289,16 +285,16 @@ def score(
     rows, and the rest are still sent (unless the service cannot be reached at all); the output
     is always written. The exit code is 1 when a chunk failed or no row could be scored."""
     if out.is_dir():
-        _fail(f"--out {out}: is a directory; give a file name")
+        fail(f"--out {out}: is a directory; give a file name")
     if not out.parent.is_dir():
-        _fail(f"--out {out}: the directory {out.parent} does not exist")
+        fail(f"--out {out}: the directory {out.parent} does not exist")
     try:
         frame = read_films_csv(csv_path)
     except ValueError as error:
-        _fail(f"{csv_path}: {error}")
+        fail(f"{csv_path}: {error}")
     fields = film_columns(frame)
     if not fields:
-        _fail(
+        fail(
             f"{csv_path}: none of the columns {list(frame.columns)[:10]} is a film field "
             f"(expected e.g. budget, runtime, genres; a comma-separated file)"
         )
@@ -337,7 +333,7 @@ def score(
     try:
         out_frame.to_csv(out, index=False)
     except OSError as error:
-        _fail(f"--out {out}: cannot write it ({error.strerror or error})")
+        fail(f"--out {out}: cannot write it ({error.strerror or error})")
     scored = sum(1 for row in results.values() if not row.get("error"))
     invalid = {i: row["error"] for i, row in results.items() if row.get("error")}
     console.print(
@@ -345,9 +341,9 @@ def score(
         f"scored by the service (see the error column) -> {out}"
     )
     if failed:
-        _fail(f"{len(failed):,} rows were not scored; the first reason: {failed[min(failed)]}")
+        fail(f"{len(failed):,} rows were not scored; the first reason: {failed[min(failed)]}")
     if not scored:
-        _fail(f"no row of {csv_path} is a valid film; the first error: {invalid[min(invalid)]}")
+        fail(f"no row of {csv_path} is a valid film; the first error: {invalid[min(invalid)]}")
 
 
 def with_assumptions(
@@ -516,19 +512,19 @@ def slate(
     and profit, and the slate's total revenue and profit, number of hits and P(total profit >
     0). Rows that are not valid films are named and left out; the rest are scored."""
     if out is not None and (out.is_dir() or not out.parent.is_dir()):
-        _fail(f"--out {out}: give a file name in an existing directory")
+        fail(f"--out {out}: give a file name in an existing directory")
     try:
         frame = read_films_csv(csv_path)
     except ValueError as error:
-        _fail(f"{csv_path}: {error}")
+        fail(f"{csv_path}: {error}")
     if not film_columns(frame):
-        _fail(f"{csv_path}: none of the columns {list(frame.columns)[:10]} is a film field")
+        fail(f"{csv_path}: none of the columns {list(frame.columns)[:10]} is a film field")
     films, errors = rows_to_films(frame)
     valid = [i for i in range(len(films)) if i not in errors]
     if not valid:
-        _fail(f"no row of {csv_path} is a valid film; the first error: {errors[min(errors)]}")
+        fail(f"no row of {csv_path} is a valid film; the first error: {errors[min(errors)]}")
     if len(valid) > MAX_SLATE:
-        _fail(f"{len(valid):,} films: a slate holds at most {MAX_SLATE}")
+        fail(f"{len(valid):,} films: a slate holds at most {MAX_SLATE}")
     body: dict[str, Any] = {"films": [films[i] for i in valid]}
     if studio_share is not None:
         body["studio_share"] = studio_share
@@ -540,7 +536,7 @@ def slate(
         rows = slate_rows(frame, films, errors, answer, valid)
         table, notes = slate_tables(rows, answer, f"Slate of {len(valid)} films from {url}")
     except (KeyError, TypeError, ValueError) as error:
-        _fail(f"/predict_slate answered 200 but not with a slate ({error!r})")
+        fail(f"/predict_slate answered 200 but not with a slate ({error!r})")
     console.print(table)
     for line in notes:
         console.print(line, soft_wrap=True, highlight=False)
@@ -550,7 +546,7 @@ def slate(
         try:
             pd.DataFrame(rows).to_csv(out, index=False)
         except OSError as error:
-            _fail(f"--out {out}: cannot write it ({error.strerror or error})")
+            fail(f"--out {out}: cannot write it ({error.strerror or error})")
         console.print(f"table written to {out}")
 
 
@@ -744,7 +740,7 @@ def _film(film_file: str | None, options: dict[str, Any]) -> dict[str, Any]:
     try:
         return film_from_options(film_file, options)
     except ValueError as error:
-        _fail(str(error))
+        fail(str(error))
 
 
 def usd(value: float) -> str:
@@ -951,7 +947,7 @@ def scenarios(
     try:
         changes = sweep(film, budgets, release_dates, months)
     except ValueError as error:
-        _fail(str(error))
+        fail(str(error))
     with httpx.Client(base_url=url, timeout=30) as client:
         answer = _post(client, "/predict_scenarios", {"film": film, "scenarios": changes})
     try:
@@ -960,7 +956,7 @@ def scenarios(
             film, rows, answer, f"Scenarios for {film.get('title') or 'the film'} from {url}"
         )
     except (KeyError, TypeError, ValueError) as error:
-        _fail(f"/predict_scenarios answered 200 but not with forecasts ({error!r})")
+        fail(f"/predict_scenarios answered 200 but not with forecasts ({error!r})")
     console.print(table)
     for line in notes:
         console.print(line, soft_wrap=True, highlight=False)
@@ -1023,11 +1019,11 @@ def comps(
             answer, f"Films like {film.get('title') or 'this one'}, from {url}"
         )
     except (KeyError, TypeError, ValueError) as error:
-        _fail(f"/comparable_films answered 200 but not with films ({error!r})")
+        fail(f"/comparable_films answered 200 but not with films ({error!r})")
     console.print(table)
     for line in notes:
         console.print(line, soft_wrap=True, highlight=False)
 
 
 if __name__ == "__main__":
-    app(prog_name="python -m serving.client")
+    run(app, "python -m serving.client")

@@ -1,3 +1,4 @@
+from boxoffice.cli import run
 from training.cli import app
 
-app(prog_name="python -m training")
+run(app, "python -m training")

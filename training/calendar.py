@@ -149,6 +149,18 @@ def calendar_of(splits: Splits, profile: str) -> Calendar:
             found.append(f"{before} films before {first}")
         raise DataError(
             f"the table is too short: {needs}; with its newest year {calendar.newest_year} it "
-            f"has {'; '.join(found)}"
+            f"has {'; '.join(found)}{_gap(counts, calendar.newest_year)}"
         )
     return calendar
+
+
+def _gap(counts: dict[int, int], newest: int) -> str:
+    """A hint when the newest year stands years apart from every earlier labelled film (release
+    dates typed wrong, or a table of two eras)."""
+    earlier = [year for year in counts if year < newest]
+    if not earlier or newest - max(earlier) <= 2:
+        return ""
+    return (
+        f" (its {counts[newest]} labelled films of {newest} come {newest - max(earlier)} years "
+        f"after any other, the newest of {max(earlier)}: check their release dates)"
+    )

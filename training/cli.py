@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from boxoffice.cli import fail
 from training import config
 
 app = typer.Typer(
@@ -56,21 +57,16 @@ class Holdout(enum.StrEnum):
     original = "original"
 
 
-def _fail(message: str) -> None:
-    console.print(f"[red]error:[/red] {message}", soft_wrap=True)
-    raise typer.Exit(code=1)
-
-
 def _check_writable(directory: Path, what: str = "the reports") -> None:
     """Fail now, not after training, when the reports or the models cannot be written."""
     if directory.exists() and not directory.is_dir():
-        _fail(f"cannot write {what} to {directory}: it is a file, not a directory")
+        fail(f"cannot write {what} to {directory}: it is a file, not a directory")
     try:
         directory.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=directory):
             pass
     except OSError as error:
-        _fail(f"cannot write {what} to {directory}: {error.strerror or error}")
+        fail(f"cannot write {what} to {directory}: {error.strerror or error}")
 
 
 @app.command()
@@ -125,7 +121,7 @@ def train(
             console=console,
         )
     except DataError as error:
-        _fail(str(error))
+        fail(str(error))
         return
     enforced = all(s.enforced for s in saved)
     _print_targets(f"Models saved to the BentoML store at {bentoml_home()}", saved, enforced)
@@ -135,7 +131,7 @@ def train(
             "table; this table's figures are reported beside them, not enforced"
         )
     elif require_targets and not all(s.meets_targets for s in saved):
-        _fail("a model missed its quality target (see the table above)")
+        fail("a model missed its quality target (see the table above)")
 
 
 def _print_targets(title: str, saved: list, enforced: bool = True) -> None:
@@ -194,7 +190,7 @@ def backtest(
             console=console,
         )
     except (DataError, ModelNotFoundError, MetadataError) as error:
-        _fail(str(error))
+        fail(str(error))
         return
     _print_targets(
         f"Backtest of run {results[0].tag.split(':')[1]} (report: {path})",
@@ -238,9 +234,11 @@ def fetch(
 
     try:
         first, last = tmdb.parse_day(start, end=False), tmdb.parse_day(end, end=True)
+        tmdb.check_range(first, last)
+        tmdb.api_base(api_url)
         auth = tmdb.Auth.from_env()
     except tmdb.FetchError as error:
-        _fail(str(error))
+        fail(str(error))
         return
     _check_writable(out, "the tables")
     columns = ("{task.description}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
@@ -266,12 +264,10 @@ def fetch(
                 )
             )
         except tmdb.FetchError as error:
-            _fail(f"{error} (fetched so far: kept in {out / tmdb.CACHE_DIR})")
+            fail(f"{error} (fetched so far: kept in {out / tmdb.CACHE_DIR})")
             return
         except KeyboardInterrupt:
-            _fail(
-                f"interrupted: what was fetched is kept in {out / tmdb.CACHE_DIR}; rerun to go on"
-            )
+            fail(f"interrupted: what was fetched is kept in {out / tmdb.CACHE_DIR}; rerun to go on")
             return
     c = result.counts
     console.print(
@@ -293,7 +289,7 @@ def eda(data: DataOption = None, reports_dir: ReportsOption = config.REPORTS_DIR
     try:
         loaded = load_movies(data)
     except DataError as error:
-        _fail(str(error))
+        fail(str(error))
         return
     section = write_eda(loaded.frame, reports_dir / "figures")
     path = reports_dir / "eda.md"
@@ -318,7 +314,7 @@ def models(
     except (ModelNotFoundError, MetadataError) as error:
         if quiet:
             raise typer.Exit(code=1) from None
-        _fail(str(error))
+        fail(str(error))
         return
     if quiet:
         return

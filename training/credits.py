@@ -165,6 +165,18 @@ def loading_notes(loaded: LoadedData) -> list[str]:
         f"{column}: {n} name(s) not known as ISO codes, kept as written"
         for column, n in loaded.unknown_names.items()
     ]
+    if loaded.duplicate_rows:
+        notes.append(f"{loaded.duplicate_rows:,} row(s) repeating an earlier row exactly, dropped")
+    notes += [
+        f"{column}: {n:,} value(s) above the service's bound, read as unknown"
+        for column, n in loaded.out_of_range.items()
+    ]
+    notes += [
+        f"{column}: {n:,} cell(s) that are not a list, read as unknown"
+        + (" (the film has no genres: not modelled)" if column == "genres" else "")
+        for column, n in loaded.malformed_json.items()
+        if n
+    ]
     if loaded.credits is None:
         notes.append(
             "no credits table (--credits, or tmdb_5000_credits.csv beside the movies): "

@@ -60,6 +60,8 @@ class LoadedData:
     sha256: str
     malformed_json: dict[str, int] = field(default_factory=dict)
     unknown_names: dict[str, int] = field(default_factory=dict)  # countries, languages
+    duplicate_rows: int = 0  # rows repeating an earlier row exactly, dropped
+    out_of_range: dict[str, int] = field(default_factory=dict)  # values read as unknown
     credits: LoadedCredits | None = None  # joined as the frame's directors and cast
 
 
@@ -81,6 +83,8 @@ def locate_dataset(explicit: str | os.PathLike[str] | None = None) -> Path:
         path = Path(value)
         if path.is_file():
             return path
+        if path.is_dir():
+            raise DataError(f"{label}: a directory; name the movies table's CSV file in it")
         raise DataError(f"{label}: no such file. {config.DATA_SOURCE_HINT}")
     candidates = config.dataset_candidates()
     for path in candidates:
@@ -178,13 +182,27 @@ def iso_code(name: str, table: str) -> str | None:
     return code if table == "countries" else code and code.lower()
 
 
+# The largest value each numeric column may hold: the bound the service puts on the field
+# (boxoffice.fields). Past it, an optional value is read as unknown (and counted); a required one
+# stops the load.
+UPPER_BOUNDS: dict[str, float] = {
+    f.tmdb_column: float(f.le if f.le is not None else f.lt)  # type: ignore[arg-type]
+    for f in FILM_FIELDS
+    if f.tmdb_column and (f.le is not None or f.lt is not None)
+}
+
+
 def validate_and_parse(
-    raw: pd.DataFrame, unknown: dict[str, int] | None = None
+    raw: pd.DataFrame,
+    unknown: dict[str, int] | None = None,
+    out_of_range: dict[str, int] | None = None,
 ) -> tuple[pd.DataFrame, dict[str, int]]:
     """Check columns and types; return the parsed frame and malformed-JSON counts per column
-    (and count in ``unknown`` the country and language names pycountry does not know).
+    (and count in ``unknown`` the country and language names pycountry does not know, in
+    ``out_of_range`` the optional values past their column's bound, read as unknown).
 
-    Raises DataError naming the column and a sample of bad rows when a value cannot be parsed.
+    Raises DataError naming the column and a sample of bad rows when a value cannot be parsed,
+    or when two rows that differ share an ``id``.
     """
     missing = [c for c in SCHEMA if c not in raw.columns]
     if missing:
@@ -218,6 +236,17 @@ def validate_and_parse(
                     f"column {column!r}: {int(neg.sum())} negative value(s) "
                     f"({_sample(frame, neg, column)})"
                 )
+            bound = UPPER_BOUNDS.get(column, np.inf)
+            beyond = parsed > bound
+            if beyond.any():
+                if column in REQUIRED_VALUES:
+                    raise DataError(
+                        f"column {column!r}: {int(beyond.sum())} value(s) above {bound:,.0f} "
+                        f"({_sample(frame, beyond, column)})"
+                    )
+                parsed = parsed.mask(beyond)
+                if out_of_range is not None:
+                    out_of_range[column] = int(beyond.sum())
             frame[column] = parsed.astype(float)
         elif kind == "date":
             parsed = pd.to_datetime(values, format="%Y-%m-%d", errors="coerce")
@@ -253,9 +282,28 @@ def validate_and_parse(
         malformed[column] = int(bad.sum())
         # A malformed cell affects only its row: it becomes "unknown" (None).
         frame[column] = parsed_lists.astype(object)
+    _check_ids(frame)
     frame["release_year"] = frame["release_date"].dt.year.astype(float)
     frame["release_month"] = frame["release_date"].dt.month.astype(float)
     return frame, malformed
+
+
+def _check_ids(frame: pd.DataFrame) -> None:
+    """DataError when two rows share an ``id`` (TMDB's key for a film: its credits, a fetch's
+    --append and the comparable films read it); rows repeated exactly are dropped before."""
+    shared = frame["id"].duplicated(keep=False)
+    if shared.any():
+        ids = frame.loc[shared, "id"]
+        first = ids.drop_duplicates().head(3)
+        examples = "; ".join(
+            f"id {int(film_id)} on lines "
+            + ", ".join(str(i + 2) for i in ids.index[ids == film_id][:3])
+            for film_id in first
+        )
+        raise DataError(
+            f"column 'id': {ids.nunique()} id(s) are shared by rows that differ ({examples}): "
+            "keep one row per film"
+        )
 
 
 def read_table(path: Path) -> pd.DataFrame:
@@ -265,10 +313,29 @@ def read_table(path: Path) -> pd.DataFrame:
     except OSError as error:  # permission denied, an I/O error, ...
         raise DataError(f"{path}: cannot be read ({error.strerror or error})") from error
     except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as error:
-        raise DataError(f"{path}: not a readable CSV file ({str(error).strip()})") from error
+        raise DataError(
+            f"{path}: not a readable CSV file ({str(error).strip()}){_not_csv_hint(path)}"
+        ) from error
     if raw.empty:
-        raise DataError(f"{path}: the file has a header but no rows")
+        raise DataError(f"{path}: the file has a header but no rows{_not_csv_hint(path)}")
+    if len(raw.columns) == 1 and (hint := _not_csv_hint(path)):
+        raise DataError(f"{path}: one column, not a comma-separated table{hint}")
     return raw
+
+
+def _not_csv_hint(path: Path) -> str:
+    """What the file's first line suggests it is instead of a comma-separated table."""
+    try:
+        with path.open("rb") as handle:
+            first = handle.readline(1 << 16).decode("utf-8", "replace").lstrip("\ufeff ")
+    except OSError:
+        return ""
+    if first[:1] in ("[", "{"):
+        return ": it looks like JSON; the movies table is a CSV file"
+    for name, separator in (("tabs", "\t"), ("semicolons", ";")):
+        if first.count(separator) > first.count(","):
+            return f": its header is separated by {name}; the movies table is comma-separated"
+    return ""
 
 
 def load_movies(explicit: str | os.PathLike[str] | None = None) -> LoadedData:
@@ -276,12 +343,17 @@ def load_movies(explicit: str | os.PathLike[str] | None = None) -> LoadedData:
     path = locate_dataset(explicit)
     sha256 = file_sha256(path)
     raw = read_table(path)
+    repeated = raw.duplicated()
+    raw = raw.loc[~repeated]
     unknown: dict[str, int] = {}
-    frame, malformed = validate_and_parse(raw, unknown)
+    out_of_range: dict[str, int] = {}
+    frame, malformed = validate_and_parse(raw, unknown, out_of_range)
     return LoadedData(
         frame=frame,
         path=path,
         sha256=sha256,
         malformed_json=malformed,
         unknown_names={k: v for k, v in unknown.items() if v},
+        duplicate_rows=int(repeated.sum()),
+        out_of_range=out_of_range,
     )

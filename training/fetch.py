@@ -108,6 +108,22 @@ def parse_day(text: str, end: bool) -> dt.date:
         raise FetchError(f"{text!r} is neither a year (2017) nor a date (2017-06-30)") from None
 
 
+def check_range(start: dt.date, end: dt.date) -> None:
+    if end < start:
+        raise FetchError(f"--to {end} is before --from {start}")
+
+
+def api_base(url: str) -> str:
+    """``--api-url`` without a trailing slash; FetchError unless it is an http(s) URL."""
+    try:
+        parsed = httpx.URL(url.strip())
+    except httpx.InvalidURL:
+        parsed = None
+    if parsed is None or parsed.scheme not in ("http", "https") or not parsed.host:
+        raise FetchError(f"--api-url {url!r} is not an http(s) URL (TMDB's: {TMDB_API_URL})")
+    return url.strip().rstrip("/")
+
+
 @dataclass(frozen=True)
 class Auth:
     """How requests carry the key."""
@@ -466,8 +482,8 @@ async def fetch(
     progress: Callable[[int, int], None] | None = None,
 ) -> FetchResult:
     """Fetch the films released from ``start`` to ``end`` into ``out`` (see the module)."""
-    if end < start:
-        raise FetchError(f"--to {end} is before --from {start}")
+    check_range(start, end)
+    base_url = api_base(api_url)
     if not append and (out / MOVIES_FILE).exists():
         raise FetchError(
             f"{out / MOVIES_FILE} exists: --append to merge the films into it, or choose "
@@ -478,9 +494,7 @@ async def fetch(
     cache = Cache(out / CACHE_DIR)
     limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
     try:
-        async with httpx.AsyncClient(
-            base_url=api_url.rstrip("/"), timeout=TIMEOUT, limits=limits
-        ) as client:
+        async with httpx.AsyncClient(base_url=base_url, timeout=TIMEOUT, limits=limits) as client:
             tmdb = Tmdb(client, auth, Pacer(rate), asyncio.Semaphore(connections))
             ids = await discover(tmdb, start, end, min_votes, cache, max_page)
             missing = [i for i in ids if i not in cache.details]

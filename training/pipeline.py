@@ -362,6 +362,11 @@ def run_backtest(
         f"backtest of run {first.run} ({first.profile} profile) on {loaded.path} "
         f"(sha256 {loaded.sha256[:12]}…); years: {calendar.describe()}"
     )
+    if loaded.sha256 != first.data_sha256:
+        console.print(
+            f"[yellow]note: run {first.run} was trained on another table (sha256 "
+            f"{first.data_sha256[:12]}…): its configuration is backtested on this one as given"
+        )
     regressors = {c.name: c for c in REGRESSORS}
     classifiers = {c.name: c for c in CLASSIFIERS}
 

@@ -61,3 +61,14 @@ def test_too_few_films_before_the_first_origin_is_named(tmp_path) -> None:
         DataError, match=r"; with its newest year 2016 it has 140 films before 1999$"
     ):
         calendar_of(splits_of(tmp_path, movies), "full")
+
+
+def test_films_dated_years_after_the_rest_are_pointed_at(tmp_path) -> None:
+    movies, _ = movies_and_credits(1980, 2016, per_year=40)
+    movies.loc[movies.index[: MIN_FILMS_PER_YEAR + 5], "release_date"] = "2031-06-01"
+    with pytest.raises(DataError) as error:
+        calendar_of(splits_of(tmp_path, movies), "full")
+    assert str(error.value).endswith(
+        f"(its {MIN_FILMS_PER_YEAR + 5} labelled films of 2031 come 15 years after any other, "
+        "the newest of 2016: check their release dates)"
+    )

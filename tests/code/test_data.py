@@ -70,7 +70,7 @@ def test_parse_derives_year_month_and_codes() -> None:
 
 
 def test_malformed_json_affects_only_its_row() -> None:
-    rows = [film_row(), film_row(genres="[{broken"), film_row()]
+    rows = [film_row(), film_row(id="2", genres="[{broken"), film_row(id="3")]
     frame, malformed = validate_and_parse(pd.DataFrame(rows))
     assert malformed["genres"] == 1
     assert frame.loc[1, "genres"] is None
@@ -93,10 +93,12 @@ def test_missing_column_is_named() -> None:
         ("release_date", "2001-13-45", "column 'release_date'.*not dates.*'2001-13-45'"),
         ("revenue", "-5", "column 'revenue'.*negative"),
         ("vote_count", None, "column 'vote_count'.*empty"),
+        ("budget", "2e13", r"column 'budget': 1 value\(s\) above 10,000,000,000,000.*line 3"),
+        ("vote_average", "11", r"column 'vote_average': 1 value\(s\) above 10 "),
     ],
 )
 def test_bad_values_name_column_and_rows(column: str, value: object, message: str) -> None:
-    raw = pd.DataFrame([film_row(), film_row(**{column: value})])
+    raw = pd.DataFrame([film_row(), film_row(id="2", **{column: value})])
     with pytest.raises(DataError, match=message):
         validate_and_parse(raw)
 
@@ -154,3 +156,50 @@ def test_a_file_that_cannot_be_opened_is_a_data_error(
     monkeypatch.setattr(Path, "open", denied)
     with pytest.raises(DataError, match=r"movies.csv: cannot be read \(Permission denied\)"):
         load_movies(path)
+
+
+def test_an_optional_value_past_the_services_bound_is_unknown() -> None:
+    out_of_range: dict[str, int] = {}
+    raw = pd.DataFrame([film_row(), film_row(id="2", runtime="1e9")])
+    frame, _ = validate_and_parse(raw, out_of_range=out_of_range)
+    assert frame["runtime"].tolist()[0] == 100 and pd.isna(frame["runtime"].tolist()[1])
+    assert out_of_range == {"runtime": 1}
+
+
+def test_rows_repeated_exactly_are_dropped_and_counted(tmp_path) -> None:
+    path = tmp_path / "movies.csv"
+    rows = [film_row(), film_row(id="2"), film_row(), film_row(id="2")]
+    pd.DataFrame(rows).to_csv(path, index=False)
+    loaded = load_movies(path)
+    assert loaded.frame["id"].tolist() == [1, 2] and loaded.duplicate_rows == 2
+
+
+def test_an_id_shared_by_rows_that_differ_stops_the_load() -> None:
+    raw = pd.DataFrame([film_row(), film_row(id="2"), film_row(title="Another film")])
+    with pytest.raises(
+        DataError,
+        match=r"^column 'id': 1 id\(s\) are shared by rows that "
+        r"differ \(id 1 on lines 2, 4\): keep one row per film$",
+    ):
+        validate_and_parse(raw)
+
+
+def test_a_directory_named_as_the_table_is_named_so(tmp_path) -> None:
+    with pytest.raises(DataError, match=r"^--data .*: a directory; name the movies table"):
+        locate_dataset(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("text", "hint"),
+    [
+        ('[{"id": 1, "title": "A film"}]\n', "it looks like JSON"),
+        ("id\ttitle\tbudget\n1\tA\t5\n1\tB\t6\t7\n", "separated by tabs"),
+        ("id;title;budget\n1;A;5\n", "separated by semicolons"),
+    ],
+)
+def test_a_file_that_is_not_a_csv_table_is_named(tmp_path, text: str, hint: str) -> None:
+    path = tmp_path / "movies.csv"
+    path.write_text(text)
+    with pytest.raises(DataError, match=hint) as error:
+        load_movies(path)
+    assert "\n" not in str(error.value)

@@ -173,3 +173,21 @@ def test_the_command_fails_with_one_error_line(published, tmp_path, monkeypatch)
         dt.date(2016, 2, 1)
         >= pd.to_datetime(pd.read_csv(tmp_path / tmdb.MOVIES_FILE)["release_date"]).max().date()
     )
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--from", "2020", "--to", "2010"], "error: --to 2010-12-31 is before --from 2020-01-01"),
+        (["--api-url", "not-a-url"], "error: --api-url 'not-a-url' is not an http(s) URL"),
+    ],
+)
+def test_a_bad_range_or_url_stops_before_anything_is_written(
+    tmp_path, monkeypatch, extra: list[str], message: str
+) -> None:
+    monkeypatch.setenv(tmdb.KEY_ENV, API_KEY)
+    out = tmp_path / "out"
+    args = ["fetch", "--from", "2016", "--to", "2016", "--out", str(out), *extra]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 1 and result.output.startswith(message), result.output
+    assert len(result.output.strip().splitlines()) == 1 and not out.exists()

@@ -32,7 +32,7 @@ def test_missing_data_is_one_line_and_nonzero(tmp_path) -> None:
     result = run_cli("train", "--quick", "--data", str(tmp_path / "none.csv"))
     assert result.returncode == 1
     assert "Traceback" not in result.stderr + result.stdout
-    assert "tmdb/tmdb-movie-metadata" in result.stdout
+    assert "tmdb/tmdb-movie-metadata" in result.stderr
 
 
 def test_bad_csv_is_a_clear_error(tmp_path) -> None:
@@ -40,14 +40,17 @@ def test_bad_csv_is_a_clear_error(tmp_path) -> None:
     bad.write_text("budget,title\n1,x\n")
     result = run_cli("eda", "--data", str(bad), "--reports-dir", str(tmp_path))
     assert result.returncode == 1
-    assert "missing column(s)" in result.stdout and "Traceback" not in result.stdout
+    assert "missing column(s)" in result.stderr and "Traceback" not in result.stdout + result.stderr
 
 
 def test_header_only_csv_is_a_clear_error(tmp_path) -> None:
     (tmp_path / "header.csv").write_text(",".join(SCHEMA) + "\n")
     result = run_cli("eda", "--data", str(tmp_path / "header.csv"), "--reports-dir", str(tmp_path))
     assert result.returncode == 1
-    assert "has a header but no rows" in result.stdout and "Traceback" not in result.stdout
+    assert (
+        "has a header but no rows" in result.stderr
+        and "Traceback" not in result.stdout + result.stderr
+    )
 
 
 @pytest.mark.parametrize("seed", ["-1", "4294967296"])
@@ -65,7 +68,7 @@ def test_unwritable_reports_dir_fails_before_training(tmp_path) -> None:
     for command in (["train", "--quick"], ["eda"]):
         result = run_cli(*command, "--reports-dir", str(tmp_path / "afile"), env=env)
         assert result.returncode == 1, command
-        assert "cannot write the reports to" in result.stdout and "not a directory" in result.stdout
+        assert "cannot write the reports to" in result.stderr and "not a directory" in result.stderr
         assert "Traceback" not in result.stdout + result.stderr
 
 
@@ -74,7 +77,7 @@ def test_unwritable_model_store_fails_before_training(tmp_path) -> None:
     env = {"BENTOML_HOME": str(tmp_path / "afile")}
     result = run_cli("train", "--quick", "--reports-dir", str(tmp_path / "r"), env=env)
     assert result.returncode == 1
-    assert "cannot write the models (BENTOML_HOME) to" in result.stdout
+    assert "cannot write the models (BENTOML_HOME) to" in result.stderr
     assert "Traceback" not in result.stdout + result.stderr
 
 
@@ -186,3 +189,19 @@ def test_holdout_original_trains_on_the_original_training_part(tmp_path, dataset
 def test_an_unknown_holdout_is_refused(tmp_path) -> None:
     result = run_cli("train", "--quick", "--holdout", "test", "--reports-dir", str(tmp_path))
     assert result.returncode == 2 and "--holdout" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["train", "--bogus"], "error: No such option: --bogus"),
+        (["fetch", "--to", "2016"], "error: Missing option '--from'"),
+        (["nosuch"], "error: No such command 'nosuch'."),
+    ],
+)
+def test_a_refused_command_line_is_one_error_line(args: list[str], message: str) -> None:
+    result = run_cli(*args)
+    assert result.returncode == 2 and result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(message), result.stderr
+    assert lines[0].endswith("--help)")

@@ -79,7 +79,7 @@ def test_score_writes_predictions_and_reports_bad_rows(server_url: str, tmp_path
 def test_unreachable_server_is_one_clear_line(tmp_path) -> None:
     result = client("examples", "--url", "http://127.0.0.1:9")
     assert result.returncode == 1
-    assert "cannot reach" in result.stdout and "Traceback" not in result.stdout + result.stderr
+    assert "cannot reach" in result.stderr and "Traceback" not in result.stdout + result.stderr
 
 
 def test_score_with_no_valid_row_exits_1_and_still_writes_the_errors(
@@ -88,7 +88,7 @@ def test_score_with_no_valid_row_exits_1_and_still_writes_the_errors(
     source, out = tmp_path / "films.csv", tmp_path / "predictions.csv"
     source.write_text("title,budget,runtime\nA,abc,100\n")
     result = client("score", str(source), "--out", str(out), "--url", server_url)
-    assert result.returncode == 1 and "no row of" in result.stdout
+    assert result.returncode == 1 and "no row of" in result.stderr
     assert pd.read_csv(out).loc[0, "error"] == "budget: 'abc' is not a number"
 
 
@@ -101,10 +101,10 @@ def test_score_refuses_bad_out_and_empty_csv_before_sending(tmp_path) -> None:
     }
     for args, message in cases.items():
         result = client("score", str(source), *args)
-        assert result.returncode == 1 and message in result.stdout, result.stdout
+        assert result.returncode == 1 and message in result.stderr, result.stderr
     source.write_text("title,budget,runtime\n")
     result = client("score", str(source), "--out", str(tmp_path / "x.csv"))
-    assert result.returncode == 1 and "no rows to score" in result.stdout
+    assert result.returncode == 1 and "no rows to score" in result.stderr
     result = client("examples", "--url", "http://[::1")
     assert result.returncode == 2 and "Invalid value for '--url'" in result.stderr
     assert "Traceback" not in result.stdout + result.stderr
@@ -208,7 +208,7 @@ def test_the_services_refusal_is_one_line_naming_the_field(server_url: str, tmp_
     for args, message in cases.items():
         result = client(*args, "--url", server_url)
         assert result.returncode == 1, result.stdout
-        assert message in result.stdout and result.stdout.count("\n") == 1, result.stdout
+        assert message in result.stderr and result.stderr.count("\n") == 1, result.stderr
         assert "Traceback" not in result.stdout + result.stderr
 
 
