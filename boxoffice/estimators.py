@@ -135,7 +135,31 @@ def _standardised_linear(scaler: StandardScaler, linear: Any, X: np.ndarray) -> 
     return np.ravel(scaled @ np.asarray(linear.coef_).T + linear.intercept_)
 
 
-class BlendRegressor(RegressorMixin, BaseEstimator):
+# How far past the range it was fitted on a blend's linear part reads a column, as a share of
+# that range. Measured on the selection years' forward forecasts (pre-release R², published
+# table): held at the range itself 0.5588, at half of it again 0.5614, at all of it 0.5629 as
+# with no hold; a typo far past any film is still held.
+LINEAR_REACH = 1.0
+
+
+class _ClippedLinear:
+    """A blend's linear part reads each column clipped to the range it was fitted on, widened by
+    ``LINEAR_REACH`` of it at each end. The trees are flat past the films they learned from; a
+    linear term is not, and would carry a typo (a runtime of 13,000 minutes where the films run
+    to 338) to any revenue. A blend fitted before this has no range: it reads the columns as
+    given."""
+
+    def _fit_range(self, X: np.ndarray) -> None:
+        low, high = np.nanmin(X, axis=0), np.nanmax(X, axis=0)
+        reach = LINEAR_REACH * (high - low)
+        self.low_, self.high_ = low - reach, high + reach
+
+    def linear_inputs(self, X: np.ndarray) -> np.ndarray:
+        low = getattr(self, "low_", None)
+        return X if low is None else np.clip(X, low, self.high_)
+
+
+class BlendRegressor(_ClippedLinear, RegressorMixin, BaseEstimator):
     """``boosted_weight`` × gradient-boosted trees + the rest × ridge regression (alpha
     ``alpha``) on standardised features. The trees are monotone increasing in the columns
     ``increasing`` (e.g. the log budget: a larger budget never lowers the forecast)."""
@@ -159,6 +183,7 @@ class BlendRegressor(RegressorMixin, BaseEstimator):
         self.boosted_ = boosted.fit(X, y)
         self.scaler_ = StandardScaler().fit(X)
         self.linear_ = Ridge(alpha=self.alpha).fit(self.scaler_.transform(X), y)
+        self._fit_range(X)
         self.n_features_in_ = X.shape[1]
         return self
 
@@ -166,7 +191,7 @@ class BlendRegressor(RegressorMixin, BaseEstimator):
         check_is_fitted(self, "linear_")
         X = np.asarray(X, dtype=float)
         w = self.boosted_weight
-        linear = _standardised_linear(self.scaler_, self.linear_, X)
+        linear = _standardised_linear(self.scaler_, self.linear_, self.linear_inputs(X))
         return w * np.asarray(self.boosted_.predict(X), dtype=float) + (1 - w) * linear
 
     @property
@@ -175,7 +200,7 @@ class BlendRegressor(RegressorMixin, BaseEstimator):
         return self.boosted_.feature_importances_
 
 
-class BlendClassifier(ClassifierMixin, BaseEstimator):
+class BlendClassifier(_ClippedLinear, ClassifierMixin, BaseEstimator):
     """Log-odds of a hit: ``boosted_weight`` × gradient-boosted trees' + the rest × a logistic
     regression's (``C``) on standardised features.
 
@@ -206,6 +231,7 @@ class BlendClassifier(ClassifierMixin, BaseEstimator):
         self.linear_ = LogisticRegression(C=self.C, max_iter=5000).fit(
             self.scaler_.transform(X), labels
         )
+        self._fit_range(X)
         self.classes_ = np.array([0, 1])
         self.n_features_in_ = X.shape[1]
         return self
@@ -216,7 +242,8 @@ class BlendClassifier(ClassifierMixin, BaseEstimator):
         X = np.asarray(X, dtype=float)
         w = self.boosted_weight
         boosted = np.asarray(self.boosted_.predict(X, output_margin=True), dtype=float)
-        return w * boosted + (1 - w) * _standardised_linear(self.scaler_, self.linear_, X)
+        linear = _standardised_linear(self.scaler_, self.linear_, self.linear_inputs(X))
+        return w * boosted + (1 - w) * linear
 
     def predict_proba(self, X: Any) -> np.ndarray:
         p = expit(self.decision_function(X))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 from xgboost import XGBClassifier, XGBRegressor
 
-from boxoffice.estimators import BlendClassifier, BlendRegressor
+from boxoffice.estimators import LINEAR_REACH, BlendClassifier, BlendRegressor
 
 
 def data(n: int = 120, k: int = 6, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -39,3 +39,36 @@ def test_classifier_linear_part_is_scikit_learns() -> None:
             1 - w
         ) * blend.linear_.decision_function(blend.scaler_.transform(part))
         np.testing.assert_array_equal(blend.decision_function(part), expected)
+
+
+def test_the_linear_part_holds_each_column_within_the_range_it_was_fitted_on() -> None:
+    """A typo far past the training films (a runtime of 13,000 minutes) moves neither part:
+    the trees are flat there, and the linear part reads the column at most LINEAR_REACH of its
+    range past its largest value."""
+    X, y = data(seed=2)
+    for blend, score in (
+        (BlendRegressor(XGBRegressor(n_estimators=5, max_depth=2, n_jobs=1)), "predict"),
+        (
+            BlendClassifier(XGBClassifier(n_estimators=5, max_depth=2, n_jobs=1), threshold=0),
+            "decision_function",
+        ),
+    ):
+        blend.fit(X, y)
+        at_edge, far = X[:3].copy(), X[:3].copy()
+        column = X[:, 2]
+        at_edge[:, 2] = column.max() + LINEAR_REACH * (column.max() - column.min())
+        far[:, 2] = at_edge[0, 2] * 1000
+        np.testing.assert_array_equal(getattr(blend, score)(far), getattr(blend, score)(at_edge))
+        inside = X[:5]
+        expected = blend.linear_.intercept_ + blend.scaler_.transform(inside) @ np.ravel(
+            blend.linear_.coef_
+        )
+        w = blend.boosted_weight
+        boosted = (
+            blend.boosted_.predict(inside)
+            if score == "predict"
+            else blend.boosted_.predict(inside, output_margin=True)
+        )
+        np.testing.assert_allclose(
+            getattr(blend, score)(inside), w * boosted + (1 - w) * np.ravel(expected), rtol=1e-6
+        )
