@@ -18,7 +18,7 @@ log-odds for classifiers; a decision tree classifier is explained in probability
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -47,6 +47,10 @@ class Explanation:
     feature_names: list[str]
     units: str
     method: str
+    values: np.ndarray | None = None  # (n_films, n_features): what each film's labels read
+
+    def with_values(self, values: np.ndarray) -> Explanation:
+        return replace(self, values=values)
 
     @property
     def output(self) -> np.ndarray:
@@ -58,8 +62,14 @@ class Explanation:
         order = np.argsort(-np.abs(values), kind="stable")
         order = [j for j in order if values[j] != 0.0]
         shown = order if top is None else order[:top]
+        read = self.values[i] if self.values is not None else None
         items = [
-            {"feature": feature_label(self.feature_names[j]), "contribution": float(values[j])}
+            {
+                "feature": feature_label(
+                    self.feature_names[j], None if read is None else float(read[j])
+                ),
+                "contribution": float(values[j]),
+            }
             for j in shown
         ]
         rest = [j for j in order if j not in set(shown)]
@@ -107,16 +117,22 @@ def explain(pipeline: Any, columns: Any) -> Explanation:
             [*inner.feature_names, "release_year_dollars"],
             inner.units,
             explanation_method(pipeline),
+            None if inner.values is None else np.hstack([inner.values, shift * np.nan]),
         )
     X = np.asarray(pipeline[:-1].transform(columns), dtype=float)
     names = list(pipeline[0].get_feature_names_out())
+    return _explain_model(pipeline, X, names).with_values(X)
+
+
+def _explain_model(pipeline: Any, X: np.ndarray, names: list[str]) -> Explanation:
+    """``explain`` of the pipeline's last step on its feature matrix ``X``."""
     model = pipeline[-1]
     method = explanation_method(model)
     if isinstance(model, BlendRegressor | BlendClassifier):
         # Explain each part on the same matrix, then weight them as the blend does.
         w = model.boosted_weight
         boosted = _explain_matrix(model.boosted_, X)
-        linear_X = model.scaler_.transform(X)
+        linear_X = model.scaler_.transform(model.linear_inputs(X))
         coef = np.ravel(model.linear_.coef_)
         intercept = float(np.ravel(model.linear_.intercept_)[0])
         base = w * boosted[0] + (1 - w) * intercept
@@ -125,7 +141,9 @@ def explain(pipeline: Any, columns: Any) -> Explanation:
         return Explanation(base, contributions, names, units, method)
     if isinstance(model, LogRatioClassifier):
         # Its log-odds are an affine map of the ratio regressor's output: scale its TreeSHAP.
-        inner = explain(Pipeline([*pipeline.steps[:-1], ("model", model.regressor_)]), columns)
+        inner = _explain_model(
+            Pipeline([*pipeline.steps[:-1], ("model", model.regressor_)]), X, names
+        )
         base = model.intercept_ + model.slope_ * (inner.base - model.threshold)
         return Explanation(
             base, model.slope_ * inner.contributions, inner.feature_names, "log-odds", method

@@ -709,12 +709,18 @@ _PREFIXES = {
 }
 
 
-def feature_label(name: str) -> str:
+# Indicator columns (1: the film has the genre, company, ... ; 0: it has not).
+_INDICATORS = ("genre_", "language_", "company_", "country_", "keyword_")
+
+
+def feature_label(name: str, value: float | None = None) -> str:
     """A feature's name in the user's terms: 'log_budget' -> 'budget', 'genre_Action' ->
-    'genre Action'."""
+    'genre Action'; an indicator the film lacks (``value`` 0) -> 'no genre Action', so that a
+    driver of a film that is not a drama does not read as if it were one."""
     if name in _LABELS:
         return _LABELS[name]
     for prefix, label in _PREFIXES.items():
         if name.startswith(prefix):
-            return label + name.removeprefix(prefix)
+            lacks = value == 0 and prefix in _INDICATORS
+            return ("no " if lacks else "") + label + name.removeprefix(prefix)
     return name

@@ -93,3 +93,38 @@ def test_top_k_folds_the_rest_into_other() -> None:
 )
 def test_feature_labels_are_in_user_terms(name: str, label: str) -> None:
     assert feature_label(name) == label
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "label"),
+    [
+        ("genre_Drama", 0.0, "no genre Drama"),
+        ("genre_Drama", 1.0, "genre Drama"),
+        ("company_Legendary Pictures", 0.0, "no company Legendary Pictures"),
+        ("company_record_mean", 0.0, "companies' track record, mean"),
+        ("n_genres", 0.0, "number of genres"),
+    ],
+)
+def test_an_indicator_the_film_lacks_says_so(name: str, value: float, label: str) -> None:
+    assert feature_label(name, value) == label
+
+
+def test_each_films_drivers_read_its_own_indicators() -> None:
+    data = films(80)
+    big = np.array(["Big Studio" in c for c in data["production_companies"]])
+    y = np.log1p(data["budget"]) + np.where(big, 1.0, -1.0)
+    pipeline = Pipeline(
+        [("features", FilmFeatures()), ("model", XGBRegressor(n_estimators=30, max_depth=3))]
+    ).fit(data, y)
+    explanation = explain(pipeline, data)
+    labels = set()
+    for i in range(len(data)):
+        companies = set(data["production_companies"].iloc[i])
+        for item in explanation.for_film(i)["contributions"]:
+            feature = item["feature"]
+            labels.add(feature)
+            if feature.startswith("company "):
+                assert feature.removeprefix("company ") in companies, (i, feature)
+            if feature.startswith("no company "):
+                assert feature.removeprefix("no company ") not in companies, (i, feature)
+    assert {"company Big Studio", "no company Big Studio"} <= labels, labels
