@@ -433,6 +433,7 @@ def slate_rows(
                 "hit_probability": prediction.get("probability"),
                 **{key: prediction.get(key) for key in PROFIT_KEYS},
                 "model": prediction.get("model"),
+                "warnings": "; ".join(prediction.get("warnings", [])),
             }
         )
     return rows
@@ -452,13 +453,14 @@ def slate_tables(
         "P(hit)",
         "profit 80% range",
         "P(profit)",
+        "warnings",
     )
     for column in columns:
         table.add_column(column, justify="left" if column in ("title",) else "right")
     for row in rows:
         if row["error"]:
             table.add_row(
-                str(row["row"]), row["title"], "", f"[red]{row['error']}[/red]", "", "", "", ""
+                str(row["row"]), row["title"], "", f"[red]{row['error']}[/red]", "", "", "", "", ""
             )
             continue
         table.add_row(
@@ -470,6 +472,7 @@ def slate_tables(
             f"{row['hit_probability']:.0%}",
             f"{usd(row['profit_p10_usd'])} to {usd(row['profit_p90_usd'])}",
             f"{row['p_profit']:.0%}",
+            str(row["warnings"].count("; ") + 1) if row["warnings"] else "",
         )
     total, hits = answer["total"], answer["hits"]
     at_least = hits["at_least"]
@@ -487,6 +490,7 @@ def slate_tables(
         "of its release year",
         "models: "
         + ", ".join(f"{fs} ({m['model_version']})" for fs, m in answer["models"].items()),
+        *(f"row {row['row']} warns: {row['warnings']}" for row in rows if row["warnings"]),
     ]
     return table, notes
 

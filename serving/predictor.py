@@ -165,6 +165,14 @@ def _flag_missing(warnings: list[list[str]], columns: dict[str, list[Any]], mess
         warnings[i].append(text)
 
 
+def _dollars(usd: float) -> str:
+    """US dollars as an analyst reads them: $150, $10,000, $37.5M, $1.2B."""
+    for scale, suffix in ((1e9, "B"), (1e6, "M")):
+        if abs(usd) >= scale:
+            return f"${usd / scale:,.4g}{suffix}"
+    return f"${usd:,.0f}"
+
+
 def _none(values: Sequence[Any]) -> np.ndarray:
     """Where the values are None (compared in C)."""
     return np.array(list(map(operator.is_, values, repeat(None))), dtype=bool)
@@ -237,7 +245,9 @@ def film_warnings(
     _flag_missing(
         warnings,
         {f: columns[f] for f in ("release_year", "release_month")},
-        "{} not given (no release_date): scored with the training median",
+        "{} not given (no release_date): scored with the training median, so answered in "
+        "that year's dollars at its horizon (dollars_year, horizon_years): give the release "
+        "date for the film's own",
     )
     if language_mode is not None:
         _flag_missing(
@@ -263,10 +273,11 @@ def film_warnings(
             high = math.inf  # said above
         with np.errstate(invalid="ignore"):
             outside = (values < low) | (values > high)
+        shown = _dollars if name == "budget" else "{:g}".format
         for i in np.flatnonzero(outside):
             warnings[i].append(
-                f"{name} {values[i]:g} is outside the training range "
-                f"[{low:g}, {high:g}]: treat the prediction with caution"
+                f"{name} {shown(values[i])} is outside the training range "
+                f"[{shown(low)}, {shown(high)}]: treat the prediction with caution"
             )
     for name in LIST_FIELDS:
         lists = listed(columns[name])  # None: not given, not counted

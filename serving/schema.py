@@ -23,6 +23,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from boxoffice.config import (
     COMPARABLES_K,
@@ -47,6 +48,11 @@ _FIELD = FIELDS_BY_NAME
 _GENRES_BY_LOWER = {genre.lower(): genre for genre in TMDB_GENRES}
 
 
+def _refused(message: str) -> PydanticCustomError:
+    """A rule's refusal, its message as written (a ValueError's would read "Value error, ...")."""
+    return PydanticCustomError("value_error", message)
+
+
 def _short(value: object, limit: int = 40) -> str:
     """A value for an error message, cut short: errors must not echo megabytes back."""
     text = repr(value)
@@ -63,7 +69,7 @@ def _codes(
         # ASCII first: str.upper() would turn 'ß' into 'SS'.
         norm = normalise(code.strip())
         if not (code.isascii() and re.fullmatch(pattern, norm)):
-            raise ValueError(f"{_short(code)} is not {expected}")
+            raise _refused(f"{_short(code)} is not {expected}")
         normalised.append(norm)
     return normalised
 
@@ -111,14 +117,14 @@ class _FilmRules(BaseModel):
         if value is None or isinstance(value, dt.date):
             return value
         if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-            raise ValueError(f"expected a date as 'YYYY-MM-DD', got {_short(value)}")
+            raise _refused(f"expected a date as 'YYYY-MM-DD', got {_short(value)}")
         return value
 
     @field_validator("release_date", check_fields=False)
     @classmethod
     def _plausible_year(cls, value: dt.date | None) -> dt.date | None:
         if value is not None and not MIN_YEAR <= value.year <= MAX_YEAR:
-            raise ValueError(f"year {value.year} is outside {MIN_YEAR}-{MAX_YEAR}")
+            raise _refused(f"year {value.year} is outside {MIN_YEAR}-{MAX_YEAR}")
         return value
 
     @field_validator("production_countries", check_fields=False)
@@ -145,7 +151,7 @@ class _FilmRules(BaseModel):
             return None
         unknown = [g for g in genres if g.strip().lower() not in _GENRES_BY_LOWER]
         if unknown:
-            raise ValueError(
+            raise _refused(
                 f"unknown genre(s) {', '.join(_short(g) for g in unknown[:5])}; "
                 f"expected TMDB genres: {', '.join(TMDB_GENRES)}"
             )
@@ -156,7 +162,7 @@ class _FilmRules(BaseModel):
     def _one_spelling(cls, data: object) -> object:
         if isinstance(data, dict) and "vote_average" in data and "vote_avg" in data:
             if data["vote_average"] is not None and data["vote_avg"] is not None:
-                raise ValueError("give 'vote_average' or its alias 'vote_avg', not both")
+                raise _refused("give 'vote_average' or its alias 'vote_avg', not both")
             unused = "vote_average" if data["vote_average"] is None else "vote_avg"
             return {key: value for key, value in data.items() if key != unused}
         return data
@@ -164,20 +170,20 @@ class _FilmRules(BaseModel):
     @model_validator(mode="after")
     def _consistent(self) -> _FilmRules:
         if self.explain_top is not None and not self.explain:
-            raise ValueError("'explain_top' needs \"explain\": true")
+            raise _refused("'explain_top' needs \"explain\": true")
         if self.budget is None and self.log_budget is None:
-            raise ValueError("give the budget: 'budget' (USD) or 'log_budget' (log1p of USD)")
+            raise _refused("give the budget: 'budget' (USD) or 'log_budget' (log1p of USD)")
         if (
             self.budget is not None
             and self.log_budget is not None
             and abs(math.log1p(self.budget) - self.log_budget) > LOG_BUDGET_TOLERANCE
         ):
-            raise ValueError(
+            raise _refused(
                 f"'budget' {self.budget:g} and 'log_budget' {self.log_budget:g} "
                 f"disagree (log1p(budget) = {math.log1p(self.budget):.6f})"
             )
         if self.log_budget is not None and self.log_budget > MAX_LOG_BUDGET:
-            raise ValueError(
+            raise _refused(
                 f"'log_budget' {self.log_budget:g} is not a log1p of USD "
                 "(above 30, i.e. over $10^13)"
             )
@@ -186,7 +192,7 @@ class _FilmRules(BaseModel):
             and self.release_year is not None
             and self.release_date.year != self.release_year
         ):
-            raise ValueError(
+            raise _refused(
                 f"'release_date' {self.release_date} and 'release_year' "
                 f"{self.release_year} disagree"
             )
@@ -313,7 +319,7 @@ class FilmChanges(Film):
     @model_validator(mode="after")
     def _consistent(self) -> FilmChanges:  # replaces Film's: the merged film is checked
         if self.model_fields_set & {"explain", "explain_top"}:
-            raise ValueError("'explain' is not available in a scenario")
+            raise _refused("'explain' is not available in a scenario")
         return self
 
     def apply_to(self, film: Film) -> dict[str, Any]:
@@ -345,9 +351,7 @@ class ScenariosRequest(BaseModel):
     @model_validator(mode="after")
     def _each_scenario_is_a_film(self) -> ScenariosRequest:
         if self.film.explain:
-            raise ValueError(
-                "'explain' is not available in /predict_scenarios: ask /predict_revenue"
-            )
+            raise _refused("'explain' is not available in /predict_scenarios: ask /predict_revenue")
         errors: list[dict[str, Any]] = []
         for i, changes in enumerate(self.scenarios):
             try:
@@ -356,6 +360,12 @@ class ScenariosRequest(BaseModel):
                 errors += [
                     {key: e[key] for key in ("type", "input", "ctx") if key in e}
                     | {"loc": ("scenarios", i, *e["loc"])}
+                    # A rule's refusal (_refused) carries its message, not a context.
+                    | (
+                        {"type": _refused(e["msg"])}
+                        if "ctx" not in e and e["type"] == "value_error"
+                        else {}
+                    )
                     for e in error.errors()
                 ]
         if errors:

@@ -76,3 +76,18 @@ def test_with_credits_unknown_names_and_names_left_out_are_flagged() -> None:
     )
     known = warnings_for(with_credits, directors=["Director 3"], cast=["Actor 1"])
     assert not any("directors" in w or "cast" in w for w in known), known
+
+
+def test_a_budget_out_of_range_is_said_in_dollars(predictor) -> None:
+    """A budget typed in millions (150 for $150M) is named as the dollars it was read as."""
+    from serving.predictor import _dollars
+
+    warned = warnings_for(predictor, budget=150)
+    assert any(w.startswith("budget $150 is outside the training range [$") for w in warned)
+    assert [_dollars(v) for v in (150, 10_000, 37.5e6, 395_900_000, 1.2e9)] == [
+        "$150",
+        "$10,000",
+        "$37.5M",
+        "$395.9M",
+        "$1.2B",
+    ]
