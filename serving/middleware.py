@@ -226,7 +226,9 @@ class ContractMiddleware:
         content_type = _header(scope, b"content-type")
         if content_type and media_type(content_type) != JSON:
             await _drain(receive)
-            await _send_json(send, 415, unsupported_media_type(content_type))
+            refused = unsupported_media_type(content_type)
+            _log_refusal(method, path, 415, refused)
+            await _send_json(send, 415, refused)
             return
         batch = path == self.batch_path and WORKER.predictor is not None
         single = WORKER.single.get(path.removeprefix(self.prefix).lstrip("/"))
@@ -411,6 +413,9 @@ def quiet_client_errors() -> None:
     log = logging.getLogger(BENTOML_HTTP_LOGGER)
     if not any(isinstance(f, QuietClientErrors) for f in log.filters):
         log.addFilter(QuietClientErrors())
+    # The refusals answered here say their line at the level BentoML's own loggers have (INFO,
+    # ERROR with --quiet): the server's root logger is at WARNING, which would drop them.
+    logger.setLevel(logging.getLogger("bentoml").getEffectiveLevel())
 
 
 def _named(send: Send, server: tuple[bytes, bytes]) -> Send:

@@ -199,8 +199,28 @@ def test_bad_requests_leave_one_line_each_and_no_traceback(server_url, http: htt
     response = http.post("/predict_batch", json={"films": [{"runtime": -1, "budget": 1}]})
     assert response.json()["error"] == "1 validation error in the request body"
     assert "IODescriptor" not in response.text
+    # Refused by the service's own middleware: a table without rows, an encoding, a media type.
+    table = http.post(
+        "/predict_table", content=b"title,budget\n", headers={"content-type": "text/csv"}
+    )
+    assert table.status_code == 400
+    encoded = http.post(
+        "/predict_revenue",
+        content=json.dumps(EXAMPLE_FILM).encode(),
+        headers={"content-type": "application/json", "content-encoding": "br"},
+    )
+    assert encoded.status_code == 415
+    assert (
+        http.post(
+            "/predict_revenue", content=b"x", headers={"content-type": "text/plain"}
+        ).status_code
+        == 415
+    )
     time.sleep(1)  # the workers' lines reach the log
     added = log.read_text(errors="replace")[len(before) :]
     assert "Traceback" not in added
     assert "ValidationError" not in added
-    assert len(added.splitlines()) <= 21, added
+    assert len(added.splitlines()) <= 24, added
+    for line in ("POST /predict_table 400", "POST /predict_revenue 415"):
+        assert line in added, added
+    assert added.count("POST /predict_revenue 415") == 2, added
