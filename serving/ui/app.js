@@ -161,6 +161,7 @@
     }
     fillForm(values);
     clearErrors();
+    markStale();
     $("submit").focus();
   }
 
@@ -210,6 +211,8 @@
       // A rule across fields: beside the first field it names, if the form has it.
       for (const match of msg.matchAll(/'(\w+)'/g)) {
         const field = FIELD_ALIASES[match[1]] || match[1];
+        // The API's budget rule names its log_budget too, which the form does not have.
+        if (field === "budget" && msg.startsWith("give the budget")) return { field, msg: "Give the budget, in US$ millions." };
         if (FIELD_IDS.includes(field)) return { field, msg };
       }
       return { field: null, msg };
@@ -266,6 +269,15 @@
     $("status").textContent = text;
   }
 
+  /** The form changed since the figures shown were forecast: they are dimmed and said to be out
+   * of date until the film is forecast again. */
+  function markStale() {
+    const results = $("results");
+    if (results.dataset.state !== "done") return;
+    results.dataset.state = "stale";
+    setStatus("The film changed: press Forecast to update the figures.");
+  }
+
   async function forecast() {
     const current = ++submission;
     clearErrors();
@@ -275,6 +287,9 @@
     if (unreadable.length) {
       for (const { field, msg } of unreadable) showFieldError(field, msg);
       setStatus("Fix the fields marked in red.");
+      // The figures shown were another film's: they go, as when the service refuses the film.
+      $("answer").hidden = true;
+      $("placeholder").hidden = false;
       results.dataset.state = "invalid";
       $(unreadable[0].field).focus();
       return;
@@ -687,7 +702,9 @@
     for (const radio of document.querySelectorAll("input[name='explained']")) radio.addEventListener("change", renderContributions);
     $("as-reported").addEventListener("change", renderComparables);
     // Errors go once the field is edited.
+    form.addEventListener("reset", markStale);
     form.addEventListener("input", (event) => {
+      markStale();
       const field = event.target.closest("[aria-invalid='true']") || (event.target.name === "genres" && $("genres"));
       if (!field) return;
       field.removeAttribute("aria-invalid");

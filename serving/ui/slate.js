@@ -13,7 +13,7 @@
   const API = "../predict_slate";
   const TABLE_COLUMNS = [
     "row", "title", "error", "budget_usd", "revenue_usd", "revenue_p10_usd", "revenue_p90_usd", "hit_probability",
-    "profit_usd", "profit_p10_usd", "profit_p90_usd", "p_profit", "break_even_revenue_usd", "model",
+    "profit_usd", "profit_p10_usd", "profit_p90_usd", "p_profit", "break_even_revenue_usd", "model", "warnings",
   ];
   let settings = null;
   let lastRows = null;
@@ -152,12 +152,24 @@
     return { answer: null, sent: [] };
   }
 
+  /** The inputs changed since the figures shown were forecast: they are dimmed and said to be
+   * out of date until the slate is forecast again. */
+  function markStale() {
+    const results = $("results");
+    if (results.dataset.state !== "done") return;
+    results.dataset.state = "stale";
+    setStatus("The films or the assumptions changed: press Forecast the slate to update the figures.");
+  }
+
   async function forecast() {
     clearErrors();
     const results = $("results");
     const refuse = () => {
       setStatus("Fix the fields marked in red.");
       results.dataset.state = "invalid";
+      $("answer").hidden = true;
+      $("films-panel").hidden = true;
+      $("placeholder").hidden = false;
     };
     let read;
     try {
@@ -198,8 +210,13 @@
       general.textContent = answer ? "The slate: " + describeFailure(answer) + "." : "No row of the CSV is a film the service can forecast.";
       general.hidden = false;
       $("answer").hidden = true;
-      results.dataset.state = answer && answer.status === 400 ? "invalid" : "failed";
-      if (!answer) renderRows(read.rows, null, []);
+      $("films-panel").hidden = true;
+      results.dataset.state = !answer || answer.status === 400 ? "invalid" : "failed";
+      if (!answer) {
+        // No row could be sent: each is named with its reason.
+        $("placeholder").hidden = true;
+        renderRows(read.rows, null, []);
+      }
       setStatus("The slate was not forecast.");
       return;
     }
@@ -308,12 +325,12 @@
         revenue_usd: p ? p.revenue_usd : "", revenue_p10_usd: p ? p.revenue_p10_usd : "", revenue_p90_usd: p ? p.revenue_p90_usd : "",
         hit_probability: p ? p.probability : "", profit_usd: p ? p.profit_usd : "", profit_p10_usd: p ? p.profit_p10_usd : "",
         profit_p90_usd: p ? p.profit_p90_usd : "", p_profit: p ? p.p_profit : "", break_even_revenue_usd: p ? p.break_even_revenue_usd : "",
-        model: p ? p.model : "",
+        model: p ? p.model : "", warnings: p ? p.warnings.join("; ") : "",
       };
     });
     table(
       "films-table",
-      ["#", "Title", "Budget", "Revenue", "80% range", "P(hit)", "Profit 80% range", "P(profit)"],
+      ["#", "Title", "Budget", "Revenue", "80% range", "P(hit)", "Profit 80% range", "P(profit)", "Warnings"],
       lastRows.map((r) =>
         r.error
           ? [String(r.row), { text: r.title, className: "title" }, { text: r.error, className: "row-error" }]
@@ -321,15 +338,18 @@
               String(r.row), { text: r.title, className: "title" }, r.budget_usd === "" ? "–" : usd(r.budget_usd), usd(r.revenue_usd),
               `${usd(r.revenue_p10_usd)} to ${usd(r.revenue_p90_usd)}`, percent(r.hit_probability),
               `${signedUsd(r.profit_p10_usd)} to ${signedUsd(r.profit_p90_usd)}`, percent(r.p_profit),
+              { text: r.warnings || "–", className: r.warnings ? "row-warning" : "" },
             ]
       ),
-      { narrow: [2, 4, 6] }
+      { narrow: [2, 4, 6, 8] }
     );
     for (const td of document.querySelectorAll("#films-table td.row-error")) {
       td.classList.remove("wide-only"); // the reason is shown at every width
-      td.colSpan = 6;
+      td.colSpan = 7;
     }
-    $("films-footnote").textContent = "Every row of the CSV, in order: a row left out says why beside it. The download holds every row.";
+    $("films-panel").hidden = false;
+    $("films-footnote").textContent =
+      "Every row of the CSV, in order: a row left out says why beside it, a film forecast outside what the models learned from says so under Warnings, on a wider screen and in the download (a budget in the CSV is in dollars: 150 is $150, not $150M). The download holds every row.";
     $("download").disabled = false;
   }
 
@@ -344,12 +364,16 @@
     $("example").addEventListener("click", () => {
       $("csv").value = settings.example_slate;
       clearErrors();
+      markStale();
       $("submit").focus();
     });
     $("clear").addEventListener("click", clearErrors);
+    $("slate-form").addEventListener("input", markStale);
+    $("slate-form").addEventListener("reset", markStale);
     $("file").addEventListener("change", async () => {
       const file = $("file").files[0];
       if (file) $("csv").value = await file.text();
+      markStale();
     });
     $("download").addEventListener("click", () => {
       if (!lastRows) return;

@@ -330,7 +330,7 @@ def test_a_bad_field_shows_the_apis_error_beside_it(visit: Visit, http: httpx.Cl
     # A rule across fields (loc []) is shown beside the field it names.
     fill_form(page, {k: v for k, v in FILM.items() if k != "budget"})
     assert submit(page) == "invalid"
-    assert "give the budget" in page.inner_text("#budget-error")
+    assert page.inner_text("#budget-error") == "Give the budget, in US$ millions."
 
     # A budget typed in dollars into the millions field, a share above 100%: the page says so in
     # its own units before asking the API.
@@ -346,6 +346,12 @@ def test_a_bad_field_shows_the_apis_error_beside_it(visit: Visit, http: httpx.Cl
     assert submit(page) == "done"
     assert page.locator(".field-error:visible").count() == 0
     assert page.locator("[aria-invalid]").count() == 0
+
+    # Edited, the answer shown is said to be out of date; refused by the page, it goes.
+    page.fill("#budget", "150000000")
+    assert page.get_attribute("#results", "data-state") == "stale"
+    assert "press Forecast to update" in page.inner_text("#status")
+    assert submit(page) == "invalid" and page.is_hidden("#answer")
     assert visit.problems == []
 
 
@@ -468,6 +474,7 @@ def test_the_slate_is_the_apis_answer_and_names_its_bad_rows(
                 percent(film["probability"]),
                 f"{signed_usd(film['profit_p10_usd'])} to {signed_usd(film['profit_p90_usd'])}",
                 percent(film["p_profit"]),
+                "; ".join(film["warnings"]) or "–",
             ]
         total, hits = answer["total"], answer["hits"]
         for element, value, shown in (
@@ -501,6 +508,34 @@ def test_the_slate_is_the_apis_answer_and_names_its_bad_rows(
         ]
         assert saved[2]["error"].startswith("runtime") and saved[2]["revenue_usd"] == ""
         assert float(saved[4]["p_profit"]) == answer["films"][2]["p_profit"]
+        assert saved[0]["warnings"] == "; ".join(answer["films"][0]["warnings"])
+
+        # Edited after the forecast, the figures shown are said to be out of date.
+        page.fill("#marketing_usd", "20")
+        assert page.get_attribute("#results", "data-state") == "stale"
+        assert "press Forecast the slate to update" in page.inner_text("#status")
+        assert visit.problems == []
+
+
+def test_a_slate_of_bad_rows_names_each_and_a_budget_in_millions_is_flagged(
+    browser: Any, server_url: str
+) -> None:
+    with open_page(browser, f"{server_url}/ui/slate.html") as visit:
+        page = visit.page
+        page.fill("#csv", "title,budget,runtime\nA,,130\nB,xx,98\n")
+        page.click("#submit")
+        page.wait_for_selector("#results[data-state='invalid']", state="attached")
+        rows = table_rows(page, "films-table")
+        assert [row[:2] for row in rows] == [["1", "A"], ["2", "B"]]
+        assert rows[0][2].startswith("give the budget")
+        assert rows[1][2] == "budget: 'xx' is not a number"
+        assert page.is_visible("#films-panel") and not page.is_visible("#answer")
+        # A budget typed in millions is read as dollars: the row's warnings say so.
+        page.fill("#csv", "title,budget,runtime,genres\nA,150,130,Action\n")
+        page.click("#submit")
+        page.wait_for_selector("#results[data-state='done']", state="attached")
+        warned = table_rows(page, "films-table")[0][-1]
+        assert "budget $150 is outside the training range" in warned, warned
         assert visit.problems == []
 
 
