@@ -36,7 +36,8 @@ models: setup  ## List the models in the BentoML store with their test metrics
 	$(RUN) -m training models
 
 serve: setup  ## Serve the models on port 3000 (PORT=...), training them first if the store has none
-	@$(RUN) -m training models --quiet || $(RUN) -m training train
+	@$(RUN) -m training models --quiet || { echo "No trained models in the store ($${BENTOML_HOME:-~/bentoml}): training them first (a few minutes)."; $(RUN) -m training train; }
+	@echo "Serving on http://localhost:$(PORT): the analyst page at http://localhost:$(PORT)/ui/, the API (Swagger UI) at http://localhost:$(PORT)/"
 	$(VENV)/bin/bentoml serve service:Forecaster --port $(PORT)
 
 test: setup  ## Run the whole test suite (trains a quick model into a temporary store)

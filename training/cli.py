@@ -147,10 +147,11 @@ def _print_targets(title: str, saved: list, enforced: bool = True) -> None:
         "met",
     )
     for column in columns:
-        table.add_column(column)
+        # The model's name whole (pre- or post-release), its version below it.
+        table.add_column(column, min_width=31 if column == "model" else None)
     for s in saved:
         table.add_row(
-            s.tag,
+            s.tag.replace(":", "\n"),
             s.algorithm,
             "R²" if s.metric == "r2" else "ROC-AUC",
             f"{s.pooled:.3f} ({s.pooled_ci95[0]:.3f}-{s.pooled_ci95[1]:.3f})",
@@ -335,7 +336,7 @@ def models(
         f"one year ahead {years}",
         f"trained to {b.trained_to}",
     ):
-        table.add_column(column, no_wrap=True)
+        table.add_column(column, overflow="fold")
     for key, meta in forecasts.items():
         for metric, label in (("r2", "R²"), ("roc_auc", "AUC"), ("coverage", "80% coverage")):
             cells = []
