@@ -141,7 +141,10 @@ class _FilmRules(BaseModel):
     @classmethod
     def _language_case(cls, value: object) -> object:
         if isinstance(value, str) and value.isascii():
-            return value.strip().lower()  # the pattern below checks the rest
+            code = value.strip().lower()  # the pattern below checks the rest
+            if len(code) > 3 and code.isalpha():  # a language's name: 'english'
+                raise _refused(f"{_short(value)} is not an ISO 639-1 code such as 'en'")
+            return code
         return value
 
     @field_validator("genres", check_fields=False)

@@ -513,7 +513,7 @@
           tooltip: { callbacks: { title: (items) => "Budget " + usd(items[0].parsed.x * 1e6), label: tooltipLabel } },
         },
         scales: {
-          x: { type: "logarithmic", title: { display: true, text: "Budget (US$, log scale)" }, ticks: { callback: BO.logTick, autoSkip: true, autoSkipPadding: 8, maxRotation: 0 } },
+          x: { type: "logarithmic", title: { display: true, text: "Budget (US$, log scale)" }, ticks: { callback: BO.logTick, autoSkip: false, maxRotation: 0 } },
           y: { type: "logarithmic", title: { display: !narrow(), text: "Revenue (US$, log scale)" }, ticks: { callback: BO.logTick, autoSkip: true } },
           y2: BO.hitAxis(),
         },
@@ -604,6 +604,12 @@
     const label = (c) => (revenue ? times(c.factor) : points(c.contribution));
     const size = narrow() ? 18 : 40;
     const axis = revenue ? "Effect on the revenue forecast (%)" : "Effect on P(hit) (points)";
+    // Round ticks over the bars and zero; a factor's effect never reaches −100%, so the axis
+    // stops there (Chart.js's own nice ticks ran it to −200% on a phone).
+    const values = items.map(value);
+    const [lowest, highest] = [Math.min(0, ...values), Math.max(0, ...values)];
+    const step = niceStep((highest - lowest) / (narrow() ? 3 : 6));
+    const axisMin = Math.max(Math.floor(lowest / step) * step, revenue ? -100 : -Infinity);
     BO.chart("contributions-chart", {
       type: "bar",
       data: {
@@ -625,7 +631,14 @@
           tooltip: { callbacks: { title: (entries) => items[entries[0].dataIndex].feature, label: (entry) => label(items[entry.dataIndex]) } },
         },
         scales: {
-          x: { title: { display: !narrow(), text: axis }, ticks: { maxTicksLimit: narrow() ? 4 : 8 } },
+          // A factor's effect never reaches −100%: the axis spans the bars (nice ticks would
+          // run it to −200% on a phone).
+          x: {
+            title: { display: !narrow(), text: axis },
+            min: axisMin,
+            max: Math.ceil(highest / step) * step,
+            ticks: { stepSize: step, callback: (v) => `${v > 0 ? "+" : ""}${Math.round(v)}${revenue ? "%" : ""}` },
+          },
           y: { ticks: { autoSkip: false, font: { size: narrow() ? 10 : 12 } } },
         },
       },
@@ -682,6 +695,12 @@
       `The ${answer.films.length} films of the training data nearest to this one on what is known before release, most similar first ` +
       `(similarity 1 / (1 + distance)). Budgets and revenues ${reported ? "as reported, in each film's own year's dollars" : `in ${year} dollars (CPI-U), the forecast's`}; ` +
       `${answer.comparables_version}.`;
+  }
+
+  /** The round step (1, 2, 2.5 or 5 × a power of ten) at least ``raw``. */
+  function niceStep(raw) {
+    const power = 10 ** Math.floor(Math.log10(Math.max(raw, 1e-9)));
+    return [1, 2, 2.5, 5, 10].map((m) => m * power).find((step) => step >= raw);
   }
 
   // -- start ----------------------------------------------------------------------------------

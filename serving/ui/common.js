@@ -118,14 +118,16 @@ window.BO = (() => {
   const moneyTick = (value) => {
     const n = Number(value);
     const sign = n < 0 ? "−" : "";
+    if (n === 0) return "$0";
     if (Math.abs(n) >= 1000) return sign + "$" + F1.format(Math.abs(n) / 1000).replace(/\.0$/, "") + "B";
     return sign + "$" + Math.abs(n).toLocaleString("en-US") + "M";
   };
-  /** Ticks of a log axis at 1, 2 and 5 × a power of ten only (every decade's 1 on a phone). */
+  /** Ticks of a log axis at 1, 2 and 5 × a power of ten only (1 and 5 on a phone: a chart of a
+   * quarter to four times a budget spans little more than a decade). */
   const logTick = (value) => {
     const digits = Number(value).toPrecision(1);
     if (Number(digits) !== Number(value)) return "";
-    return (narrow() ? /^1/ : /^[125]/).test(digits) ? moneyTick(value) : "";
+    return (narrow() ? /^[15]/ : /^[125]/).test(digits) ? moneyTick(value) : "";
   };
 
   /** A label in lines of at most ``size`` characters, broken at spaces (Chart.js draws an

@@ -63,6 +63,7 @@
 
   /** The CSV's rows as films: {rows: [{film, title, error}], ignored: [column names]}. */
   function readCsv(text) {
+    if (!text.trim()) throw new Error("no films: paste the slate's CSV, or choose a file, or press Example slate");
     const parsed = Papa.parse(text.trim(), { skipEmptyLines: "greedy" });
     if (parsed.errors.length && !parsed.data.length) throw new Error(`not a readable CSV (${parsed.errors[0].message})`);
     const [header, ...body] = parsed.data;

@@ -55,3 +55,11 @@ def test_a_scenario_given_one_way_replaces_the_base_given_the_other() -> None:
     base, changed = ScenariosRequest.model_validate_json(json.dumps(body)).films()
     assert (base.log_budget, base.release_year) == (16.0, 2010)
     assert (changed.budget, changed.log_budget, changed.release_year) == (1e8, None, None)
+
+
+def test_a_language_given_by_name_asks_for_its_code() -> None:
+    with pytest.raises(ValidationError) as refused:
+        Film.model_validate({"budget": 1e8, "runtime": 100, "original_language": "English"})
+    (error,) = refused.value.errors()
+    assert error["loc"] == ("original_language",)
+    assert error["msg"] == "'English' is not an ISO 639-1 code such as 'en'"

@@ -26,6 +26,10 @@ BAD_FILMS = [
     ({"runtime": 100, "budget": 1e6, "log_budget": 5}, r"'budget' 1e\+06 and 'log_budget' 5"),
     ({"runtime": 100, "log_budget": 99}, r"not a log1p of USD"),
     ({"runtime": 100, "budget": 1e6, "genres": ["Actoin"]}, r"\['genres'\].*unknown genre"),
+    (
+        {"runtime": 100, "budget": 1e6, "original_language": "english"},
+        r"\['original_language'\] 'english' is not an ISO 639-1 code",
+    ),
     ({"runtime": 100, "budget": 1e6, "genres": "Action"}, r"\['genres'\].*valid array"),
     ({"runtime": 100, "budget": 1e6, "model": "latest"}, r"\['model'\].*post_release"),
     ({"runtime": 100, "budget": 1e6, "release_date": "2021-02-30"}, r"\['release_date'\]"),

@@ -557,3 +557,9 @@ def test_a_bad_assumption_is_named_beside_it(browser: Any, server_url: str) -> N
         assert _forecast_slate(page, studio_share="0") != "done"
         assert "percentage from 1 to 100" in page.inner_text("#studio_share-error")
         assert "/predict_slate" not in visit.posted()
+        # An empty CSV says what to give, not a parser's complaint.
+        page.fill("#csv", "")
+        page.fill("#studio_share", "50")
+        page.click("#submit")
+        page.wait_for_selector("#results[data-state='invalid']", state="attached")
+        assert page.inner_text("#csv-error").startswith("no films: paste the slate's CSV")
