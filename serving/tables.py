@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Collection
 from typing import Any
 
 import numpy as np
@@ -115,20 +116,43 @@ def to_films(frame: pd.DataFrame) -> tuple[list[dict[str, Any] | None], dict[int
     errors: dict[int, str] = {}
     for i, row in enumerate(zip(*(frame[c].tolist() for c in columns), strict=True)):
         film: dict[str, Any] = {}
-        try:
-            for name, value in zip(columns, row, strict=True):
-                if _empty(value):
-                    continue
+        unreadable: dict[str, str] = {}
+        for name, value in zip(columns, row, strict=True):
+            if _empty(value):
+                continue
+            try:
                 converted = _cell(value, name)
-                if name == "budget" and converted == 0:
-                    continue  # 0 means unknown in TMDB's tables
-                film[name] = converted
-        except ValueError as error:
-            errors[i] = str(error)
+            except ValueError as error:
+                unreadable[name] = str(error)
+                continue
+            if name == "budget" and converted == 0:
+                continue  # 0 means unknown in TMDB's tables
+            film[name] = converted
+        if unreadable:
+            # Every problem of the row at once: its unreadable cells, then what the API says
+            # of the rest (a field only missing because its cell was unreadable is not said).
+            errors[i] = "; ".join([*unreadable.values(), *_problems(film, set(unreadable))])
             films.append(None)
             continue
         films.append(film)
     return films, errors
+
+
+def _problems(film: dict[str, Any], skip: Collection[str] = ()) -> list[str]:
+    """What the API says of a film, one 'field: message' per problem (none: it is valid)."""
+    try:
+        Film.model_validate(film)
+    except ValidationError as error:
+        said = []
+        for problem in error.errors(include_context=False, include_input=False):
+            if problem["loc"] and problem["loc"][0] in skip:
+                continue
+            if not problem["loc"] and any(f"'{name}'" in problem["msg"] for name in skip):
+                continue  # a rule across fields about one whose cell was unreadable
+            where = ".".join(str(p) for p in problem["loc"])
+            said.append(f"{where}: {problem['msg']}" if where else problem["msg"])
+        return said
+    return []
 
 
 # -- scoring -------------------------------------------------------------------------------
@@ -142,11 +166,8 @@ def _validated(films: list[dict[str, Any]]) -> tuple[list[int], FilmBatch | None
         try:
             valid.append(Film.model_validate(film))
             good.append(i)
-        except ValidationError as error:
-            first = error.errors(include_context=False, include_input=False)[0]
-            where = ".".join(str(p) for p in first["loc"])
-            message = first["msg"].removeprefix("Value error, ")
-            errors[i] = f"{where}: {message}" if where else message
+        except ValidationError:
+            errors[i] = "; ".join(_problems(film))
     return good, (from_films(valid) if valid else None), errors
 
 

@@ -14,8 +14,15 @@ window.BO = (() => {
   const F2 = fixed(2);
   const F3 = fixed(3);
   /** US dollars in millions: "$421.7M" ("$0.012M" under $100,000), "−$12.3M" below zero. */
-  const usd = (value) =>
-    value === 0 ? "$0" : (value < 0 ? "−" : "") + "$" + (Math.abs(value) < 1e5 ? F3 : F1).format(Math.abs(value) / 1e6) + "M";
+  /** US dollars in millions ("$421.7M", "$0.012M" under $100,000), in billions from $10B on
+   * ("$12.3B": a card holds it). */
+  const usd = (value) => {
+    if (value === 0) return "$0";
+    const sign = value < 0 ? "−" : "";
+    const n = Math.abs(value);
+    if (n >= 1e10) return sign + "$" + F1.format(n / 1e9) + "B";
+    return sign + "$" + (n < 1e5 ? F3 : F1).format(n / 1e6) + "M";
+  };
   const percent = (p) => F1.format(p * 100) + "%";
   const times = (ratio) => "×" + F2.format(ratio);
   /** A change of probability in percentage points: "+4.2 pts", "−0.8 pts". */

@@ -64,10 +64,13 @@ def fixed(value: float, digits: int) -> str:
 
 
 def usd(value: float) -> str:
-    """US dollars in millions: '$421.7M' ('$0.012M' under $100,000), '−$4.0M' below zero, '$0'."""
+    """US dollars in millions: '$421.7M' ('$0.012M' under $100,000), '−$4.0M' below zero, '$0';
+    in billions from $10B on: '$12.3B'."""
     if value == 0:
         return "$0"
     sign = "−" if value < 0 else ""
+    if abs(value) >= 1e10:
+        return f"{sign}${fixed(abs(value) / 1e9, 1)}B"
     return f"{sign}${fixed(abs(value) / 1e6, 3 if abs(value) < 1e5 else 1)}M"
 
 
