@@ -136,7 +136,8 @@ def train(
 
 def _print_targets(title: str, saved: list, enforced: bool = True) -> None:
     first = saved[0]
-    table = Table(title=title)
+    version = first.tag.split(":")[1]
+    table = Table(title=title if version in title else f"{title}, version {version}")
     columns = (
         "model",
         "forecast, distribution",
@@ -147,11 +148,11 @@ def _print_targets(title: str, saved: list, enforced: bool = True) -> None:
         "met",
     )
     for column in columns:
-        # The model's name whole (pre- or post-release), its version below it.
-        table.add_column(column, min_width=31 if column == "model" else None)
+        # The model's name (folded, never cut: pre- or post-release), its version below it.
+        table.add_column(column, overflow="fold")
     for s in saved:
         table.add_row(
-            s.tag.replace(":", "\n"),
+            s.tag.split(":")[0],
             s.algorithm,
             "R²" if s.metric == "r2" else "ROC-AUC",
             f"{s.pooled:.3f} ({s.pooled_ci95[0]:.3f}-{s.pooled_ci95[1]:.3f})",
