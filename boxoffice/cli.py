@@ -9,6 +9,7 @@ from typing import NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 # Wide when stderr goes to a log or a pipe: an error is one line, never wrapped.
 errors = Console(stderr=True, width=None if sys.stderr.isatty() else 1000)
@@ -16,8 +17,13 @@ errors = Console(stderr=True, width=None if sys.stderr.isatty() else 1000)
 UsageError: type[Exception] = typer.BadParameter.__mro__[1]
 
 
+def say_error(message: str) -> None:
+    """One ``error:`` line on stderr; the message as written (a path's [brackets] kept)."""
+    errors.print(f"[red]error:[/red] {escape(message)}", soft_wrap=True, highlight=False)
+
+
 def fail(message: str) -> NoReturn:
-    errors.print(f"[red]error:[/red] {message}", soft_wrap=True, highlight=False)
+    say_error(message)
     raise typer.Exit(code=1)
 
 
@@ -34,11 +40,11 @@ def run(app: typer.Typer, prog_name: str) -> NoReturn:
         else:
             ctx = error.ctx  # type: ignore[attr-defined]
             hint = f" (see {ctx.command_path} --help)" if ctx is not None else ""
-            errors.print(f"[red]error:[/red] {message}{hint}", soft_wrap=True, highlight=False)
+            say_error(f"{message}{hint}")
         sys.exit(error.exit_code)  # type: ignore[attr-defined]
-    except RuntimeError as error:  # click's Abort: interrupted where the command does not ask
+    except RuntimeError as error:  # click's Abort: a prompt's input ended (EOF)
         if type(error).__name__ != "Abort":
             raise
-        errors.print("[red]error:[/red] interrupted", highlight=False)
-        sys.exit(130)
+        say_error("aborted")
+        sys.exit(1)
     sys.exit(code if isinstance(code, int) else 0)

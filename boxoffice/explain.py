@@ -121,7 +121,9 @@ def explain(pipeline: Any, columns: Any) -> Explanation:
         )
     X = np.asarray(pipeline[:-1].transform(columns), dtype=float)
     names = list(pipeline[0].get_feature_names_out())
-    return _explain_model(pipeline, X, names).with_values(X)
+    # The labels read the features as made (an indicator is 0 or 1), before any scaling step.
+    features = X if len(pipeline) == 2 else np.asarray(pipeline[0].transform(columns), dtype=float)
+    return _explain_model(pipeline, X, names).with_values(features)
 
 
 def _explain_model(pipeline: Any, X: np.ndarray, names: list[str]) -> Explanation:

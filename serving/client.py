@@ -408,6 +408,10 @@ PROFIT_KEYS = (
 # --------------------------------------------------------------------------- a slate of films
 
 
+# How a film's warnings are written in one cell of the slate's table (as the page writes them).
+WARNINGS_JOINED = " | "
+
+
 def slate_rows(
     frame: pd.DataFrame,
     films: list[dict[str, Any]],
@@ -433,7 +437,8 @@ def slate_rows(
                 "hit_probability": prediction.get("probability"),
                 **{key: prediction.get(key) for key in PROFIT_KEYS},
                 "model": prediction.get("model"),
-                "warnings": "; ".join(prediction.get("warnings", [])),
+                # " | ": a warning may itself hold "; ".
+                "warnings": WARNINGS_JOINED.join(prediction.get("warnings", [])),
             }
         )
     return rows
@@ -472,7 +477,7 @@ def slate_tables(
             f"{row['hit_probability']:.0%}",
             f"{usd(row['profit_p10_usd'])} to {usd(row['profit_p90_usd'])}",
             f"{row['p_profit']:.0%}",
-            str(row["warnings"].count("; ") + 1) if row["warnings"] else "",
+            str(row["warnings"].count(WARNINGS_JOINED) + 1) if row["warnings"] else "",
         )
     total, hits = answer["total"], answer["hits"]
     at_least = hits["at_least"]

@@ -166,11 +166,11 @@ def _flag_missing(warnings: list[list[str]], columns: dict[str, list[Any]], mess
 
 
 def _dollars(usd: float) -> str:
-    """US dollars as an analyst reads them: $150, $10,000, $37.5M, $1.2B."""
-    for scale, suffix in ((1e9, "B"), (1e6, "M")):
-        if abs(usd) >= scale:
+    """US dollars as an analyst reads them: $0.30, $150, $10,000, $37.5M, $1.2B, $10T."""
+    for scale, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M")):
+        if abs(usd) >= scale * 0.99995:  # what rounds to 1 of the unit at 4 digits is said in it
             return f"${usd / scale:,.4g}{suffix}"
-    return f"${usd:,.0f}"
+    return f"${usd:,.2f}" if abs(usd) < 1 else f"${usd:,.0f}"
 
 
 def _none(values: Sequence[Any]) -> np.ndarray:

@@ -132,7 +132,7 @@ def parse_credits(raw: pd.DataFrame, path: Path) -> tuple[pd.DataFrame, dict[str
 
 
 def load_credits(path: Path) -> LoadedCredits:
-    raw = read_table(path)
+    raw = read_table(path, "the credits table")
     frame, malformed = parse_credits(raw, path)
     return LoadedCredits(frame, path, file_sha256(path), malformed)
 

@@ -306,24 +306,25 @@ def _check_ids(frame: pd.DataFrame) -> None:
         )
 
 
-def read_table(path: Path) -> pd.DataFrame:
-    """A CSV file as text columns; DataError when it cannot be read or holds no rows."""
+def read_table(path: Path, what: str = "the movies table") -> pd.DataFrame:
+    """A CSV file as text columns; DataError when it cannot be read or holds no rows (``what``:
+    the table it should be, for the message)."""
     try:
         raw = pd.read_csv(path, dtype=str, keep_default_na=True)
     except OSError as error:  # permission denied, an I/O error, ...
         raise DataError(f"{path}: cannot be read ({error.strerror or error})") from error
     except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as error:
         raise DataError(
-            f"{path}: not a readable CSV file ({str(error).strip()}){_not_csv_hint(path)}"
+            f"{path}: not a readable CSV file ({str(error).strip()}){_not_csv_hint(path, what)}"
         ) from error
     if raw.empty:
-        raise DataError(f"{path}: the file has a header but no rows{_not_csv_hint(path)}")
-    if len(raw.columns) == 1 and (hint := _not_csv_hint(path)):
+        raise DataError(f"{path}: the file has a header but no rows{_not_csv_hint(path, what)}")
+    if len(raw.columns) == 1 and (hint := _not_csv_hint(path, what)):
         raise DataError(f"{path}: one column, not a comma-separated table{hint}")
     return raw
 
 
-def _not_csv_hint(path: Path) -> str:
+def _not_csv_hint(path: Path, what: str) -> str:
     """What the file's first line suggests it is instead of a comma-separated table."""
     try:
         with path.open("rb") as handle:
@@ -331,10 +332,10 @@ def _not_csv_hint(path: Path) -> str:
     except OSError:
         return ""
     if first[:1] in ("[", "{"):
-        return ": it looks like JSON; the movies table is a CSV file"
+        return f": it looks like JSON; {what} is a CSV file"
     for name, separator in (("tabs", "\t"), ("semicolons", ";")):
         if first.count(separator) > first.count(","):
-            return f": its header is separated by {name}; the movies table is comma-separated"
+            return f": its header is separated by {name}; {what} is comma-separated"
     return ""
 
 

@@ -48,6 +48,7 @@
 
   let settings = null;
   let submission = 0; // answers to an older submission are dropped
+  let edits = 0; // changes made to the form since the page opened (markStale)
   let lastComparables = null;
   let lastExplanations = null;
 
@@ -272,6 +273,7 @@
   /** The form changed since the figures shown were forecast: they are dimmed and said to be out
    * of date until the film is forecast again. */
   function markStale() {
+    edits++;
     const results = $("results");
     if (results.dataset.state !== "done") return;
     results.dataset.state = "stale";
@@ -280,6 +282,7 @@
 
   async function forecast() {
     const current = ++submission;
+    const editsAsked = edits;
     clearErrors();
     $("general-error").hidden = true;
     const { film, unreadable } = readFilm();
@@ -348,6 +351,7 @@
     history.replaceState(null, "", "#" + formState().toString());
     results.dataset.state = "done";
     setStatus(`Answered in ${Math.round(performance.now() - started)} ms.`);
+    if (edits !== editsAsked) markStale(); // edited while it was being forecast
   }
 
   // -- rendering ------------------------------------------------------------------------------
@@ -637,7 +641,7 @@
             title: { display: !narrow(), text: axis },
             min: axisMin,
             max: Math.ceil(highest / step) * step,
-            ticks: { stepSize: step, callback: (v) => `${v > 0 ? "+" : ""}${Math.round(v)}${revenue ? "%" : ""}` },
+            ticks: { stepSize: step, callback: (v) => `${v > 0 ? "+" : ""}${Number(v.toPrecision(6))}${revenue ? "%" : ""}` },
           },
           y: { ticks: { autoSkip: false, font: { size: narrow() ? 10 : 12 } } },
         },

@@ -17,6 +17,7 @@
   ];
   let settings = null;
   let lastRows = null;
+  let edits = 0; // changes made to the CSV or the assumptions (markStale)
 
   const signedUsd = (value) => (value >= 0 ? "+" : "") + usd(value);
   const setStatus = (text) => ($("status").textContent = text);
@@ -156,6 +157,7 @@
   /** The inputs changed since the figures shown were forecast: they are dimmed and said to be
    * out of date until the slate is forecast again. */
   function markStale() {
+    edits++;
     const results = $("results");
     if (results.dataset.state !== "done") return;
     results.dataset.state = "stale";
@@ -164,6 +166,7 @@
 
   async function forecast() {
     clearErrors();
+    const editsAsked = edits;
     const results = $("results");
     const refuse = () => {
       setStatus("Fix the fields marked in red.");
@@ -226,6 +229,7 @@
     render(read, answer.body, sent);
     results.dataset.state = "done";
     setStatus(`Answered in ${Math.round(performance.now() - started)} ms.`);
+    if (edits !== editsAsked) markStale(); // edited while it was being forecast
   }
 
   // -- rendering ------------------------------------------------------------------------------
@@ -326,7 +330,7 @@
         revenue_usd: p ? p.revenue_usd : "", revenue_p10_usd: p ? p.revenue_p10_usd : "", revenue_p90_usd: p ? p.revenue_p90_usd : "",
         hit_probability: p ? p.probability : "", profit_usd: p ? p.profit_usd : "", profit_p10_usd: p ? p.profit_p10_usd : "",
         profit_p90_usd: p ? p.profit_p90_usd : "", p_profit: p ? p.p_profit : "", break_even_revenue_usd: p ? p.break_even_revenue_usd : "",
-        model: p ? p.model : "", warnings: p ? p.warnings.join("; ") : "",
+        model: p ? p.model : "", warnings: p ? p.warnings.join(" | ") : "", // as the client's slate writes them
       };
     });
     table(

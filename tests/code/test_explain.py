@@ -128,3 +128,21 @@ def test_each_films_drivers_read_its_own_indicators() -> None:
             if feature.startswith("no company "):
                 assert feature.removeprefix("no company ") not in companies, (i, feature)
     assert {"company Big Studio", "no company Big Studio"} <= labels, labels
+
+
+def test_a_scaled_pipeline_labels_indicators_by_the_features_as_made() -> None:
+    """With a scaling step (the linear candidates), a 0 indicator is no longer 0 once scaled:
+    the labels read the features before it."""
+    data = films(80)
+    big = np.array(["Big Studio" in c for c in data["production_companies"]])
+    pipeline = Pipeline(
+        [("features", FilmFeatures()), ("scale", StandardScaler()), ("model", LinearRegression())]
+    ).fit(data, np.log1p(data["budget"]) + np.where(big, 1.0, -1.0))
+    explanation = explain(pipeline, data)
+    for i in range(len(data)):
+        companies = set(data["production_companies"].iloc[i])
+        for item in explanation.for_film(i)["contributions"]:
+            if item["feature"].startswith("company "):
+                assert item["feature"].removeprefix("company ") in companies, (i, item)
+            if item["feature"].startswith("no company "):
+                assert item["feature"].removeprefix("no company ") not in companies, (i, item)

@@ -84,10 +84,15 @@ def test_a_budget_out_of_range_is_said_in_dollars(predictor) -> None:
 
     warned = warnings_for(predictor, budget=150)
     assert any(w.startswith("budget $150 is outside the training range [$") for w in warned)
-    assert [_dollars(v) for v in (150, 10_000, 37.5e6, 395_900_000, 1.2e9)] == [
+    amounts = (0.3, 150, 10_000, 37.5e6, 395_900_000, 999_999_999.9, 1.2e9, 9.9996e12, 1e13)
+    assert [_dollars(v) for v in amounts] == [
+        "$0.30",
         "$150",
         "$10,000",
         "$37.5M",
         "$395.9M",
+        "$1B",
         "$1.2B",
+        "$10T",
+        "$10T",
     ]

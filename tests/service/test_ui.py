@@ -474,7 +474,7 @@ def test_the_slate_is_the_apis_answer_and_names_its_bad_rows(
                 percent(film["probability"]),
                 f"{signed_usd(film['profit_p10_usd'])} to {signed_usd(film['profit_p90_usd'])}",
                 percent(film["p_profit"]),
-                "; ".join(film["warnings"]) or "–",
+                " | ".join(film["warnings"]) or "–",
             ]
         total, hits = answer["total"], answer["hits"]
         for element, value, shown in (
@@ -508,7 +508,7 @@ def test_the_slate_is_the_apis_answer_and_names_its_bad_rows(
         ]
         assert saved[2]["error"].startswith("runtime") and saved[2]["revenue_usd"] == ""
         assert float(saved[4]["p_profit"]) == answer["films"][2]["p_profit"]
-        assert saved[0]["warnings"] == "; ".join(answer["films"][0]["warnings"])
+        assert saved[0]["warnings"] == " | ".join(answer["films"][0]["warnings"])
 
         # Edited after the forecast, the figures shown are said to be out of date.
         page.fill("#marketing_usd", "20")
