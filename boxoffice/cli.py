@@ -33,7 +33,8 @@ def run(app: typer.Typer, prog_name: str) -> NoReturn:
     try:
         code = app(prog_name=prog_name, standalone_mode=False)
     except UsageError as error:
-        message = error.format_message()  # type: ignore[attr-defined]
+        # typer checks some values with pydantic, whose messages start "Value error, "
+        message = error.format_message().replace("Value error, ", "")  # type: ignore[attr-defined]
         if not message or "\n" in message:  # no command given: typer printed the help
             if message:
                 print(message, file=sys.stderr)

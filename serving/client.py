@@ -33,7 +33,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedCo
 from rich.table import Table
 
 from boxoffice.cli import fail, run
-from boxoffice.config import DEFAULT_MARKETING_USD, DEFAULT_STUDIO_SHARE
+from boxoffice.config import DEFAULT_MARKETING_USD, DEFAULT_STUDIO_SHARE, MIN_PLAUSIBLE_USD
 from boxoffice.fields import FILM_FIELDS, MAX_USD, MIN_STUDIO_SHARE, FilmField
 from serving.cells import as_list, cell
 from serving.columns import MAX_TABLE_ROWS
@@ -244,6 +244,8 @@ def rows_to_films(frame: pd.DataFrame) -> tuple[list[dict[str, Any]], dict[int, 
                 if not isinstance(text, str) or not text.strip():
                     continue  # an empty cell: the field is not given
                 value = cell(key, text.strip())
+                if key in ("budget", "marketing_usd") and 0 < value < MIN_PLAUSIBLE_USD:
+                    raise ValueError(f"{key}: {text.strip()} is {_too_small(value)}")
                 if not (key == "budget" and value == 0):
                     film[key] = value  # budget 0 means unknown in TMDB
             Film.model_validate(film)
@@ -581,7 +583,16 @@ def parse_usd(text: str, allow_zero: bool = False) -> float:
     if not (math.isfinite(value) and low_ok and value <= MAX_USD):
         least = "at least $0" if allow_zero else "above $0"
         raise ValueError(f"{text!r}: an amount must be {least} and at most ${MAX_USD:.0e}")
+    if 0 < value < MIN_PLAUSIBLE_USD:
+        raise ValueError(f"{text!r} is {_too_small(value)}: write 20M for $20 million")
     return value
+
+
+def _too_small(usd: float) -> str:
+    return (
+        f"${usd:,.0f}, under ${MIN_PLAUSIBLE_USD:,}, which no film the models learned from cost "
+        "(amounts are in US$)"
+    )
 
 
 def parse_budgets(text: str) -> list[float]:

@@ -29,6 +29,7 @@ from boxoffice.config import (
     DEFAULT_HIT_THRESHOLD,
     DEFAULT_MARKETING_USD,
     DEFAULT_STUDIO_SHARE,
+    MIN_PLAUSIBLE_USD,
 )
 from boxoffice.fields import (
     FILM_FIELDS,
@@ -57,6 +58,7 @@ SETTINGS = {
     "max_budget_usd": MAX_USD,
     "max_scenarios": MAX_SCENARIOS,
     "max_slate": MAX_SLATE,
+    "min_plausible_usd": MIN_PLAUSIBLE_USD,
     "min_studio_share": MIN_STUDIO_SHARE,
     "comparables_k": COMPARABLES_K,
     "cast_top_billed": CAST_TOP_BILLED,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from boxoffice.config import DEFAULT_HIT_RATIO
+from boxoffice.config import DEFAULT_HIT_RATIO, MIN_PLAUSIBLE_USD  # noqa: F401 (the floor, defined once)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -31,8 +31,6 @@ FETCH_MIN_VOTES = 20
 
 SEED = 42
 HIT_RATIO = DEFAULT_HIT_RATIO
-# Rows whose budget or revenue is below this many dollars carry unit errors (e.g. budget 1).
-MIN_PLAUSIBLE_USD = 10_000
 # The fewest rows the population rules may leave (the split gives training 60% of them), and
 # the fewest hits and non-hits each part must hold for the classifiers, CV and ROC-AUC.
 MIN_POPULATION = 100

@@ -82,6 +82,12 @@
         if (!(name in settings.fields) || !text || row.error) return;
         try {
           const value = cell(name, text);
+          // As the client's slate: an amount under the floor no training film cost is a unit
+          // slip (150 meant as $150M), not a $150 film.
+          if ((name === "budget" || name === "marketing_usd") && value > 0 && value < settings.min_plausible_usd) {
+            const floor = settings.min_plausible_usd.toLocaleString("en-US");
+            throw new Error(`${name}: ${text} is $${value.toLocaleString("en-US")}, under $${floor}, which no film the models learned from cost (amounts are in US$)`);
+          }
           if (!(name === "budget" && value === 0)) row.film[name] = value; // 0: unknown in TMDB
         } catch (error) {
           row.error = error.message;
@@ -354,7 +360,7 @@
     }
     $("films-panel").hidden = false;
     $("films-footnote").textContent =
-      "Every row of the CSV, in order: a row left out says why beside it, a film forecast outside what the models learned from says so under Warnings, on a wider screen and in the download (a budget in the CSV is in dollars: 150 is $150, not $150M). The download holds every row.";
+      "Every row of the CSV, in order: a row left out says why beside it, a film forecast outside what the models learned from says so under Warnings, on a wider screen and in the download. Amounts in the CSV are in US$ (150000000 for $150M). The download holds every row.";
     $("download").disabled = false;
   }
 

@@ -38,10 +38,14 @@ def test_a_blank_or_bad_cell_affects_only_its_row() -> None:
 
 
 def test_budget_zero_is_unknown_and_api_rules_still_apply() -> None:
-    films, errors = rows_to_films(read("budget,runtime,explain\n0,100,true\n5e6,-3,\n1,1,no\n"))
+    films, errors = rows_to_films(
+        read("budget,runtime,explain\n0,100,true\n5e6,-3,\n2e4,1,no\n150,100,\n")
+    )
     assert films[0] == {} and errors[0].startswith("give the budget")  # TMDB's 0 = unknown
     assert errors[1] == "runtime: Input should be greater than 0"
     assert errors[2] == "explain: 'no' is not true or false"
+    # 150 meant as $150M: under $10,000, which no training film cost, so refused as a unit slip
+    assert errors[3].startswith("budget: 150 is $150, under $10,000")
 
 
 def test_cells_are_text_and_headers_are_forgiving() -> None:

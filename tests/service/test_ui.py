@@ -517,7 +517,7 @@ def test_the_slate_is_the_apis_answer_and_names_its_bad_rows(
         assert visit.problems == []
 
 
-def test_a_slate_of_bad_rows_names_each_and_a_budget_in_millions_is_flagged(
+def test_a_slate_of_bad_rows_names_each_and_a_budget_in_millions_is_refused(
     browser: Any, server_url: str
 ) -> None:
     with open_page(browser, f"{server_url}/ui/slate.html") as visit:
@@ -530,12 +530,14 @@ def test_a_slate_of_bad_rows_names_each_and_a_budget_in_millions_is_flagged(
         assert rows[0][2].startswith("give the budget")
         assert rows[1][2] == "budget: 'xx' is not a number"
         assert page.is_visible("#films-panel") and not page.is_visible("#answer")
-        # A budget typed in millions is read as dollars: the row's warnings say so.
-        page.fill("#csv", "title,budget,runtime,genres\nA,150,130,Action\n")
+        # A budget typed in millions (150) is refused as a unit slip, as the client refuses it;
+        # one the models did not learn from ($5,000,000,000) is forecast with its warning.
+        page.fill("#csv", "title,budget,runtime,genres\nA,150,130,Action\nB,5e9,130,Action\n")
         page.click("#submit")
         page.wait_for_selector("#results[data-state='done']", state="attached")
-        warned = table_rows(page, "films-table")[0][-1]
-        assert "budget $150 is outside the training range" in warned, warned
+        rows = table_rows(page, "films-table")
+        assert rows[0][2].startswith("budget: 150 is $150, under $10,000"), rows[0]
+        assert "budget $5B is outside the training range" in rows[1][-1], rows[1]
         assert visit.problems == []
 
 
