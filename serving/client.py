@@ -465,10 +465,8 @@ def slate_tables(
     for column in columns:
         table.add_column(column, justify="left" if column in ("title",) else "right")
     for row in rows:
-        if row["error"]:
-            table.add_row(
-                str(row["row"]), row["title"], "", f"[red]{row['error']}[/red]", "", "", "", "", ""
-            )
+        if row["error"]:  # said in full below the table, where it has the width
+            table.add_row(str(row["row"]), row["title"], "", "[red]left out[/red]", *[""] * 5)
             continue
         table.add_row(
             str(row["row"]),
@@ -497,6 +495,7 @@ def slate_tables(
         "of its release year",
         "models: "
         + ", ".join(f"{fs} ({m['model_version']})" for fs, m in answer["models"].items()),
+        *(f"row {row['row']} left out: {row['error']}" for row in rows if row["error"]),
         *(f"row {row['row']} warns: {row['warnings']}" for row in rows if row["warnings"]),
     ]
     return table, notes
@@ -550,7 +549,7 @@ def slate(
         fail(f"/predict_slate answered 200 but not with a slate ({error!r})")
     console.print(table)
     for line in notes:
-        console.print(line, soft_wrap=True, highlight=False)
+        console.print(line, soft_wrap=True, highlight=False, markup=False)
     if errors:
         console.print(f"{len(errors)} row(s) left out as invalid (named in the table)")
     if out is not None:
@@ -764,13 +763,15 @@ def _film(film_file: str | None, options: dict[str, Any]) -> dict[str, Any]:
 
 
 def usd(value: float) -> str:
-    """Three significant digits or so: $81.7M, $142M, $2.05B, $750K (parse_usd reads it back)."""
+    """Three significant digits or so: $81.7M, $142M, $2.05B, $750K, -$103M (the sign before
+    the $, as the page writes it; parse_usd reads a positive one back)."""
+    sign, value = ("-" if value < 0 else ""), abs(value)
     for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
-        if abs(value) >= limit:
+        if value >= limit:
             scaled = value / limit
-            digits = 2 if abs(scaled) < 10 else 1 if abs(scaled) < 100 else 0
-            return f"${scaled:.{digits}f}{suffix}"
-    return f"${value:.0f}"
+            digits = 2 if scaled < 10 else 1 if scaled < 100 else 0
+            return f"{sign}${scaled:.{digits}f}{suffix}"
+    return f"{sign}${value:.0f}"
 
 
 FilmFileOption = Annotated[
@@ -979,7 +980,7 @@ def scenarios(
         fail(f"/predict_scenarios answered 200 but not with forecasts ({error!r})")
     console.print(table)
     for line in notes:
-        console.print(line, soft_wrap=True, highlight=False)
+        console.print(line, soft_wrap=True, highlight=False, markup=False)
 
 
 # --------------------------------------------------------------------------- comparable films
@@ -1042,7 +1043,7 @@ def comps(
         fail(f"/comparable_films answered 200 but not with films ({error!r})")
     console.print(table)
     for line in notes:
-        console.print(line, soft_wrap=True, highlight=False)
+        console.print(line, soft_wrap=True, highlight=False, markup=False)
 
 
 if __name__ == "__main__":

@@ -234,7 +234,9 @@ def test_slate_prints_the_services_slate_and_names_bad_rows(
     rows = printed_table(result.stdout)
     assert [r["title"] for r in rows] == ["A", "B", "C", "D"]
     assert [r["#"] for r in rows] == ["1", "2", "3", "4"]
-    assert "runtime" in rows[2]["revenue"]  # the bad row, named beside it
+    # The bad row is marked in the table and named in full below it.
+    assert rows[2]["revenue"] == "left out"
+    assert "row 3 left out: runtime: Input should be greater than 0" in result.stdout
     sent = []
     for i, row in films.drop(index=2).iterrows():
         film = {
