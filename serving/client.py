@@ -551,7 +551,7 @@ def slate(
     for line in notes:
         console.print(line, soft_wrap=True, highlight=False, markup=False)
     if errors:
-        console.print(f"{len(errors)} row(s) left out as invalid (named in the table)")
+        console.print(f"{len(errors)} row(s) left out as invalid (each named above)")
     if out is not None:
         try:
             pd.DataFrame(rows).to_csv(out, index=False)
