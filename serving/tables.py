@@ -143,16 +143,22 @@ def _problems(film: dict[str, Any], skip: Collection[str] = ()) -> list[str]:
     try:
         Film.model_validate(film)
     except ValidationError as error:
-        said = []
-        for problem in error.errors(include_context=False, include_input=False):
-            if problem["loc"] and problem["loc"][0] in skip:
-                continue
-            if not problem["loc"] and any(f"'{name}'" in problem["msg"] for name in skip):
-                continue  # a rule across fields about one whose cell was unreadable
-            where = ".".join(str(p) for p in problem["loc"])
-            said.append(f"{where}: {problem['msg']}" if where else problem["msg"])
-        return said
+        return _said(error, skip)
     return []
+
+
+def _said(error: ValidationError, skip: Collection[str] = ()) -> list[str]:
+    """A refusal's problems, one 'field: message' each, leaving out those about the fields
+    ``skip`` (whose cells were unreadable: said already)."""
+    said = []
+    for problem in error.errors(include_context=False, include_input=False):
+        if problem["loc"] and problem["loc"][0] in skip:
+            continue
+        if not problem["loc"] and any(f"'{name}'" in problem["msg"] for name in skip):
+            continue  # a rule across fields about one whose cell was unreadable
+        where = ".".join(str(p) for p in problem["loc"])
+        said.append(f"{where}: {problem['msg']}" if where else problem["msg"])
+    return said
 
 
 # -- scoring -------------------------------------------------------------------------------
@@ -166,8 +172,8 @@ def _validated(films: list[dict[str, Any]]) -> tuple[list[int], FilmBatch | None
         try:
             valid.append(Film.model_validate(film))
             good.append(i)
-        except ValidationError:
-            errors[i] = "; ".join(_problems(film))
+        except ValidationError as error:  # said from this refusal, not validated again
+            errors[i] = "; ".join(_said(error))
     return good, (from_films(valid) if valid else None), errors
 
 

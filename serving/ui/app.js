@@ -48,7 +48,7 @@
 
   let settings = null;
   let submission = 0; // answers to an older submission are dropped
-  let edits = 0; // changes made to the form since the page opened (markStale)
+  const stale = BO.staleness("The film changed: press Forecast to update the figures.");
   let lastComparables = null;
   let lastExplanations = null;
 
@@ -162,7 +162,7 @@
     }
     fillForm(values);
     clearErrors();
-    markStale();
+    stale.mark();
     $("submit").focus();
   }
 
@@ -270,19 +270,9 @@
     $("status").textContent = text;
   }
 
-  /** The form changed since the figures shown were forecast: they are dimmed and said to be out
-   * of date until the film is forecast again. */
-  function markStale() {
-    edits++;
-    const results = $("results");
-    if (results.dataset.state !== "done") return;
-    results.dataset.state = "stale";
-    setStatus("The film changed: press Forecast to update the figures.");
-  }
-
   async function forecast() {
     const current = ++submission;
-    const editsAsked = edits;
+    const editsAsked = stale.edits;
     clearErrors();
     $("general-error").hidden = true;
     const { film, unreadable } = readFilm();
@@ -351,7 +341,7 @@
     history.replaceState(null, "", "#" + formState().toString());
     results.dataset.state = "done";
     setStatus(`Answered in ${Math.round(performance.now() - started)} ms.`);
-    if (edits !== editsAsked) markStale(); // edited while it was being forecast
+    if (stale.edits !== editsAsked) stale.mark(); // edited while it was being forecast
   }
 
   // -- rendering ------------------------------------------------------------------------------
@@ -725,9 +715,9 @@
     for (const radio of document.querySelectorAll("input[name='explained']")) radio.addEventListener("change", renderContributions);
     $("as-reported").addEventListener("change", renderComparables);
     // Errors go once the field is edited.
-    form.addEventListener("reset", markStale);
+    form.addEventListener("reset", stale.mark);
     form.addEventListener("input", (event) => {
-      markStale();
+      stale.mark();
       const field = event.target.closest("[aria-invalid='true']") || (event.target.name === "genres" && $("genres"));
       if (!field) return;
       field.removeAttribute("aria-invalid");

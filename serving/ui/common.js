@@ -118,6 +118,25 @@ window.BO = (() => {
     return charts[id];
   }
 
+  /** How a page says its figures are out of date: ``mark()`` counts an edit of its inputs and,
+   * when figures are shown (#results "done"), dims them ("stale") and says ``message`` in
+   * #status; ``edits`` tells a forecast whether its inputs changed while it was asked. */
+  function staleness(message) {
+    let edits = 0;
+    return {
+      get edits() {
+        return edits;
+      },
+      mark() {
+        edits++;
+        const results = $("results");
+        if (results.dataset.state !== "done") return;
+        results.dataset.state = "stale";
+        $("status").textContent = message;
+      },
+    };
+  }
+
   /** Is the page as narrow as a phone? Charts then keep fewer labels. */
   const narrow = () => window.matchMedia("(max-width: 640px)").matches;
 
@@ -190,6 +209,6 @@ window.BO = (() => {
 
   return {
     $, F1, F2, F3, usd, percent, times, points, millions, COLORS, cleanMessage, post, describeFailure,
-    table, chart, dropChart, narrow, moneyTick, logTick, wrap, hitAxis, download, settings, ready,
+    table, chart, dropChart, narrow, moneyTick, logTick, wrap, hitAxis, download, settings, ready, staleness,
   };
 })();

@@ -17,7 +17,7 @@
   ];
   let settings = null;
   let lastRows = null;
-  let edits = 0; // changes made to the CSV or the assumptions (markStale)
+  const stale = BO.staleness("The films or the assumptions changed: press Forecast the slate to update the figures.");
 
   const signedUsd = (value) => (value >= 0 ? "+" : "") + usd(value);
   const setStatus = (text) => ($("status").textContent = text);
@@ -160,19 +160,9 @@
     return { answer: null, sent: [] };
   }
 
-  /** The inputs changed since the figures shown were forecast: they are dimmed and said to be
-   * out of date until the slate is forecast again. */
-  function markStale() {
-    edits++;
-    const results = $("results");
-    if (results.dataset.state !== "done") return;
-    results.dataset.state = "stale";
-    setStatus("The films or the assumptions changed: press Forecast the slate to update the figures.");
-  }
-
   async function forecast() {
     clearErrors();
-    const editsAsked = edits;
+    const editsAsked = stale.edits;
     const results = $("results");
     const refuse = () => {
       setStatus("Fix the fields marked in red.");
@@ -235,7 +225,7 @@
     render(read, answer.body, sent);
     results.dataset.state = "done";
     setStatus(`Answered in ${Math.round(performance.now() - started)} ms.`);
-    if (edits !== editsAsked) markStale(); // edited while it was being forecast
+    if (stale.edits !== editsAsked) stale.mark(); // edited while it was being forecast
   }
 
   // -- rendering ------------------------------------------------------------------------------
@@ -375,16 +365,16 @@
     $("example").addEventListener("click", () => {
       $("csv").value = settings.example_slate;
       clearErrors();
-      markStale();
+      stale.mark();
       $("submit").focus();
     });
     $("clear").addEventListener("click", clearErrors);
-    $("slate-form").addEventListener("input", markStale);
-    $("slate-form").addEventListener("reset", markStale);
+    $("slate-form").addEventListener("input", stale.mark);
+    $("slate-form").addEventListener("reset", stale.mark);
     $("file").addEventListener("change", async () => {
       const file = $("file").files[0];
       if (file) $("csv").value = await file.text();
-      markStale();
+      stale.mark();
     });
     $("download").addEventListener("click", () => {
       if (!lastRows) return;
