@@ -384,7 +384,7 @@ def score_row(i: int, answer: dict[str, Any], failed: dict[int, str]) -> dict[st
     """One output row: the film's answer, or why it has none."""
     error = answer.get("error") or (f"not scored: {failed[i]}" if i in failed else "")
     return {
-        "row": i,
+        "row": i + 1,  # as slate and the page number them: the CSV's first film is 1
         "error": error,
         "revenue_usd": answer.get("revenue_usd"),
         "revenue_p10_usd": answer.get("revenue_p10_usd"),

@@ -54,7 +54,7 @@ def test_score_writes_predictions_and_reports_bad_rows(server_url: str, tmp_path
     result = client("score", str(source), "--out", str(out), "--url", server_url)
     assert result.returncode == 0, result.stdout + result.stderr
     scored = pd.read_csv(out)
-    assert list(scored["title"]) == ["A", "B", "C"]
+    assert list(scored["title"]) == ["A", "B", "C"] and list(scored["row"]) == [1, 2, 3]
     assert scored.loc[0, "revenue_usd"] > 0 and pd.isna(scored.loc[1, "revenue_usd"])
     assert "budget" in scored.loc[1, "error"] and "runtime" in scored.loc[2, "error"]
     # At the default assumptions P(profit > 0) is P(hit), and the break-even is 2 × the budget.
