@@ -7,12 +7,21 @@ type would let one blank or odd cell change every row's type.
 from __future__ import annotations
 
 import json
+import math
+import re
 from typing import Any
 
 from boxoffice.fields import TMDB_LIST_KEYS
 from serving.schema import FIELD_KINDS
 
 BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
+_SEPARATORS = re.compile(r"[\s-]+")
+
+
+def column_name(header: Any) -> str:
+    """A CSV header as the field name it stands for: "Release Date", "release-date" and
+    " release_date " are all ``release_date`` (serving/ui/slate.js reads headers the same way)."""
+    return _SEPARATORS.sub("_", str(header).strip().lower())
 
 
 def as_list(text: str, field: str) -> list[str]:
@@ -43,7 +52,9 @@ def cell(key: str, text: str) -> Any:
         try:
             number = float(text)
         except ValueError:
-            raise ValueError(f"{key}: {text[:50]!r} is not a number") from None
+            number = math.nan
+        if not math.isfinite(number):  # float() reads "nan" and "inf" too
+            raise ValueError(f"{key}: {text[:50]!r} is not a number")
         if kind == "whole":
             if not number.is_integer():
                 raise ValueError(f"{key}: {text[:50]!r} is not a whole number")

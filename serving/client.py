@@ -35,7 +35,7 @@ from rich.table import Table
 from boxoffice.cli import fail, run
 from boxoffice.config import DEFAULT_MARKETING_USD, DEFAULT_STUDIO_SHARE, MIN_PLAUSIBLE_USD
 from boxoffice.fields import FILM_FIELDS, MAX_USD, MIN_STUDIO_SHARE, FilmField
-from serving.cells import as_list, cell
+from serving.cells import as_list, cell, column_name
 from serving.columns import MAX_TABLE_ROWS
 from serving.schema import (
     EXCLUSIVE_FIELDS,
@@ -209,7 +209,8 @@ def examples(url: UrlOption = "http://localhost:3000") -> None:
 
 
 def read_films_csv(source: Path | io.StringIO) -> pd.DataFrame:
-    """A CSV of films, every cell as its text; column names stripped and lower-cased."""
+    """A CSV of films, every cell as its text; column names read as field names
+    (``serving.cells.column_name``: "Release Date" is release_date)."""
     try:
         # Only an empty cell is missing: "NA" is Namibia, or a title. The header is read as a
         # row so that a repeated name is seen as written (pandas would rename it "budget.1").
@@ -218,7 +219,7 @@ def read_films_csv(source: Path | io.StringIO) -> pd.DataFrame:
         raise ValueError(f"not a readable CSV ({str(error).strip()})") from None
     except OSError as error:  # permission denied, a directory, an I/O error
         raise ValueError(f"cannot be read ({error.strerror or error})") from None
-    names = [str(name).strip().lower() for name in rows.iloc[0]]
+    names = [column_name(name) for name in rows.iloc[0]]
     duplicated = sorted({name for name in names if names.count(name) > 1})
     if duplicated:
         raise ValueError(f"column(s) {', '.join(duplicated)} appear more than once")

@@ -196,6 +196,8 @@ def _numbers(
         return np.full(len(values), np.nan)
     array = _checked_floats(values)
     given = ~np.isnan(array)
+    if len(values) - int(given.sum()) != values.count(None):
+        raise NotFast  # a NaN sent as a number: the validated path refuses it
     if required and not given.all():
         raise NotFast
     finite = array[given]

@@ -276,6 +276,11 @@ class ContractMiddleware:
             _log_refusal("POST", scope["path"], problem.status, problem.body)
             await _send_json(send, problem.status, problem.body)
             return
+        except Exception:  # the service's fault: its traceback logged, a JSON 500 answered
+            logger.exception("POST %s failed", scope["path"])
+            body = error_body("Internal Server Error", "internal_error", [], "the table failed")
+            await _send_json(send, 500, body)
+            return
         await _send_bytes(send, 200, answer, media)
 
     async def _docs(self, scope: Scope, receive: Receive, send: Send) -> None:

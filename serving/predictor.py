@@ -85,6 +85,13 @@ class LoadedModel:
             return None
         return {name: features.encodings_[name] for name in CREDIT_FIELDS}
 
+    def budgets_read(self, columns: dict[str, list[Any]]) -> np.ndarray:
+        """Each film's budget as the models read it: a film released after the newest training
+        film is read in that year's dollars (``ReleaseYearDollars``), the others as given."""
+        inner = getattr(self.pipeline, "inner_columns", None)
+        read = inner(columns) if inner is not None else columns
+        return np.asarray(read["budget"], dtype=float)
+
     @classmethod
     def load(cls, model: bentoml.Model) -> LoadedModel:
         return cls(load_pipeline(model), str(model.tag), read_metadata(model))
@@ -219,11 +226,15 @@ def film_warnings(
     language_mode: str | None = None,
     newest_year: int | None = None,
     known_credits: dict[str, dict] | None = None,
+    budgets_read: np.ndarray | None = None,
+    languages: Sequence[str] | None = None,
 ) -> list[list[str]]:
     """What the caller should know about how each film was scored (vectorised over films):
     every field left out and what it was scored as, a model switch, values out of range, and
     the cast and crew as read (``known_credits``: the names each credit field's track record
-    knows, when the models read credits)."""
+    knows, when the models read credits). ``budgets_read``: the budgets as the models read
+    them (a film after ``newest_year`` in that year's dollars), checked against the training
+    range; ``languages``: the original languages the models tell apart."""
     n_films = len(columns["budget"])
     warnings: list[list[str]] = [[] for _ in range(n_films)]
     _credit_warnings(warnings, columns, known_credits)
@@ -255,11 +266,21 @@ def film_warnings(
             {"original_language": columns["original_language"]},
             "{} not given: scored as " + repr(language_mode) + ", the most common",
         )
+    if languages is not None and not set(columns["original_language"]) <= {None, *languages}:
+        told = ", ".join(languages)
+        for i, language in enumerate(columns["original_language"]):
+            if language is not None and language not in languages:
+                warnings[i].append(
+                    f"original_language {language!r} is not one of the languages the models "
+                    f"tell apart ({told}): scored as a film in another language"
+                )
     for name in RANGE_CHECKED:
         if name not in ranges:
             continue
         low, high = ranges[name]
         values = np.array(columns[name], dtype=float)
+        if name == "budget" and budgets_read is not None:
+            given, values = values, budgets_read
         if name == "release_year" and newest_year is not None:
             # Later than the data: a forecast, the horizon says how far; the uncertainty widens.
             with np.errstate(invalid="ignore"):
@@ -275,8 +296,14 @@ def film_warnings(
             outside = (values < low) | (values > high)
         shown = _dollars if name == "budget" else "{:g}".format
         for i in np.flatnonzero(outside):
+            said = shown(values[i])
+            if name == "budget" and budgets_read is not None and values[i] != given[i]:
+                said = (
+                    f"{shown(given[i])} (read as {said} of {newest_year}, the newest training "
+                    "film's year)"
+                )
             warnings[i].append(
-                f"{name} {shown(values[i])} is outside the training range "
+                f"{name} {said} is outside the training range "
                 f"[{shown(low)}, {shown(high)}]: treat the prediction with caution"
             )
     for name in LIST_FIELDS:
@@ -410,6 +437,8 @@ class Predictor:
                 model.features.language_mode_,
                 metadata.newest_year,
                 model.known_credits,
+                model.budgets_read(columns),
+                model.features.languages_,
             )
             for k, warning in self._beyond_revenue(model, scores.median[indices]):
                 warned[k].append(warning)

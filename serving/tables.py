@@ -15,6 +15,7 @@ does not take is validated film by film (``Film``), which names each bad row's p
 
 from __future__ import annotations
 
+import datetime
 import io
 import json
 from collections.abc import Collection
@@ -25,7 +26,7 @@ import pandas as pd
 import pydantic_core
 from pydantic import ValidationError
 
-from serving.cells import cell
+from serving.cells import cell, column_name
 from serving.columns import MAX_BATCH, MAX_TABLE_ROWS, FilmBatch, from_films, from_json
 from serving.middleware import TABLE_ROUTE, BodyProblem, error_body, unsupported_media_type
 from serving.openapi import JSON
@@ -67,7 +68,7 @@ def read_frame(body: bytes, kind: str) -> pd.DataFrame:
     except Exception as error:  # any reader's complaint is the client's table's
         what = "CSV" if kind == "csv" else "Parquet"
         raise _bad(f"not a readable {what} table ({str(error).strip()[:200]})") from None
-    frame.columns = [str(c).strip().lower() for c in frame.columns]
+    frame.columns = [column_name(c) for c in frame.columns]
     unknown = [c for c in frame.columns if c not in FIELD_KINDS]
     if unknown:
         shown = ", ".join(repr(c) for c in unknown[:5])
@@ -95,17 +96,23 @@ def _cell(value: Any, name: str) -> Any:
         value = value.item()
     if kind == "whole" and isinstance(value, float) and value.is_integer():
         return int(value)
+    if isinstance(value, datetime.datetime):  # a Parquet timestamp column: dates only
+        if value.time() != datetime.time(0):
+            raise ValueError(f"{name}: {value} is a moment, not a date")
+        return value.date()
     return value
 
 
 def _empty(value: Any) -> bool:
+    """A cell that does not give its field: None, blank text, or a missing value of any of
+    Parquet's types as pandas reads them (NaN, NaT, pd.NA)."""
     if value is None:
         return True
     if isinstance(value, str):
         return not value.strip()
-    if isinstance(value, float):
-        return value != value  # NaN: Parquet's missing number
-    return False
+    if isinstance(value, np.ndarray | list | tuple):
+        return False
+    return bool(pd.isna(value))
 
 
 def to_films(frame: pd.DataFrame) -> tuple[list[dict[str, Any] | None], dict[int, str]]:
@@ -144,7 +151,13 @@ def _problems(film: dict[str, Any], skip: Collection[str] = ()) -> list[str]:
         Film.model_validate(film)
     except ValidationError as error:
         return _said(error, skip)
+    except (TypeError, ValueError) as error:  # a cell of a type no field takes
+        return [_unreadable(error)]
     return []
+
+
+def _unreadable(error: Exception) -> str:
+    return f"the row is not a film the API can read ({str(error)[:200]})"
 
 
 def _said(error: ValidationError, skip: Collection[str] = ()) -> list[str]:
@@ -174,6 +187,8 @@ def _validated(films: list[dict[str, Any]]) -> tuple[list[int], FilmBatch | None
             good.append(i)
         except ValidationError as error:  # said from this refusal, not validated again
             errors[i] = "; ".join(_said(error))
+        except (TypeError, ValueError) as error:
+            errors[i] = _unreadable(error)
     return good, (from_films(valid) if valid else None), errors
 
 

@@ -5,7 +5,7 @@ pod) serves its own copy, so it keeps no state: the page is static (serving/ui/)
 JSON document (settings.json: genres, limits, defaults, the fields' kinds, the examples) is built
 from serving.schema at import, and the pages call the service's public APIs (/predict_revenue,
 /predict_hit, /predict_scenarios, /comparable_films; /predict_slate for the slate view at
-/ui/slate.html) from the browser like any client. Nothing is loaded from
+/ui/slate, also served as /ui/slate.html) from the browser like any client. Nothing is loaded from
 elsewhere: the chart library is vendored (serving/ui/vendor/), and the Content-Security-Policy
 says so to the browser.
 """
@@ -234,13 +234,22 @@ async def index(_: Request) -> HTMLResponse:
     return HTMLResponse(INDEX_HTML)
 
 
+SLATE_HTML = (STATIC_DIR / "slate.html").read_text(encoding="utf-8")
+
+
+async def slate(_: Request) -> HTMLResponse:
+    return HTMLResponse(SLATE_HTML)
+
+
 def create_app() -> Starlette:
-    """The page's ASGI app: settings.json, then the static files (index.html at /)."""
+    """The page's ASGI app: settings.json, then the static files (index.html at /, slate.html
+    at /slate)."""
     app = Starlette(
         routes=[
             Route("/settings.json", settings, methods=["GET", "HEAD"]),
             Route("/", index, methods=["GET", "HEAD"]),
             Route("/index.html", index, methods=["GET", "HEAD"]),
+            Route("/slate", slate, methods=["GET", "HEAD"]),
             Mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="static"),
         ]
     )

@@ -82,8 +82,9 @@
     if (name === "studio_share" && !(value >= settings.min_studio_share * 100 && value <= 100)) {
       return `Enter a percentage from ${settings.min_studio_share * 100} to 100.`;
     }
-    if (name === "hit_threshold" && !(value > 0 && value < 100)) {
-      return "Enter a percentage above 0 and below 100.";
+    // A value under 1 is most likely a probability typed as one (0.4 for 40%).
+    if (name === "hit_threshold" && !(value >= 1 && value <= 99)) {
+      return "Enter a percentage from 1 to 99 (40 means a 40% chance).";
     }
     return null;
   }

@@ -49,13 +49,17 @@ def test_budget_zero_is_unknown_and_api_rules_still_apply() -> None:
 
 
 def test_cells_are_text_and_headers_are_forgiving() -> None:
-    frame = read(" Title ,BUDGET, runtime,production_countries,genres\nNA,1e7,100,NA,\n")
+    frame = read(
+        " Title ,BUDGET, runtime,Production Countries,genres,release-date\n"
+        "NA,1e7,100,NA,,2012-05-04\n"
+    )
     films, errors = rows_to_films(frame)
     assert films[0] == {
         "title": "NA",  # pandas would read "NA" as missing
         "budget": 1e7,
         "runtime": 100.0,
         "production_countries": ["NA"],  # Namibia
+        "release_date": "2012-05-04",
     }
     assert errors == {}
 
@@ -76,5 +80,13 @@ def test_bad_list_cells_name_the_field(cell: str, message: str) -> None:
 def test_repeated_or_missing_rows_are_refused() -> None:
     with pytest.raises(ValueError, match="budget appear more than once"):
         read("budget,runtime,Budget\n1,2,3\n")
+    with pytest.raises(ValueError, match="release_date appear more than once"):
+        read("budget,release_date,Release Date\n1,2,3\n")
     with pytest.raises(ValueError, match="no rows to score"):
         read("budget,runtime\n")
+
+
+@pytest.mark.parametrize("text", ["nan", "NaN", "inf", "-Infinity"])
+def test_a_number_cell_that_is_not_finite_is_refused(text: str) -> None:
+    _, errors = rows_to_films(read(f"budget,runtime,popularity\n1e7,100,{text}\n"))
+    assert errors[0] == f"popularity: {text!r} is not a number"

@@ -178,5 +178,9 @@ def test_bytes_that_are_not_typed_json_are_parsed_as_before() -> None:
     huge = b'{"films": [{"runtime": 100, "budget": 123456789012345678901234567890}]}'
     assert from_json_bytes(huge) is None  # beyond the budget's bounds, either way
     assert from_json_bytes(b'{"films": [{"runtime": NaN, "budget": 1}]}') is None
+    # NaN for an optional number is not "not given": the validated path refuses it.
+    for field in ("popularity", "hit_threshold", "studio_share", "marketing_usd"):
+        body = b'{"films": [{"runtime": 100, "budget": 1e8, "%s": NaN}]}' % field.encode()
+        assert from_json_bytes(body) is None, field
     assert from_json_bytes(b"not json") is None
     assert from_json_bytes(b'{"films": [], "x": 1}') is None

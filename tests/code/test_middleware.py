@@ -275,3 +275,31 @@ def test_a_single_film_that_fails_goes_on_to_the_api(single: SingleFilms, body: 
     assert response.json()["received"] == body.decode()
     assert single.calls == []
     assert response.headers["server"] == "S/1"
+
+
+def test_a_table_the_service_fails_on_is_a_json_500_with_its_traceback_logged(
+    client: Client, monkeypatch, caplog
+) -> None:
+    """Not a bare 500 ("ASGI callable returned without starting response"): a 5xx logs its
+    traceback and answers in the shape of every other error."""
+    from serving import tables
+    from serving.middleware import TABLE_ROUTE
+    from serving.worker import register
+
+    async def fails(*_: object) -> tuple[bytes, str]:
+        raise RuntimeError("the models broke")
+
+    monkeypatch.setattr(tables, "answer", fails)
+    register(object())
+    try:
+        with caplog.at_level("ERROR", logger="boxoffice.http"):
+            response = client.post(
+                TABLE_ROUTE,
+                content=b"budget,runtime\n1e8,100\n",
+                headers={"content-type": "text/csv"},
+            )
+    finally:
+        register(None)
+    assert response.status_code == 500
+    assert response.json()["detail"][0]["type"] == "internal_error"
+    assert "RuntimeError: the models broke" in caplog.text

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime
+import io
+
 import pandas as pd
 
 from serving.tables import _validated, to_films
@@ -37,3 +40,47 @@ def test_a_film_the_api_refuses_names_each_field() -> None:
     said = errors[0].split("; ")
     assert said[0] == "runtime: Input should be greater than 0"
     assert said[1].startswith("genres: unknown genre(s) 'Actoin'")
+
+
+def parquet_frame(columns: dict) -> pd.DataFrame:
+    """A frame as /predict_table reads it from Parquet (pyarrow, pandas' own types)."""
+    from serving.tables import read_frame
+
+    sink = io.BytesIO()
+    pd.DataFrame(columns).to_parquet(sink)
+    return read_frame(sink.getvalue(), "parquet")
+
+
+def test_parquet_missing_values_of_every_type_are_not_given() -> None:
+    """NaT (a timestamp column), pd.NA (a nullable integer) and None in text are cells left
+    blank: the field is not given, and the row is scored."""
+    frame = parquet_frame(
+        {
+            "budget": [1e8, 2e8],
+            "runtime": [100.0, 110.0],
+            "release_date": pd.to_datetime(["2015-06-01", None]),
+            "vote_count": pd.array([1000, None], dtype="Int64"),
+            "genres": ["Action|Drama", None],
+        }
+    )
+    films, errors = to_films(frame)
+    assert errors == {}
+    assert films[0] == {
+        "budget": 1e8,
+        "runtime": 100.0,
+        "release_date": datetime.date(2015, 6, 1),
+        "vote_count": 1000,
+        "genres": ["Action", "Drama"],
+    }
+    assert films[1] == {"budget": 2e8, "runtime": 110.0}
+    good, batch, problems = _validated(films)
+    assert good == [0, 1] and problems == {} and batch is not None
+
+
+def test_a_timestamp_with_a_time_of_day_is_not_a_date() -> None:
+    frame = parquet_frame(
+        {"budget": [1e8], "runtime": [100.0], "release_date": pd.to_datetime(["2015-06-01 13:30"])}
+    )
+    films, errors = to_films(frame)
+    assert films == [None]
+    assert errors[0].startswith("release_date: 2015-06-01 13:30:00 is a moment")

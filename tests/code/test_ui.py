@@ -45,10 +45,13 @@ def client() -> Client:
 @pytest.mark.parametrize(
     ("path", "files"),
     [
-        ("/", ("common.js", "app.js", "app.css", "vendor/chart.js/chart.umd.js", "slate.html")),
-        (
-            "/slate.html",
-            ("common.js", "slate.js", "app.css", "vendor/papaparse/papaparse.min.js", "./"),
+        ("/", ("common.js", "app.js", "app.css", "vendor/chart.js/chart.umd.js", "slate")),
+        *(
+            (
+                path,
+                ("common.js", "slate.js", "app.css", "vendor/papaparse/papaparse.min.js", "./"),
+            )
+            for path in ("/slate", "/slate.html")
         ),
     ],
 )

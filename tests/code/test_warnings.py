@@ -3,6 +3,7 @@ outside what the models were trained on. Tiny real models, no server."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from serving.predictor import Predictor
@@ -96,3 +97,45 @@ def test_a_budget_out_of_range_is_said_in_dollars(predictor) -> None:
         "$10T",
         "$10T",
     ]
+
+
+def test_a_language_the_models_do_not_tell_apart_is_named(predictor) -> None:
+    told = predictor.models["pre_release"].features.languages_
+    assert "en" in told and "zz" not in told
+    english = warnings_for(predictor, original_language="en")
+    assert not any("original_language" in w for w in english)
+    warned = warnings_for(predictor, original_language="zz")
+    assert any(
+        w.startswith("original_language 'zz' is not one of the languages the models tell apart")
+        and w.endswith("scored as a film in another language")
+        for w in warned
+    ), warned
+
+
+def test_a_later_films_budget_is_checked_as_the_models_read_it() -> None:
+    """A film after the newest training film is read in that year's dollars: its budget is
+    checked against the training range as read, and the warning says both amounts."""
+    from serving.predictor import film_warnings
+
+    columns = {
+        "budget": [395.9e6, 600e6],
+        "release_year": [2027, 2027],
+        "release_month": [7, 7],
+        "original_language": ["en", "en"],
+        **{name: [[], []] for name in ("genres", "production_companies", "keywords")},
+        **{name: [[], []] for name in ("production_countries", "spoken_languages")},
+        **{name: [None, None] for name in ("directors", "cast", "runtime")},
+        **{name: [None, None] for name in ("popularity", "vote_average", "vote_count")},
+    }
+    warned = film_warnings(
+        columns,
+        "pre_release",
+        {"budget": (1e4, 380e6)},
+        newest_year=2016,
+        budgets_read=np.array([280e6, 424e6]),
+    )
+    assert not any("budget" in w for w in warned[0]), warned[0]
+    assert (
+        "budget $600M (read as $424M of 2016, the newest training film's year) is outside the "
+        "training range [$10,000, $380M]: treat the prediction with caution" in warned[1]
+    )

@@ -442,12 +442,12 @@ def test_answers_match_bentoml_serve(pod: Pod, reference_url: str) -> None:
             "app.js",
             "app.css",
             "common.js",
-            "slate.html",
+            "slate",
             "slate.js",
             "vendor/chart.js/chart.umd.js",
             "vendor/papaparse/papaparse.min.js",
         ):
-            pages = page.text + client.get(f"{pod.url}/ui/slate.html").text
+            pages = page.text + client.get(f"{pod.url}/ui/slate").text
             assert asset in pages
             assert client.get(f"{pod.url}/ui/{asset}").status_code == 200, asset
         bad = {"runtime": -5}

@@ -2,7 +2,7 @@
 
 It serves the models of $BENTOML_HOME (default ~/bentoml) when that store holds a complete
 training run, or of a quick training into a temporary store otherwise, opens /ui and
-/ui/slate.html in Debian's headless Chromium at a laptop's and at a phone's width, asks for the
+/ui/slate in Debian's headless Chromium at a laptop's and at a phone's width, asks for the
 example film (the page's "Example film" button: serving.schema.EXAMPLE_PRE_RELEASE_FILM) and the
 example slate, waits for every chart and writes reports/screenshot.png (the film, laptop) and
 reports/screenshots/{film,slate}-{laptop,phone}.png (gitignored: they show forecasts of models
@@ -87,7 +87,7 @@ def test_screenshots_of_the_pages_with_their_examples(
             written.append(path)
             if width == "laptop":
                 page.screenshot(path=str(SCREENSHOT_PATH), full_page=True)
-            page.goto(page_url + "slate.html")
+            page.goto(page_url + "slate")
             page.wait_for_selector("body[data-ready]")
             page.click("#example")
             page.evaluate("document.getElementById('results').dataset.state = 'submitted'")

@@ -449,7 +449,7 @@ def _forecast_slate(page: Any, studio_share: str = "55", marketing: str = "10") 
 def test_the_slate_is_the_apis_answer_and_names_its_bad_rows(
     browser: Any, server_url: str, http: httpx.Client, tmp_path: Any
 ) -> None:
-    with open_page(browser, f"{server_url}/ui/slate.html") as visit:
+    with open_page(browser, f"{server_url}/ui/slate") as visit:
         page = visit.page
         assert _forecast_slate(page) == "done", page.inner_text("#results")
         posted = visit.posted()["/predict_slate"]
@@ -520,7 +520,7 @@ def test_the_slate_is_the_apis_answer_and_names_its_bad_rows(
 def test_a_slate_of_bad_rows_names_each_and_a_budget_in_millions_is_refused(
     browser: Any, server_url: str
 ) -> None:
-    with open_page(browser, f"{server_url}/ui/slate.html") as visit:
+    with open_page(browser, f"{server_url}/ui/slate") as visit:
         page = visit.page
         page.fill("#csv", "title,budget,runtime\nA,,130\nB,xx,98\n")
         page.click("#submit")
@@ -543,7 +543,7 @@ def test_a_slate_of_bad_rows_names_each_and_a_budget_in_millions_is_refused(
 
 @pytest.mark.parametrize("viewport", [VIEWPORT, PHONE], ids=["laptop", "phone"])
 def test_the_slate_fits_the_screen(browser: Any, server_url: str, viewport: dict) -> None:
-    with open_page(browser, f"{server_url}/ui/slate.html", viewport) as visit:
+    with open_page(browser, f"{server_url}/ui/slate", viewport) as visit:
         page = visit.page
         page.click("#example")
         page.evaluate("document.getElementById('results').dataset.state = 'submitted'")
@@ -554,7 +554,7 @@ def test_the_slate_fits_the_screen(browser: Any, server_url: str, viewport: dict
 
 
 def test_a_bad_assumption_is_named_beside_it(browser: Any, server_url: str) -> None:
-    with open_page(browser, f"{server_url}/ui/slate.html") as visit:
+    with open_page(browser, f"{server_url}/ui/slate") as visit:
         page = visit.page
         assert _forecast_slate(page, studio_share="0") != "done"
         assert "percentage from 1 to 100" in page.inner_text("#studio_share-error")
