@@ -34,6 +34,7 @@ from rich.table import Table
 
 from boxoffice.cli import fail, run
 from boxoffice.config import DEFAULT_MARKETING_USD, DEFAULT_STUDIO_SHARE, MIN_PLAUSIBLE_USD
+from boxoffice.csvtext import CsvShapeError, read_csv_text
 from boxoffice.fields import FILM_FIELDS, MAX_USD, MIN_STUDIO_SHARE, FilmField
 from serving.cells import as_list, cell, column_name
 from serving.columns import MAX_TABLE_ROWS
@@ -212,18 +213,22 @@ def read_films_csv(source: Path | io.StringIO) -> pd.DataFrame:
     """A CSV of films, every cell as its text; column names read as field names
     (``serving.cells.column_name``: "Release Date" is release_date)."""
     try:
-        # Only an empty cell is missing: "NA" is Namibia, or a title. The header is read as a
-        # row so that a repeated name is seen as written (pandas would rename it "budget.1").
-        rows = pd.read_csv(source, dtype=str, keep_default_na=False, header=None)
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as error:
+        # Only an empty cell is missing: "NA" is Namibia, or a title. A repeated name is seen
+        # as written (pandas would rename it "budget.1").
+        frame = read_csv_text(source).fillna("")
+    except (
+        pd.errors.ParserError,
+        UnicodeDecodeError,
+        pd.errors.EmptyDataError,
+        CsvShapeError,
+    ) as error:
         raise ValueError(f"not a readable CSV ({str(error).strip()})") from None
     except OSError as error:  # permission denied, a directory, an I/O error
         raise ValueError(f"cannot be read ({error.strerror or error})") from None
-    names = [column_name(name) for name in rows.iloc[0]]
+    names = [column_name(name) for name in frame.columns]
     duplicated = sorted({name for name in names if names.count(name) > 1})
     if duplicated:
         raise ValueError(f"column(s) {', '.join(duplicated)} appear more than once")
-    frame = rows.iloc[1:].reset_index(drop=True)
     frame.columns = names
     if frame.empty:
         raise ValueError("no rows to score")

@@ -26,6 +26,7 @@ import pandas as pd
 import pydantic_core
 from pydantic import ValidationError
 
+from boxoffice.csvtext import read_csv_text
 from serving.cells import cell, column_name
 from serving.columns import MAX_BATCH, MAX_TABLE_ROWS, FilmBatch, from_films, from_json
 from serving.middleware import TABLE_ROUTE, BodyProblem, error_body, unsupported_media_type
@@ -60,7 +61,7 @@ def read_frame(body: bytes, kind: str) -> pd.DataFrame:
         raise _bad("the body is empty: send a table with a header row")
     try:
         if kind == "csv":
-            frame = pd.read_csv(io.BytesIO(body), dtype=str, keep_default_na=False)
+            frame = read_csv_text(body)
         else:
             import pyarrow.parquet as pq
 

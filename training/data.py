@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from boxoffice.csvtext import CsvShapeError, read_csv_text
 from boxoffice.fields import FILM_FIELDS, TMDB_LIST_KEYS
 from training import config
 
@@ -310,10 +311,15 @@ def read_table(path: Path, what: str = "the movies table") -> pd.DataFrame:
     """A CSV file as text columns; DataError when it cannot be read or holds no rows (``what``:
     the table it should be, for the message)."""
     try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=True)
+        raw = read_csv_text(path, keep_default_na=True)
     except OSError as error:  # permission denied, an I/O error, ...
         raise DataError(f"{path}: cannot be read ({error.strerror or error})") from error
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as error:
+    except (
+        pd.errors.ParserError,
+        UnicodeDecodeError,
+        pd.errors.EmptyDataError,
+        CsvShapeError,
+    ) as error:
         raise DataError(
             f"{path}: not a readable CSV file ({str(error).strip()}){_not_csv_hint(path, what)}"
         ) from error
@@ -321,6 +327,9 @@ def read_table(path: Path, what: str = "the movies table") -> pd.DataFrame:
         raise DataError(f"{path}: the file has a header but no rows{_not_csv_hint(path, what)}")
     if len(raw.columns) == 1 and (hint := _not_csv_hint(path, what)):
         raise DataError(f"{path}: one column, not a comma-separated table{hint}")
+    repeated = sorted(set(raw.columns[raw.columns.duplicated()]))
+    if repeated:
+        raise DataError(f"{path}: column(s) {', '.join(map(repr, repeated))} appear more than once")
     return raw
 
 

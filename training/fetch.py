@@ -40,6 +40,7 @@ from typing import Any
 import httpx
 import pandas as pd
 
+from boxoffice.csvtext import read_csv_text
 from training.config import FETCH_CONNECTIONS, FETCH_MIN_VOTES, FETCH_RATE, TMDB_API_URL
 
 KEY_ENV = "TMDB_API_KEY"
@@ -442,7 +443,7 @@ def _existing(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
     if not path.exists():
         return pd.DataFrame(columns=list(columns))
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+        frame = read_csv_text(path)
     except (OSError, ValueError) as error:
         raise FetchError(f"--append: {path} cannot be read ({error})") from None
     missing = [c for c in columns if c not in frame.columns]

@@ -203,3 +203,20 @@ def test_a_file_that_is_not_a_csv_table_is_named(tmp_path, text: str, hint: str)
     with pytest.raises(DataError, match=hint) as error:
         load_movies(path)
     assert "\n" not in str(error.value)
+
+
+def test_a_spreadsheets_trailing_commas_are_not_a_shifted_table(tmp_path) -> None:
+    """Every row ending in a comma: pandas alone would read the ids as row labels, every column
+    one to the left. Here the empty field is dropped; a value there is one error line."""
+    from training.data import read_table
+
+    path = tmp_path / "movies.csv"
+    path.write_text("id,title,budget\n1,A,5,\n2,B,6,\n")
+    assert read_table(path).to_numpy().tolist() == [["1", "A", "5"], ["2", "B", "6"]]
+    path.write_text("id,title,budget\n1,A,5\n2,B,6,7\n")
+    with pytest.raises(DataError, match=r"line 3 has more fields than the header's 3") as error:
+        load_movies(path)
+    assert "\n" not in str(error.value)
+    path.write_text("id,budget,budget\n1,5,6\n")
+    with pytest.raises(DataError, match=r"column\(s\) 'budget' appear more than once"):
+        load_movies(path)

@@ -6,6 +6,7 @@ import datetime
 import io
 
 import pandas as pd
+import pytest
 
 from serving.tables import _validated, to_films
 
@@ -84,3 +85,15 @@ def test_a_timestamp_with_a_time_of_day_is_not_a_date() -> None:
     films, errors = to_films(frame)
     assert films == [None]
     assert errors[0].startswith("release_date: 2015-06-01 13:30:00 is a moment")
+
+
+def test_a_csv_row_longer_than_its_header_is_refused_not_shifted() -> None:
+    from serving.middleware import BodyProblem
+    from serving.tables import read_frame
+
+    with pytest.raises(BodyProblem) as refused:
+        read_frame(b"budget,runtime\n1e7,100,5\n", "csv")
+    assert refused.value.status == 400
+    assert "line 2 has more fields than the header's 2" in str(refused.value.body)
+    frame = read_frame(b"budget,runtime\n1e7,100,\n", "csv")  # a trailing comma: dropped
+    assert frame.to_numpy().tolist() == [["1e7", "100"]]

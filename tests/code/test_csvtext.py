@@ -1,0 +1,37 @@
+"""boxoffice.csvtext: a row longer than the header is never read shifted by one column."""
+
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+import pytest
+
+from boxoffice.csvtext import CsvShapeError, read_csv_text
+
+
+def read(text: str, **options) -> list[list]:
+    frame = read_csv_text(io.StringIO(text), **options)
+    return [list(frame.columns), *frame.to_numpy().tolist()]
+
+
+def test_trailing_separators_are_dropped_not_read_as_a_shift() -> None:
+    # pandas alone would take "1" and "3" as row labels and read a=2, b=""
+    assert read("a,b\n1,2,\n3,4,\n") == [["a", "b"], ["1", "2"], ["3", "4"]]
+    assert read("a,b\n1,2\n3,4,,,\n") == [["a", "b"], ["1", "2"], ["3", "4"]]
+
+
+@pytest.mark.parametrize(("text", "line"), [("a,b\n1,2,5\n3,4\n", 2), ("a,b\n1,2\n3,4,5\n", 3)])
+def test_a_value_past_the_last_column_is_refused_naming_its_line(text: str, line: int) -> None:
+    with pytest.raises(CsvShapeError, match=f"line {line} has more fields than the header's 2"):
+        read_csv_text(text.encode())
+
+
+def test_names_stay_as_written_and_cells_as_text() -> None:
+    assert read("a,a\nNA,\n") == [["a", "a"], ["NA", ""]]
+    assert read('\ufeffx,y\r\n1,"p,\nq"\r\n') == [["x", "y"], ["1", "p,\nq"]]
+    frame = read_csv_text(b"x,y\nNA,\n", keep_default_na=True)
+    assert frame.isna().all(axis=None)
+    assert read_csv_text(b"x,y\n").columns.tolist() == ["x", "y"]
+    with pytest.raises(pd.errors.EmptyDataError):
+        read_csv_text(b"")
