@@ -25,6 +25,10 @@ class CsvShapeError(ValueError):
     """A row with more (non-empty) fields than the header."""
 
 
+# What read_csv_text raises for a file that is not a readable CSV table (OSError aside).
+UNREADABLE = (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError, CsvShapeError)
+
+
 def read_csv_text(source: Any, *, keep_default_na: bool = False) -> pd.DataFrame:
     """The table's cells as text (missing: NaN), its columns named as the header writes them
     (a repeated name stays repeated). ``source``: a path, bytes or a file-like object. Raises

@@ -34,7 +34,7 @@ from rich.table import Table
 
 from boxoffice.cli import fail, run
 from boxoffice.config import DEFAULT_MARKETING_USD, DEFAULT_STUDIO_SHARE, MIN_PLAUSIBLE_USD
-from boxoffice.csvtext import CsvShapeError, read_csv_text
+from boxoffice.csvtext import UNREADABLE, read_csv_text
 from boxoffice.fields import FILM_FIELDS, MAX_USD, MIN_STUDIO_SHARE, FilmField
 from serving.cells import as_list, cell, column_name
 from serving.columns import MAX_TABLE_ROWS
@@ -216,12 +216,7 @@ def read_films_csv(source: Path | io.StringIO) -> pd.DataFrame:
         # Only an empty cell is missing: "NA" is Namibia, or a title. A repeated name is seen
         # as written (pandas would rename it "budget.1").
         frame = read_csv_text(source).fillna("")
-    except (
-        pd.errors.ParserError,
-        UnicodeDecodeError,
-        pd.errors.EmptyDataError,
-        CsvShapeError,
-    ) as error:
+    except UNREADABLE as error:
         raise ValueError(f"not a readable CSV ({str(error).strip()})") from None
     except OSError as error:  # permission denied, a directory, an I/O error
         raise ValueError(f"cannot be read ({error.strerror or error})") from None

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from boxoffice.csvtext import CsvShapeError, read_csv_text
+from boxoffice.csvtext import UNREADABLE, read_csv_text
 from boxoffice.fields import FILM_FIELDS, TMDB_LIST_KEYS
 from training import config
 
@@ -314,12 +314,7 @@ def read_table(path: Path, what: str = "the movies table") -> pd.DataFrame:
         raw = read_csv_text(path, keep_default_na=True)
     except OSError as error:  # permission denied, an I/O error, ...
         raise DataError(f"{path}: cannot be read ({error.strerror or error})") from error
-    except (
-        pd.errors.ParserError,
-        UnicodeDecodeError,
-        pd.errors.EmptyDataError,
-        CsvShapeError,
-    ) as error:
+    except UNREADABLE as error:
         raise DataError(
             f"{path}: not a readable CSV file ({str(error).strip()}){_not_csv_hint(path, what)}"
         ) from error
