@@ -245,8 +245,7 @@ def rows_to_films(frame: pd.DataFrame) -> tuple[list[dict[str, Any]], dict[int, 
                 if not isinstance(text, str) or not text.strip():
                     continue  # an empty cell: the field is not given
                 value = cell(key, text.strip())
-                if key in ("budget", "marketing_usd") and 0 < value < MIN_PLAUSIBLE_USD:
-                    raise ValueError(f"{key}: {text.strip()} is {_too_small(value)}")
+                _check_plausible(key, text, value)
                 if not (key == "budget" and value == 0):
                     film[key] = value  # budget 0 means unknown in TMDB
             Film.model_validate(film)
@@ -330,6 +329,9 @@ def score(
                 progress.advance(task, len(chunk))
             for k, row in enumerate(rows):
                 results[start + k] = row
+    for i, reason in implausible_rows(sent).items():  # scored by the service, refused here
+        if i in results and not results[i].get("error"):
+            results[i] = {"error": reason}
     out_frame = pd.DataFrame([score_row(i, results.get(i, {}), failed) for i in range(len(sent))])
     if "title" in frame.columns:
         out_frame.insert(1, "title", frame["title"])
@@ -586,6 +588,38 @@ def parse_usd(text: str, allow_zero: bool = False) -> float:
     if 0 < value < MIN_PLAUSIBLE_USD:
         raise ValueError(f"{text!r} is {_too_small(value)}: write 20M for $20 million")
     return value
+
+
+# The amounts a row gives in US$ that the client refuses under MIN_PLAUSIBLE_USD (150 meant as
+# $150M), where the API itself only warns.
+AMOUNTS = ("budget", "marketing_usd")
+
+
+def _check_plausible(key: str, text: str, value: Any) -> None:
+    reason = _implausible(key, text, value)
+    if reason:
+        raise ValueError(reason)
+
+
+def _implausible(key: str, text: str, value: Any) -> str | None:
+    if key in AMOUNTS and 0 < value < MIN_PLAUSIBLE_USD:
+        return f"{key}: {text.strip()} is {_too_small(value)}"
+    return None
+
+
+def implausible_rows(frame: pd.DataFrame) -> dict[int, str]:
+    """The rows whose budget or marketing is under MIN_PLAUSIBLE_USD, with the reason (a cell
+    that is not a number is left to the service to name)."""
+    found: dict[int, str] = {}
+    for key in (k for k in AMOUNTS if k in frame.columns):
+        for i, text in enumerate(frame[key].tolist()):
+            try:
+                reason = _implausible(key, text, cell(key, text.strip()))
+            except ValueError:  # blank, or not a number
+                continue
+            if reason:
+                found.setdefault(i, reason)
+    return found
 
 
 def _too_small(usd: float) -> str:

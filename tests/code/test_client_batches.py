@@ -113,3 +113,18 @@ def test_an_unreadable_csv_is_one_line(tmp_path: Path, monkeypatch: pytest.Monke
     result = CliRunner().invoke(app, ["score", str(source), "--url", "http://127.0.0.1:9"])
     assert result.exit_code == 1
     assert "films.csv: cannot be read (Permission denied)" in result.output
+
+
+def test_a_budget_under_the_plausible_floor_is_refused_as_in_slate(
+    flaky_url: str, tmp_path: Path
+) -> None:
+    """150 meant as $150M: the service answers it (with a warning), the client refuses it, as
+    `slate` and the README say."""
+    source, out = tmp_path / "films.csv", tmp_path / "out.csv"
+    source.write_text("budget,runtime\n150,100\n5e7,100\n")
+    result = CliRunner().invoke(app, ["score", str(source), "--out", str(out), "--url", flaky_url])
+    assert result.exit_code == 0, result.output
+    assert "1 films scored, 1 skipped as invalid" in result.output
+    scored = pd.read_csv(out)
+    assert scored.loc[0, "error"].startswith("budget: 150 is $150, under $10,000")
+    assert pd.isna(scored.loc[0, "revenue_usd"]) and scored.loc[1, "revenue_usd"] == 1e8
