@@ -222,7 +222,7 @@ async def answer(predictor: Predictor, body: bytes, kind: str, accept: str) -> t
     wanted = accept.split(";", 1)[0].strip().lower()
     if wanted == JSON:
         return pydantic_core.to_json(table), JSON
-    out = pd.DataFrame(table, columns=list(COLUMNS))
+    out = _typed(table)
     if kind == "csv":
         out["warnings"] = [json.dumps(w) if w is not None else "" for w in out["warnings"]]
         return out.to_csv(index=False).encode(), CSV
@@ -232,6 +232,19 @@ async def answer(predictor: Predictor, body: bytes, kind: str, accept: str) -> t
     sink = io.BytesIO()
     pq.write_table(pa.Table.from_pandas(out, preserve_index=False), sink)
     return sink.getvalue(), PARQUET
+
+
+def _typed(table: list[dict[str, Any]]) -> pd.DataFrame:
+    """The rows as a frame, whole numbers and booleans kept as such where a row that was not
+    scored leaves a gap (pandas would make 2016 a float, 2016.0, and True an object)."""
+    out = pd.DataFrame(table, columns=list(COLUMNS))
+    for name in out.columns:
+        types = {type(row[name]) for row in table} - {type(None)}
+        if types == {bool}:
+            out[name] = out[name].astype("boolean")
+        elif types == {int}:
+            out[name] = out[name].astype("Int64")
+    return out
 
 
 # -- the contract --------------------------------------------------------------------------

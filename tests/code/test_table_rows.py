@@ -8,7 +8,7 @@ import io
 import pandas as pd
 import pytest
 
-from serving.tables import _validated, to_films
+from serving.tables import COLUMNS, _validated, to_films
 
 
 def test_a_row_with_an_unreadable_cell_also_names_the_rest_of_its_problems() -> None:
@@ -97,3 +97,17 @@ def test_a_csv_row_longer_than_its_header_is_refused_not_shifted() -> None:
     assert "line 2 has more fields than the header's 2" in str(refused.value.body)
     frame = read_frame(b"budget,runtime\n1e7,100,\n", "csv")  # a trailing comma: dropped
     assert frame.to_numpy().tolist() == [["1e7", "100"]]
+
+
+def test_a_row_not_scored_leaves_whole_numbers_and_booleans_as_they_are() -> None:
+    from serving.tables import _typed
+
+    table = [
+        {"index": 0, "dollars_year": 2016, "is_hit": True, "revenue_usd": 1e8, "error": None},
+        {"index": 1, "dollars_year": None, "is_hit": None, "revenue_usd": None, "error": "bad"},
+    ]
+    out = _typed([{**dict.fromkeys(COLUMNS), **row} for row in table])
+    written = out.to_csv(index=False)
+    assert ",2016," in written and "2016.0" not in written
+    assert str(out["dollars_year"].dtype) == "Int64" and str(out["is_hit"].dtype) == "boolean"
+    assert str(out["index"].dtype) == "Int64" and out["revenue_usd"].dtype == float
