@@ -234,10 +234,13 @@ def fetch(
 
     from training import fetch as tmdb
 
-    try:
+    try:  # values refused: exit 2, as for any other flag
         first, last = tmdb.parse_day(start, end=False), tmdb.parse_day(end, end=True)
         tmdb.check_range(first, last)
         tmdb.api_base(api_url)
+    except tmdb.FetchError as error:
+        raise typer.BadParameter(str(error)) from None
+    try:
         auth = tmdb.Auth.from_env()
     except tmdb.FetchError as error:
         fail(str(error))

@@ -90,8 +90,13 @@ def truth_of(splits: Splits, hit_ratio: float) -> Truth:
     )
 
 
-def saved_models(metadata: ForecastMetadata, tag: str) -> list[SavedModel]:
-    """The stored model's two headline scores (R² of the forecast, ROC-AUC of P(hit))."""
+def saved_models(
+    metadata: ForecastMetadata, tag: str, scored_on: str | None = None
+) -> list[SavedModel]:
+    """The stored model's two headline scores (R² of the forecast, ROC-AUC of P(hit)), the
+    targets enforced when they were scored on the published table (``scored_on``: the sha256
+    of the table backtested, when not the one the model was trained on)."""
+    published = (scored_on or metadata.data_sha256) == config.DATA_SHA256
     backtest = metadata.backtest
     years = f"{backtest.pooled_years[0]}-{backtest.pooled_years[-1]}"
     rows = []
@@ -111,7 +116,7 @@ def saved_models(metadata: ForecastMetadata, tag: str) -> list[SavedModel]:
                 config.FORWARD_TARGETS[(task, metadata.feature_set)],
                 years,
                 backtest.trained_to,
-                metadata.data_sha256 == config.DATA_SHA256,
+                published,
             )
         )
     return rows
@@ -425,6 +430,6 @@ def run_backtest(
             RESAMPLES[first.profile],
         )
         updated[fs] = meta.model_copy(update={"backtest": scores})
-        rows += saved_models(updated[fs], f"{model_name(FORECAST, fs)}:{meta.run}")
+        rows += saved_models(updated[fs], f"{model_name(FORECAST, fs)}:{meta.run}", loaded.sha256)
     path = write_backtest_report(reports_dir, loaded.path.name, loaded.sha256, updated)
     return rows, path

@@ -49,3 +49,19 @@ def test_a_forecast_model_must_carry_its_distribution() -> None:
     del stored["distribution"]["year_term"]
     with pytest.raises(MetadataError, match=r"distribution\.year_term"):
         parse_metadata(stored)
+
+
+def test_the_targets_are_enforced_on_the_published_table_whatever_the_run_learned_from() -> None:
+    """`backtest` of a run trained on another table, on the published table: its figures are
+    the published table's, so its targets hold (and the other way round)."""
+    from tests.helpers.models import metadata
+    from training import config
+    from training.pipeline import saved_models
+
+    trained_elsewhere = metadata("pre_release")
+    assert trained_elsewhere.data_sha256 != config.DATA_SHA256
+    tag = "boxoffice-forecast-pre-release:x"
+    assert not any(s.enforced for s in saved_models(trained_elsewhere, tag))
+    assert all(s.enforced for s in saved_models(trained_elsewhere, tag, config.DATA_SHA256))
+    published = trained_elsewhere.model_copy(update={"data_sha256": config.DATA_SHA256})
+    assert not any(s.enforced for s in saved_models(published, tag, "1" * 64))

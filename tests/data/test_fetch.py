@@ -167,8 +167,6 @@ def test_the_command_fails_with_one_error_line(published, tmp_path, monkeypatch)
     assert refused.exit_code == 1 and "error: TMDB refused the key" in refused.output
     assert fetched.exit_code == 0, fetched.output
     assert "films written to" in fetched.output
-    bad = runner.invoke(app, ["fetch", "--from", "20x6", "--to", "2016", "--out", str(tmp_path)])
-    assert bad.exit_code == 1 and "neither a year" in bad.output
     assert (
         dt.date(2016, 2, 1)
         >= pd.to_datetime(pd.read_csv(tmp_path / tmdb.MOVIES_FILE)["release_date"]).max().date()
@@ -178,16 +176,23 @@ def test_the_command_fails_with_one_error_line(published, tmp_path, monkeypatch)
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        (["--from", "2020", "--to", "2010"], "error: --to 2010-12-31 is before --from 2020-01-01"),
-        (["--api-url", "not-a-url"], "error: --api-url 'not-a-url' is not an http(s) URL"),
+        (["--from", "2020", "--to", "2010"], "--to 2010-12-31 is before --from 2020-01-01"),
+        (["--from", "20x6"], "'20x6' is neither a year (2017) nor a date (2017-06-30)"),
+        (["--api-url", "not-a-url"], "--api-url 'not-a-url' is not an http(s) URL"),
     ],
 )
-def test_a_bad_range_or_url_stops_before_anything_is_written(
-    tmp_path, monkeypatch, extra: list[str], message: str
+def test_a_bad_range_or_url_is_a_refused_value_before_anything_is_written(
+    tmp_path, monkeypatch, capsys, extra: list[str], message: str
 ) -> None:
+    """Exit 2 and one `error:` line, as for any flag the command refuses."""
+    from boxoffice.cli import run
+
     monkeypatch.setenv(tmdb.KEY_ENV, API_KEY)
     out = tmp_path / "out"
     args = ["fetch", "--from", "2016", "--to", "2016", "--out", str(out), *extra]
-    result = CliRunner().invoke(app, args)
-    assert result.exit_code == 1 and result.output.startswith(message), result.output
-    assert len(result.output.strip().splitlines()) == 1 and not out.exists()
+    monkeypatch.setattr("sys.argv", ["training", *args])
+    with pytest.raises(SystemExit) as exited:
+        run(app, "python -m training")
+    said = capsys.readouterr().err
+    assert exited.value.code == 2 and said.startswith(f"error: Invalid value: {message}"), said
+    assert len(said.strip().splitlines()) == 1 and not out.exists()
