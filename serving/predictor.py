@@ -418,8 +418,16 @@ class Predictor:
             scores.median[indices] = np.clip(read.median, 0.0, LOG_REVENUE_CEILING)
             scores.low[indices] = np.clip(read.low, 0.0, LOG_REVENUE_CEILING)
             scores.high[indices] = np.clip(read.high, 0.0, LOG_REVENUE_CEILING)
-            scores.probability[indices] = read.probability
-            scores.p_profit[indices] = distribution.above(centre, read.spread, np.log1p(break_even))
+            # Read from the clipped distribution as its quantiles are: no revenue is above the
+            # ceiling, so a line at or above it is never passed (the median and P(hit) agree).
+            line = np.log1p(metadata.hit_ratio * budget)
+            scores.probability[indices] = np.where(
+                line > LOG_REVENUE_CEILING, 0.0, read.probability
+            )
+            even = np.log1p(break_even)
+            scores.p_profit[indices] = np.where(
+                even > LOG_REVENUE_CEILING, 0.0, distribution.above(centre, read.spread, even)
+            )
             clipped[indices] = outside
             wanted = np.flatnonzero(group.explain)
             if len(wanted):  # only then: asking for nothing extra costs nothing

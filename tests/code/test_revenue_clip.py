@@ -16,3 +16,25 @@ def test_forecasts_outside_zero_to_a_trillion_are_clipped_and_flagged() -> None:
     assert clipped[0] == 17.5 and clipped[1] == 0.0 and clipped[2] == LOG_REVENUE_CEILING
     assert clipped[3] == 0.0 and clipped[4] == LOG_REVENUE_CEILING
     assert all(math.isfinite(math.expm1(v + 3.0)) for v in clipped)  # interval ends too
+
+
+def test_a_forecast_at_the_ceiling_never_contradicts_its_verdict(monkeypatch) -> None:
+    """The median shown is clipped at $1 trillion: P(hit) and P(profit) are read from the same
+    clipped distribution, so a hit line above the ceiling is never passed."""
+    from serving.schema import Film
+    from tests.helpers.models import tiny_predictor
+
+    predictor = tiny_predictor()
+    for model in predictor.models.values():
+        monkeypatch.setattr(
+            model.pipeline, "predict", lambda X: np.full(len(X["budget"]), 40.0), raising=False
+        )
+    films = [
+        Film.model_validate({"budget": budget, "runtime": 100, "release_date": "2010-01-01"})
+        for budget in (4e11, 5e11, 5.2e11, 6e11, 9e11, 5e12)
+    ]
+    for film, row in zip(films, predictor.both(films)["predictions"], strict=True):
+        hit_line = 2.0 * film.budget_usd
+        assert row["revenue_usd"] <= 1e12 * (1 + 1e-9)
+        assert (row["revenue_usd"] >= hit_line) == (row["probability"] >= 0.5), row
+        assert (row["revenue_usd"] >= row["break_even_revenue_usd"]) == (row["p_profit"] >= 0.5)
