@@ -101,8 +101,11 @@ class Forecaster:
         """P(one film's revenue > the hit ratio × its budget), from the same distribution."""
         return json_response(await self.hit_queue.submit(Film.model_construct(**film)))
 
+    # Scenarios and slates are scored in one pass each (a 500-film slate: ~250 ms), so BentoML
+    # runs them in its thread pool (plain `def`), not on the event loop, which goes on reading
+    # and micro-batching other requests meanwhile (XGBoost's prediction is thread-safe).
     @bentoml.api(input_spec=ScenariosRequest)
-    async def predict_scenarios(self, film: Film, scenarios: list[FilmChanges]) -> ScenariosResult:
+    def predict_scenarios(self, film: Film, scenarios: list[FilmChanges]) -> ScenariosResult:
         """Both forecasts for a film and 1 to 500 changes to it (budget, date, genres, ...)."""
         request = ScenariosRequest.model_construct(film=film, scenarios=scenarios)
         return json_response(self.predictor.scenarios(request))
@@ -118,7 +121,7 @@ class Forecaster:
         return json_response(await self.predictor.batch(films))
 
     @bentoml.api(input_spec=SlateRequest)
-    async def predict_slate(
+    def predict_slate(
         self, films: list[Film], studio_share: float, marketing_usd: float
     ) -> SlateResult:
         """1 to 500 films as a slate: each film's forecast and profit, and the slate's total
