@@ -50,6 +50,8 @@ TMDB_GENRES: tuple[str, ...] = (
 # would overflow to infinity there. Values beyond the training range are flagged, not refused.
 MAX_MINUTES = 100_000.0
 MAX_USD = 1e13
+# A log_budget above this is not a log1p of USD (log1p(MAX_USD) is 29.9).
+MAX_LOG_BUDGET = 30.0
 MAX_COUNT = 1e12
 MIN_YEAR, MAX_YEAR = 1870, 2100
 MAX_NAMES, MAX_NAME_LENGTH = 200, 200
@@ -158,9 +160,10 @@ FILM_FIELDS: tuple[FilmField, ...] = (
         "log_budget",
         "number",
         "pre",
-        "log1p(budget in USD), as the original clients send it.",
+        f"log1p(budget in USD), as the original clients send it (at most {MAX_LOG_BUDGET:g}, "
+        "about $10^13).",
         gt=0,
-        le=MAX_COUNT,
+        le=MAX_COUNT,  # the model's own check says what a larger value means (MAX_LOG_BUDGET)
     ),
     FilmField(
         "runtime",

@@ -37,6 +37,7 @@ from boxoffice.fields import (
     FIELDS_BY_NAME,
     FILM_FIELDS,
     LIST_FIELDS,
+    MAX_LOG_BUDGET,
     MAX_YEAR,
     MIN_YEAR,
     POST_RELEASE_FIELDS,
@@ -157,8 +158,6 @@ FAST_FIELDS = frozenset(
 ) - {"release_year", "explain_top"}
 # log1p(budget) and budget given both ways must agree to this (serving.schema checks the same).
 LOG_BUDGET_TOLERANCE = 1e-3
-# A log_budget above this is not a log1p of USD.
-MAX_LOG_BUDGET = 30.0
 _DATES = re.compile(r"(?:\d{4}-\d{2}-\d{2})*")
 _LANGUAGE = re.compile(r"[a-z]{2,3}")
 _CODE_PATTERNS = {

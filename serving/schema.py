@@ -34,12 +34,13 @@ from boxoffice.config import (
 from boxoffice.fields import (
     FIELDS_BY_NAME,
     FILM_FIELDS,
+    MAX_LOG_BUDGET,
     MAX_YEAR,
     MIN_YEAR,
     TMDB_GENRES,
     FilmField,
 )
-from serving.columns import LOG_BUDGET_TOLERANCE, MAX_BATCH, MAX_LOG_BUDGET
+from serving.columns import LOG_BUDGET_TOLERANCE, MAX_BATCH
 
 MAX_SCENARIOS = 500
 MAX_SLATE = 500
@@ -188,7 +189,7 @@ class _FilmRules(BaseModel):
         if self.log_budget is not None and self.log_budget > MAX_LOG_BUDGET:
             raise _refused(
                 f"'log_budget' {self.log_budget:g} is not a log1p of USD "
-                "(above 30, i.e. over $10^13)"
+                f"(above {MAX_LOG_BUDGET:g}, i.e. over $10^13)"
             )
         if (
             self.release_date is not None
