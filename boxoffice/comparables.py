@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from boxoffice.config import DEFAULT_HIT_RATIO
+from boxoffice.distribution import is_hit
 from boxoffice.dollars import CpiTable
 from boxoffice.features import FilmFeatures
 
@@ -142,7 +143,7 @@ class ComparableFilms:
                 "budget_usd_constant": float(budgets_constant[i]),
                 "revenue_usd_constant": float(revenues_constant[i]),
                 "revenue_to_budget": float(revenues[i] / budgets[i]),
-                "is_hit": bool(revenues[i] > self.hit_ratio * budgets[i]),
+                "is_hit": bool(is_hit(revenues[i], budgets[i], self.hit_ratio)),
                 "genres": list(films["genres"][j]),
                 "similarity": 1.0 / (1.0 + float(distances[i])),
             }

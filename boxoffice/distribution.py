@@ -159,6 +159,17 @@ class Forecasts:
     probability: np.ndarray
 
 
+def hit_line(budget: Any, hit_ratio: float) -> np.ndarray:
+    """The hit line in log1p USD: a film is a hit when its revenue is above hit_ratio × its
+    budget (the one rule every answer, metric and table reads)."""
+    return np.log1p(hit_ratio * np.asarray(budget, dtype=float))
+
+
+def is_hit(revenue: Any, budget: Any, hit_ratio: float) -> np.ndarray:
+    """Revenue (USD) above hit_ratio × budget (USD): the hit line, in dollars."""
+    return np.asarray(revenue, dtype=float) > hit_ratio * np.asarray(budget, dtype=float)
+
+
 def read_forecasts(
     distribution: RevenueDistribution,
     centre: Any,
@@ -176,7 +187,7 @@ def read_forecasts(
         median=distribution.quantile(centre, spread, 0.5),
         low=distribution.quantile(centre, spread, LOW),
         high=distribution.quantile(centre, spread, HIGH),
-        probability=distribution.above(centre, spread, np.log1p(hit_ratio * budget)),
+        probability=distribution.above(centre, spread, hit_line(budget, hit_ratio)),
     )
 
 

@@ -29,6 +29,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 from xgboost import DMatrix, XGBClassifier, XGBRegressor
 
+from boxoffice.distribution import hit_line
 from boxoffice.estimators import (
     BlendClassifier,
     BlendRegressor,
@@ -227,7 +228,7 @@ def in_points(
     first; each is credited with the change in P(hit) (in probability, ×100 for points) it
     made. Exact in sum (base + contributions = P(hit)), order-dependent."""
     log_budget = np.log1p(budget)
-    line = np.log1p(hit_ratio * budget)
+    line = hit_line(budget, hit_ratio)
 
     def probability(centre: float) -> float:
         spread = distribution.spreads(np.array([centre]), log_budget, horizon)

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import ndtr
 
-from boxoffice.distribution import HIGH, LOW, RevenueDistribution
+from boxoffice.distribution import HIGH, LOW, RevenueDistribution, hit_line
 
 N_DRAWS = 4000
 SEED = 0
@@ -106,7 +106,7 @@ def simulate(
             profit += (
                 films.studio_share[at] * dollars - films.budget[at] - films.marketing[at]
             ).sum(axis=1)
-            hits += (log_revenue > np.log1p(films.hit_ratio * films.budget[at])).sum(axis=1)
+            hits += (log_revenue > hit_line(films.budget[at], films.hit_ratio)).sum(axis=1)
     return SlateDraws(revenue, profit, hits)
 
 

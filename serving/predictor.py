@@ -35,6 +35,7 @@ from boxoffice.distribution import (
     INTERVAL_LEVEL,
     RevenueDistribution,
     break_even_revenue,
+    hit_line,
     profit_quantile,
     read_forecasts,
 )
@@ -420,7 +421,7 @@ class Predictor:
             scores.high[indices] = np.clip(read.high, 0.0, LOG_REVENUE_CEILING)
             # Read from the clipped distribution as its quantiles are: no revenue is above the
             # ceiling, so a line at or above it is never passed (the median and P(hit) agree).
-            line = np.log1p(metadata.hit_ratio * budget)
+            line = hit_line(budget, metadata.hit_ratio)
             scores.probability[indices] = np.where(
                 line > LOG_REVENUE_CEILING, 0.0, read.probability
             )
@@ -520,7 +521,7 @@ class Predictor:
             "is_hit": (scores.probability >= scores.thresholds).tolist(),
             "threshold": scores.thresholds.tolist(),
             "hit_ratio": ratios.tolist(),
-            "hit_revenue_usd": (ratios * budget).tolist(),
+            "hit_revenue_usd": (ratios * budget).tolist(),  # the hit line (hit_line) in USD
             "profit_usd": profit[0].tolist(),
             "profit_p10_usd": profit[1].tolist(),
             "profit_p90_usd": profit[2].tolist(),

@@ -11,6 +11,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from boxoffice.distribution import is_hit
 from training import config
 from training.clean import POPULATION_RULES, apply_rules
 
@@ -80,7 +81,7 @@ def write_eda(frame: pd.DataFrame, figures_dir: Path, hit_ratio: float = config.
     lines += ["Value ranges:", "", _markdown_table(ranges), ""]
 
     known = apply_rules(frame, POPULATION_RULES, "eda", [])
-    hits = known["revenue"] > hit_ratio * known["budget"]
+    hits = is_hit(known["revenue"], known["budget"], hit_ratio)
     corr = correlation_frame(known).corr()
     corr.index.name = ""
     lines += [

@@ -16,6 +16,7 @@ import numpy as np
 from rich.console import Console
 
 from boxoffice.config import COMPARABLES_K, FEATURE_SETS, FORECAST, model_name
+from boxoffice.distribution import hit_line
 from boxoffice.metadata import ForecastMetadata
 from boxoffice.store import new_run_id
 from training import comparables, config
@@ -86,7 +87,7 @@ def truth_of(splits: Splits, hit_ratio: float) -> Truth:
     population = splits.population
     budget = population["budget"].to_numpy(dtype=float)
     return Truth(
-        log_revenue(population), is_hit(population, hit_ratio), np.log1p(hit_ratio * budget)
+        log_revenue(population), is_hit(population, hit_ratio), hit_line(budget, hit_ratio)
     )
 
 

@@ -13,7 +13,7 @@ import pandas as pd
 from sklearn.base import clone
 
 from boxoffice.config import DEFAULT_HIT_THRESHOLD
-from boxoffice.distribution import RevenueDistribution, read_forecasts
+from boxoffice.distribution import RevenueDistribution, hit_line, read_forecasts
 from boxoffice.features import model_inputs
 from boxoffice.metadata import Scores
 from training.backtest import Truth, score
@@ -83,7 +83,7 @@ def original_split_scores(
             hit_ratio,
         )
         hit = is_hit(frame, hit_ratio)
-        truth = Truth(log_revenue(frame), hit, np.log1p(hit_ratio * budget))
+        truth = Truth(log_revenue(frame), hit, hit_line(budget, hit_ratio))
         answered = truth.answered(
             np.arange(len(frame)),
             read.median,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from boxoffice.config import DEFAULT_STUDIO_SHARE
 from boxoffice.distribution import HIGH, LOW
 from boxoffice.metadata import SlateBacktest, SlateScores
 from boxoffice.slate import SlateFilms, hit_range, simulate
@@ -46,7 +47,7 @@ def slate_backtest(
         release_year=group.year,
         budget=budget,
         marketing=np.zeros(len(group)),
-        studio_share=np.full(len(group), 0.5),
+        studio_share=np.full(len(group), DEFAULT_STUDIO_SHARE),
         distribution=[distribution] * len(group),
         hit_ratio=fits.hit_ratio,
     )

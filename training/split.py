@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
+from boxoffice.distribution import is_hit as hit_rule
 from training import config
 from training.clean import POPULATION_RULES, RuleCount, apply_rules, plausibility_rules
 from training.data import DataError
@@ -40,9 +41,7 @@ def log_revenue(frame: pd.DataFrame) -> np.ndarray:
 
 def is_hit(frame: pd.DataFrame, ratio: float) -> np.ndarray:
     """1 when revenue > ratio × budget."""
-    return (
-        frame["revenue"].to_numpy(dtype=float) > ratio * frame["budget"].to_numpy(dtype=float)
-    ).astype(int)
+    return hit_rule(frame["revenue"], frame["budget"], ratio).astype(int)
 
 
 def check_hit_classes(splits: Splits, ratio: float) -> None:

@@ -39,6 +39,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import ParameterGrid
 
 from boxoffice.config import FEATURE_SETS
+from boxoffice.distribution import hit_line
 from boxoffice.estimators import model_cost
 from boxoffice.features import model_inputs
 from training.calendar import Calendar
@@ -252,7 +253,7 @@ def tune(
         searches[k].seconds += seconds
     scored = np.concatenate([rows for _, rows in folds])
     hit = targets(development, "hit", hit_ratio)[scored]
-    hit_line = np.log1p(hit_ratio * development["budget"].to_numpy(dtype=float))[scored]
+    line = hit_line(development["budget"].to_numpy(dtype=float), hit_ratio)[scored]
     tuned: dict[tuple[str, str], list[TunedCandidate]] = {}
     for k, search in enumerate(searches):
         params, pooled, fold_sd, _ = _pick(search, per_search[k], folds)
@@ -260,7 +261,7 @@ def tune(
         if search.task == "revenue" and len(set(hit)) == 2:
             best = search.points.index(params)
             forecast = np.concatenate(per_search[k][best * len(folds) : (best + 1) * len(folds)])
-            hit_auc = float(roc_auc_score(hit, forecast - hit_line))
+            hit_auc = float(roc_auc_score(hit, forecast - line))
         tuned.setdefault((search.task, search.feature_set), []).append(
             TunedCandidate(
                 search.candidate,
