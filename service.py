@@ -7,6 +7,7 @@ BOXOFFICE_RUN to pin a run (see `python -m training models`), the newest complet
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 
@@ -76,6 +77,15 @@ class Forecaster:
             }
         )
         settle_gc()
+        logging.getLogger("boxoffice.service").info(
+            "serving training run %s: %s",
+            os.environ["BOXOFFICE_RUN"],
+            "; ".join(
+                f"{fs} {m.metadata.algorithm} fitted on films up to {m.metadata.newest_year}, "
+                f"a hit above {m.metadata.hit_ratio:g} x budget"
+                for fs, m in self.predictor.models.items()
+            ),
+        )
         self.revenue_queue = MicroBatcher("revenue", self.predictor.revenue)
         self.hit_queue = MicroBatcher("hit", self.predictor.hit)
         # /predict_batch's columnar path, /predict_table and the single films that validate are

@@ -420,7 +420,8 @@ def quiet_client_errors() -> None:
         log.addFilter(QuietClientErrors())
     # The refusals answered here say their line at the level BentoML's own loggers have (INFO,
     # ERROR with --quiet): the server's root logger is at WARNING, which would drop them.
-    logger.setLevel(logging.getLogger("bentoml").getEffectiveLevel())
+    # Set on "boxoffice", so that the service's own lines (boxoffice.service) share it.
+    logging.getLogger("boxoffice").setLevel(logging.getLogger("bentoml").getEffectiveLevel())
 
 
 def _named(send: Send, server: tuple[bytes, bytes]) -> Send:

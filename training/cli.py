@@ -331,7 +331,13 @@ def models(
         title=f"Training run {first.run} (the models' version), {first.profile} profile, fitted "
         f"on {first.fitted_on.replace('_', ' ')} films up to {first.newest_year}; chosen on "
         f"{first.design.development_years[0]}-{first.design.development_years[-1]}, tested on "
-        f"{years}"
+        f"{years}; data sha256 {first.data_sha256[:12]}… ("
+        + (
+            "the published TMDB 5000 table"
+            if first.data_sha256 == config.DATA_SHA256
+            else "not the published table"
+        )
+        + f"); a hit: revenue above {first.hit_ratio:g} × budget"
     )
     for column in (
         "model",
