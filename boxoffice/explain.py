@@ -36,7 +36,7 @@ from boxoffice.estimators import (
     DollarPipeline,
     LogRatioClassifier,
 )
-from boxoffice.features import feature_label
+from boxoffice.features import INDICATOR_LISTS, feature_label
 
 
 @dataclass
@@ -124,7 +124,24 @@ def explain(pipeline: Any, columns: Any) -> Explanation:
     names = list(pipeline[0].get_feature_names_out())
     # The labels read the features as made (an indicator is 0 or 1), before any scaling step.
     features = X if len(pipeline) == 2 else np.asarray(pipeline[0].transform(columns), dtype=float)
-    return _explain_model(pipeline, X, names).with_values(features)
+    return _explain_model(pipeline, X, names).with_values(
+        _not_given_as_nan(features, names, columns)
+    )
+
+
+def _not_given_as_nan(features: np.ndarray, names: list[str], columns: Any) -> np.ndarray:
+    """The features the labels read, an indicator of a list the film left out (None) as NaN."""
+    out = features
+    for prefix, field in INDICATOR_LISTS.items():
+        cells = columns.get(field) if hasattr(columns, "get") else None
+        if cells is None:
+            continue
+        left_out = np.array([cell is None for cell in cells], dtype=bool)
+        at = [j for j, name in enumerate(names) if name.startswith(prefix)]
+        if left_out.any() and at:
+            out = out.copy() if out is features else out
+            out[np.ix_(left_out, at)] = np.nan
+    return out
 
 
 def _explain_model(pipeline: Any, X: np.ndarray, names: list[str]) -> Explanation:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import heapq
+import math
 import operator
 import warnings
 from collections import Counter
@@ -711,16 +712,27 @@ _PREFIXES = {
 
 # Indicator columns (1: the film has the genre, company, ... ; 0: it has not).
 _INDICATORS = ("genre_", "language_", "company_", "country_", "keyword_")
+# The list field each list's indicators are made from: a film that leaves it out (None) has
+# none of them set, which its drivers say ("country US (not given)"), not "no country US".
+INDICATOR_LISTS = {
+    "genre_": "genres",
+    "company_": "production_companies",
+    "country_": "production_countries",
+    "keyword_": "keywords",
+}
 
 
 def feature_label(name: str, value: float | None = None) -> str:
     """A feature's name in the user's terms: 'log_budget' -> 'budget', 'genre_Action' ->
     'genre Action'; an indicator the film lacks (``value`` 0) -> 'no genre Action', so that a
-    driver of a film that is not a drama does not read as if it were one."""
+    driver of a film that is not a drama does not read as if it were one; an indicator of a
+    list the film left out (``value`` NaN) -> 'country US (not given)'."""
     if name in _LABELS:
         return _LABELS[name]
     for prefix, label in _PREFIXES.items():
         if name.startswith(prefix):
+            if prefix in _INDICATORS and value is not None and math.isnan(value):
+                return f"{label}{name.removeprefix(prefix)} (not given)"
             lacks = value == 0 and prefix in _INDICATORS
             return ("no " if lacks else "") + label + name.removeprefix(prefix)
     return name

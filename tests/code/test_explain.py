@@ -103,6 +103,7 @@ def test_feature_labels_are_in_user_terms(name: str, label: str) -> None:
         ("company_Legendary Pictures", 0.0, "no company Legendary Pictures"),
         ("company_record_mean", 0.0, "companies' track record, mean"),
         ("n_genres", 0.0, "number of genres"),
+        ("country_US", float("nan"), "country US (not given)"),
     ],
 )
 def test_an_indicator_the_film_lacks_says_so(name: str, value: float, label: str) -> None:
@@ -146,3 +147,20 @@ def test_a_scaled_pipeline_labels_indicators_by_the_features_as_made() -> None:
                 assert item["feature"].removeprefix("company ") in companies, (i, item)
             if item["feature"].startswith("no company "):
                 assert item["feature"].removeprefix("no company ") not in companies, (i, item)
+
+
+def test_a_list_the_film_left_out_is_said_not_given_not_lacked() -> None:
+    """Companies not given (None) are scored as none in particular: the driver says they were
+    not given, where an empty list (given: none) says the film has no such company."""
+    data = films(80)
+    big = np.array(["Big Studio" in c for c in data["production_companies"]])
+    pipeline = Pipeline(
+        [("features", FilmFeatures()), ("model", XGBRegressor(n_estimators=30, max_depth=3))]
+    ).fit(data, np.log1p(data["budget"]) + np.where(big, 1.0, -1.0))
+    columns = {name: list(data[name]) for name in data.columns}
+    columns["production_companies"] = [None, [], *columns["production_companies"][2:]]
+    explanation = explain(pipeline, columns)
+    left_out = [c["feature"] for c in explanation.for_film(0)["contributions"]]
+    empty = [c["feature"] for c in explanation.for_film(1)["contributions"]]
+    assert "company Big Studio (not given)" in left_out and "no company Big Studio" in empty
+    assert not any(f.startswith("no company") for f in left_out)
