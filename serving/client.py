@@ -435,11 +435,19 @@ def slate_rows(
                 "row": i + 1,  # as the page numbers them: the CSV's first film is 1
                 "title": titles[i],
                 "error": errors.get(i, ""),
+                "release_date": films[i].get("release_date"),
                 "budget_usd": films[i].get("budget"),
+                # a film's own assumptions, else the slate's
+                **{
+                    key: films[i].get(key, answer[key]) if prediction else None
+                    for key in ("marketing_usd", "studio_share")
+                },
+                "dollars_year": prediction.get("dollars_year"),
                 "revenue_usd": prediction.get("revenue_usd"),
                 "revenue_p10_usd": prediction.get("revenue_p10_usd"),
                 "revenue_p90_usd": prediction.get("revenue_p90_usd"),
                 "hit_probability": prediction.get("probability"),
+                "is_hit": prediction.get("is_hit"),
                 **{key: prediction.get(key) for key in PROFIT_KEYS},
                 "model": prediction.get("model"),
                 # " | ": a warning may itself hold "; ".

@@ -11,8 +11,10 @@
 (() => {
   const { $, usd, percent, post, describeFailure, table, narrow, COLORS } = BO;
   const API = "../predict_slate";
+  // The download's columns, as the client's `slate --out` writes them (serving/client.py slate_rows).
   const TABLE_COLUMNS = [
-    "row", "title", "error", "budget_usd", "revenue_usd", "revenue_p10_usd", "revenue_p90_usd", "hit_probability",
+    "row", "title", "error", "release_date", "budget_usd", "marketing_usd", "studio_share", "dollars_year",
+    "revenue_usd", "revenue_p10_usd", "revenue_p90_usd", "hit_probability", "is_hit",
     "profit_usd", "profit_p10_usd", "profit_p90_usd", "p_profit", "break_even_revenue_usd", "model", "warnings",
   ];
   let settings = null;
@@ -236,7 +238,9 @@
     setFigure("total-revenue", usd(total.revenue_usd), total.revenue_usd);
     setFigure("total-revenue-p10", usd(total.revenue_p10_usd), total.revenue_p10_usd);
     setFigure("total-revenue-p90", usd(total.revenue_p90_usd), total.revenue_p90_usd);
-    $("total-budget").textContent = `Budgets ${usd(total.budget_usd)}, marketing ${usd(total.marketing_usd)}; each film in its release year's dollars.`;
+    $("total-budget").textContent =
+      `Budgets ${usd(total.budget_usd)}, marketing ${usd(total.marketing_usd)}; each film in its release year's dollars. ` +
+      "The total's median is not the films' medians added up: each film's revenue is skewed (a few do far better than their median), so the total's is higher.";
     setFigure("total-profit", signedUsd(total.profit_usd), total.profit_usd);
     setFigure("total-profit-p10", signedUsd(total.profit_p10_usd), total.profit_p10_usd);
     setFigure("total-profit-p90", signedUsd(total.profit_p90_usd), total.profit_p90_usd);
@@ -323,9 +327,12 @@
     lastRows = rows.map((row, i) => {
       const p = byRow.get(row);
       return {
-        row: i + 1, title: row.title, error: row.error, budget_usd: row.film.budget ?? "",
+        row: i + 1, title: row.title, error: row.error, release_date: row.film.release_date ?? "", budget_usd: row.film.budget ?? "",
+        // a film's own assumptions, else the slate's
+        marketing_usd: p ? row.film.marketing_usd ?? answer.marketing_usd : "",
+        studio_share: p ? row.film.studio_share ?? answer.studio_share : "", dollars_year: p ? p.dollars_year : "",
         revenue_usd: p ? p.revenue_usd : "", revenue_p10_usd: p ? p.revenue_p10_usd : "", revenue_p90_usd: p ? p.revenue_p90_usd : "",
-        hit_probability: p ? p.probability : "", profit_usd: p ? p.profit_usd : "", profit_p10_usd: p ? p.profit_p10_usd : "",
+        hit_probability: p ? p.probability : "", is_hit: p ? p.is_hit : "", profit_usd: p ? p.profit_usd : "", profit_p10_usd: p ? p.profit_p10_usd : "",
         profit_p90_usd: p ? p.profit_p90_usd : "", p_profit: p ? p.p_profit : "", break_even_revenue_usd: p ? p.break_even_revenue_usd : "",
         model: p ? p.model : "", warnings: p ? p.warnings.join(" | ") : "", // as the client's slate writes them
       };

@@ -260,3 +260,5 @@ def test_slate_prints_the_services_slate_and_names_bad_rows(
     table = pd.read_csv(out)
     assert len(table) == 4 and "runtime" in table.loc[2, "error"]
     assert table.loc[1, "break_even_revenue_usd"] == pytest.approx((1.2e8 + 4e7) / 0.5)
+    assert table.loc[1, "marketing_usd"] == 4e7 and table.loc[1, "studio_share"] == 0.5
+    assert table.loc[1, "dollars_year"] == answer["films"][1]["dollars_year"]

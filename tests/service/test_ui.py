@@ -509,6 +509,13 @@ def test_the_slate_is_the_apis_answer_and_names_its_bad_rows(
         assert saved[2]["error"].startswith("runtime") and saved[2]["revenue_usd"] == ""
         assert float(saved[4]["p_profit"]) == answer["films"][2]["p_profit"]
         assert saved[0]["warnings"] == " | ".join(answer["films"][0]["warnings"])
+        first = answer["films"][0]
+        assert int(saved[0]["dollars_year"]) == first["dollars_year"]
+        # each film's own assumptions, else the slate's (55%, $10M)
+        sent = _slate_films()
+        assert float(saved[0]["marketing_usd"]) == sent[0].get("marketing_usd", 10e6)
+        assert float(saved[4]["studio_share"]) == sent[2].get("studio_share", 0.55)
+        assert saved[0]["is_hit"] == str(first["is_hit"]).lower()
 
         # Edited after the forecast, the figures shown are said to be out of date.
         page.fill("#marketing_usd", "20")
