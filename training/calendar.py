@@ -137,7 +137,9 @@ def calendar_of(splits: Splits, profile: str) -> Calendar:
         for year in (*calendar.selection_years, *calendar.test_years)
         if counts.get(year, 0) < MIN_FILMS_TO_SCORE
     }
-    first = min(calendar.forward_origins)
+    # The full profile's first origin, whatever the profile: a quick (smoke) run refuses what
+    # the full run would.
+    first = min(Calendar.from_years(calendar.newest_year, "full").forward_origins)
     before = sum(n for year, n in counts.items() if year < first)
     if thin or before < MIN_FILMS_FIRST_FIT:
         found = []
@@ -146,7 +148,10 @@ def calendar_of(splits: Splits, profile: str) -> Calendar:
                 "labelled films in " + ", ".join(f"{year}: {n}" for year, n in sorted(thin.items()))
             )
         if before < MIN_FILMS_FIRST_FIT:
-            found.append(f"{before} films before {first}")
+            found.append(
+                f"{before} films released before {first}, the first origin (it needs "
+                f"{MIN_FILMS_FIRST_FIT}: add earlier films)"
+            )
         raise DataError(
             f"the table is too short: {needs}; with its newest year {calendar.newest_year} it "
             f"has {'; '.join(found)}{_gap(counts, calendar.newest_year)}"
