@@ -38,7 +38,6 @@ SCHEMA: dict[str, str] = dict(
             **{f.tmdb_column: f.table_kind for f in FILM_FIELDS if f.tmdb_column},
             "id": "int",
             "revenue": "int",
-            "status": "text",
         }.items()
     )
 )
