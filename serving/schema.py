@@ -54,6 +54,12 @@ def _refused(message: str) -> PydanticCustomError:
     return PydanticCustomError("value_error", message)
 
 
+def _joined_genres(text: str) -> bool:
+    """Several genres written as one ("Drama, Comedy", "Drama;Comedy")."""
+    parts = [p.strip().lower() for p in re.split(r"[,;/|]", text)]
+    return len(parts) > 1 and all(p in _GENRES_BY_LOWER for p in parts)
+
+
 def _short(value: object, limit: int = 40) -> str:
     """A value for an error message, cut short: errors must not echo megabytes back."""
     text = repr(value)
@@ -155,8 +161,15 @@ class _FilmRules(BaseModel):
             return None
         unknown = [g for g in genres if g.strip().lower() not in _GENRES_BY_LOWER]
         if unknown:
+            joined = [g for g in unknown if _joined_genres(g)]
+            hint = (
+                f" ({_short(joined[0])} holds several: give each as its own item, or in a CSV "
+                "cell separated by |)"
+                if joined
+                else ""
+            )
             raise _refused(
-                f"unknown genre(s) {', '.join(_short(g) for g in unknown[:5])}; "
+                f"unknown genre(s) {', '.join(_short(g) for g in unknown[:5])}{hint}; "
                 f"expected TMDB genres: {', '.join(TMDB_GENRES)}"
             )
         return list(dict.fromkeys(_GENRES_BY_LOWER[g.strip().lower()] for g in genres))

@@ -63,3 +63,13 @@ def test_a_language_given_by_name_asks_for_its_code() -> None:
     (error,) = refused.value.errors()
     assert error["loc"] == ("original_language",)
     assert error["msg"] == "'English' is not an ISO 639-1 code such as 'en'"
+
+
+def test_genres_written_as_one_item_are_pointed_at() -> None:
+    with pytest.raises(ValidationError) as refused:
+        Film.model_validate({"budget": 1e8, "runtime": 100, "genres": ["Drama, Comedy"]})
+    said = refused.value.errors()[0]["msg"]
+    assert "'Drama, Comedy' holds several: give each as its own item" in said
+    with pytest.raises(ValidationError) as refused:
+        Film.model_validate({"budget": 1e8, "runtime": 100, "genres": ["Dramma"]})
+    assert "holds several" not in refused.value.errors()[0]["msg"]
