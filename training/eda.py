@@ -26,13 +26,25 @@ NUMERIC = [
 ]
 
 
-def _markdown_table(frame: pd.DataFrame, floatfmt: str = ".3g") -> str:
+def _number(value: object) -> str:
+    """A table's number as a reader reads it: 2,660 and 1,916 (never 2.66e+03), 6.09, 0.0123."""
+    if not isinstance(value, float):
+        return str(value)
+    if np.isnan(value):
+        return ""
+    if value.is_integer() or abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return format(value, ".3g")
+
+
+def _markdown_table(frame: pd.DataFrame, digits: str | None = None) -> str:
+    """``digits``: a format for every number (".2f" for correlations), else ``_number``'s."""
+    cell = _number if digits is None else (lambda v: format(v, digits))
     header = "| " + " | ".join([frame.index.name or "", *map(str, frame.columns)]) + " |"
     rule = "|" + "---|" * (len(frame.columns) + 1)
     rows = []
     for index, row in frame.iterrows():
-        cells = [format(v, floatfmt) if isinstance(v, float) else str(v) for v in row]
-        rows.append("| " + " | ".join([str(index), *cells]) + " |")
+        rows.append("| " + " | ".join([str(index), *map(cell, row)]) + " |")
     return "\n".join([header, rule, *rows])
 
 
@@ -55,6 +67,10 @@ def write_eda(frame: pd.DataFrame, figures_dir: Path, hit_ratio: float = config.
     """Write the EDA figures into ``figures_dir``; return the markdown section."""
     figures_dir.mkdir(parents=True, exist_ok=True)
     lines = ["## Exploratory data analysis", ""]
+    # The credits' columns, when no credits table was given, are not the table's to count.
+    frame = frame.drop(
+        columns=[c for c in ("directors", "cast") if c in frame and frame[c].isna().all()]
+    )
 
     missing = pd.DataFrame(
         {
@@ -78,6 +94,9 @@ def write_eda(frame: pd.DataFrame, figures_dir: Path, hit_ratio: float = config.
 
     ranges = frame[NUMERIC].describe().T[["min", "25%", "50%", "75%", "max", "mean"]]
     ranges.index.name = "column"
+    if "release_year" in ranges.index:  # a year reads 2005, not 2,005
+        ranges = ranges.astype(object)
+        ranges.loc["release_year"] = [f"{v:.0f}" for v in ranges.loc["release_year"]]
     lines += ["Value ranges:", "", _markdown_table(ranges), ""]
 
     known = apply_rules(frame, POPULATION_RULES, "eda", [])
