@@ -397,7 +397,7 @@ def score_row(i: int, answer: dict[str, Any], failed: dict[int, str]) -> dict[st
         "is_hit": answer.get("is_hit"),
         **{key: answer.get(key) for key in PROFIT_KEYS},
         "model": answer.get("model"),
-        "warnings": "; ".join(answer.get("warnings") or []),
+        "warnings": WARNINGS_JOINED.join(answer.get("warnings") or []),  # as slate writes them
     }
 
 
