@@ -216,10 +216,35 @@ async def score_table(predictor: Predictor, frame: pd.DataFrame) -> list[dict[st
     return table
 
 
+def answer_format(accept: str, kind: str) -> str:
+    """The answer's media type from the Accept header: JSON, or the request's own format (no
+    header, */*, or the format itself); the first listed that is one of these. BodyProblem
+    406 when none is."""
+    own = CSV if kind == "csv" else PARQUET
+    listed = [part.split(";", 1)[0].strip().lower() for part in accept.split(",")]
+    listed = [media for media in listed if media]
+    if not listed:
+        return own
+    for media in listed:
+        if media == JSON:
+            return JSON
+        if media in (own, "*/*") or (media.endswith("/*") and own.startswith(media[:-1])):
+            return own
+    raise BodyProblem(
+        406,
+        error_body(
+            "Not Acceptable",
+            "not_acceptable",
+            [],
+            f"the answer is the request's format ({own}) or {JSON}; Accept asked for {accept[:80]}",
+        ),
+    )
+
+
 async def answer(predictor: Predictor, body: bytes, kind: str, accept: str) -> tuple[bytes, str]:
     frame = read_frame(body, kind)
+    wanted = answer_format(accept, kind)  # before the work: a 406 costs nothing
     table = await score_table(predictor, frame)
-    wanted = accept.split(";", 1)[0].strip().lower()
     if wanted == JSON:
         return pydantic_core.to_json(table), JSON
     out = _typed(table)
@@ -307,6 +332,10 @@ def add_to_document(document: dict[str, Any]) -> dict[str, Any]:
                     },
                 },
                 "400": {"description": "Bad Request: not a table of films.", **error},
+                "406": {
+                    "description": "Not Acceptable: the answer is the request's format or JSON.",
+                    **error,
+                },
                 "413": {"description": "Payload Too Large (decoded).", **error},
                 "415": {
                     "description": f"Unsupported Media Type: send {CSV} or {PARQUET}.",

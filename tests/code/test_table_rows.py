@@ -111,3 +111,28 @@ def test_a_row_not_scored_leaves_whole_numbers_and_booleans_as_they_are() -> Non
     assert ",2016," in written and "2016.0" not in written
     assert str(out["dollars_year"].dtype) == "Int64" and str(out["is_hit"].dtype) == "boolean"
     assert str(out["index"].dtype) == "Int64" and out["revenue_usd"].dtype == float
+
+
+@pytest.mark.parametrize(
+    ("accept", "kind", "media"),
+    [
+        ("", "csv", "text/csv"),
+        ("*/*", "parquet", "application/vnd.apache.parquet"),
+        ("application/json", "csv", "application/json"),
+        ("text/*, application/json", "csv", "text/csv"),
+        ("application/xml, application/json;q=0.5", "parquet", "application/json"),
+    ],
+)
+def test_the_answer_is_in_the_format_accept_asks_for(accept: str, kind: str, media: str) -> None:
+    from serving.tables import answer_format
+
+    assert answer_format(accept, kind) == media
+
+
+def test_an_accept_the_table_cannot_answer_is_a_406() -> None:
+    from serving.middleware import BodyProblem
+    from serving.tables import answer_format
+
+    with pytest.raises(BodyProblem) as refused:
+        answer_format("application/xml", "csv")
+    assert refused.value.status == 406 and "text/csv" in str(refused.value.body)
