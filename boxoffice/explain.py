@@ -9,8 +9,10 @@ log-odds for classifiers; a decision tree classifier is explained in probability
 - Blends of boosted trees and a linear model: the weighted sum of the two exact explanations
   (the classifier blend averages log-odds, so it stays exact too).
 - A pipeline answering in the dollars of the release year (``ConstantDollarTarget``,
-  ``ReleaseYearDollars``): the explanation of its inner forecast, plus one contribution for the
-  conversion.
+  ``ReleaseYearDollars``): the explanation of its inner forecast, the conversion of its
+  revenue credited to the budget, which is converted alike on the way in: together they are
+  the budget's effect in the release year's dollars (a price level moves revenue and budget
+  alike, so it is no driver of a hit on its own).
 - scikit-learn trees and ensembles (random forest, gradient boosting, decision tree): the
   path decomposition (each split's change in node value goes to the split's feature), which is
   exact in sum but, unlike TreeSHAP, order-dependent.
@@ -89,7 +91,7 @@ def explanation_method(estimator: Any) -> str:
     """How ``explain`` attributes this estimator's output (for reports and metadata)."""
     if isinstance(estimator, DollarPipeline):
         inner = explanation_method(estimator.pipeline_[-1])
-        return f"{inner}, plus the conversion to the release year's dollars"
+        return f"{inner}, the conversion to the release year's dollars credited to the budget"
     if isinstance(estimator, BlendRegressor | BlendClassifier):
         return (
             "TreeSHAP (exact, XGBoost pred_contribs) of the trees plus coefficient × "
@@ -107,18 +109,26 @@ def explanation_method(estimator: Any) -> str:
     return "tree path decomposition (exact sum, order-dependent)"
 
 
+# The feature the conversion of a dollar pipeline's forecast is credited to.
+BUDGET_FEATURE = "log_budget"
+
+
 def explain(pipeline: Any, columns: Any) -> Explanation:
     """Explain ``pipeline``'s raw output for the films in ``columns`` (raw film fields)."""
     if isinstance(pipeline, DollarPipeline):
         inner = explain(pipeline.pipeline_, pipeline.inner_columns(columns))
-        shift = pipeline.price_shift(columns)[:, None]
+        shift = pipeline.price_shift(columns)
+        if BUDGET_FEATURE in inner.feature_names:
+            contributions = inner.contributions.copy()
+            contributions[:, inner.feature_names.index(BUDGET_FEATURE)] += shift
+            return replace(inner, contributions=contributions, method=explanation_method(pipeline))
         return Explanation(
             inner.base,
-            np.hstack([inner.contributions, shift]),
+            np.hstack([inner.contributions, shift[:, None]]),
             [*inner.feature_names, "release_year_dollars"],
             inner.units,
             explanation_method(pipeline),
-            None if inner.values is None else np.hstack([inner.values, shift * np.nan]),
+            None if inner.values is None else np.hstack([inner.values, shift[:, None] * np.nan]),
         )
     X = np.asarray(pipeline[:-1].transform(columns), dtype=float)
     names = list(pipeline[0].get_feature_names_out())
