@@ -349,8 +349,11 @@ class FilmFeatures(TransformerMixin, BaseEstimator):
         the dollars of the film's release year).
     credits : bool
         Add the directors' and the top-billed cast's track records (``directors``; the first
-        ``CAST_TOP_BILLED`` names of ``cast``), encoded as the companies' are (with or without
+        ``cast_top_billed`` names of ``cast``), encoded as the companies' are (with or without
         ``target_encoding``; needs ``y`` in ``fit`` too).
+    cast_top_billed : int
+        How many names of ``cast`` are read (stored with the fitted features, so that a model
+        reads the cast as it learned it, whatever the constant says later).
     """
 
     def __init__(
@@ -367,6 +370,7 @@ class FilmFeatures(TransformerMixin, BaseEstimator):
         te_folds: int = 5,
         cpi: CpiTable | None = None,
         credits: bool = False,
+        cast_top_billed: int = CAST_TOP_BILLED,
     ):
         self.feature_set = feature_set
         self.n_companies = n_companies
@@ -380,6 +384,7 @@ class FilmFeatures(TransformerMixin, BaseEstimator):
         self.te_folds = te_folds
         self.cpi = cpi
         self.credits = credits
+        self.cast_top_billed = cast_top_billed
 
     def encoded_fields(self) -> dict[str, str]:
         """The lists whose items carry a track record in this configuration, with the prefix of
@@ -393,8 +398,14 @@ class FilmFeatures(TransformerMixin, BaseEstimator):
         """A list field's items as the features read them: the cast's top-billed names only."""
         lists = _as_lists(_cells(X, name, n_rows))
         if name == "cast":
-            return [items[:CAST_TOP_BILLED] for items in lists]
+            return [items[: self.top_billed] for items in lists]
         return lists
+
+    @property
+    def top_billed(self) -> int:
+        """``cast_top_billed`` (features pickled before it was a parameter read the constant
+        they were fitted with, which was CAST_TOP_BILLED)."""
+        return getattr(self, "cast_top_billed", CAST_TOP_BILLED)
 
     # -- fitting ------------------------------------------------------------------------------
     def fit(self, X: FilmColumns, y: Any = None) -> FilmFeatures:

@@ -187,10 +187,14 @@ def _none(values: Sequence[Any]) -> np.ndarray:
 
 
 def _credit_warnings(
-    warnings: list[list[str]], columns: dict[str, list[Any]], known: dict[str, dict] | None
+    warnings: list[list[str]],
+    columns: dict[str, list[Any]],
+    known: dict[str, dict] | None,
+    top_billed: int = CAST_TOP_BILLED,
 ) -> None:
     """Credits given to models that do not read them; with models that do, credits left out
-    and names the models never saw (scored as unknown)."""
+    and names the models never saw (scored as unknown; of the cast, the ``top_billed`` names
+    the models read)."""
     if known is None:
         given = np.array([list(map(bool, columns[f])) for f in CREDIT_FIELDS], dtype=bool)
         for i in np.flatnonzero(given.any(axis=0)).tolist():
@@ -206,7 +210,7 @@ def _credit_warnings(
         "{} not given: scored with a typical track record, no one in particular",
     )
     for name in CREDIT_FIELDS:
-        read = CAST_TOP_BILLED if name == "cast" else None
+        read = top_billed if name == "cast" else None
         for i, names in enumerate(columns[name]):
             if not names:
                 continue
@@ -229,6 +233,7 @@ def film_warnings(
     known_credits: dict[str, dict] | None = None,
     budgets_read: np.ndarray | None = None,
     languages: Sequence[str] | None = None,
+    top_billed: int = CAST_TOP_BILLED,
 ) -> list[list[str]]:
     """What the caller should know about how each film was scored (vectorised over films):
     every field left out and what it was scored as, a model switch, values out of range, and
@@ -238,7 +243,7 @@ def film_warnings(
     range; ``languages``: the original languages the models tell apart."""
     n_films = len(columns["budget"])
     warnings: list[list[str]] = [[] for _ in range(n_films)]
-    _credit_warnings(warnings, columns, known_credits)
+    _credit_warnings(warnings, columns, known_credits, top_billed)
     if feature_set == "post_release":
         _flag_missing(
             warnings,
@@ -448,6 +453,7 @@ class Predictor:
                 model.known_credits,
                 model.budgets_read(columns),
                 model.features.languages_,
+                model.features.top_billed,
             )
             for k, warning in self._beyond_revenue(model, scores.median[indices]):
                 warned[k].append(warning)

@@ -188,3 +188,13 @@ def test_without_a_credits_table_every_film_is_scored_as_before() -> None:
     with_columns = data.assign(directors=None, cast=None)
     np.testing.assert_array_equal(plain.transform(data), plain.transform(with_columns))
     assert join_credits(data.assign(id=range(80)), None)["directors"].isna().all()
+
+
+def test_the_cast_read_is_the_fitted_features_own_not_the_constant() -> None:
+    from boxoffice.config import CAST_TOP_BILLED
+
+    cast = {"cast": [["A", "B", "C", "D", "E", "F", "G"]]}
+    assert FilmFeatures(credits=True, cast_top_billed=2).item_lists(cast, "cast", 1) == [["A", "B"]]
+    pickled_before = FilmFeatures(credits=True)
+    del pickled_before.cast_top_billed  # features pickled before it was a parameter
+    assert pickled_before.item_lists(cast, "cast", 1) == [cast["cast"][0][:CAST_TOP_BILLED]]
