@@ -649,6 +649,9 @@ class Quantile(_Answer):
 
 
 class SlateTotal(_Answer):
+    """The slate's totals: each film's amounts in its own release year's dollars (its
+    ``dollars_year``), added up."""
+
     revenue_usd: float = Field(description="The median of the slate's total revenue, USD.")
     revenue_p10_usd: float
     revenue_p90_usd: float
