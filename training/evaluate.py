@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from scipy.stats import rankdata
 from sklearn.metrics import (
@@ -43,7 +45,7 @@ def classification_metrics(
     """ROC-AUC, and F1/precision/recall/confusion matrix at ``threshold``."""
     y_pred = (proba >= threshold).astype(int)
     return {
-        "roc_auc": float(roc_auc_score(y_true, proba)),
+        "roc_auc": float(roc_auc_score(y_true, proba)) if len(np.unique(y_true)) == 2 else math.nan,
         "f1": float(f1_score(y_true, y_pred, zero_division=0)),
         "precision": float(precision_score(y_true, y_pred, zero_division=0)),
         "recall": float(recall_score(y_true, y_pred, zero_division=0)),

@@ -157,6 +157,8 @@ def forward_score(task: str, y_true: np.ndarray, forecasts: np.ndarray) -> float
     lower is better), ROC-AUC (hit)."""
     if task == "revenue":
         return float(np.sqrt(np.mean((y_true - forecasts) ** 2)))
+    if len(np.unique(y_true)) < 2:  # a year without a hit (or a miss): no ranking to score
+        return math.nan
     return float(roc_auc_score(y_true, forecasts))
 
 
