@@ -2,22 +2,28 @@
 and credits tables), the client (``score``, ``slate``) and ``/predict_table``.
 
 pandas, given data rows with one more field than the header, silently takes their first field as
-the row labels and shifts every column by one (a budget read as the runtime). Here a row may
-carry more fields than the header only when they are empty (a spreadsheet's trailing
-separators, dropped); otherwise the table is refused, naming the line.
+the row labels and shifts every column by one (a budget read as the runtime). Here the header is
+read as a row like the others, so nothing is inferred from it:
+
+- a row may carry more fields than the header only when they are empty (a spreadsheet's trailing
+  separators, dropped); a value there refuses the table, naming the row;
+- a row with fewer fields has the rest empty;
+- a header cell left empty over an empty column (a spreadsheet's trailing separator) is dropped;
+- blank lines are skipped, before the header too.
 """
 
 from __future__ import annotations
 
 import io
 import os
-import warnings
+import re
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from pandas._libs.parsers import STR_NA_VALUES
 
-# Empty fields a row may carry past the header's (more: refused as too long).
+# Empty fields a row may carry past the header's; a row longer still is refused.
 EXTRA_FIELDS = 16
 
 
@@ -30,38 +36,37 @@ UNREADABLE = (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataErro
 
 
 def read_csv_text(source: Any, *, keep_default_na: bool = False) -> pd.DataFrame:
-    """The table's cells as text (missing: NaN), its columns named as the header writes them
-    (a repeated name stays repeated). ``source``: a path, bytes or a file-like object. Raises
-    pandas' errors for an unreadable file, and CsvShapeError for a row with more non-empty
-    fields than the header."""
+    """The table's cells as text, its columns named as the header writes them (a repeated name
+    stays repeated). Missing cells are NaN; with ``keep_default_na``, so are empty cells and
+    pandas' default NA texts ("NA", "null", ...), as ``pandas.read_csv`` reads them; without
+    it, an empty cell is "". ``source``: a path, bytes or a file-like object. Raises pandas'
+    errors for an unreadable file, and CsvShapeError for a row with more non-empty fields than
+    the header."""
     data = _as_bytes(source)
-    header = pd.read_csv(io.BytesIO(data), dtype=str, header=None, nrows=1, keep_default_na=False)
-    names = [str(name) for name in header.iloc[0].tolist()]
-    read = {"dtype": str, "header": None, "skiprows": 1, "keep_default_na": keep_default_na}
+    read = {"dtype": str, "header": None, "keep_default_na": False}
     try:
-        frame = pd.read_csv(io.BytesIO(data), **read)
-    except pd.errors.EmptyDataError:  # a header and no rows
-        return pd.DataFrame(columns=names, dtype=str)
-    except pd.errors.ParserError:  # a later row longer than the first: read them all wide
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", pd.errors.ParserWarning)
-            try:
-                frame = pd.read_csv(
-                    io.BytesIO(data),
-                    **read,
-                    names=range(len(names) + EXTRA_FIELDS),
-                    index_col=False,
-                )
-            except pd.errors.ParserWarning:  # a row longer still: pandas would drop its end
-                raise CsvShapeError(_too_long(len(names), "a row")) from None
-    extra = frame.iloc[:, len(names) :]
-    filled = extra.notna() & (extra != "")
-    if filled.to_numpy().any():
-        row = int(filled.any(axis=1).to_numpy().argmax())
-        raise CsvShapeError(_too_long(len(names), f"line {row + 2}"))
-    frame = frame.iloc[:, : len(names)]
-    frame.columns = names
-    return frame
+        rows = pd.read_csv(io.BytesIO(data), **read)
+        header_length = rows.shape[1]
+    except pd.errors.ParserError:  # a later row longer than the first (the header): read wide
+        header_length = pd.read_csv(io.BytesIO(data), **read, nrows=1).shape[1]
+        try:
+            rows = pd.read_csv(io.BytesIO(data), **read, names=range(header_length + EXTRA_FIELDS))
+        except pd.errors.ParserError as error:  # longer still: pandas names its line
+            line = re.search(r"in line (\d+)", str(error))
+            where = f"line {line.group(1)}" if line else "a row"
+            raise CsvShapeError(_too_long(header_length, where)) from None
+    names = ["" if pd.isna(v) else str(v) for v in rows.iloc[0, :header_length].tolist()]
+    frame = rows.iloc[1:].reset_index(drop=True)
+    filled = (frame.notna() & (frame != "")).to_numpy()
+    past = filled[:, header_length:].any(axis=1)
+    if past.any():
+        raise CsvShapeError(_too_long(header_length, f"line {int(past.argmax()) + 2}"))
+    width = header_length
+    while width and names[width - 1] == "" and not filled[:, width - 1].any():
+        width -= 1  # a header cell left empty over an empty column: a trailing separator
+    frame = frame.iloc[:, :width].fillna("")
+    frame.columns = names[:width]
+    return frame.mask(frame.isin(STR_NA_VALUES)) if keep_default_na else frame
 
 
 def _too_long(n_names: int, where: str) -> str:

@@ -35,3 +35,20 @@ def test_names_stay_as_written_and_cells_as_text() -> None:
     assert read_csv_text(b"x,y\n").columns.tolist() == ["x", "y"]
     with pytest.raises(pd.errors.EmptyDataError):
         read_csv_text(b"")
+
+
+def test_blank_lines_before_the_header_and_short_rows_are_read_as_pandas_would() -> None:
+    assert read("\nbudget,runtime\n1,2\n") == [["budget", "runtime"], ["1", "2"]]
+    assert read("a,b,c\n1,2\n") == [["a", "b", "c"], ["1", "2", ""]]
+    frame = read_csv_text(b"a,b,c\n1,2\n", keep_default_na=True)
+    assert frame.iloc[0, 2] != frame.iloc[0, 2]  # NaN
+
+
+def test_a_headers_trailing_empty_cells_over_empty_columns_are_dropped() -> None:
+    assert read("id,title,,\n1,A,,\n") == [["id", "title"], ["1", "A"]]
+    assert read("a,,c\n1,2,3\n") == [["a", "", "c"], ["1", "2", "3"]]  # named by the caller
+
+
+def test_a_row_far_longer_than_the_header_names_its_line() -> None:
+    with pytest.raises(CsvShapeError, match=r"^line 3 has more fields than the header's 2"):
+        read_csv_text(b"a,b\n1,2\n3,4" + b"," * 40 + b"5\n")
