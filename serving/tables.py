@@ -218,19 +218,36 @@ async def score_table(predictor: Predictor, frame: pd.DataFrame) -> list[dict[st
 
 def answer_format(accept: str, kind: str) -> str:
     """The answer's media type from the Accept header: JSON, or the request's own format (no
-    header, */*, or the format itself); the first listed that is one of these. BodyProblem
-    406 when none is."""
+    header, or ``*/*``): the most preferred (by q, then as listed) of those Accept allows, a
+    wildcard matching either. BodyProblem 406 when it allows neither."""
     own = CSV if kind == "csv" else PARQUET
-    listed = [part.split(";", 1)[0].strip().lower() for part in accept.split(",")]
-    listed = [media for media in listed if media]
-    if not listed:
+    wanted = []
+    for position, part in enumerate(accept.split(",")):
+        media, *parameters = (piece.strip().lower() for piece in part.split(";"))
+        q = 1.0
+        for parameter in parameters:
+            name, _, value = parameter.partition("=")
+            if name.strip() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        if media and q > 0:
+            wanted.append((-q, position, media))
+    if not wanted:
+        if accept.strip():
+            raise _not_acceptable(own, accept)
         return own
-    for media in listed:
-        if media == JSON:
-            return JSON
+    for _, _, media in sorted(wanted):
         if media in (own, "*/*") or (media.endswith("/*") and own.startswith(media[:-1])):
             return own
-    raise BodyProblem(
+        if media == JSON or (media.endswith("/*") and JSON.startswith(media[:-1])):
+            return JSON
+    raise _not_acceptable(own, accept)
+
+
+def _not_acceptable(own: str, accept: str) -> BodyProblem:
+    return BodyProblem(
         406,
         error_body(
             "Not Acceptable",
@@ -242,8 +259,8 @@ def answer_format(accept: str, kind: str) -> str:
 
 
 async def answer(predictor: Predictor, body: bytes, kind: str, accept: str) -> tuple[bytes, str]:
+    wanted = answer_format(accept, kind)  # before any work: a 406 costs nothing
     frame = read_frame(body, kind)
-    wanted = answer_format(accept, kind)  # before the work: a 406 costs nothing
     table = await score_table(predictor, frame)
     if wanted == JSON:
         return pydantic_core.to_json(table), JSON

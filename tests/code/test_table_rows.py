@@ -121,6 +121,10 @@ def test_a_row_not_scored_leaves_whole_numbers_and_booleans_as_they_are() -> Non
         ("application/json", "csv", "application/json"),
         ("text/*, application/json", "csv", "text/csv"),
         ("application/xml, application/json;q=0.5", "parquet", "application/json"),
+        ("application/json;q=0, text/csv", "csv", "text/csv"),
+        ("text/csv;q=0.1, application/json", "csv", "application/json"),
+        ("application/*", "csv", "application/json"),
+        ("application/*", "parquet", "application/vnd.apache.parquet"),
     ],
 )
 def test_the_answer_is_in_the_format_accept_asks_for(accept: str, kind: str, media: str) -> None:
@@ -133,6 +137,7 @@ def test_an_accept_the_table_cannot_answer_is_a_406() -> None:
     from serving.middleware import BodyProblem
     from serving.tables import answer_format
 
-    with pytest.raises(BodyProblem) as refused:
-        answer_format("application/xml", "csv")
-    assert refused.value.status == 406 and "text/csv" in str(refused.value.body)
+    for accept in ("application/xml", "application/json;q=0"):
+        with pytest.raises(BodyProblem) as refused:
+            answer_format(accept, "csv")
+        assert refused.value.status == 406 and "text/csv" in str(refused.value.body)
