@@ -21,6 +21,7 @@ of a year are too high or too low together): a slate of films is simulated with 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -157,6 +158,13 @@ class Forecasts:
     low: np.ndarray
     high: np.ndarray
     probability: np.ndarray
+
+
+# A revenue is kept within $0 .. $1 trillion (the largest in TMDB is $2.8 billion): a model
+# extrapolating far outside its training range (a linear one can) would otherwise overflow the
+# conversion to USD. The answers, the explanations and the slates read the same clipped
+# distribution, so none passes a hit line above the ceiling.
+LOG_REVENUE_CEILING = math.log1p(1e12)
 
 
 def hit_line(budget: Any, hit_ratio: float) -> np.ndarray:

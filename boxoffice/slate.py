@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import ndtr
 
-from boxoffice.distribution import HIGH, LOW, RevenueDistribution, hit_line
+from boxoffice.distribution import HIGH, LOG_REVENUE_CEILING, LOW, RevenueDistribution, hit_line
 
 N_DRAWS = 4000
 SEED = 0
@@ -100,7 +100,9 @@ def simulate(
                 + np.sqrt(1 - common - own_year) * own
             )
             z = np.interp(ndtr(score), levels, table)
-            log_revenue = films.centre[at] + distribution.location + spread * z
+            log_revenue = np.clip(
+                films.centre[at] + distribution.location + spread * z, 0.0, LOG_REVENUE_CEILING
+            )  # as each film's answer reads its distribution
             dollars = np.expm1(log_revenue)
             revenue += dollars.sum(axis=1)
             profit += (

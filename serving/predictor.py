@@ -33,6 +33,7 @@ from boxoffice.config import (
 )
 from boxoffice.distribution import (
     INTERVAL_LEVEL,
+    LOG_REVENUE_CEILING,
     RevenueDistribution,
     break_even_revenue,
     hit_line,
@@ -139,10 +140,6 @@ RANGE_CHECKED = ("budget", "runtime", "release_year", "popularity", "vote_count"
 # of items. Share of the training films with none: genres 0, companies 1.3%, countries 0.5%,
 # keywords 3.3%. (spoken_languages only counts, and 0.2% have none: not flagged.)
 LIST_WARNED = ("genres", "production_companies", "production_countries", "keywords")
-# A revenue forecast is kept within $0 .. $1 trillion (the largest in TMDB is $2.8 billion): a
-# model extrapolating far outside its training range (a linear one can) would otherwise
-# overflow the conversion to USD.
-LOG_REVENUE_CEILING = math.log1p(1e12)
 CLIPPED = "the revenue forecast was outside $0 to $1 trillion and is clipped to it"
 # The distribution's median sits this far from the pipeline's forecast (its location and
 # spread): the revenue explanation names it, so that its factors multiply to the median.
@@ -425,7 +422,7 @@ class Predictor:
             scores.low[indices] = np.clip(read.low, 0.0, LOG_REVENUE_CEILING)
             scores.high[indices] = np.clip(read.high, 0.0, LOG_REVENUE_CEILING)
             # Read from the clipped distribution as its quantiles are: no revenue is above the
-            # ceiling, so a line at or above it is never passed (the median and P(hit) agree).
+            # ceiling, so a line above it is never passed (the median and P(hit) agree).
             line = hit_line(budget, metadata.hit_ratio)
             scores.probability[indices] = np.where(
                 line > LOG_REVENUE_CEILING, 0.0, read.probability

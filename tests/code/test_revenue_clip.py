@@ -38,3 +38,22 @@ def test_a_forecast_at_the_ceiling_never_contradicts_its_verdict(monkeypatch) ->
         assert row["revenue_usd"] <= 1e12 * (1 + 1e-9)
         assert (row["revenue_usd"] >= hit_line) == (row["probability"] >= 0.5), row
         assert (row["revenue_usd"] >= row["break_even_revenue_usd"]) == (row["p_profit"] >= 0.5)
+
+
+def test_the_explanation_and_the_slate_read_the_clipped_distribution_too(monkeypatch) -> None:
+    """A film whose hit line is above the ceiling has P(hit) 0: its P(hit) explanation adds up
+    to 0, and no simulated slate counts it a hit."""
+    from serving.schema import Film, SlateRequest
+    from tests.helpers.models import tiny_predictor
+
+    predictor = tiny_predictor()
+    for model in predictor.models.values():
+        monkeypatch.setattr(
+            model.pipeline, "predict", lambda X: np.full(len(X["budget"]), 40.0), raising=False
+        )
+    film = {"budget": 5.2e11, "runtime": 100, "release_date": "2010-01-01"}
+    hit = predictor.hit([Film.model_validate({**film, "explain": True})])[0]
+    assert hit["probability"] == 0.0 and hit["explanation"]["output"] == 0.0
+    answer = predictor.slate(SlateRequest.model_validate({"films": [film, film]}))
+    assert answer["hits"]["expected"] == 0.0 and answer["hits"]["at_least"][1] == 0.0
+    assert answer["total"]["revenue_usd"] <= 2e12 * (1 + 1e-9)
