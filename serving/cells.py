@@ -11,6 +11,8 @@ import math
 import re
 from typing import Any
 
+import pandas as pd
+
 from boxoffice.fields import TMDB_LIST_KEYS
 from serving.schema import FIELD_KINDS
 
@@ -66,3 +68,17 @@ def cell(key: str, text: str) -> Any:
         except KeyError:
             raise ValueError(f"{key}: {text[:50]!r} is not true or false") from None
     return text
+
+
+def typed_frame(records: list[dict[str, Any]], columns: Any) -> pd.DataFrame:
+    """Answer rows as a table to write (CSV, Parquet), whole numbers and booleans kept as such
+    where a row that was not scored leaves a gap (pandas would write 2016 as 2016.0): the
+    tables /predict_table, ``score`` and ``slate`` write."""
+    out = pd.DataFrame(records, columns=list(columns))
+    for name in out.columns:
+        types = {type(row.get(name)) for row in records} - {type(None)}
+        if types == {bool}:
+            out[name] = out[name].astype("boolean")
+        elif types == {int}:
+            out[name] = out[name].astype("Int64")
+    return out

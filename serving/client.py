@@ -36,7 +36,7 @@ from boxoffice.cli import fail, run
 from boxoffice.config import DEFAULT_MARKETING_USD, DEFAULT_STUDIO_SHARE, MIN_PLAUSIBLE_USD
 from boxoffice.csvtext import UNREADABLE, read_csv_text
 from boxoffice.fields import FILM_FIELDS, MAX_USD, MIN_STUDIO_SHARE, FilmField
-from serving.cells import as_list, cell, column_name
+from serving.cells import as_list, cell, column_name, typed_frame
 from serving.columns import MAX_TABLE_ROWS
 from serving.schema import (
     EXCLUSIVE_FIELDS,
@@ -332,7 +332,8 @@ def score(
     for i, reason in implausible_rows(sent).items():  # scored by the service, refused here
         if i in results and not results[i].get("error"):
             results[i] = {"error": reason}
-    out_frame = pd.DataFrame([score_row(i, results.get(i, {}), failed) for i in range(len(sent))])
+    scored_rows = [score_row(i, results.get(i, {}), failed) for i in range(len(sent))]
+    out_frame = typed_frame(scored_rows, scored_rows[0])
     if "title" in frame.columns:
         out_frame.insert(1, "title", frame["title"])
     try:
@@ -565,7 +566,7 @@ def slate(
         console.print(f"{len(errors)} row(s) left out as invalid (each named above)")
     if out is not None:
         try:
-            pd.DataFrame(rows).to_csv(out, index=False)
+            typed_frame(rows, rows[0]).to_csv(out, index=False)
         except OSError as error:
             fail(f"--out {out}: cannot write it ({error.strerror or error})")
         console.print(f"table written to {out}")

@@ -27,7 +27,7 @@ import pydantic_core
 from pydantic import ValidationError
 
 from boxoffice.csvtext import read_csv_text
-from serving.cells import cell, column_name
+from serving.cells import cell, column_name, typed_frame
 from serving.columns import MAX_BATCH, MAX_TABLE_ROWS, FilmBatch, from_films, from_json
 from serving.middleware import TABLE_ROUTE, BodyProblem, error_body, unsupported_media_type
 from serving.openapi import JSON
@@ -264,7 +264,7 @@ async def answer(predictor: Predictor, body: bytes, kind: str, accept: str) -> t
     table = await score_table(predictor, frame)
     if wanted == JSON:
         return pydantic_core.to_json(table), JSON
-    out = _typed(table)
+    out = typed_frame(table, COLUMNS)
     if kind == "csv":
         out["warnings"] = [json.dumps(w) if w is not None else "" for w in out["warnings"]]
         return out.to_csv(index=False).encode(), CSV
@@ -274,19 +274,6 @@ async def answer(predictor: Predictor, body: bytes, kind: str, accept: str) -> t
     sink = io.BytesIO()
     pq.write_table(pa.Table.from_pandas(out, preserve_index=False), sink)
     return sink.getvalue(), PARQUET
-
-
-def _typed(table: list[dict[str, Any]]) -> pd.DataFrame:
-    """The rows as a frame, whole numbers and booleans kept as such where a row that was not
-    scored leaves a gap (pandas would make 2016 a float, 2016.0, and True an object)."""
-    out = pd.DataFrame(table, columns=list(COLUMNS))
-    for name in out.columns:
-        types = {type(row[name]) for row in table} - {type(None)}
-        if types == {bool}:
-            out[name] = out[name].astype("boolean")
-        elif types == {int}:
-            out[name] = out[name].astype("Int64")
-    return out
 
 
 # -- the contract --------------------------------------------------------------------------

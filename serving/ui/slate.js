@@ -11,7 +11,8 @@
 (() => {
   const { $, usd, percent, post, describeFailure, table, narrow, COLORS } = BO;
   const API = "../predict_slate";
-  // The download's columns, as the client's `slate --out` writes them (serving/client.py slate_rows).
+  // The download's columns, as the client's `slate --out` writes them (serving/client.py slate_rows);
+  // booleans as pandas writes them (True, False).
   const TABLE_COLUMNS = [
     "row", "title", "error", "release_date", "budget_usd", "marketing_usd", "studio_share", "dollars_year",
     "revenue_usd", "revenue_p10_usd", "revenue_p90_usd", "hit_probability", "is_hit",
@@ -332,7 +333,7 @@
         marketing_usd: p ? row.film.marketing_usd ?? answer.marketing_usd : "",
         studio_share: p ? row.film.studio_share ?? answer.studio_share : "", dollars_year: p ? p.dollars_year : "",
         revenue_usd: p ? p.revenue_usd : "", revenue_p10_usd: p ? p.revenue_p10_usd : "", revenue_p90_usd: p ? p.revenue_p90_usd : "",
-        hit_probability: p ? p.probability : "", is_hit: p ? p.is_hit : "", profit_usd: p ? p.profit_usd : "", profit_p10_usd: p ? p.profit_p10_usd : "",
+        hit_probability: p ? p.probability : "", is_hit: p ? (p.is_hit ? "True" : "False") : "", profit_usd: p ? p.profit_usd : "", profit_p10_usd: p ? p.profit_p10_usd : "",
         profit_p90_usd: p ? p.profit_p90_usd : "", p_profit: p ? p.p_profit : "", break_even_revenue_usd: p ? p.break_even_revenue_usd : "",
         model: p ? p.model : "", warnings: p ? p.warnings.join(" | ") : "", // as the client's slate writes them
       };

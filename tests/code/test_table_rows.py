@@ -100,13 +100,13 @@ def test_a_csv_row_longer_than_its_header_is_refused_not_shifted() -> None:
 
 
 def test_a_row_not_scored_leaves_whole_numbers_and_booleans_as_they_are() -> None:
-    from serving.tables import _typed
+    from serving.cells import typed_frame
 
     table = [
         {"index": 0, "dollars_year": 2016, "is_hit": True, "revenue_usd": 1e8, "error": None},
         {"index": 1, "dollars_year": None, "is_hit": None, "revenue_usd": None, "error": "bad"},
     ]
-    out = _typed([{**dict.fromkeys(COLUMNS), **row} for row in table])
+    out = typed_frame([{**dict.fromkeys(COLUMNS), **row} for row in table], COLUMNS)
     written = out.to_csv(index=False)
     assert ",2016," in written and "2016.0" not in written
     assert str(out["dollars_year"].dtype) == "Int64" and str(out["is_hit"].dtype) == "boolean"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import subprocess
 import sys
@@ -262,3 +263,6 @@ def test_slate_prints_the_services_slate_and_names_bad_rows(
     assert table.loc[1, "break_even_revenue_usd"] == pytest.approx((1.2e8 + 4e7) / 0.5)
     assert table.loc[1, "marketing_usd"] == 4e7 and table.loc[1, "studio_share"] == 0.5
     assert table.loc[1, "dollars_year"] == answer["films"][1]["dollars_year"]
+    with out.open(newline="") as handle:  # a year stays whole beside the row left out
+        written = list(csv.DictReader(handle))
+    assert written[1]["dollars_year"] == str(answer["films"][1]["dollars_year"])
