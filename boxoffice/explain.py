@@ -38,7 +38,7 @@ from boxoffice.estimators import (
     DollarPipeline,
     LogRatioClassifier,
 )
-from boxoffice.features import INDICATOR_LISTS, feature_label
+from boxoffice.features import INDICATOR_LISTS, feature_label, not_given
 
 
 @dataclass
@@ -146,7 +146,7 @@ def _not_given_as_nan(features: np.ndarray, names: list[str], columns: Any) -> n
         cells = columns.get(field) if hasattr(columns, "get") else None
         if cells is None:
             continue
-        left_out = np.array([cell is None for cell in cells], dtype=bool)
+        left_out = not_given(cells)
         at = [j for j, name in enumerate(names) if name.startswith(prefix)]
         if left_out.any() and at:
             out = out.copy() if out is features else out

@@ -97,6 +97,8 @@ def _not_given(values: Sequence[Any]) -> np.ndarray:
 
 
 _LIST_OR_NONE = frozenset({list, type(None)})
+# Where each list cell was not given (None or NaN), as the feature step reads it.
+not_given = _not_given
 
 
 def _as_list(value: Any) -> list[str]:
@@ -398,14 +400,13 @@ class FilmFeatures(TransformerMixin, BaseEstimator):
         """A list field's items as the features read them: the cast's top-billed names only."""
         lists = _as_lists(_cells(X, name, n_rows))
         if name == "cast":
-            return [items[: self.top_billed] for items in lists]
+            return [items[: self.cast_top_billed] for items in lists]
         return lists
 
-    @property
-    def top_billed(self) -> int:
-        """``cast_top_billed`` (features pickled before it was a parameter read the constant
-        they were fitted with, which was CAST_TOP_BILLED)."""
-        return getattr(self, "cast_top_billed", CAST_TOP_BILLED)
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # Features pickled before ``cast_top_billed`` was a parameter read CAST_TOP_BILLED.
+        state.setdefault("cast_top_billed", CAST_TOP_BILLED)
+        super().__setstate__(state)
 
     # -- fitting ------------------------------------------------------------------------------
     def fit(self, X: FilmColumns, y: Any = None) -> FilmFeatures:

@@ -450,7 +450,7 @@ class Predictor:
                 model.known_credits,
                 model.budgets_read(columns),
                 model.features.languages_,
-                model.features.top_billed,
+                model.features.cast_top_billed,
             )
             for k, warning in self._beyond_revenue(model, scores.median[indices]):
                 warned[k].append(warning)

@@ -4,10 +4,12 @@ forward backtest that reads them only where they gain."""
 from __future__ import annotations
 
 import json
+import pickle
 
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
@@ -195,6 +197,8 @@ def test_the_cast_read_is_the_fitted_features_own_not_the_constant() -> None:
 
     cast = {"cast": [["A", "B", "C", "D", "E", "F", "G"]]}
     assert FilmFeatures(credits=True, cast_top_billed=2).item_lists(cast, "cast", 1) == [["A", "B"]]
-    pickled_before = FilmFeatures(credits=True)
-    del pickled_before.cast_top_billed  # features pickled before it was a parameter
+    older = FilmFeatures(credits=True)
+    del older.cast_top_billed  # features pickled before it was a parameter
+    pickled_before = pickle.loads(pickle.dumps(older))
     assert pickled_before.item_lists(cast, "cast", 1) == [cast["cast"][0][:CAST_TOP_BILLED]]
+    assert clone(pickled_before).get_params()["cast_top_billed"] == CAST_TOP_BILLED
