@@ -97,6 +97,13 @@ class YearTerm(_Record):
         return common, total - common
 
 
+# A revenue is kept within $0 .. $1 trillion (the largest in TMDB is $2.8 billion): a model
+# extrapolating far outside its training range (a linear one can) would otherwise overflow the
+# conversion to USD. Every answer, explanation and slate reads the distribution so clipped, so
+# none passes a hit line above the ceiling.
+LOG_REVENUE_CEILING = math.log1p(1e12)
+
+
 class RevenueDistribution(_Record):
     """The distribution of a film's log1p(revenue) around its forecast (see the module)."""
 
@@ -123,10 +130,12 @@ class RevenueDistribution(_Record):
         return np.asarray(centre, dtype=float) + self.location + np.asarray(spread) * z
 
     def above(self, centre: Any, spread: Any, log_threshold: Any) -> np.ndarray:
-        """P(log1p(revenue) > log_threshold) per film, within the table's levels."""
+        """P(log1p(revenue) > log_threshold) per film, within the table's levels; 0 above the
+        ceiling, which no revenue answered passes (the distribution is read clipped)."""
         levels, table = self.table()
-        z = (np.asarray(log_threshold, dtype=float) - centre - self.location) / spread
-        return 1.0 - np.interp(z, table, levels)
+        threshold = np.asarray(log_threshold, dtype=float)
+        z = (threshold - centre - self.location) / spread
+        return np.where(threshold > LOG_REVENUE_CEILING, 0.0, 1.0 - np.interp(z, table, levels))
 
     def normal_scale(self) -> float:
         """Z's spread in standard-normal units near its centre (its interquartile range /
@@ -158,13 +167,6 @@ class Forecasts:
     low: np.ndarray
     high: np.ndarray
     probability: np.ndarray
-
-
-# A revenue is kept within $0 .. $1 trillion (the largest in TMDB is $2.8 billion): a model
-# extrapolating far outside its training range (a linear one can) would otherwise overflow the
-# conversion to USD. The answers, the explanations and the slates read the same clipped
-# distribution, so none passes a hit line above the ceiling.
-LOG_REVENUE_CEILING = math.log1p(1e12)
 
 
 def hit_line(budget: Any, hit_ratio: float) -> np.ndarray:

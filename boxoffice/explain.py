@@ -31,7 +31,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 from xgboost import DMatrix, XGBClassifier, XGBRegressor
 
-from boxoffice.distribution import LOG_REVENUE_CEILING, hit_line
+from boxoffice.distribution import hit_line
 from boxoffice.estimators import (
     BlendClassifier,
     BlendRegressor,
@@ -258,8 +258,6 @@ def in_points(
     line = hit_line(budget, hit_ratio)
 
     def probability(centre: float) -> float:
-        if line > LOG_REVENUE_CEILING:  # as the answer reads it (serving.predictor)
-            return 0.0
         spread = distribution.spreads(np.array([centre]), log_budget, horizon)
         return float(distribution.above(np.array([centre]), spread, line)[0])
 

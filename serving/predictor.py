@@ -36,7 +36,6 @@ from boxoffice.distribution import (
     LOG_REVENUE_CEILING,
     RevenueDistribution,
     break_even_revenue,
-    hit_line,
     profit_quantile,
     read_forecasts,
 )
@@ -421,16 +420,8 @@ class Predictor:
             scores.median[indices] = np.clip(read.median, 0.0, LOG_REVENUE_CEILING)
             scores.low[indices] = np.clip(read.low, 0.0, LOG_REVENUE_CEILING)
             scores.high[indices] = np.clip(read.high, 0.0, LOG_REVENUE_CEILING)
-            # Read from the clipped distribution as its quantiles are: no revenue is above the
-            # ceiling, so a line above it is never passed (the median and P(hit) agree).
-            line = hit_line(budget, metadata.hit_ratio)
-            scores.probability[indices] = np.where(
-                line > LOG_REVENUE_CEILING, 0.0, read.probability
-            )
-            even = np.log1p(break_even)
-            scores.p_profit[indices] = np.where(
-                even > LOG_REVENUE_CEILING, 0.0, distribution.above(centre, read.spread, even)
-            )
+            scores.probability[indices] = read.probability
+            scores.p_profit[indices] = distribution.above(centre, read.spread, np.log1p(break_even))
             clipped[indices] = outside
             wanted = np.flatnonzero(group.explain)
             if len(wanted):  # only then: asking for nothing extra costs nothing
