@@ -128,7 +128,8 @@ class Forecaster:
     @bentoml.api(input_spec=BatchRequest)
     async def predict_batch(self, films: list[Film]) -> BatchResult:
         """Both forecasts for 1 to 10,000 films in one call, in the order given."""
-        return json_response(await self.predictor.batch(films))
+        answer = await self.predictor.batch_json(films)
+        return Response(answer, media_type="application/json")
 
     @bentoml.api(input_spec=SlateRequest)
     def predict_slate(

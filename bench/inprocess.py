@@ -7,12 +7,12 @@ time on the same films (issue 19: a 1,000-film request within 2 × the estimator
 
 The request is what the middleware does for a body the columnar path takes: decode the JSON
 into typed films (serving.columns.decode_films: msgspec), lay them out as columns
-(serving.columns.typed_slices), score it (Predictor.batch: the feature step, the estimator, the
-distribution, the warnings, the answers) and serialize the answer (serving.jsonio). The
-estimators alone: each answering model's last step (XGBoost and ridge blend) on the feature
-matrix of its films, slice by slice as the request scores them, computed beforehand. Medians
-of ``--repeats`` runs, with the garbage collector set as a worker sets it
-(serving.worker.settle_gc).
+(serving.columns.typed_slices), score it (Predictor.score: the feature step, the estimator, the
+distribution, the warnings), make the answer's rows (Predictor._row_structs) and write it
+(serving.predictor.encode_batch: msgspec). The estimators alone: each answering model's last
+step (XGBoost and ridge blend) on the feature matrix of its films, slice by slice as the
+request scores them, computed beforehand. Medians of ``--repeats`` runs, with the garbage
+collector set as a worker sets it (serving.worker.settle_gc).
 """
 
 from __future__ import annotations
@@ -57,9 +57,8 @@ def inprocess(body: dict[str, Any], repeats: int = 30) -> dict[str, float]:
     """The request's steps and the estimators' own time, in ms (medians)."""
     from boxoffice.estimators import inner_pipeline
     from boxoffice.store import resolve_run
-    from serving import jsonio
     from serving.columns import decode_films, from_json_bytes, typed_slices
-    from serving.predictor import Predictor
+    from serving.predictor import Predictor, encode_batch
     from serving.worker import settle_gc
 
     predictor = Predictor.from_store(resolve_run())
@@ -70,7 +69,7 @@ def inprocess(body: dict[str, Any], repeats: int = 30) -> dict[str, float]:
     def request() -> bytes:
         slices = from_json_bytes(raw)
         assert slices is not None, "the columnar path refused the body"
-        return jsonio.dumps(loop.run_until_complete(predictor.batch(slices)))
+        return loop.run_until_complete(predictor.batch_json(slices))
 
     figures: dict[str, float] = {}
     request()  # warm-up
@@ -85,9 +84,9 @@ def inprocess(body: dict[str, Any], repeats: int = 30) -> dict[str, float]:
         lambda: typed_slices(parsed),
     )
     figures["answers"], rows = median_ms(
-        lambda: [row for part in scores for row in predictor._rows(part)], repeats
+        lambda: [row for part in scores for row in predictor._row_structs(part)], repeats
     )
-    figures["serialize"], _ = median_ms(lambda: jsonio.dumps(rows), repeats)
+    figures["serialize"], _ = median_ms(lambda: encode_batch({}, rows), repeats)
     estimators = features = 0.0
     for part in typed_slices(parsed) or []:
         _, groups = predictor._plan(part)

@@ -255,8 +255,7 @@ class ContractMiddleware:
         slices = from_json_bytes(body)
         if slices is None:
             return False
-        answer = await WORKER.predictor.batch(slices)
-        await _send_bytes(send, 200, jsonio.dumps(answer), JSON)
+        await _send_bytes(send, 200, await WORKER.predictor.batch_json(slices), JSON)
         return True
 
     async def _table(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -13,12 +13,13 @@ from __future__ import annotations
 import asyncio
 import math
 import operator
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import repeat
 from typing import Any
 
 import bentoml
+import msgspec
 import numpy as np
 
 from boxoffice import slate
@@ -56,6 +57,7 @@ from boxoffice.metadata import (
     read_metadata,
 )
 from boxoffice.store import load_comparables, load_pipeline
+from serving import jsonio
 from serving.columns import BATCH_SLICE, FilmBatch, from_films
 from serving.schema import FeatureSet, Film, ScenariosRequest, SlateRequest
 
@@ -660,27 +662,55 @@ class Predictor:
             "films": films,
         }
 
-    async def batch(self, films: Sequence[Film] | FilmBatch | list[FilmBatch]) -> dict[str, Any]:
-        """``both`` for a whole batch a slice at a time (the slices given, as
-        ``serving.columns.from_json_slices`` makes them; else BATCH_SLICE films), letting the
-        event loop run between slices. 10,000 films at once kept it ~190 ms from reading other
-        requests, and at SIGTERM uvicorn closes every connection whose request headers it has
-        not parsed yet (Server.shutdown -> HttpToolsProtocol.shutdown: cycle is None ->
-        transport.close()), so requests queued behind a long batch were dropped instead of
-        answered."""
+    async def _scored(
+        self, films: Sequence[Film] | FilmBatch | list[FilmBatch]
+    ) -> AsyncIterator[tuple[Scores, int]]:
+        """One pass of the models over a whole batch a slice at a time (the slices given, as
+        ``serving.columns.from_json_slices`` makes them; else BATCH_SLICE films), with each
+        slice's first index, letting the event loop run between slices. 10,000 films at once
+        kept it ~190 ms from reading other requests, and at SIGTERM uvicorn closes every
+        connection whose request headers it has not parsed yet (Server.shutdown ->
+        HttpToolsProtocol.shutdown: cycle is None -> transport.close()), so requests queued
+        behind a long batch were dropped instead of answered."""
         if isinstance(films, FilmBatch):
             slices = _slices(films)
         elif films and isinstance(films[0], FilmBatch):
             slices = films
         else:
             slices = _slices(from_films(films))
-        parts, start = [], 0
+        start = 0
         for part in slices:
             if start:
                 await asyncio.sleep(0)
-            parts.append(self.both(part, start))
+            yield self.score(part), start
             start += len(part)
+
+    async def batch(self, films: Sequence[Film] | FilmBatch | list[FilmBatch]) -> dict[str, Any]:
+        """``both`` for a whole batch (see ``_scored``)."""
+        parts = []
+        async for scores, start in self._scored(films):
+            parts.append({"models": self._models(scores), "predictions": self._rows(scores, start)})
         return merge_batches(parts)
+
+    async def batch_json(self, films: Sequence[Film] | FilmBatch | list[FilmBatch]) -> bytes:
+        """``batch``'s answer as JSON, each row encoded by msgspec straight from the answer's
+        columns (``_row_structs``: 10,000 rows are made and written in ~7 ms against ~18 ms as
+        dicts written by orjson)."""
+        models: dict[str, Any] = {}
+        rows: list[Any] = []
+        async for scores, start in self._scored(films):
+            models.update(self._models(scores))
+            rows.extend(self._row_structs(scores, start))
+        return encode_batch(models, rows)
+
+    def _row_structs(self, scores: Scores, start: int = 0) -> list[Any]:
+        """``_rows`` as ``BatchRow``s."""
+        columns = self._answer_columns(scores)
+        columns["index"] = range(start, start + len(scores.feature_sets))
+        rows = list(map(BatchRow, *map(columns.__getitem__, ROW_KEYS)))
+        for i, explanation in scores.explanations.items():
+            rows[i].explanation = explanation
+        return rows
 
 
 def _slices(batch: FilmBatch) -> list[FilmBatch]:
@@ -747,6 +777,39 @@ ROW_KEYS = (
     "model",
     "warnings",
 )
+
+
+# A /predict_batch row as msgspec writes it (``Predictor.batch_json``): ROW_KEYS in order, and
+# the explanation of a film that asked for one (left out otherwise, as UNSET).
+BatchRow = msgspec.defstruct(
+    "BatchRow",
+    [*((key, Any) for key in ROW_KEYS), ("explanation", Any, msgspec.UNSET)],
+    module=__name__,
+)
+
+
+def _numpy_scalar(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+_ROW_ENCODER = msgspec.json.Encoder(enc_hook=_numpy_scalar)
+
+
+def encode_batch(models: dict[str, Any], rows: list[Any]) -> bytes:
+    """A /predict_batch answer from its models and ``BatchRow``s: the same values as
+    ``jsonio.dumps`` of it as dicts; one that would hold a null (a NaN) is written by it, as
+    before."""
+    answer = {"models": dict(sorted(models.items())), "predictions": rows}
+    out = _ROW_ENCODER.encode(answer)
+    if b"null" not in out:
+        return out
+    answer["predictions"] = [
+        {k: v for k, v in msgspec.structs.asdict(row).items() if v is not msgspec.UNSET}
+        for row in rows
+    ]
+    return jsonio.dumps(answer)
 
 
 SLATE_METHOD = (

@@ -85,6 +85,31 @@ def test_the_answers_are_the_same_to_1e9(published, take) -> None:
                 assert value == b[key], key
 
 
+def test_the_written_answer_holds_the_answers_values(published) -> None:
+    """What /predict_batch sends (rows written by msgspec) is ``batch``'s answer, value for
+    value, explanations included; an answer holding a NaN is written as before (jsonio)."""
+    from serving import jsonio
+    from serving.predictor import BatchRow, encode_batch
+
+    predictor = tiny_predictor()
+    body = {
+        "films": [
+            {**film, "explain": True} if i % 50 == 0 else film
+            for i, film in enumerate(published[:2500])
+        ]
+    }
+    slices = from_json_slices(body, 1000)
+    written = json.loads(asyncio.run(predictor.batch_json(slices)))
+    answer = asyncio.run(predictor.batch(slices))
+    assert written == json.loads(jsonio.dumps(answer))
+    assert sum("explanation" in row for row in written["predictions"]) == 50
+    row = BatchRow(*(answer["predictions"][0][key] for key in BatchRow.__struct_fields__[:-1]))
+    row.profit_usd = float("nan")
+    expected = {**answer["predictions"][0], "profit_usd": float("nan")}
+    expected.pop("explanation")
+    assert encode_batch({}, [row]) == jsonio.dumps({"models": {}, "predictions": [expected]})
+
+
 def test_slices_are_the_batch_a_slice_at_a_time_and_answer_alike(published) -> None:
     body = {"films": published[:2500]}
     whole = from_json(body)
