@@ -35,20 +35,25 @@ class CsvShapeError(ValueError):
 UNREADABLE = (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError, CsvShapeError)
 
 
-def read_csv_text(source: Any, *, keep_default_na: bool = False) -> pd.DataFrame:
+def read_csv_text(
+    source: Any, *, keep_default_na: bool = False, max_rows: int | None = None
+) -> pd.DataFrame:
     """The table's cells as text, its columns named as the header writes them (a repeated name
     stays repeated). Missing cells are NaN; with ``keep_default_na``, so are empty cells and
     pandas' default NA texts ("NA", "null", ...), as ``pandas.read_csv`` reads them; without
     it, an empty cell is "". ``source``: a path, bytes or a file-like object. Raises pandas'
     errors for an unreadable file, and CsvShapeError for a row with more non-empty fields than
-    the header."""
+    the header. ``max_rows``: at most one row more than this is read (a longer table is known
+    to be too long without reading it all)."""
     data = _as_bytes(source)
-    read = {"dtype": str, "header": None, "keep_default_na": False}
+    read: dict[str, Any] = {"dtype": str, "header": None, "keep_default_na": False}
+    if max_rows is not None:
+        read["nrows"] = max_rows + 2  # the header, and one row past the bound
     try:
         rows = pd.read_csv(io.BytesIO(data), **read)
         header_length = rows.shape[1]
     except pd.errors.ParserError:  # a later row longer than the first (the header): read wide
-        header_length = pd.read_csv(io.BytesIO(data), **read, nrows=1).shape[1]
+        header_length = pd.read_csv(io.BytesIO(data), **{**read, "nrows": 1}).shape[1]
         try:
             rows = pd.read_csv(io.BytesIO(data), **read, names=range(header_length + EXTRA_FIELDS))
         except pd.errors.ParserError as error:  # longer still: pandas names its line

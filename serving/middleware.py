@@ -151,6 +151,11 @@ async def read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
                         raise _too_large(limit)
                     parts.append(out)
                     chunk = decoder.unconsumed_tail
+                    if decoder.eof and decoder.unused_data:
+                        # Another gzip member follows (RFC 1952: a body may hold several, as
+                        # `cat a.gz b.gz` makes them): decoded as gunzip decodes it.
+                        chunk = decoder.unused_data
+                        decoder = zlib.decompressobj(wbits=31)
             except zlib.error as error:
                 raise _not_gzip(f"the body does not decode ({error})") from None
         if not message.get("more_body", False):
@@ -262,8 +267,9 @@ class ContractMiddleware:
         from serving import tables
 
         try:
-            kind = tables.request_format(_header(scope, b"content-type"))
-            body = await read_body(scope, receive, MAX_BODY["table"])
+            content_type = _header(scope, b"content-type")
+            kind = tables.request_format(content_type)
+            body = tables.as_utf8(await read_body(scope, receive, MAX_BODY["table"]), content_type)
             if WORKER.predictor is None:
                 raise BodyProblem(
                     503, error_body("Service Unavailable", "not_ready", [], "models not loaded")

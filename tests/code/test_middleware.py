@@ -175,6 +175,20 @@ def test_a_gzip_body_is_decoded_for_the_api(client: Client) -> None:
     assert response.json() == {"received": body.decode(), "encoding": None}
 
 
+def test_a_gzip_body_of_several_members_is_decoded_whole(client: Client) -> None:
+    """RFC 1952: one gzip body may hold several members (`cat a.gz b.gz`); gunzip reads them
+    all, and so does the service. What follows a member and is not one is refused."""
+    first, second = b'{"films": [' + b"1," * 5000, b"2]}"
+    headers = {"content-type": "application/json", "content-encoding": "gzip"}
+    response = client.post(
+        "/api", content=gzip.compress(first) + gzip.compress(second), headers=headers
+    )
+    assert response.status_code == 200
+    assert response.json()["received"] == (first + second).decode()
+    response = client.post("/api", content=gzip.compress(first) + b"garbage", headers=headers)
+    assert response.status_code == 400 and "gzip" in response.json()["error"]
+
+
 def test_a_gzip_bomb_is_refused_at_once_without_decoding_it(client: Client) -> None:
     """1 GiB of zeros, 1 MiB compressed: 413 once the bound is passed, the rest never read."""
     bomb = gzip.compress(b"0" * (1 << 30), compresslevel=9)

@@ -141,3 +141,46 @@ def test_an_accept_the_table_cannot_answer_is_a_406() -> None:
         with pytest.raises(BodyProblem) as refused:
             answer_format(accept, "csv")
         assert refused.value.status == 406 and "text/csv" in str(refused.value.body)
+
+
+def test_a_table_past_the_row_bound_is_refused_before_its_rows_are_read() -> None:
+    """A small body can hold millions of rows (a constant column compresses to nothing): the
+    bound is checked from Parquet's footer and after one CSV row past it, not after building
+    the whole table."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from serving.columns import MAX_TABLE_ROWS
+    from serving.middleware import BodyProblem
+    from serving.tables import read_frame
+
+    n = 5_000_000
+    sink = io.BytesIO()
+    pq.write_table(pa.table({"runtime": pa.repeat(pa.scalar(100.0), n)}), sink)
+    body = sink.getvalue()
+    assert len(body) < 200_000
+    before = pa.total_allocated_bytes()
+    with pytest.raises(BodyProblem) as refused:
+        read_frame(body, "parquet")
+    assert pa.total_allocated_bytes() - before < 1_000_000  # no column read
+    assert f"{n:,} rows: at most {MAX_TABLE_ROWS:,}" in refused.value.body["error"]
+    with pytest.raises(BodyProblem) as refused:
+        read_frame(b"runtime\n" + b"100\n" * (3 * MAX_TABLE_ROWS), "csv")
+    assert f"more than {MAX_TABLE_ROWS:,} rows" in refused.value.body["error"]
+    assert len(read_frame(b"runtime\n" + b"100\n" * MAX_TABLE_ROWS, "csv")) == MAX_TABLE_ROWS
+
+
+def test_a_csv_in_the_charset_its_content_type_names_is_read_in_it() -> None:
+    from serving.middleware import BodyProblem
+    from serving.tables import as_utf8, read_frame
+
+    body = "title,budget,runtime\nAmélie – 2,1e7,120\n".encode("windows-1252")
+    utf8 = as_utf8(body, "text/csv; charset=windows-1252")
+    assert read_frame(utf8, "csv")["title"].tolist() == ["Amélie – 2"]
+    assert as_utf8(body, "text/csv") is body  # UTF-8 unless told otherwise
+    with pytest.raises(BodyProblem) as refused:
+        as_utf8(body, "text/csv; charset=rot13")
+    assert refused.value.status == 415
+    with pytest.raises(BodyProblem) as refused:
+        as_utf8(b"title\n\xff\xfe\x00", "text/csv; charset=ascii")
+    assert refused.value.status == 400 and "ascii" in refused.value.body["error"]
