@@ -29,7 +29,7 @@ from boxoffice.dollars import CpiTable
 #    distribution; no separate hit model.
 # 6: the forecast may read the directors and the top-billed cast; a nominal forecast past its
 #    newest film is answered in the release year's dollars.
-MODEL_FORMAT = 6
+MODEL_FORMAT = 7
 
 # A parameter value as stored: parameters left at None (the estimator's default) are left out.
 ParamValue = bool | int | float | str
@@ -186,7 +186,7 @@ class ForecastMetadata(_Record):
     """Everything a stored forecast model carries: the revenue pipeline it is centred on, the
     distribution every answer is read from, how both were chosen and how they score."""
 
-    format: Literal[6]
+    format: Literal[7]
     run: str
     kind: Literal["forecast"]
     feature_set: FeatureSet
@@ -211,7 +211,9 @@ class ForecastMetadata(_Record):
     original_split: dict[str, Scores]  # validation, test, test_filtered (chosen, on train)
     backtest: Backtest
     slates: SlateBacktest
-    revenue_range: tuple[float, float]  # of the films the pipeline learned from, USD
+    # The lowest and highest revenue of the films the pipeline learned from, in constant
+    # dollars (of cpi.base_year): a forecast is compared with them in the same dollars.
+    revenue_range_constant: tuple[float, float]
     rows: RowCounts
     cleaning: list[CleaningCount]
     data_sha256: str
@@ -224,7 +226,7 @@ class ForecastMetadata(_Record):
 class ComparablesMetadata(_Record):
     """The comparable-films table stored with a run's models."""
 
-    format: Literal[6]
+    format: Literal[7]
     run: str
     kind: Literal["comparables"]
     films: int

@@ -37,6 +37,7 @@ from boxoffice.distribution import (
     LOG_REVENUE_CEILING,
     RevenueDistribution,
     break_even_revenue,
+    chance_above,
     profit_quantile,
     read_forecasts,
 )
@@ -423,7 +424,9 @@ class Predictor:
             scores.low[indices] = np.clip(read.low, 0.0, LOG_REVENUE_CEILING)
             scores.high[indices] = np.clip(read.high, 0.0, LOG_REVENUE_CEILING)
             scores.probability[indices] = read.probability
-            scores.p_profit[indices] = distribution.above(centre, read.spread, np.log1p(break_even))
+            scores.p_profit[indices] = chance_above(
+                distribution, centre, read.spread, read.median, break_even
+            )
             clipped[indices] = outside
             wanted = np.flatnonzero(group.explain)
             if len(wanted):  # only then: asking for nothing extra costs nothing
@@ -445,7 +448,7 @@ class Predictor:
                 model.features.languages_,
                 model.features.cast_top_billed,
             )
-            for k, warning in self._beyond_revenue(model, scores.median[indices]):
+            for k, warning in self._beyond_revenue(model, scores.median[indices], years):
                 warned[k].append(warning)
             for k, i in enumerate(indices.tolist()):
                 scores.warnings[i] = warned[k]
@@ -478,19 +481,22 @@ class Predictor:
             item["factor"] = math.exp(item["contribution"])
         return {"revenue": revenue, "hit": hit}
 
-    def _beyond_revenue(self, model: LoadedModel, log_revenue: np.ndarray) -> list[tuple[int, str]]:
+    def _beyond_revenue(
+        self, model: LoadedModel, log_revenue: np.ndarray, years: np.ndarray
+    ) -> list[tuple[int, str]]:
         """A warning for each forecast outside the revenues of the films the models learned
-        from: (position, text)."""
-        low, high = model.metadata.revenue_range
+        from, compared in the same dollars (the forecast's year's): (position, text)."""
+        cpi = model.metadata.cpi
         values = np.expm1(log_revenue)
+        low, high = (cpi.from_constant(end, years) for end in model.metadata.revenue_range_constant)
         out = []
         for k in np.flatnonzero((values > high) | (values < low)).tolist():
-            side = "above" if values[k] > high else "below"
+            side, end = ("above", high[k]) if values[k] > high[k] else ("below", low[k])
             out.append(
                 (
                     k,
-                    f"the revenue forecast ${values[k]:,.0f} is {side} any training film's "
-                    f"(${high if side == 'above' else low:,.0f}): the model extrapolates",
+                    f"the revenue forecast {_dollars(values[k])} is {side} any training film's "
+                    f"({_dollars(end)} in {int(years[k])} dollars): the model extrapolates",
                 )
             )
         return out

@@ -99,7 +99,9 @@ def forecast_metadata(
     pipeline = served.pipeline
     inner = inner_pipeline(pipeline)
     estimator = inner[-1]
-    revenue_usd = served.films["revenue"].to_numpy(dtype=float)
+    revenue_usd = info.cpi.to_constant(
+        served.films["revenue"].to_numpy(dtype=float), served.films["release_year"]
+    )
     plain = {
         k: v for k, v in estimator.get_params().items() if isinstance(v, int | float | str | bool)
     }
@@ -129,7 +131,7 @@ def forecast_metadata(
         "original_split": served.original_split,
         "backtest": backtest,
         "slates": slates,
-        "revenue_range": (float(revenue_usd.min()), float(revenue_usd.max())),
+        "revenue_range_constant": (float(revenue_usd.min()), float(revenue_usd.max())),
         "rows": {
             "population": splits.n_population,
             "fitted": len(served.films),

@@ -149,7 +149,7 @@ def metadata(feature_set: str, run: str = RUN, **changes: Any) -> ForecastMetada
             "method": "stand-in",
             "by_size": {},
         },
-        "revenue_range": (1e4, 3e9),
+        "revenue_range_constant": (1e4, 3e9),
         "rows": {
             "population": 500,
             "fitted": 480,
