@@ -192,13 +192,28 @@ def read_forecasts(
     centre = np.asarray(centre, dtype=float)
     budget = np.asarray(budget, dtype=float)
     spread = distribution.spreads(centre, np.log1p(budget), horizon)
+    median = distribution.quantile(centre, spread, 0.5)
     return Forecasts(
         spread=spread,
-        median=distribution.quantile(centre, spread, 0.5),
+        median=median,
         low=distribution.quantile(centre, spread, LOW),
         high=distribution.quantile(centre, spread, HIGH),
-        probability=distribution.above(centre, spread, hit_line(budget, hit_ratio)),
+        probability=chance_above(distribution, centre, spread, median, hit_ratio * budget),
     )
+
+
+def chance_above(
+    distribution: RevenueDistribution, centre: Any, spread: Any, median: Any, usd: Any
+) -> np.ndarray:
+    """P(revenue > ``usd``) per film, at least 1/2 exactly when its median revenue (log1p
+    USD), in USD as answered, is at least ``usd``: read along two paths (a quantile, and an
+    inverted one), the two could round apart on the line itself (P(hit) 0.4999999999999991
+    beside a median equal to the hit line)."""
+    usd = np.asarray(usd, dtype=float)
+    probability = distribution.above(centre, spread, np.log1p(usd))
+    reaches = np.expm1(np.clip(median, 0.0, LOG_REVENUE_CEILING)) >= usd
+    half = np.where(reaches, 0.5, np.nextafter(0.5, 0.0))
+    return np.where(reaches, np.maximum(probability, half), np.minimum(probability, half))
 
 
 def break_even_revenue(budget: Any, studio_share: Any, marketing_usd: Any) -> np.ndarray:

@@ -12,6 +12,7 @@ Importing this module has no side effects.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Literal
 
@@ -50,8 +51,9 @@ TMDB_GENRES: tuple[str, ...] = (
 # would overflow to infinity there. Values beyond the training range are flagged, not refused.
 MAX_MINUTES = 100_000.0
 MAX_USD = 1e13
-# A log_budget above this is not a log1p of USD (log1p(MAX_USD) is 29.9).
-MAX_LOG_BUDGET = 30.0
+# The largest log_budget: that of the largest budget, so that a budget given either way has
+# one bound (30 let through log1p budgets up to $10.7 trillion).
+MAX_LOG_BUDGET = math.log1p(MAX_USD)
 MAX_COUNT = 1e12
 MIN_YEAR, MAX_YEAR = 1870, 2100
 MAX_NAMES, MAX_NAME_LENGTH = 200, 200

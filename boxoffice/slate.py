@@ -4,14 +4,15 @@ Each film keeps the distribution it is answered with alone (``boxoffice.distribu
 the simulation adds is that films are not independent: out-of-time forecasts of one year's
 films are too high or too low together, and a model's forecasts of every later year drift
 together (the year term, measured on the backtest's out-of-time forecasts, ``YearTerm``).
-Films are tied by a Gaussian copula: a film's draw is at the quantile
-Φ(√ρ_c·D + √ρ_y·G_year + √(1 − ρ_c − ρ_y)·E_film) of its own distribution, D shared by every
-film of the slate, G_year by the films of its release year, E_film its own, all standard
-normal; ρ_c and ρ_y are the drift's and the year's variances over the film's own (its spread
-× Z's normal scale, squared), together at most ``MAX_SHARED``. Every film's own distribution is
-unchanged (its P(hit) and range are those of its single answer); only how the films move
-together is added. A hit in a draw is revenue above the hit ratio times the budget, so the hit
-count moves with the shared terms too.
+Films are tied by a Gaussian copula: a film's draws are ranked by its copula score
+√ρ_c·D + √ρ_y·G_year + √(1 − ρ_c − ρ_y)·E_film, D shared by every film of the slate, G_year by
+the films of its release year, E_film its own, all standard normal, and its k-th lowest of n
+draws is its own distribution's quantile at (k + 0.5) / n (``_ranked_levels``); ρ_c and ρ_y
+are the drift's and the year's variances over the film's own (its spread × Z's normal scale,
+squared), together at most ``MAX_SHARED``. Every film's own distribution is unchanged (its
+median, range and P(hit) over the draws are those of its single answer, to 1 / n); only how
+the films move together is added. A hit in a draw is revenue above the hit ratio times the
+budget, so the hit count moves with the shared terms too.
 
 ``N_DRAWS`` draws from a generator seeded with ``SEED``: the same slate always gets the same
 answer.
@@ -22,7 +23,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import ndtr
 
 from boxoffice.distribution import HIGH, LOG_REVENUE_CEILING, LOW, RevenueDistribution, hit_line
 
@@ -99,7 +99,7 @@ def simulate(
                 + np.sqrt(own_year) * year_terms[:, year_of[at]]
                 + np.sqrt(1 - common - own_year) * own
             )
-            z = np.interp(ndtr(score), levels, table)
+            z = np.interp(_ranked_levels(score), levels, table)
             log_revenue = np.clip(
                 films.centre[at] + distribution.location + spread * z, 0.0, LOG_REVENUE_CEILING
             )  # as each film's answer reads its distribution
@@ -110,6 +110,20 @@ def simulate(
             ).sum(axis=1)
             hits += (log_revenue > hit_line(films.budget[at], films.hit_ratio)).sum(axis=1)
     return SlateDraws(revenue, profit, hits)
+
+
+def _ranked_levels(score: np.ndarray) -> np.ndarray:
+    """Each film's draws at the levels (k + 0.5) / n in the order of its copula scores (a
+    column per film): the films move together as the scores rank them, and each film's draws
+    are its own distribution's quantiles, evenly spaced, so a film's median, range and
+    P(hit) over the draws are its single answer's (to 1 / n), where ``ndtr(score)`` left
+    Monte Carlo noise (a one-film slate's P(total profit > 0) 0.667 beside its p_profit
+    0.656)."""
+    n = len(score)
+    by_film = np.ascontiguousarray(score.T)  # each film's draws in a row: sorted faster
+    ranks = np.empty(by_film.shape, dtype=np.intp)
+    np.put_along_axis(ranks, np.argsort(by_film, axis=1), np.arange(n)[None, :], axis=1)
+    return ((ranks + 0.5) / n).T
 
 
 def at_least(hits: np.ndarray, n_films: int) -> np.ndarray:

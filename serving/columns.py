@@ -250,10 +250,8 @@ def _lists(read: Reader, field: FilmField, typed: bool = False) -> ListColumn:
             raise NotFast from None
         if "" in items or max(map(len, items)) > field.max_length:
             raise NotFast
-    # Genres: canonical TMDB names, each once (the validated path normalises case and repeats).
-    if field.name == "genres" and (
-        not set(items) <= _GENRES or (read.distinct != read.lengths).any()
-    ):
+    # Genres: canonical TMDB names (the validated path normalises their case).
+    if field.name == "genres" and not set(items) <= _GENRES:
         raise NotFast
     pattern = _CODE_PATTERNS.get(field.name)
     if pattern is not None and not all(map(pattern.fullmatch, set(items))):

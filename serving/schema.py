@@ -172,7 +172,8 @@ class _FilmRules(BaseModel):
                 f"unknown genre(s) {', '.join(_short(g) for g in unknown[:5])}{hint}; "
                 f"expected TMDB genres: {', '.join(TMDB_GENRES)}"
             )
-        return list(dict.fromkeys(_GENRES_BY_LOWER[g.strip().lower()] for g in genres))
+        # As written, repeats kept: they count once, and the answer's warnings say so.
+        return [_GENRES_BY_LOWER[g.strip().lower()] for g in genres]
 
     @model_validator(mode="before")
     @classmethod

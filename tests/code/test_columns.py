@@ -209,3 +209,20 @@ def test_bytes_that_are_not_typed_json_are_parsed_as_before() -> None:
         assert from_json_bytes(body) is None, field
     assert from_json_bytes(b"not json") is None
     assert from_json_bytes(b'{"films": [], "x": 1}') is None
+
+
+def test_a_budget_past_the_bound_is_refused_given_either_way(take) -> None:
+    """log1p of a budget over the bound is over log_budget's bound: one limit, two spellings."""
+    import math
+
+    from boxoffice.fields import MAX_USD
+
+    for film in (
+        {"budget": 1.05e13, "runtime": 120},
+        {"log_budget": math.log1p(1.05e13), "runtime": 120},
+    ):
+        with pytest.raises(ValidationError):
+            BatchRequest.model_validate({"films": [film]})
+        assert take({"films": [film]}) is None
+    edge = {"log_budget": math.log1p(MAX_USD), "runtime": 120}
+    assert BatchRequest.model_validate({"films": [edge]}) and take({"films": [edge]}) is not None

@@ -170,3 +170,49 @@ def test_the_year_term_widens_a_slates_range(predictor) -> None:
     assert width["shared"] > 1.1 * width["independent"]
     assert np.std(shared.hits) > np.std(independent.hits)
     assert np.mean(shared.hits) == pytest.approx(np.mean(independent.hits), rel=0.05)
+
+
+def test_a_slate_of_one_film_totals_that_films_answer(predictor) -> None:
+    """Each film's draws are its own distribution's quantiles: a one-film slate's total, its
+    chance of a profit and of a hit are the film's own (to 1 / draws), on one screen alike."""
+    for film in varied(12):
+        answer = predictor.slate(SlateRequest.model_validate({"films": [film.model_dump()]}))
+        row, total = answer["films"][0], answer["total"]
+        assert total["revenue_usd"] == pytest.approx(row["revenue_usd"], rel=1e-3)
+        assert total["revenue_p10_usd"] == pytest.approx(row["revenue_p10_usd"], rel=1e-3)
+        assert total["revenue_p90_usd"] == pytest.approx(row["revenue_p90_usd"], rel=1e-3)
+        assert total["profit_usd"] == pytest.approx(row["profit_usd"], rel=1e-3, abs=1e3)
+        assert total["p_profit"] == pytest.approx(row["p_profit"], abs=1.5 / slate.N_DRAWS)
+        at_least_one = answer["hits"]["at_least"][1]
+        assert at_least_one == pytest.approx(row["probability"], abs=1.5 / slate.N_DRAWS)
+
+
+def test_on_the_hit_line_the_verdict_follows_the_median(predictor) -> None:
+    """A line exactly at the median revenue (in USD, as answered) is reached: P ≥ 0.5; a line
+    one step above it is not: P < 0.5, however the two readings of the curve round."""
+    from boxoffice.distribution import LOG_REVENUE_CEILING, chance_above, read_forecasts
+
+    model = predictor.models["pre_release"]
+    centre = np.linspace(14.0, 20.0, 2001)
+    budget = np.full_like(centre, 5e7)
+    read = read_forecasts(model.distribution, centre, budget, np.zeros_like(centre), 2.0)
+    median_usd = np.expm1(np.clip(read.median, 0.0, LOG_REVENUE_CEILING))
+    at = chance_above(model.distribution, centre, read.spread, read.median, median_usd)
+    above = chance_above(
+        model.distribution, centre, read.spread, read.median, np.nextafter(median_usd, np.inf)
+    )
+    assert (at >= 0.5).all() and (above < 0.5).all()
+    assert np.abs(at - 0.5).max() < 1e-6 and np.abs(above - 0.5).max() < 1e-6
+
+
+def test_a_repeated_genre_counts_once_and_is_said(predictor) -> None:
+    base = {"budget": 1e8, "runtime": 120, "release_year": 2014}
+    once, twice = predictor.both(
+        [
+            Film.model_validate({**base, "genres": ["Action"]}),
+            Film.model_validate({**base, "genres": ["Action", "action"]}),
+        ]
+    )["predictions"]
+    assert twice["revenue_usd"] == once["revenue_usd"]
+    assert "genres: 1 repeated item(s) counted once" in twice["warnings"]
+    assert not any("repeated" in w for w in once["warnings"])
