@@ -38,7 +38,7 @@ from boxoffice.estimators import (
     DollarPipeline,
     LogRatioClassifier,
 )
-from boxoffice.features import INDICATOR_LISTS, feature_label, not_given
+from boxoffice.features import INDICATOR_LISTS, LIST_FEATURES, feature_label, not_given
 
 
 @dataclass
@@ -140,9 +140,10 @@ def explain(pipeline: Any, columns: Any) -> Explanation:
 
 
 def _not_given_as_nan(features: np.ndarray, names: list[str], columns: Any) -> np.ndarray:
-    """The features the labels read, an indicator of a list the film left out (None) as NaN."""
+    """The features the labels read, those of a list the film left out (None) as NaN: its
+    indicators, its count and its items' track record."""
     out = features
-    for prefix, field in INDICATOR_LISTS.items():
+    for prefix, field in {**INDICATOR_LISTS, **LIST_FEATURES}.items():
         cells = columns.get(field) if hasattr(columns, "get") else None
         if cells is None:
             continue
@@ -248,32 +249,57 @@ def in_points(
     budget: float,
     horizon: float,
     hit_ratio: float,
+    reference_budget: float,
+    shift: float,
 ) -> dict[str, Any]:
-    """A film's P(hit) explained from its revenue explanation (``Explanation.for_film``): P(hit)
-    is read from the distribution around the forecast, so each contribution to the forecast
-    moves it. Starting from the base forecast, the contributions are added one by one, largest
-    first; each is credited with the change in P(hit) (in probability, ×100 for points) it
-    made. Exact in sum (base + contributions = P(hit)), order-dependent."""
-    log_budget = np.log1p(budget)
-    line = hit_line(budget, hit_ratio)
+    """A film's P(hit) explained by the drivers of its revenue forecast (``Explanation.for_film``,
+    and ``shift``: how far the distribution's median sits from the forecast, the revenue
+    explanation's last driver, ``LOCATION_LABEL``). P(hit) is read from the distribution around
+    the forecast, so each driver moves it. It starts from an average film: the base forecast as
+    its median, with the hit line and the spread of ``reference_budget`` (the training films'
+    median). The drivers are added one by one, largest first, each credited with the change in
+    P(hit) (in probability, ×100 for points) it made; the budget's also moves the hit line and
+    the spread to the film's own budget, so that it says what the budget does to P(hit) (a
+    larger budget raises the forecast and the revenue a hit needs alike), not only to revenue.
+    Exact in sum (base + contributions = P(hit)), order-dependent."""
 
-    def probability(centre: float) -> float:
-        spread = distribution.spreads(np.array([centre]), log_budget, horizon)
-        return float(distribution.above(np.array([centre]), spread, line)[0])
+    def probability(centre: float, usd: float) -> float:
+        spread = distribution.spreads(np.array([centre]), np.log1p(usd), horizon)
+        return float(distribution.above(np.array([centre]), spread, hit_line(usd, hit_ratio))[0])
 
-    centre = revenue["base"]
-    base = previous = probability(centre)
+    drivers = list(revenue["contributions"])
+    names = [item["feature"] for item in drivers]
+    # The driver that moves the hit line: the budget's; when it is folded into "other" (the
+    # explanation's top drivers asked for), that; else one of its own.
+    moves_line = BUDGET_LABEL if BUDGET_LABEL in names else "other" if "other" in names else None
+    if moves_line is None:
+        moves_line = BUDGET_LABEL
+        drivers.append({"feature": BUDGET_LABEL, "contribution": 0.0})
+    drivers.append({"feature": LOCATION_LABEL, "contribution": shift})
+    centre, usd = revenue["base"] - shift, reference_budget
+    base = previous = probability(centre, usd)
     items = []
-    for item in revenue["contributions"]:
+    for item in drivers:
         centre += item["contribution"]
-        now = probability(centre)
+        if item["feature"] == moves_line:
+            usd = budget
+        now = probability(centre, usd)
         items.append({"feature": item["feature"], "contribution": now - previous})
         previous = now
     return {
         "base": base,
         "output": previous,
         "units": "probability",
-        "method": "each contribution to the revenue forecast added in turn, largest first, "
-        "credited with the change in P(hit) it made",
+        "method": "each driver of the revenue forecast added in turn, largest first, credited "
+        "with the change in P(hit) it made; the budget's also moves the hit line from the "
+        "average film's budget to the film's",
+        "reference_budget_usd": reference_budget,
         "contributions": items,
     }
+
+
+# The budget's driver as labelled (boxoffice.features.feature_label of BUDGET_FEATURE).
+BUDGET_LABEL = feature_label(BUDGET_FEATURE)
+# The last driver of each explanation: the distribution's median sits this far from the
+# pipeline's forecast (its location, the median of past forecasts' misses, and its spread).
+LOCATION_LABEL = "past forecasts' typical miss"

@@ -742,16 +742,34 @@ INDICATOR_LISTS = {
 }
 
 
+# The features made from a list field's items (how many, their track record), by name or
+# prefix: a film that leaves the list out is scored with a typical value, which its drivers say
+# ("number of keywords (not given)").
+LIST_FEATURES = {
+    "n_genres": "genres",
+    "n_companies": "production_companies",
+    "n_countries": "production_countries",
+    "n_spoken_languages": "spoken_languages",
+    "n_keywords": "keywords",
+    "company_record_": "production_companies",
+    "keyword_record_": "keywords",
+    "director_record_": "directors",
+    "cast_record_": "cast",
+}
+
+
 def feature_label(name: str, value: float | None = None) -> str:
     """A feature's name in the user's terms: 'log_budget' -> 'budget', 'genre_Action' ->
     'genre Action'; an indicator the film lacks (``value`` 0) -> 'no genre Action', so that a
     driver of a film that is not a drama does not read as if it were one; an indicator of a
-    list the film left out (``value`` NaN) -> 'country US (not given)'."""
+    list the film left out (``value`` NaN) -> 'country US (not given)', and so a count or track
+    record of one ('number of keywords (not given)')."""
+    left_out = value is not None and math.isnan(value)
     if name in _LABELS:
-        return _LABELS[name]
+        return _LABELS[name] + (" (not given)" if left_out and name in LIST_FEATURES else "")
     for prefix, label in _PREFIXES.items():
         if name.startswith(prefix):
-            if prefix in _INDICATORS and value is not None and math.isnan(value):
+            if left_out and (prefix in _INDICATORS or prefix in LIST_FEATURES):
                 return f"{label}{name.removeprefix(prefix)} (not given)"
             lacks = value == 0 and prefix in _INDICATORS
             return ("no " if lacks else "") + label + name.removeprefix(prefix)

@@ -42,7 +42,7 @@ from boxoffice.distribution import (
     read_forecasts,
 )
 from boxoffice.estimators import inner_pipeline
-from boxoffice.explain import explain, in_points
+from boxoffice.explain import LOCATION_LABEL, explain, in_points
 from boxoffice.features import (
     CREDIT_FIELDS,
     LIST_FIELDS,
@@ -88,6 +88,12 @@ class LoadedModel:
         if not features.credits:
             return None
         return {name: features.encodings_[name] for name in CREDIT_FIELDS}
+
+    @property
+    def reference_budget(self) -> float:
+        """The budget of an average film, USD: the training films' median (P(hit)'s drivers
+        start from it)."""
+        return math.expm1(self.features.medians_["budget"])
 
     def budgets_read(self, columns: dict[str, list[Any]]) -> np.ndarray:
         """Each film's budget as the models read it: a film released after the newest training
@@ -143,9 +149,6 @@ RANGE_CHECKED = ("budget", "runtime", "release_year", "popularity", "vote_count"
 # keywords 3.3%. (spoken_languages only counts, and 0.2% have none: not flagged.)
 LIST_WARNED = ("genres", "production_companies", "production_countries", "keywords")
 CLIPPED = "the revenue forecast was outside $0 to $1 trillion and is clipped to it"
-# The distribution's median sits this far from the pipeline's forecast (its location and
-# spread): the revenue explanation names it, so that its factors multiply to the median.
-LOCATION_FEATURE = "median of past forecast errors"
 
 
 def clip_log_revenue(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -461,20 +464,22 @@ class Predictor:
     ) -> dict[str, Any]:
         """The revenue explanation up to the median (with the distribution's own shift), and
         P(hit) in probability from the same contributions."""
+        shift = float(scores.median[i]) - revenue["output"]
         hit = in_points(
             revenue,
             model.distribution,
             float(scores.budget[i]),
             float(scores.horizons[i]),
             model.metadata.hit_ratio,
+            model.reference_budget,
+            shift,
         )
-        shift = float(scores.median[i]) - revenue["output"]
         revenue = {
             **revenue,
             "output": float(scores.median[i]),
             "contributions": [
                 *revenue["contributions"],
-                {"feature": LOCATION_FEATURE, "contribution": shift},
+                {"feature": LOCATION_LABEL, "contribution": shift},
             ],
         }
         for item in revenue["contributions"]:

@@ -429,6 +429,11 @@ class Explanation(_Answer):
     )
     units: str = Field(description="'log1p USD' (revenue) or 'probability' (P(hit)).")
     method: str
+    reference_budget_usd: float | None = Field(
+        None,
+        description="P(hit) only: the budget of the average film P(hit) starts from (the "
+        "training films' median); the budget's driver moves the hit line from it to the film's.",
+    )
     contributions: list[Contribution]
 
 

@@ -647,9 +647,10 @@
     $("contributions-note").textContent = revenue
       ? `Start from an average film's forecast, ${usd(Math.expm1(explanation.base))}: each driver multiplies it (×1.12 adds 12%), ` +
         `largest first (the ${drivers} largest; "other" is the rest together), and they end at the forecast, ${usd(Math.expm1(explanation.output))}. ` +
-        `The last driver is how past forecasts' median missed, read from the same distribution as the range.`
-      : `Start from P(hit) ${percent(explanation.base)} at an average film's forecast with this budget: each driver of the revenue forecast, ` +
-        `added in turn, moves it by the points shown, and they end at ${percent(explanation.output)}.`;
+        `The last driver, past forecasts' typical miss, is how far such forecasts fell from what films went on to earn (their median), read from the same distribution as the range.`
+      : `Start from P(hit) ${percent(explanation.base)}, an average film's (its forecast, and its budget, ${usd(explanation.reference_budget_usd)}): ` +
+        `each driver of the revenue forecast, added in turn, moves it by the points shown; the budget's also moves the revenue a hit needs ` +
+        `to this film's, so it says what the budget does to P(hit). They end at ${percent(explanation.output)}.`;
   }
 
   function renderComparables() {

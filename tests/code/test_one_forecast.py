@@ -104,6 +104,27 @@ def test_explanations_add_up_to_the_answers(predictor) -> None:
     assert points["units"] == "probability"
     total = points["base"] + sum(c["contribution"] for c in points["contributions"])
     assert total == pytest.approx(hit["probability"], abs=1e-9)
+    # The same drivers, in the same order, on both views.
+    assert [c["feature"] for c in points["contributions"]] == [
+        c["feature"] for c in explained["contributions"]
+    ]
+
+
+def test_p_hits_budget_driver_says_what_the_budget_does_to_p_hit(predictor) -> None:
+    """P(hit) starts from an average film, at the training films' median budget; the budget's
+    driver moves the hit line to the film's, so a budget that lowers P(hit) (its forecast
+    rises less than the revenue a hit needs) is a driver against a hit."""
+    reference = predictor.models["pre_release"].reference_budget
+    base = {**EXAMPLE_PRE_RELEASE_FILM, "explain": True}
+    for factor in (0.2, 5.0, 20.0):
+        film = Film.model_validate({**base, "budget": reference * factor})
+        at_reference = Film.model_validate({**base, "budget": reference})
+        answer, typical = predictor.hit([film, at_reference])
+        points = answer["explanation"]
+        assert points["reference_budget_usd"] == pytest.approx(reference)
+        driver = next(c for c in points["contributions"] if c["feature"] == "budget")
+        change = answer["probability"] - typical["probability"]
+        assert np.sign(driver["contribution"]) == np.sign(change), factor
 
 
 def _slate(n: int = 40, **assumptions: float) -> SlateRequest:
@@ -216,3 +237,23 @@ def test_a_repeated_genre_counts_once_and_is_said(predictor) -> None:
     assert twice["revenue_usd"] == once["revenue_usd"]
     assert "genres: 1 repeated item(s) counted once" in twice["warnings"]
     assert not any("repeated" in w for w in once["warnings"])
+
+
+def test_drivers_of_a_list_left_out_say_so(predictor) -> None:
+    """A list the film leaves out is scored with a typical count and track record: its drivers
+    say '(not given)'; an empty list is given (none), and its drivers are plain."""
+    base = {"budget": 5e6, "runtime": 100, "genres": ["Drama"], "release_year": 2014}
+    left_out, empty = (
+        predictor.revenue([Film.model_validate({**base, "explain": True, **extra})])[0]
+        for extra in ({}, {"keywords": [], "production_companies": []})
+    )
+    said = [c["feature"] for c in left_out["explanation"]["contributions"]]
+    plain = [c["feature"] for c in empty["explanation"]["contributions"]]
+    assert "number of keywords (not given)" in said and "number of keywords" in plain
+    counts = [
+        f
+        for f in said
+        if f.startswith(("companies' track record", "number of production companies"))
+    ]
+    assert counts and all(f.endswith("(not given)") for f in counts)
+    assert not any("(not given)" in f for f in plain if "keyword" in f or "compan" in f)

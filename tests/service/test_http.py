@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from bench.harness import bentoml_serve, free_port
+from boxoffice.explain import LOCATION_LABEL
 from serving.client import SEED_CURL_FILM, SEED_FILMS
 from serving.predictor import BATCH_SLICE
 from serving.schema import EXAMPLE_PRE_RELEASE_FILM
@@ -358,7 +359,7 @@ def test_explanations_add_up_to_the_prediction(http: httpx.Client, top: int | No
     assert explanation["output"] == pytest.approx(revenue["revenue"], abs=1e-6)
     features = [c["feature"] for c in explanation["contributions"]]
     assert "budget" in features or "other" in features
-    assert features[-1] == "median of past forecast errors"
+    assert features[-1] == LOCATION_LABEL
     if top:
         assert len(features) == top + 2 and features[-2] == "other"
     for item in explanation["contributions"]:
