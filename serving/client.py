@@ -390,6 +390,10 @@ def score_row(i: int, answer: dict[str, Any], failed: dict[int, str]) -> dict[st
     return {
         "row": i + 1,  # as slate and the page number them: the CSV's first film is 1
         "error": error,
+        # Every amount is in the dollars of this year, this many years after the newest film
+        # the models learned from.
+        "dollars_year": answer.get("dollars_year"),
+        "horizon_years": answer.get("horizon_years"),
         "revenue_usd": answer.get("revenue_usd"),
         "revenue_p10_usd": answer.get("revenue_p10_usd"),
         "revenue_p90_usd": answer.get("revenue_p90_usd"),
