@@ -42,7 +42,8 @@ def as_list(text: str, field: str) -> list[str]:
         raise ValueError(f"{field}: not a JSON list of names or TMDB objects ({detail})") from None
     if not all(isinstance(name, str) for name in names):
         raise ValueError(f"{field}: every item must be a name (text)")
-    return names
+    # As `a|b` cells and training read names: without the spaces around them.
+    return [name for name in map(str.strip, names) if name]
 
 
 def cell(key: str, text: str) -> Any:

@@ -105,6 +105,14 @@ A period drama,40000000,135,Drama|History,2026-12-18,en,
 """
 
 
+# The list fields of free names (not codes or genres): each name read without outer spaces.
+NAMED_LISTS = tuple(
+    f.name
+    for f in FILM_FIELDS
+    if f.is_list and f.name not in ("genres", "production_countries", "spoken_languages")
+)
+
+
 class _FilmRules(BaseModel):
     """What a film's fields must satisfy beside each field's own type and bounds (those, and
     the fields themselves, come from ``boxoffice.fields``: see ``film_model``)."""
@@ -143,6 +151,18 @@ class _FilmRules(BaseModel):
     @classmethod
     def _language_codes(cls, codes: list[str] | None) -> list[str] | None:
         return _codes(codes, r"[a-z]{2,3}", str.lower, "a two-letter ISO 639-1 code such as 'en'")
+
+    @field_validator(*NAMED_LISTS, check_fields=False)
+    @classmethod
+    def _names(cls, names: list[str] | None) -> list[str] | None:
+        """Names as training reads them: without the spaces around them (a keyword written
+        'archeology\u00a0' is 'archeology', in JSON as in a CSV's `a|b`)."""
+        if names is None:
+            return None
+        stripped = [name.strip() for name in names]
+        if "" in stripped:
+            raise _refused("a name made only of spaces")
+        return stripped
 
     @field_validator("original_language", mode="before", check_fields=False)
     @classmethod

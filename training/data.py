@@ -127,7 +127,9 @@ def parse_json_list(cell: object, key: str) -> list[str] | None:
     values = [item.get(key) if isinstance(item, dict) else item for item in items]
     if not all(isinstance(v, str) for v in values):
         return None
-    return values
+    # Names without the spaces around them, as `a|b` cells and the service read them (TMDB
+    # writes some keywords with a trailing no-break space).
+    return [name for name in map(str.strip, values) if name]
 
 
 def _empty(cell: object) -> bool:
@@ -152,6 +154,20 @@ def parse_names(cell: object, separator: str) -> list[str]:
     if _empty(cell):
         return []
     return [name.strip() for name in str(cell).split(separator) if name.strip()]
+
+
+def parse_list_cell(cell: object, key: str, style: str) -> list[str] | None:
+    """One list cell of a column written in ``style`` (``list_style``): a cell written as a
+    JSON list is read as one whatever its column's style (a table in `a|b` with rows that
+    `fetch --append` or another tool wrote in TMDB's JSON); None when a JSON column's cell
+    is malformed."""
+    if style == "json":
+        return parse_json_list(cell, key)
+    if isinstance(cell, str) and cell.lstrip().startswith("["):
+        parsed = parse_json_list(cell, key)
+        if parsed is not None:
+            return parsed
+    return parse_names(cell, style)
 
 
 # Countries and languages are read as ISO codes; their names are looked up in pycountry's tables.
@@ -260,24 +276,17 @@ def validate_and_parse(
     malformed: dict[str, int] = {}
     for column, key in JSON_KEYS.items():
         style = list_style(raw[column])
-        if style == "json":
-            parsed_lists = frame[column].map(lambda cell, key=key: parse_json_list(cell, key))
-        else:
-            parsed_lists = frame[column].map(lambda cell, sep=style: parse_names(cell, sep))
-            if column in ISO_CODES:
-                table = ISO_CODES[column]
-                parsed_lists = parsed_lists.map(
-                    lambda names, table=table: [iso_code(name, table) or name for name in names]
-                )
-                if unknown is not None:
-                    written = {
-                        name
-                        for names in frame[column].map(
-                            lambda cell, sep=style: parse_names(cell, sep)
-                        )
-                        for name in names
-                    }
-                    unknown[column] = sum(iso_code(name, table) is None for name in written)
+        parsed_lists = frame[column].map(
+            lambda cell, key=key, style=style: parse_list_cell(cell, key, style)
+        )
+        if style != "json" and column in ISO_CODES:
+            table = ISO_CODES[column]
+            if unknown is not None:
+                written = {name for names in parsed_lists for name in names or ()}
+                unknown[column] = sum(iso_code(name, table) is None for name in written)
+            parsed_lists = parsed_lists.map(
+                lambda names, table=table: [iso_code(name, table) or name for name in names]
+            )
         bad = parsed_lists.isna()
         malformed[column] = int(bad.sum())
         # A malformed cell affects only its row: it becomes "unknown" (None).

@@ -23,7 +23,14 @@ from training import comparables, config
 from training.backtest import Truth, answered_by, backtest, choose_design
 from training.baseline import seed_on_original_split
 from training.calendar import calendar_of
-from training.credits import credits_line, films_credited, loading_notes, with_credits
+from training.credits import (
+    MIN_CREDITED_SHARE,
+    credited_share,
+    credits_line,
+    films_credited,
+    loading_notes,
+    with_credits,
+)
 from training.data import DataError, load_movies
 from training.distribution import DistributionFits
 from training.dollars import cpi_table
@@ -153,6 +160,14 @@ def run_training(
         credited = films_credited(splits)
         check_hit_classes(splits, hit_ratio)
         calendar = calendar_of(splits, profile)
+        share = credited_share(splits, calendar.tuning_years[-1])
+        try_credits = credited > 0 and share >= MIN_CREDITED_SHARE
+        if credited and not try_credits:
+            console.print(
+                f"[yellow]note: credits: {share:.0%} of the films up to "
+                f"{calendar.tuning_years[-1]} are credited (the choice of reading them needs "
+                f"{MIN_CREDITED_SHARE:.0%}): the cast and crew are not tried"
+            )
         cpi = cpi_table()
         baseline_split = seed_on_original_split(splits, hit_ratio, seed)
         truth = truth_of(splits, hit_ratio)
@@ -184,9 +199,9 @@ def run_training(
             hit_ratio,
             seed,
             n_jobs,
-            credits=credited > 0,
+            credits=try_credits,
         )
-    if credited:
+    if try_credits:
         for fs, result in forward.items():
             console.print(credits_line(fs, result.credits_scores, result.variant.credits))
 

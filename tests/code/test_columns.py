@@ -226,3 +226,13 @@ def test_a_budget_past_the_bound_is_refused_given_either_way(take) -> None:
         assert take({"films": [film]}) is None
     edge = {"log_budget": math.log1p(MAX_USD), "runtime": 120}
     assert BatchRequest.model_validate({"films": [edge]}) and take({"films": [edge]}) is not None
+
+
+def test_names_with_spaces_around_them_are_read_without(take) -> None:
+    """'archeology\\u00a0' in JSON is 'archeology', as in a CSV's `a|b` and in training."""
+    padded = {**GOOD, "keywords": ["archeology\u00a0", " spy"], "production_companies": ["A "]}
+    assert take({"films": [padded]}) is None  # the validated path strips them
+    (film,) = BatchRequest.model_validate({"films": [padded]}).films
+    assert film.keywords == ["archeology", "spy"] and film.production_companies == ["A"]
+    with pytest.raises(ValidationError, match="only of spaces"):
+        BatchRequest.model_validate({"films": [{**GOOD, "keywords": ["\u00a0"]}]})

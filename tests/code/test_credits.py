@@ -20,7 +20,9 @@ from tests.helpers.films import films
 from tests.helpers.tmdb_tables import movies_and_credits, write_tables
 from training.calendar import calendar_of
 from training.credits import (
+    MIN_CREDITED_SHARE,
     cast_names,
+    credited_share,
     director_names,
     films_credited,
     join_credits,
@@ -73,6 +75,29 @@ def test_a_credits_table_joins_by_tmdb_id_and_a_film_it_lacks_is_not_given(tmp_p
     movies.to_csv(alone / "movies.csv", index=False)
     bare = with_credits(load_movies(alone / "movies.csv"), None)
     assert bare.credits is None and bare.frame["directors"].isna().all()
+
+
+def test_a_credits_table_that_credits_no_film_is_an_error(tmp_path) -> None:
+    movies, credits = movies_and_credits(2000, 2001, per_year=5)
+    credits = credits.assign(movie_id=credits["movie_id"] + 10_000_000)
+    movies_path, _ = write_tables(tmp_path, movies, credits)
+    with pytest.raises(DataError, match="none of its movie_id values is the id of a film"):
+        with_credits(load_movies(movies_path), None)
+
+
+def test_credits_are_tried_only_where_they_cover_the_choices_films(tmp_path) -> None:
+    """A table crediting only the newest films leaves the years the choice is made on without
+    a track record: their share, not their number, decides whether credits are tried."""
+    movies, credits = movies_and_credits(2000, 2005, per_year=20)
+    newest = movies.loc[movies["release_date"].str.startswith("2005"), "id"]
+    movies_path, _ = write_tables(tmp_path, movies, credits[credits["movie_id"].isin(newest)])
+    splits = make_splits(with_credits(load_movies(movies_path), None).frame, seed=0)
+    assert films_credited(splits) > 0
+    assert credited_share(splits, 2004) == 0.0
+    assert credited_share(splits, 2005) == pytest.approx(
+        films_credited(splits) / len(splits.population)
+    )
+    assert MIN_CREDITED_SHARE == 0.5
 
 
 def test_a_credits_table_in_another_shape_is_one_clear_error(tmp_path) -> None:

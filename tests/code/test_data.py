@@ -54,6 +54,10 @@ def film_row(**overrides: object) -> dict[str, object]:
         ('{"name": "Drama"}', None),
         ('[{"id": 1}]', None),
         ('[{"name": 5}]', None),
+        (
+            '[{"name": "archeology\\u00a0"}, {"name": " spy "}, {"name": " "}]',
+            ["archeology", "spy"],
+        ),
     ],
 )
 def test_parse_json_list(cell: object, expected: list[str] | None) -> None:
@@ -67,6 +71,24 @@ def test_parse_derives_year_month_and_codes() -> None:
     assert frame.loc[0, "production_countries"] == ["US"]
     assert frame.loc[0, "spoken_languages"] == ["en"]
     assert malformed["genres"] == 0
+
+
+def test_a_json_cell_in_a_column_of_plain_names_is_read_as_json() -> None:
+    """A table in `a|b` with rows another tool wrote in TMDB's JSON (``fetch --append``): each
+    cell is read in the way it is written, not the column's majority's."""
+    plain = {
+        "genres": "Action|Adventure",
+        "keywords": "spy|sequel",
+        "production_companies": "Studio",
+        "production_countries": "United States of America",
+        "spoken_languages": "English",
+    }
+    rows = [film_row(id=str(i), **plain) for i in range(1, 4)] + [film_row(id="4")]
+    frame, malformed = validate_and_parse(pd.DataFrame(rows))
+    assert frame.loc[0, "genres"] == ["Action", "Adventure"]
+    assert frame.loc[3, "genres"] == ["Action"] and frame.loc[3, "keywords"] == ["sequel"]
+    assert frame.loc[3, "production_countries"] == ["US"] == frame.loc[0, "production_countries"]
+    assert not any(malformed.values())
 
 
 def test_malformed_json_affects_only_its_row() -> None:
