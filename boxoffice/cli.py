@@ -48,4 +48,10 @@ def run(app: typer.Typer, prog_name: str) -> NoReturn:
             raise
         say_error("aborted")
         sys.exit(1)
+    if code == INTERRUPTED:  # typer's exit code for Ctrl-C, which it says nothing about
+        say_error("interrupted")
     sys.exit(code if isinstance(code, int) else 0)
+
+
+# The exit code typer (typer.core) gives a command interrupted by Ctrl-C (128 + SIGINT).
+INTERRUPTED = 130

@@ -115,6 +115,12 @@ def resolve_run(run: str | None = None) -> dict[tuple[str, str], bentoml.Model]:
     Raises ModelNotFoundError naming what is missing and how to train it, and MetadataError
     when a model of that run does not carry the metadata this version reads.
     """
+    if not (Path(bentoml_home()) / "models").is_dir():
+        # Asking BentoML would create an empty store there: a listing writes nothing.
+        raise ModelNotFoundError(
+            f"no BentoML model store at {bentoml_home()}. Train the models with `make train` "
+            "(or `python -m training train`)."
+        )
     by_run: dict[str, dict[tuple[str, str], bentoml.Model]] = {}
     other_formats: dict[str, object] = {}  # run -> the format its models were stored in
     for key in config.RUN_MODELS:

@@ -54,6 +54,8 @@ MIB = 2**20
 # and a table's (100,000 films as CSV are ~40 MiB).
 MAX_BODY = {"json": 32 * MIB, "table": 192 * MIB}
 ENCODINGS = ("gzip", "x-gzip")
+# How every gzip stream starts (RFC 1952); no JSON, CSV or Parquet body does.
+GZIP_MAGIC = b"\x1f\x8b"
 TABLE_ROUTE = "/predict_table"
 BATCH_ROUTE = "/predict_batch"
 logger = logging.getLogger("boxoffice.http")
@@ -162,7 +164,18 @@ async def read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
             break
     if decoder is not None and not decoder.eof:
         raise _not_gzip("the gzip stream ends early")
-    return b"".join(parts)
+    body = b"".join(parts)
+    if decoder is None and body.startswith(GZIP_MAGIC):
+        raise BodyProblem(
+            400,
+            error_body(
+                "Bad Request: the body is gzip-compressed: send it with Content-Encoding: gzip",
+                "undeclared_encoding",
+                ["header", "content-encoding"],
+                "the body starts as gzip does: say so with Content-Encoding: gzip",
+            ),
+        )
+    return body
 
 
 def _replay(scope: Scope, body: bytes) -> tuple[Scope, Receive]:

@@ -119,7 +119,14 @@ def _check_columns(columns: list[str]) -> None:
     unknown = [c for c in names if c not in FIELD_KINDS]
     if unknown:
         shown = ", ".join(repr(c) for c in unknown[:5])
-        raise _bad(f"unknown column(s) {shown}: the columns are the API's film fields")
+        separated = next((s for s in (";", "\t") if any(s in c for c in unknown)), None)
+        hint = (
+            f" (the header reads as one column: separated by {separated!r}? send the table "
+            "comma-separated)"
+            if separated and len(names) == 1
+            else ""
+        )
+        raise _bad(f"unknown column(s) {shown}: the columns are the API's film fields{hint}")
     if len(set(names)) < len(names):
         raise _bad("a column appears more than once")
 

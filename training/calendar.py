@@ -101,8 +101,16 @@ class Calendar:
         return (*self.tuning_years, *self.test_years)
 
     def describe(self) -> str:
+        tuning = f"{self.tuning_years[0]}-{self.tuning_years[-1]}"
+        selection = f"{self.selection_years[0]}-{self.selection_years[-1]}"
+        chosen = (
+            f"chosen on {tuning} (quick: the last {len(self.tuning_years)} of the selection "
+            f"years {selection})"
+            if self.quick
+            else f"selection {selection}"
+        )
         return (
-            f"selection {self.selection_years[0]}-{self.selection_years[-1]}, test "
+            f"{chosen}, test "
             f"{self.test_years[0]}-{self.test_years[-1]} (trained to {self.trained_to}), "
             f"newest {self.newest_year}"
         )

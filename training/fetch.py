@@ -316,8 +316,14 @@ class Tmdb:
                     await asyncio.sleep(backoff)
                     backoff *= 2
                 continue
+            hint = (
+                f": is --api-url the API's root, as TMDB's {TMDB_API_URL} (its version included)?"
+                if response.status_code == 404
+                else ""
+            )
             raise FetchError(
                 f"{response.url.path}: HTTP {response.status_code} ({_status_message(response)})"
+                + hint
             )
         raise AssertionError("unreachable")
 
@@ -529,6 +535,11 @@ async def fetch(
     finally:
         cache.close()
     films = [cache.details[i] for i in ids if cache.details.get(i)]
+    if not films:
+        raise FetchError(
+            f"TMDB has no film released from {start} to {end} with at least {min_votes} "
+            "vote(s): no table written"
+        )
     out.mkdir(parents=True, exist_ok=True)
     movies, credits, written, replaced = write_tables(out, films, append)
     return FetchResult(

@@ -383,6 +383,12 @@ def run_backtest(
         f"backtest of run {first.run} ({first.profile} profile) on {loaded.path} "
         f"(sha256 {loaded.sha256[:12]}…); years: {calendar.describe()}"
     )
+    if loaded.sha256 != first.data_sha256 and data is None:
+        raise DataError(
+            f"run {first.run} was trained on another table than {loaded.path} (sha256 "
+            f"{first.data_sha256[:12]}…): give its table with --data, or this one with --data "
+            "to backtest the run's configuration on it"
+        )
     if loaded.sha256 != first.data_sha256:
         console.print(
             f"[yellow]note: run {first.run} was trained on another table (sha256 "

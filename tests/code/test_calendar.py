@@ -77,3 +77,13 @@ def test_films_dated_years_after_the_rest_are_pointed_at(tmp_path) -> None:
         f"(its {MIN_FILMS_PER_YEAR + 5} labelled films of 2031 come 15 years after any other, "
         "the newest of 2016: check their release dates)"
     )
+
+
+def test_the_years_said_are_those_the_choice_is_made_on() -> None:
+    from training.calendar import Calendar
+
+    full, quick = Calendar.from_years(2016, "full"), Calendar.from_years(2016, "quick")
+    assert full.describe().startswith("selection 2005-2010, test 2011-2016 (trained to 2010)")
+    assert quick.describe().startswith(
+        "chosen on 2009-2010 (quick: the last 2 of the selection years 2005-2010), test 2011-2016"
+    )

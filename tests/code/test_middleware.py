@@ -276,6 +276,13 @@ def test_a_valid_single_film_is_answered_through_its_queue(single: SingleFilms) 
     assert len(single.calls) == 1 and single.calls[0][0].budget == 5_000_000
 
 
+def test_a_gzip_body_sent_without_saying_so_is_named(single: SingleFilms) -> None:
+    response = single.post(gzip.compress(b'{"budget": 5000000, "runtime": 100}'))
+    assert response.status_code == 400
+    assert "send it with Content-Encoding: gzip" in response.json()["error"]
+    assert not single.calls
+
+
 def test_a_gzip_single_film_is_decoded_first(single: SingleFilms) -> None:
     body = gzip.compress(b'{"runtime": 90, "log_budget": 15.0}')
     response = single.post(body, **{"content-encoding": "gzip"})

@@ -43,7 +43,7 @@ SCRIPT = textwrap.dedent(
     try:
         resolve_run()
     except ModelNotFoundError as error:
-        print("empty:", "no complete set" in str(error))
+        print("empty:", "no BentoML model store at" in str(error))
     save_old_run("20100101-000000-old")
     try:
         resolve_run()

@@ -184,3 +184,12 @@ def test_a_csv_in_the_charset_its_content_type_names_is_read_in_it() -> None:
     with pytest.raises(BodyProblem) as refused:
         as_utf8(b"title\n\xff\xfe\x00", "text/csv; charset=ascii")
     assert refused.value.status == 400 and "ascii" in refused.value.body["error"]
+
+
+def test_a_table_separated_by_semicolons_is_named_so() -> None:
+    from serving.middleware import BodyProblem
+    from serving.tables import read_frame
+
+    with pytest.raises(BodyProblem) as refused:
+        read_frame(b"budget;runtime\n1e8;120\n", "csv")
+    assert "separated by ';'? send the table comma-separated" in refused.value.body["error"]

@@ -151,6 +151,15 @@ def test_a_refused_or_missing_key_is_one_line(published, tmp_path) -> None:
         tmdb.Auth.from_env({})
 
 
+def test_a_range_without_films_writes_nothing(published, tmp_path) -> None:
+    with (
+        serving(FakeTmdb(published)) as url,
+        pytest.raises(tmdb.FetchError, match="TMDB has no film released from 1800-01-01"),
+    ):
+        run("1800", "1801", tmp_path / "out", url)
+    assert not (tmp_path / "out" / tmdb.MOVIES_FILE).exists()
+
+
 def test_the_command_fails_with_one_error_line(published, tmp_path, monkeypatch) -> None:
     runner = CliRunner()
     monkeypatch.delenv(tmdb.KEY_ENV, raising=False)
