@@ -198,7 +198,11 @@ FILM_FIELDS: tuple[FilmField, ...] = (
         "Release date, YYYY-MM-DD.",
         tmdb_column="release_date",
         option_help="Release date, YYYY-MM-DD.",
-        form=FormInput("Release date", row="when"),
+        # The page asks for it: without one, a film is scored at the training films' median
+        # year, in that year's dollars (the API takes a film without it and says so).
+        form=FormInput(
+            "Release date", hint="Its year sets every figure's dollars.", row="when", required=True
+        ),
     ),
     FilmField(
         "release_year",

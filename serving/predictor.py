@@ -297,7 +297,7 @@ def film_warnings(
                 warnings[i].append(
                     f"release_year {values[i]:g} is {values[i] - newest_year:g} year(s) after the "
                     f"newest training film ({newest_year}): the models extrapolate; the 80% "
-                    "range is widened for that horizon"
+                    "range allows for how far the models missed that many years ahead"
                 )
             high = math.inf  # said above
         with np.errstate(invalid="ignore"):

@@ -87,7 +87,7 @@ EXAMPLE_PRE_RELEASE_FILM = {
     "budget": 150_000_000,
     "runtime": 130,
     "genres": ["Action", "Adventure"],
-    "release_date": "2026-07-03",
+    "release_date": "2027-07-02",
     "original_language": "en",
     "production_companies": ["Marvel Studios"],
     "production_countries": ["US"],
@@ -97,11 +97,11 @@ EXAMPLE_PRE_RELEASE_FILM = {
 
 # A slate as a CSV, the client's `score` columns: the page's example.
 EXAMPLE_SLATE_CSV = """title,budget,runtime,genres,release_date,original_language,marketing_usd
-An untitled sequel,150000000,130,Action|Adventure,2026-07-03,en,60000000
-A small horror film,8000000,92,Horror|Thriller,2026-10-16,en,10000000
-An animated feature,75000000,95,Animation|Family|Comedy,2026-11-25,en,40000000
-A romantic comedy,25000000,108,Comedy|Romance,2026-02-13,en,
-A period drama,40000000,135,Drama|History,2026-12-18,en,
+An untitled sequel,150000000,130,Action|Adventure,2027-07-02,en,60000000
+A small horror film,8000000,92,Horror|Thriller,2027-10-15,en,10000000
+An animated feature,75000000,95,Animation|Family|Comedy,2027-11-24,en,40000000
+A romantic comedy,25000000,108,Comedy|Romance,2027-02-12,en,
+A period drama,40000000,135,Drama|History,2027-12-17,en,
 """
 
 
@@ -378,7 +378,7 @@ class ScenariosRequest(BaseModel):
         json_schema_extra={
             "example": {
                 "film": EXAMPLE_PRE_RELEASE_FILM,
-                "scenarios": [{"budget": 80_000_000}, {"release_date": "2026-12-18"}],
+                "scenarios": [{"budget": 80_000_000}, {"release_date": "2027-12-17"}],
             }
         },
     )

@@ -113,6 +113,9 @@
       unreadable.push({ field: "release_date", msg: "Enter a complete date" });
     } else if ($("release_date").value) {
       film.release_date = $("release_date").value;
+    } else {
+      // The API would score the film at the training films' median year, in its dollars.
+      unreadable.push({ field: "release_date", msg: "Enter the release date: its year sets the dollars of every figure, its month the season" });
     }
     const language = $("original_language").value.trim();
     if (language) film.original_language = language;
@@ -365,7 +368,7 @@
     $("revenue-when").textContent =
       `In ${revenue.dollars_year} dollars, as every figure on this page. ` +
       (revenue.horizon_years > 0
-        ? `${revenue.horizon_years} year${revenue.horizon_years === 1 ? "" : "s"} after the newest film the model learned from (${newest}): the range is widened for it.`
+        ? `${revenue.horizon_years} year${revenue.horizon_years === 1 ? "" : "s"} after the newest film the model learned from (${newest}): the range allows for how far the models missed that many years ahead.`
         : `Within the years the model learned from (the newest film: ${newest}).`);
     $("revenue-when").dataset.dollarsYear = revenue.dollars_year;
     $("revenue-when").dataset.horizonYears = revenue.horizon_years;
@@ -437,9 +440,14 @@
   };
 
   function scenarioNote(answer, base, count, what) {
-    const extra = answer.scenarios.filter((s) => s.warnings.some((w) => !base.warnings.includes(w)));
+    // A warning's kind: its text without the amounts in it ("budget $1.25B is outside …" and
+    // "budget $90M is outside …" are one kind).
+    const kind = (w) => w.replace(/\$?[\d.,]+[MBT]?/g, "#");
+    const own = new Set(base.warnings.map(kind));
+    const novel = (s) => s.warnings.find((w) => !own.has(kind(w)));
+    const extra = answer.scenarios.filter(novel);
     return extra.length
-      ? `${extra.length} of ${count} ${what} carry warnings the film itself does not (see the data), e.g. “${extra[0].warnings.find((w) => !base.warnings.includes(w))}”.`
+      ? `${extra.length} of ${count} ${what} carry a kind of warning the film itself does not (see the data), e.g. “${novel(extra[0])}”.`
       : "";
   }
 
@@ -520,7 +528,7 @@
       "sweep-table",
       ["Budget", "Revenue", "80% range", "P(hit)", "Verdict", "P(profit)", "Warnings"],
       points.map((p, i) => [
-        usd(budgets[i]), usd(p.revenue_usd), `${usd(p.revenue_p10_usd)} to ${usd(p.revenue_p90_usd)}`, percent(p.probability),
+        usd(budgets[i]), usd(p.revenue_usd), { text: `${usd(p.revenue_p10_usd)} to ${usd(p.revenue_p90_usd)}`, className: "range-cell" }, percent(p.probability),
         { text: p.is_hit ? "Hit" : "Not a hit", className: p.is_hit ? "yes" : "no" }, percent(p.p_profit), String(p.warnings.length),
       ]),
       { base, narrow: [4, 6] }
@@ -633,6 +641,15 @@
             min: axisMin,
             max: Math.ceil(highest / step) * step,
             ticks: { stepSize: step, callback: (v) => `${v > 0 ? "+" : ""}${Number(v.toPrecision(6))}${revenue ? "%" : ""}` },
+            // Ticks at the step's multiples only: an axis cut at −100% had Chart.js spread its
+            // ticks from there (−100%, +433.333%, +966.667%).
+            afterBuildTicks: (scale) => {
+              const ticks = [];
+              for (let v = Math.ceil(scale.min / step) * step; v <= scale.max + step * 1e-9; v += step) {
+                ticks.push({ value: Number(v.toPrecision(12)) });
+              }
+              scale.ticks = ticks;
+            },
           },
           y: { ticks: { autoSkip: false, font: { size: narrow() ? 10 : 12 } } },
         },

@@ -79,24 +79,33 @@
     const fields = names.filter((name) => name in settings.fields);
     if (!fields.length) throw new Error(`none of the columns ${names.slice(0, 8).join(", ")} is a film field (e.g. budget, runtime, genres)`);
     const rows = body.map((cells) => {
-      const row = { film: {}, title: "", error: "" };
+      const row = { film: {}, title: "", error: "", raw: {} };
+      const problems = [];
       names.forEach((name, i) => {
         const text = String(cells[i] ?? "").trim();
         if (name === "title") row.title = text;
-        if (!(name in settings.fields) || !text || row.error) return;
+        if (!(name in settings.fields) || !text) return;
+        row.raw[name] = text; // as written: the download keeps a refused row's cells
         try {
           const value = cell(name, text);
           // As the client's slate: an amount under the floor no training film cost is a unit
           // slip (150 meant as $150M), not a $150 film.
           if ((name === "budget" || name === "marketing_usd") && value > 0 && value < settings.min_plausible_usd) {
             const floor = settings.min_plausible_usd.toLocaleString("en-US");
-            throw new Error(`${name}: ${text} is $${value.toLocaleString("en-US")}, under $${floor}, which no film the models learned from cost (amounts are in US$)`);
+            throw new Error(
+              `${name}: ${text} is $${value.toLocaleString("en-US")}, under $${floor}: the CSV's amounts are in US$ (write $20M as 20000000)`
+            );
+          }
+          // The CSV's share is a fraction, the form's a percentage: 45 is not 45%.
+          if (name === "studio_share" && value > 1 && value <= 100) {
+            throw new Error(`studio_share: ${text} is a fraction of the box office from 0 to 1 in the CSV (${text}% is ${value / 100})`);
           }
           if (!(name === "budget" && value === 0)) row.film[name] = value; // 0: unknown in TMDB
         } catch (error) {
-          row.error = error.message;
+          problems.push(error.message);
         }
       });
+      row.error = problems.join("; "); // every problem of the row at once, as /predict_table says them
       return row;
     });
     return { rows, ignored: names.filter((name) => name && !(name in settings.fields)) };
@@ -153,7 +162,9 @@
         const msg = BO.cleanMessage(error.msg);
         if (loc[0] === "films" && typeof loc[1] === "number" && sent[loc[1]]) {
           const where = loc.slice(2).join(".");
-          sent[loc[1]].error = sent[loc[1]].error || (where ? `${where}: ${msg}` : msg);
+          const said = where ? `${where}: ${msg}` : msg;
+          const row = sent[loc[1]];
+          row.error = row.error ? `${row.error}; ${said}` : said; // every problem the API names
           named = true;
         } else if (loc[0] === "studio_share" || loc[0] === "marketing_usd") {
           return { answer, sent };
@@ -328,7 +339,7 @@
     lastRows = rows.map((row, i) => {
       const p = byRow.get(row);
       return {
-        row: i + 1, title: row.title, error: row.error, release_date: row.film.release_date ?? "", budget_usd: row.film.budget ?? "",
+        row: i + 1, title: row.title, error: row.error, release_date: row.film.release_date ?? row.raw.release_date ?? "", budget_usd: row.film.budget ?? row.raw.budget ?? "",
         // a film's own assumptions, else the slate's
         marketing_usd: p ? row.film.marketing_usd ?? answer.marketing_usd : "",
         studio_share: p ? row.film.studio_share ?? answer.studio_share : "", dollars_year: p ? p.dollars_year : "",
@@ -345,7 +356,7 @@
         r.error
           ? [String(r.row), { text: r.title, className: "title" }, { text: r.error, className: "row-error" }]
           : [
-              String(r.row), { text: r.title, className: "title" }, r.budget_usd === "" ? "–" : usd(r.budget_usd), usd(r.revenue_usd),
+              String(r.row), { text: r.title, className: "title" }, typeof r.budget_usd === "number" ? usd(r.budget_usd) : r.budget_usd || "–", usd(r.revenue_usd),
               `${usd(r.revenue_p10_usd)} to ${usd(r.revenue_p90_usd)}`, percent(r.hit_probability),
               `${signedUsd(r.profit_p10_usd)} to ${signedUsd(r.profit_p90_usd)}`, percent(r.p_profit),
               { text: r.warnings || "–", className: r.warnings ? "row-warning" : "" },

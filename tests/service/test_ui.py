@@ -545,6 +545,17 @@ def test_a_slate_of_bad_rows_names_each_and_a_budget_in_millions_is_refused(
         rows = table_rows(page, "films-table")
         assert rows[0][2].startswith("budget: 150 is $150, under $10,000"), rows[0]
         assert "budget $5B is outside the training range" in rows[1][-1], rows[1]
+        # Every problem of a row at once, the page's own and the API's; a share as a percentage.
+        page.fill(
+            "#csv",
+            "title,budget,runtime,genres,studio_share\nA,9e7,-3,Horrer,0.5\nB,9e7,90,Action,45\n"
+            "C,9e7,90,Action,\n",
+        )
+        page.click("#submit")
+        page.wait_for_selector("#results[data-state='done']", state="attached")
+        rows = table_rows(page, "films-table")
+        assert "runtime" in rows[0][2] and "Horrer" in rows[0][2], rows[0]
+        assert rows[1][2].startswith("studio_share: 45 is a fraction of the box office"), rows[1]
         assert visit.problems == []
 
 
