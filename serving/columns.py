@@ -258,9 +258,12 @@ def _lists(read: Reader, field: FilmField, typed: bool = False) -> ListColumn:
     pattern = _CODE_PATTERNS.get(field.name)
     if pattern is not None and not all(map(pattern.fullmatch, set(items))):
         raise NotFast
-    # A name with spaces around it: the validated path strips it (serving.schema).
+    # A name with spaces around it is read without them, as the validated path (serving.schema)
+    # and training read it; one made only of spaces is the validated path's to refuse.
     if pattern is None and _PADDED.search("\x00".join(items)):
-        raise NotFast
+        values = ListColumn([v if v is None else [x.strip() for x in v] for v in values])
+        if "" in values.listed.items:
+            raise NotFast
     return values
 
 

@@ -22,7 +22,7 @@ from serving.columns import (
     from_json_bytes,
     from_json_slices,
 )
-from serving.schema import BatchRequest
+from serving.schema import BatchRequest, Film
 from tests.helpers.bad_input import BAD_BATCHES, BAD_FILMS
 from tests.helpers.models import tiny_predictor
 
@@ -231,8 +231,10 @@ def test_a_budget_past_the_bound_is_refused_given_either_way(take) -> None:
 def test_names_with_spaces_around_them_are_read_without(take) -> None:
     """'archeology\\u00a0' in JSON is 'archeology', as in a CSV's `a|b` and in training."""
     padded = {**GOOD, "keywords": ["archeology\u00a0", " spy"], "production_companies": ["A "]}
-    assert take({"films": [padded]}) is None  # the validated path strips them
     (film,) = BatchRequest.model_validate({"films": [padded]}).films
     assert film.keywords == ["archeology", "spy"] and film.production_companies == ["A"]
+    assert_same(take({"films": [padded, GOOD]}), from_films([film, Film.model_validate(GOOD)]))
+    blank = {**GOOD, "keywords": ["\u00a0"]}
     with pytest.raises(ValidationError, match="only of spaces"):
-        BatchRequest.model_validate({"films": [{**GOOD, "keywords": ["\u00a0"]}]})
+        BatchRequest.model_validate({"films": [blank]})
+    assert take({"films": [blank]}) is None  # the validated path's 400
