@@ -178,4 +178,7 @@ def load_pipeline(model: bentoml.Model) -> Any:
 
 def bentoml_home() -> str:
     """Where the model store lives (BentoML's own default when BENTOML_HOME is unset)."""
-    return os.environ.get("BENTOML_HOME", str(Path.home() / "bentoml"))
+    # As BentoML reads it: ~ and $VARIABLES expanded.
+    return os.path.expanduser(
+        os.path.expandvars(os.environ.get("BENTOML_HOME", str(Path.home() / "bentoml")))
+    )

@@ -42,8 +42,12 @@ def as_list(text: str, field: str) -> list[str]:
         raise ValueError(f"{field}: not a JSON list of names or TMDB objects ({detail})") from None
     if not all(isinstance(name, str) for name in names):
         raise ValueError(f"{field}: every item must be a name (text)")
-    # As `a|b` cells and training read names: without the spaces around them.
-    return [name for name in map(str.strip, names) if name]
+    # Names without the spaces around them, as training and the API read them; a name made
+    # only of spaces is refused, as the API refuses it.
+    stripped = [name.strip() for name in names]
+    if "" in stripped:
+        raise ValueError(f"{field}: a name made only of spaces")
+    return stripped
 
 
 def cell(key: str, text: str) -> Any:

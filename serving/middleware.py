@@ -153,11 +153,12 @@ async def read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
                         raise _too_large(limit)
                     parts.append(out)
                     chunk = decoder.unconsumed_tail
-                    if decoder.eof and decoder.unused_data:
-                        # Another gzip member follows (RFC 1952: a body may hold several, as
-                        # `cat a.gz b.gz` makes them): decoded as gunzip decodes it.
-                        chunk = decoder.unused_data
-                        decoder = zlib.decompressobj(wbits=31)
+                    # Another gzip member may follow (RFC 1952: a body may hold several, as
+                    # `cat a.gz b.gz` makes them), and zero bytes may pad them: decoded as
+                    # gunzip (and Python's gzip) decodes it.
+                    rest = decoder.unused_data.lstrip(b"\0") if decoder.eof else b""
+                    if rest:
+                        chunk, decoder = rest, zlib.decompressobj(wbits=31)
             except zlib.error as error:
                 raise _not_gzip(f"the body does not decode ({error})") from None
         if not message.get("more_body", False):
@@ -282,13 +283,13 @@ class ContractMiddleware:
         try:
             content_type = _header(scope, b"content-type")
             kind = tables.request_format(content_type)
-            body = tables.as_utf8(await read_body(scope, receive, MAX_BODY["table"]), content_type)
+            body = await read_body(scope, receive, MAX_BODY["table"])
             if WORKER.predictor is None:
                 raise BodyProblem(
                     503, error_body("Service Unavailable", "not_ready", [], "models not loaded")
                 )
             answer, media = await tables.answer(
-                WORKER.predictor, body, kind, _header(scope, b"accept")
+                WORKER.predictor, body, kind, _header(scope, b"accept"), content_type
             )
         except BodyProblem as problem:
             _log_refusal("POST", scope["path"], problem.status, problem.body)

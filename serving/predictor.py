@@ -42,7 +42,7 @@ from boxoffice.distribution import (
     read_forecasts,
 )
 from boxoffice.estimators import inner_pipeline
-from boxoffice.explain import LOCATION_LABEL, explain, in_points
+from boxoffice.explain import BUDGET_LABEL, LOCATION_LABEL, explain, in_points
 from boxoffice.features import (
     CREDIT_FIELDS,
     LIST_FIELDS,
@@ -474,13 +474,15 @@ class Predictor:
             model.reference_budget,
             shift,
         )
+        drivers = [item["feature"] for item in hit["contributions"]]
+        contributions = list(revenue["contributions"])
+        if len(drivers) > len(contributions) + 1:  # the budget's driver, 0 on revenue
+            budget = {"feature": BUDGET_LABEL, "contribution": 0.0}
+            contributions.insert(drivers.index(BUDGET_LABEL), budget)
         revenue = {
             **revenue,
             "output": float(scores.median[i]),
-            "contributions": [
-                *revenue["contributions"],
-                {"feature": LOCATION_LABEL, "contribution": shift},
-            ],
+            "contributions": [*contributions, {"feature": LOCATION_LABEL, "contribution": shift}],
         }
         for item in revenue["contributions"]:
             item["factor"] = math.exp(item["contribution"])

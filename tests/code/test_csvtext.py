@@ -52,3 +52,11 @@ def test_a_headers_trailing_empty_cells_over_empty_columns_are_dropped() -> None
 def test_a_row_far_longer_than_the_header_names_its_line() -> None:
     with pytest.raises(CsvShapeError, match=r"^line 3 has more fields than the header's 2"):
         read_csv_text(b"a,b\n1,2\n3,4" + b"," * 40 + b"5\n")
+
+
+def test_a_name_made_only_of_spaces_is_refused_as_the_api_refuses_it() -> None:
+    from serving.cells import as_list
+
+    assert as_list('["zombie ", " spy"]', "keywords") == ["zombie", "spy"]
+    with pytest.raises(ValueError, match="keywords: a name made only of spaces"):
+        as_list('["zombie", " "]', "keywords")

@@ -89,3 +89,13 @@ def test_newest_complete_run_by_save_time(tmp_path: Path) -> None:
         "pinned: ['20990101-000000-late']",
         "incomplete refused: True",
     ]
+
+
+def test_the_store_is_where_bentoml_finds_it(monkeypatch, tmp_path: Path) -> None:
+    """~ and $VARIABLES in BENTOML_HOME are expanded, as BentoML expands them."""
+    from boxoffice.store import bentoml_home
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("STORES", "stores")
+    monkeypatch.setenv("BENTOML_HOME", "~/$STORES/bentoml")
+    assert bentoml_home() == str(tmp_path / "stores" / "bentoml")

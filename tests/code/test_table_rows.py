@@ -193,3 +193,28 @@ def test_a_table_separated_by_semicolons_is_named_so() -> None:
     with pytest.raises(BodyProblem) as refused:
         read_frame(b"budget;runtime\n1e8;120\n", "csv")
     assert "separated by ';'? send the table comma-separated" in refused.value.body["error"]
+
+
+def test_a_parquet_of_a_sorted_frame_reads_its_index_as_an_index() -> None:
+    """pandas writes a frame's index beside its columns (``__index_level_0__``); read back it
+    is the index, not an unknown column."""
+    from serving.tables import read_frame
+
+    frame = pd.DataFrame({"title": ["a", "b"], "budget": [3e7, 1e8], "runtime": [100.0, 120.0]})
+    sink = io.BytesIO()
+    frame.sort_values("budget", ascending=False).to_parquet(sink)
+    assert read_frame(sink.getvalue(), "parquet")["title"].tolist() == ["b", "a"]
+
+
+@pytest.mark.parametrize("charset", ["punycode", "idna", "utf-7"])
+def test_a_charset_that_does_not_read_the_body_is_a_400(charset: str) -> None:
+    from serving.middleware import BodyProblem
+    from serving.tables import as_utf8
+
+    try:
+        as_utf8(
+            "title\nZoë +-\udcff\n".encode("utf-8", "surrogateescape"),
+            f"text/csv; charset={charset}",
+        )
+    except BodyProblem as problem:
+        assert problem.status == 400 and charset in problem.body["error"]

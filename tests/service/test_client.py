@@ -125,7 +125,7 @@ def test_scenarios_prints_the_services_forecasts(
     assert result.returncode == 0, result.stdout + result.stderr
     rows = printed_table(result.stdout)
     # asked for independently of the client: every budget with each month, same year and day
-    budgets, dates = [20e6, 80e6, 140e6, 200e6], ["2026-06-03", "2026-12-03"]
+    budgets, dates = [20e6, 80e6, 140e6, 200e6], ["2027-06-02", "2027-12-02"]
     scenarios = [{"budget": b, "release_date": d} for d in dates for b in budgets]
     response = http.post(
         "/predict_scenarios", json={"film": EXAMPLE_PRE_RELEASE_FILM, "scenarios": scenarios}

@@ -27,8 +27,8 @@ FILMS = [
     {**EXAMPLE_PRE_RELEASE_FILM, "genres": ["Horror"], "budget": 8e6, "title": "Small"},
 ]
 CSV = """title,budget,runtime,genres,release_date,original_language,production_companies,popularity
-An untitled sequel,150000000,130,Action|Adventure,2026-07-03,en,Marvel Studios,
-A bad row,150000000,-3,Action,2026-07-03,en,,
+An untitled sequel,150000000,130,Action|Adventure,2027-07-02,en,Marvel Studios,
+A bad row,150000000,-3,Action,2027-07-02,en,,
 Old,35000000,118,"[{""id"": 18, ""name"": ""Drama""}]",2001-05-04,en,"[""A"", ""B""]",28.67
 """
 

@@ -29,7 +29,7 @@ def test_scenarios_answer_the_base_and_each_change_in_order(http: httpx.Client) 
         "film": EXAMPLE_PRE_RELEASE_FILM,
         "scenarios": [
             {"budget": 40_000_000},
-            {"release_date": "2027-12-18"},
+            {"release_date": "2028-12-18"},
             {"genres": ["Horror"]},
         ],
     }
@@ -43,7 +43,7 @@ def test_scenarios_answer_the_base_and_each_change_in_order(http: httpx.Client) 
     assert scenarios[0]["revenue_usd"] < base["revenue_usd"]  # a smaller budget, less revenue
     assert (
         scenarios[1]["horizon_years"] > base["horizon_years"]
-        and scenarios[1]["dollars_year"] == 2027
+        and scenarios[1]["dollars_year"] == 2028
     )
     single = http.post("/predict_revenue", json=EXAMPLE_PRE_RELEASE_FILM).json()
     assert base["log_revenue"] == pytest.approx(single["revenue"], abs=1e-9)
