@@ -165,8 +165,7 @@ _CODE_PATTERNS = {
     "spoken_languages": re.compile(r"[a-z]{2,3}"),
 }
 _GENRES = frozenset(TMDB_GENRES)
-# An item starting or ending with a space (of any kind), in items joined by NUL.
-_PADDED = re.compile(r"(?:^|\x00)\s|\s(?:\x00|$)")
+
 _NONE = frozenset({type(None)})
 _NUMBER_TYPES = frozenset({int, float, type(None)})
 _WHOLE_TYPES = frozenset({int, type(None)})
@@ -260,11 +259,18 @@ def _lists(read: Reader, field: FilmField, typed: bool = False) -> ListColumn:
         raise NotFast
     # A name with spaces around it is read without them, as the validated path (serving.schema)
     # and training read it; one made only of spaces is the validated path's to refuse.
-    if pattern is None and _PADDED.search("\x00".join(items)):
+    if pattern is None and _padded(items):
         values = ListColumn([v if v is None else [x.strip() for x in v] for v in values])
         if "" in values.listed.items:
             raise NotFast
     return values
+
+
+def _padded(items: list[str]) -> bool:
+    """Whether a name starts or ends with a space of any kind (each distinct name compared with
+    itself stripped, in C: a regex over the names joined took 2 ms for 8,000 keywords)."""
+    distinct = list(set(items))
+    return distinct != list(map(str.strip, distinct))
 
 
 def _get(films: list[dict], name: str) -> list[Any]:
