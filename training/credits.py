@@ -171,6 +171,10 @@ def loading_notes(loaded: LoadedData) -> list[str]:
         f"{column}: {n} name(s) not known as ISO codes, kept as written"
         for column, n in loaded.unknown_names.items()
     ]
+    if loaded.ignored_columns:
+        shown = ", ".join(repr(c) for c in loaded.ignored_columns[:8])
+        more = len(loaded.ignored_columns) - 8
+        notes.append(f"column(s) not read: {shown}" + (f" and {more} more" if more > 0 else ""))
     if loaded.duplicate_rows:
         notes.append(f"{loaded.duplicate_rows:,} row(s) repeating an earlier row exactly, dropped")
     notes += [

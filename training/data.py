@@ -41,6 +41,8 @@ SCHEMA: dict[str, str] = dict(
         }.items()
     )
 )
+# The published table's columns the models do not read: a table may carry them without a note.
+UNREAD_TMDB_COLUMNS = frozenset({"homepage", "original_title", "overview", "status", "tagline"})
 # Numeric columns that may not be empty (the others may be, and then mean "unknown").
 REQUIRED_VALUES = ("budget", "revenue", "popularity", "vote_average", "vote_count", "id")
 # Which key of each JSON object is kept (boxoffice.features).
@@ -63,6 +65,7 @@ class LoadedData:
     duplicate_rows: int = 0  # rows repeating an earlier row exactly, dropped
     out_of_range: dict[str, int] = field(default_factory=dict)  # values read as unknown
     credits: LoadedCredits | None = None  # joined as the frame's directors and cast
+    ignored_columns: list[str] = field(default_factory=list)  # neither read nor TMDB's own
 
 
 def locate_dataset(explicit: str | os.PathLike[str] | None = None) -> Path:
@@ -369,4 +372,7 @@ def load_movies(explicit: str | os.PathLike[str] | None = None) -> LoadedData:
         unknown_names={k: v for k, v in unknown.items() if v},
         duplicate_rows=int(repeated.sum()),
         out_of_range=out_of_range,
+        ignored_columns=[
+            str(c) for c in raw.columns if c not in SCHEMA and c not in UNREAD_TMDB_COLUMNS
+        ],
     )

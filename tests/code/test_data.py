@@ -242,3 +242,17 @@ def test_a_spreadsheets_trailing_commas_are_not_a_shifted_table(tmp_path) -> Non
     path.write_text("id,budget,budget\n1,5,6\n")
     with pytest.raises(DataError, match=r"column\(s\) 'budget' appear more than once"):
         load_movies(path)
+
+
+def test_columns_neither_read_nor_tmdbs_own_are_named(tmp_path) -> None:
+    from training.credits import loading_notes
+
+    path = tmp_path / "movies.csv"
+    rows = [
+        film_row(id=str(i), overview="a film", notes="mine", **{"Unnamed: 0": str(i)})
+        for i in range(3)
+    ]
+    pd.DataFrame(rows).to_csv(path, index=False)
+    loaded = load_movies(path)
+    assert loaded.ignored_columns == ["notes", "Unnamed: 0"]
+    assert "column(s) not read: 'notes', 'Unnamed: 0'" in loading_notes(loaded)
