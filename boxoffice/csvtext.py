@@ -74,6 +74,27 @@ def read_csv_text(
     return frame.mask(frame.isin(STR_NA_VALUES)) if keep_default_na else frame
 
 
+def not_csv_hint(head: bytes, what: str) -> str:
+    """What a file's first bytes suggest it is instead of a comma-separated UTF-8 table (""
+    when nothing): ``what`` names the table it should be, for the message."""
+    if head.startswith(b"PAR1"):
+        return f": it is a Parquet file; {what} is a CSV file"
+    if head.startswith(b"\x1f\x8b"):
+        return ": it is gzip-compressed; decompress it first"
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as error:
+        if error.start < len(head) - 3:  # not a character the head's end cut in two
+            return ": it is not UTF-8 text; save it as UTF-8 (a spreadsheet's 'CSV UTF-8')"
+    first = head.partition(b"\n")[0].decode("utf-8", "ignore").lstrip("\ufeff ")
+    if first[:1] in ("[", "{"):
+        return f": it looks like JSON; {what} is a CSV file"
+    for name, separator in (("tabs", "\t"), ("semicolons", ";")):
+        if first.count(separator) > first.count(","):
+            return f": its header is separated by {name}; {what} is comma-separated"
+    return ""
+
+
 def _too_long(n_names: int, where: str) -> str:
     return (
         f"{where} has more fields than the header's {n_names} (a value past the last column): "

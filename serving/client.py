@@ -34,7 +34,7 @@ from rich.table import Table
 
 from boxoffice.cli import fail, run
 from boxoffice.config import DEFAULT_MARKETING_USD, DEFAULT_STUDIO_SHARE, MIN_PLAUSIBLE_USD
-from boxoffice.csvtext import UNREADABLE, read_csv_text
+from boxoffice.csvtext import UNREADABLE, not_csv_hint, read_csv_text
 from boxoffice.fields import FILM_FIELDS, MAX_USD, MIN_STUDIO_SHARE, FilmField
 from serving.cells import as_list, cell, column_name, typed_frame
 from serving.columns import MAX_TABLE_ROWS
@@ -217,7 +217,11 @@ def read_films_csv(source: Path | io.StringIO) -> pd.DataFrame:
         # as written (pandas would rename it "budget.1").
         frame = read_csv_text(source).fillna("")
     except UNREADABLE as error:
-        raise ValueError(f"not a readable CSV ({str(error).strip()})") from None
+        hint = ""
+        if isinstance(source, Path):
+            with source.open("rb") as handle:
+                hint = not_csv_hint(handle.read(1 << 16), "the table of films")
+        raise ValueError(f"not a readable CSV ({str(error).strip()}){hint}") from None
     except OSError as error:  # permission denied, a directory, an I/O error
         raise ValueError(f"cannot be read ({error.strerror or error})") from None
     names = [column_name(name) for name in frame.columns]

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from boxoffice.csvtext import UNREADABLE, read_csv_text
+from boxoffice.csvtext import UNREADABLE, not_csv_hint, read_csv_text
 from boxoffice.fields import FILM_FIELDS, TMDB_LIST_KEYS
 from training import config
 
@@ -340,18 +340,13 @@ def read_table(path: Path, what: str = "the movies table") -> pd.DataFrame:
 
 
 def _not_csv_hint(path: Path, what: str) -> str:
-    """What the file's first line suggests it is instead of a comma-separated table."""
+    """What the file's first bytes suggest it is instead of a comma-separated table."""
     try:
         with path.open("rb") as handle:
-            first = handle.readline(1 << 16).decode("utf-8", "replace").lstrip("\ufeff ")
+            head = handle.read(1 << 16)
     except OSError:
         return ""
-    if first[:1] in ("[", "{"):
-        return f": it looks like JSON; {what} is a CSV file"
-    for name, separator in (("tabs", "\t"), ("semicolons", ";")):
-        if first.count(separator) > first.count(","):
-            return f": its header is separated by {name}; {what} is comma-separated"
-    return ""
+    return not_csv_hint(head, what)
 
 
 def load_movies(explicit: str | os.PathLike[str] | None = None) -> LoadedData:

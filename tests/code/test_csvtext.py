@@ -60,3 +60,21 @@ def test_a_name_made_only_of_spaces_is_refused_as_the_api_refuses_it() -> None:
     assert as_list('["zombie ", " spy"]', "keywords") == ["zombie", "spy"]
     with pytest.raises(ValueError, match="keywords: a name made only of spaces"):
         as_list('["zombie", " "]', "keywords")
+
+
+@pytest.mark.parametrize(
+    ("head", "said"),
+    [
+        (b"PAR1\x15\x04", "it is a Parquet file"),
+        (b"\x1f\x8b\x08\x00", "it is gzip-compressed"),
+        (b"title,budget\n\xb7A,1e8\n", "save it as UTF-8"),
+        (b"title;budget;runtime\n", "separated by semicolons"),
+        (b'[{"title": "A"}]', "it looks like JSON"),
+        ("title,budget\nAmélie,1e7\n".encode()[:-7], ""),  # a character cut at the end: UTF-8
+    ],
+)
+def test_a_file_that_is_not_a_csv_table_is_named_for_what_it_is(head: bytes, said: str) -> None:
+    from boxoffice.csvtext import not_csv_hint
+
+    hint = not_csv_hint(head, "the table")
+    assert said in hint if said else hint == ""
