@@ -826,9 +826,9 @@ def encode_batch(models: dict[str, Any], rows: list[Any]) -> bytes:
 
 
 SLATE_METHOD = (
-    "each film drawn from its own distribution; films tied by the drift every later year "
-    "shares and by their release year's term, measured on the backtest's out-of-time "
-    "forecasts (a Gaussian copula)"
+    "each film's draws are its own forecast's quantiles, so its figures are those of its own "
+    "answer; the films rise and fall together as past forecasts of one release year, and of "
+    "every year after the data, did together in the backtest (a Gaussian copula)"
 )
 
 
