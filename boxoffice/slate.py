@@ -14,8 +14,9 @@ median, range and P(hit) over the draws are those of its single answer, to 1 / n
 the films move together is added. A hit in a draw is revenue above the hit ratio times the
 budget, so the hit count moves with the shared terms too.
 
-``N_DRAWS`` draws from a generator seeded with ``SEED``: the same slate always gets the same
-answer.
+``N_DRAWS`` draws from a generator seeded with ``SEED``, dealt to the films in a canonical
+order of what is simulated of them (``canonical_order``): the same slate always gets the same
+answer, in whatever order its films are listed.
 """
 
 from __future__ import annotations
@@ -82,8 +83,8 @@ def simulate(
     profit = np.zeros(n_draws)
     hits = np.zeros(n_draws, dtype=np.int64)
     by_distribution: dict[int, list[int]] = {}
-    for i, distribution in enumerate(films.distribution):
-        by_distribution.setdefault(id(distribution), []).append(i)
+    for i in canonical_order(films):
+        by_distribution.setdefault(id(films.distribution[i]), []).append(int(i))
     for members in by_distribution.values():
         distribution = films.distribution[members[0]]
         levels, table = distribution.table()
@@ -110,6 +111,25 @@ def simulate(
             ).sum(axis=1)
             hits += (log_revenue > hit_line(films.budget[at], films.hit_ratio)).sum(axis=1)
     return SlateDraws(revenue, profit, hits)
+
+
+def canonical_order(films: SlateFilms) -> np.ndarray:
+    """The films sorted by everything the simulation reads of them: the draws a film gets do
+    not depend on where it is listed (films equal in all of it are interchangeable)."""
+    identity = [(d.design, d.location, d.n_residuals) for d in films.distribution]
+    rank = {key: i for i, key in enumerate(sorted(set(identity)))}  # pre- or post-release
+    kind = [rank[key] for key in identity]
+    keys = (
+        films.studio_share,
+        films.marketing,
+        films.budget,
+        films.release_year,
+        films.horizon,
+        films.spread,
+        films.centre,
+        kind,
+    )  # np.lexsort sorts by the last key first
+    return np.lexsort([np.asarray(k, dtype=float) for k in keys])
 
 
 def _ranked_levels(score: np.ndarray) -> np.ndarray:

@@ -257,3 +257,32 @@ def test_drivers_of_a_list_left_out_say_so(predictor) -> None:
     ]
     assert counts and all(f.endswith("(not given)") for f in counts)
     assert not any("(not given)" in f for f in plain if "keyword" in f or "compan" in f)
+
+
+def test_a_slate_answers_the_same_in_any_order(predictor) -> None:
+    """The draws follow the films, not where they are listed: a slate reordered totals the same."""
+    request = _slate(30, marketing_usd=2e6)
+    answer = predictor.slate(request)
+    order = np.random.default_rng(5).permutation(30)
+    shuffled = request.model_copy(update={"films": [request.films[i] for i in order]})
+    again = predictor.slate(shuffled)
+    # Equal to the last digits that a sum in another order keeps.
+    assert _close(again["total"], answer["total"])
+    assert _close(again["hits"], answer["hits"])
+    assert [f["index"] for f in again["films"]] == list(range(30))
+    unindexed = [{k: v for k, v in f.items() if k != "index"} for f in answer["films"]]
+    assert _close(
+        [{k: v for k, v in f.items() if k != "index"} for f in again["films"]],
+        [unindexed[i] for i in order],
+    )
+
+
+def _close(a: object, b: object) -> bool:
+    """Equal answers, their numbers to 12 significant digits."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_close(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_close(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, float) and isinstance(b, float):
+        return math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-9)
+    return a == b
