@@ -26,8 +26,9 @@ DEFAULT_HIT_THRESHOLD = 0.5
 DEFAULT_STUDIO_SHARE = 0.5
 DEFAULT_MARKETING_USD = 0.0
 # Budgets and revenues below this many dollars are unit errors (a budget of 150 meant in
-# millions): training never learns from such films, and the client and the slate page refuse
-# an amount below it (other than 0) as typed in the wrong unit.
+# millions): training never learns from such films, the API refuses such a budget (its schema's
+# minimum), and the client and the slate page refuse an amount below it (other than 0) as typed
+# in the wrong unit.
 MIN_PLAUSIBLE_USD = 10_000
 # How many of a film's cast, in billing order, the models read (when they learned from credits).
 CAST_TOP_BILLED = 5

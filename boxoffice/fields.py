@@ -21,6 +21,7 @@ from boxoffice.config import (
     DEFAULT_MARKETING_USD,
     DEFAULT_STUDIO_SHARE,
     FEATURE_SETS,
+    MIN_PLAUSIBLE_USD,
 )
 
 # The 20 genres TMDB uses; a film's genres must come from this list.
@@ -46,6 +47,16 @@ TMDB_GENRES: tuple[str, ...] = (
     "War",
     "Western",
 )
+
+# Each genre by its name in lower case: a genre is read in any case, with spaces around it
+# ('science fiction ' is 'Science Fiction'), by the service and by training alike.
+GENRES_BY_LOWER: dict[str, str] = {genre.lower(): genre for genre in TMDB_GENRES}
+
+
+def tmdb_genre(name: str) -> str | None:
+    """TMDB's name of the genre ``name`` writes (any case, spaces around it), or None."""
+    return GENRES_BY_LOWER.get(name.strip().lower())
+
 
 # Bounds far beyond any film, but inside float32 (the tree models' input type): a larger number
 # would overflow to infinity there. Values beyond the training range are flagged, not refused.
@@ -147,9 +158,10 @@ FILM_FIELDS: tuple[FilmField, ...] = (
         "budget",
         "number",
         "pre",
-        "Production budget in USD.",
+        f"Production budget in USD (at least {MIN_PLAUSIBLE_USD:,}: no film the models learned "
+        "from cost less, and a smaller number is a budget in millions).",
         unit="USD",
-        gt=0,
+        ge=MIN_PLAUSIBLE_USD,
         le=MAX_USD,
         tmdb_column="budget",
         tmdb_kind="int",
@@ -162,9 +174,10 @@ FILM_FIELDS: tuple[FilmField, ...] = (
         "log_budget",
         "number",
         "pre",
-        f"log1p(budget in USD), as the original clients send it (at most {MAX_LOG_BUDGET:g}, "
-        "about $10^13).",
-        gt=0,
+        f"log1p(budget in USD), as the original clients send it (at least "
+        f"{math.log1p(MIN_PLAUSIBLE_USD):.4f}, a budget of ${MIN_PLAUSIBLE_USD:,}; at most "
+        f"{MAX_LOG_BUDGET:g}, about $10^13).",
+        ge=math.log1p(MIN_PLAUSIBLE_USD),
         le=MAX_COUNT,  # the model's own check says what a larger value means (MAX_LOG_BUDGET)
     ),
     FilmField(

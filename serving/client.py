@@ -333,9 +333,17 @@ def score(
                 progress.advance(task, len(chunk))
             for k, row in enumerate(rows):
                 results[start + k] = row
-    for i, reason in implausible_rows(sent).items():  # scored by the service, refused here
-        if i in results and not results[i].get("error"):
-            results[i] = {"error": reason}
+    # An amount under MIN_PLAUSIBLE_USD: the service refuses a budget (a marketing spend it
+    # scores); the client names the unit slip, beside any other problem of the row.
+    for i, reason in implausible_rows(sent).items():
+        if i in results:
+            key = reason.split(":", 1)[0]
+            others = [
+                part
+                for part in str(results[i].get("error") or "").split("; ")
+                if part and not part.startswith(f"{key}:")
+            ]
+            results[i] = {"error": "; ".join([reason, *others])}
     scored_rows = [score_row(i, results.get(i, {}), failed) for i in range(len(sent))]
     out_frame = typed_frame(scored_rows, scored_rows[0])
     if "title" in frame.columns:

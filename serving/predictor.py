@@ -588,14 +588,16 @@ class Predictor:
 
     def scenarios(self, request: ScenariosRequest) -> dict[str, Any]:
         """Both forecasts for the base film and each scenario, from one pass of the models."""
-        answer = self.both(request.films())
+        films = request.films()
+        answer = self.both(films)
+        base = films[0]
+        changed = [
+            sorted(k for k in changes.model_fields_set if getattr(film, k) != getattr(base, k))
+            for changes, film in zip(request.scenarios, films[1:], strict=True)
+        ]  # a field a scenario sets to the base's own value is not a change
         forecasts = [
-            {"changed": changed, **{k: v for k, v in row.items() if k != "index"}}
-            for row, changed in zip(
-                answer["predictions"],
-                [[], *(sorted(changes.model_fields_set) for changes in request.scenarios)],
-                strict=True,
-            )
+            {"changed": fields, **{k: v for k, v in row.items() if k != "index"}}
+            for row, fields in zip(answer["predictions"], [[], *changed], strict=True)
         ]
         return {"models": answer["models"], "base": forecasts[0], "scenarios": forecasts[1:]}
 

@@ -23,7 +23,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_core import PydanticCustomError
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from boxoffice.config import (
     COMPARABLES_K,
@@ -34,19 +34,19 @@ from boxoffice.config import (
 from boxoffice.fields import (
     FIELDS_BY_NAME,
     FILM_FIELDS,
+    GENRES_BY_LOWER,
     MAX_LOG_BUDGET,
     MAX_YEAR,
     MIN_YEAR,
     TMDB_GENRES,
     FilmField,
+    tmdb_genre,
 )
 from serving.columns import LOG_BUDGET_TOLERANCE, MAX_BATCH
 
 MAX_SCENARIOS = 500
 MAX_SLATE = 500
-# Budgets given both ways must agree to this many log units (0.1 %).
 _FIELD = FIELDS_BY_NAME
-_GENRES_BY_LOWER = {genre.lower(): genre for genre in TMDB_GENRES}
 
 
 def _refused(message: str) -> PydanticCustomError:
@@ -54,10 +54,18 @@ def _refused(message: str) -> PydanticCustomError:
     return PydanticCustomError("value_error", message)
 
 
+def _refused_at(field: str, message: str, value: Any = None) -> ValidationError:
+    """A rule over several fields refused at the one it names: its ``loc`` ends with ``field``
+    (``films.3.budget``), where a model's own rule would say only ``films.3``."""
+    return ValidationError.from_exception_data(
+        "Film", [InitErrorDetails(type=_refused(message), loc=(field,), input=value)]
+    )
+
+
 def _joined_genres(text: str) -> bool:
     """Several genres written as one ("Drama, Comedy", "Drama;Comedy")."""
     parts = [p.strip().lower() for p in re.split(r"[,;/|]", text)]
-    return len(parts) > 1 and all(p in _GENRES_BY_LOWER for p in parts)
+    return len(parts) > 1 and all(p in GENRES_BY_LOWER for p in parts)
 
 
 def _short(value: object, limit: int = 40) -> str:
@@ -179,7 +187,7 @@ class _FilmRules(BaseModel):
     def _known_genres(cls, genres: list[str] | None) -> list[str] | None:
         if genres is None:
             return None
-        unknown = [g for g in genres if g.strip().lower() not in _GENRES_BY_LOWER]
+        unknown = [g for g in genres if tmdb_genre(g) is None]
         if unknown:
             joined = [g for g in unknown if _joined_genres(g)]
             hint = (
@@ -193,14 +201,18 @@ class _FilmRules(BaseModel):
                 f"expected TMDB genres: {', '.join(TMDB_GENRES)}"
             )
         # As written, repeats kept: they count once, and the answer's warnings say so.
-        return [_GENRES_BY_LOWER[g.strip().lower()] for g in genres]
+        return [GENRES_BY_LOWER[g.strip().lower()] for g in genres]
 
     @model_validator(mode="before")
     @classmethod
     def _one_spelling(cls, data: object) -> object:
         if isinstance(data, dict) and "vote_average" in data and "vote_avg" in data:
             if data["vote_average"] is not None and data["vote_avg"] is not None:
-                raise _refused("give 'vote_average' or its alias 'vote_avg', not both")
+                raise _refused_at(
+                    "vote_avg",
+                    "give 'vote_average' or its alias 'vote_avg', not both",
+                    data["vote_avg"],
+                )
             unused = "vote_average" if data["vote_average"] is None else "vote_avg"
             return {key: value for key, value in data.items() if key != unused}
         return data
@@ -208,31 +220,41 @@ class _FilmRules(BaseModel):
     @model_validator(mode="after")
     def _consistent(self) -> _FilmRules:
         if self.explain_top is not None and not self.explain:
-            raise _refused("'explain_top' needs \"explain\": true")
+            raise _refused_at(
+                "explain_top", "'explain_top' needs \"explain\": true", self.explain_top
+            )
         if self.budget is None and self.log_budget is None:
-            raise _refused("give the budget: 'budget' (USD) or 'log_budget' (log1p of USD)")
+            raise _refused_at(
+                "budget", "required: give 'budget' (USD) or 'log_budget' (log1p of USD)"
+            )
         if (
             self.budget is not None
             and self.log_budget is not None
             and abs(math.log1p(self.budget) - self.log_budget) > LOG_BUDGET_TOLERANCE
         ):
-            raise _refused(
+            raise _refused_at(
+                "log_budget",
                 f"'budget' {self.budget:g} and 'log_budget' {self.log_budget:g} "
-                f"disagree (log1p(budget) = {math.log1p(self.budget):.6f})"
+                f"disagree (log1p(budget) = {math.log1p(self.budget):.6f})",
+                self.log_budget,
             )
         if self.log_budget is not None and self.log_budget > MAX_LOG_BUDGET:
-            raise _refused(
+            raise _refused_at(
+                "log_budget",
                 f"'log_budget' {self.log_budget:g} is not a log1p of USD "
-                f"(above {MAX_LOG_BUDGET:g}, i.e. over $10^13)"
+                f"(above {MAX_LOG_BUDGET:g}, i.e. over $10^13)",
+                self.log_budget,
             )
         if (
             self.release_date is not None
             and self.release_year is not None
             and self.release_date.year != self.release_year
         ):
-            raise _refused(
+            raise _refused_at(
+                "release_year",
                 f"'release_date' {self.release_date} and 'release_year' "
-                f"{self.release_year} disagree"
+                f"{self.release_year} disagree",
+                self.release_year,
             )
         return self
 
@@ -576,7 +598,10 @@ class BatchResult(_Answer):
 
 
 class ScenarioForecast(_Forecast):
-    changed: list[str] = Field(description="The fields this scenario changed (none: the base).")
+    changed: list[str] = Field(
+        description="The fields this scenario sets to a value other than the base film's "
+        "(none: the base, or a scenario that changes nothing)."
+    )
 
 
 class ScenariosResult(_Answer):

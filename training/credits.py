@@ -165,11 +165,18 @@ def with_credits(loaded: LoadedData, explicit: str | os.PathLike[str] | None) ->
     return replace(loaded, frame=frame, credits=credits)
 
 
+def _some(names: list[str], shown: int = 5) -> str:
+    more = len(names) - shown
+    return ", ".join(repr(n) for n in names[:shown]) + (f" and {more} more" if more > 0 else "")
+
+
 def loading_notes(loaded: LoadedData) -> list[str]:
     """What the loader noticed that a user should hear about."""
     notes = [
-        f"{column}: {n} name(s) not known as ISO codes, kept as written"
-        for column, n in loaded.unknown_names.items()
+        f"{column}: {len(names)} name(s) not known as "
+        f"{'TMDB genres' if column == 'genres' else 'ISO codes'}, kept as written (no feature "
+        f"reads them): {_some(names)}"
+        for column, names in loaded.unknown_names.items()
     ]
     if loaded.ignored_columns:
         shown = ", ".join(repr(c) for c in loaded.ignored_columns[:8])

@@ -4,8 +4,9 @@ A list column is read in the form the table writes it: TMDB's JSON list of objec
 published table: genres as ``[{"id": 28, "name": "Action"}]``), a JSON list of names, or plain
 names separated by ``|`` or by ``, `` (as other TMDB exports write them). Countries and
 languages written as names (``United States of America``, ``English``) are read as the ISO codes
-the service takes (``US``, ``en``), by the ISO tables of ``pycountry``; a name it does not know
-is kept as written (and counted in the loading notes).
+the service takes (``US``, ``en``), by the ISO tables of ``pycountry``; genres in any case as
+TMDB names them (``science fiction`` is ``Science Fiction``), as the service reads them. A name
+neither knows is kept as written, which no feature reads, and named in the loading notes.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import hashlib
 import json
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from boxoffice.csvtext import UNREADABLE, not_csv_hint, read_csv_text
-from boxoffice.fields import FILM_FIELDS, TMDB_LIST_KEYS
+from boxoffice.fields import FILM_FIELDS, TMDB_LIST_KEYS, tmdb_genre
 from training import config
 
 if TYPE_CHECKING:
@@ -61,7 +63,8 @@ class LoadedData:
     path: Path
     sha256: str
     malformed_json: dict[str, int] = field(default_factory=dict)
-    unknown_names: dict[str, int] = field(default_factory=dict)  # countries, languages
+    # The names of countries, languages and genres that are not known, by column.
+    unknown_names: dict[str, list[str]] = field(default_factory=dict)
     duplicate_rows: int = 0  # rows repeating an earlier row exactly, dropped
     out_of_range: dict[str, int] = field(default_factory=dict)  # values read as unknown
     credits: LoadedCredits | None = None  # joined as the frame's directors and cast
@@ -213,12 +216,13 @@ UPPER_BOUNDS: dict[str, float] = {
 
 def validate_and_parse(
     raw: pd.DataFrame,
-    unknown: dict[str, int] | None = None,
+    unknown: dict[str, list[str]] | None = None,
     out_of_range: dict[str, int] | None = None,
 ) -> tuple[pd.DataFrame, dict[str, int]]:
     """Check columns and types; return the parsed frame and malformed-JSON counts per column
-    (and count in ``unknown`` the country and language names pycountry does not know, in
-    ``out_of_range`` the optional values past their column's bound, read as unknown).
+    (and list in ``unknown`` the country and language names pycountry does not know and the
+    genres TMDB does not name, in ``out_of_range`` the optional values past their column's
+    bound, read as unknown).
 
     Raises DataError naming the column and a sample of bad rows when a value cannot be parsed,
     or when two rows that differ share an ``id``.
@@ -282,13 +286,19 @@ def validate_and_parse(
         parsed_lists = frame[column].map(
             lambda cell, key=key, style=style: parse_list_cell(cell, key, style)
         )
+        read: Callable[[str], str | None] | None = None
         if style != "json" and column in ISO_CODES:
-            table = ISO_CODES[column]
+            read = functools.partial(iso_code, table=ISO_CODES[column])
+        elif column == "genres":
+            read = tmdb_genre
+        if read is not None:
+            written = {name for names in parsed_lists.dropna() for name in names}
             if unknown is not None:
-                written = {name for names in parsed_lists for name in names or ()}
-                unknown[column] = sum(iso_code(name, table) is None for name in written)
+                unknown[column] = sorted(name for name in written if read(name) is None)
             parsed_lists = parsed_lists.map(
-                lambda names, table=table: [iso_code(name, table) or name for name in names]
+                lambda names, read=read: (
+                    names if names is None else [read(name) or name for name in names]
+                )
             )
         bad = parsed_lists.isna()
         malformed[column] = int(bad.sum())
@@ -356,7 +366,7 @@ def load_movies(explicit: str | os.PathLike[str] | None = None) -> LoadedData:
     raw = read_table(path)
     repeated = raw.duplicated()
     raw = raw.loc[~repeated]
-    unknown: dict[str, int] = {}
+    unknown: dict[str, list[str]] = {}
     out_of_range: dict[str, int] = {}
     frame, malformed = validate_and_parse(raw, unknown, out_of_range)
     return LoadedData(

@@ -201,7 +201,8 @@
     if (!limit || Number(limit[3]) === 0) return msg; // 0 reads the same in any unit
     const value = Number(limit[3]) / SCALED[field];
     const unit = SCALED[field] === 1e6 ? ` (US$ millions)` : "%";
-    return msg.replace(limit[3], BO.F1.format(value).replace(/\.0$/, "")) + (unit === "%" ? "" : unit);
+    const shown = value < 1 ? String(Number(value.toPrecision(3))) : BO.F1.format(value).replace(/\.0$/, "");
+    return msg.replace(limit[3], shown) + (unit === "%" ? "" : unit);
   }
 
   /** Where a 400's error belongs: a field of the form, the film as a whole, or a scenario. */
@@ -216,13 +217,13 @@
       // A rule across fields: beside the first field it names, if the form has it.
       for (const match of msg.matchAll(/'(\w+)'/g)) {
         const field = FIELD_ALIASES[match[1]] || match[1];
-        // The API's budget rule names its log_budget too, which the form does not have.
-        if (field === "budget" && msg.startsWith("give the budget")) return { field, msg: "Give the budget, in US$ millions." };
         if (FIELD_IDS.includes(field)) return { field, msg };
       }
       return { field: null, msg };
     }
     const field = FIELD_ALIASES[loc[0]] || loc[0];
+    // The API's budget rule names its log_budget too, which the form does not have.
+    if (field === "budget" && msg.startsWith("required: give")) return { field, msg: "Give the budget, in US$ millions." };
     const item = typeof loc[1] === "number" ? `item ${loc[1] + 1}: ` : "";
     const known = FIELD_IDS.includes(field);
     return { field: known ? field : null, msg: item + (known ? inFormUnits(field, msg) : msg), loc };
@@ -559,8 +560,9 @@
       data: {
         labels: MONTHS,
         datasets: [
-          { type: "line", label: "Revenue forecast", data: points.map((p) => millions(p.revenue_usd)), borderColor: COLORS.accent, backgroundColor: COLORS.accent, pointRadius: 3, yAxisID: "y", order: 0 },
-          { type: "line", label: "Hit line", data: points.map(() => millions(hitLine)), borderColor: COLORS.hit, borderDash: [6, 4], borderWidth: 1.5, pointRadius: 0, yAxisID: "y", order: 1 },
+          // The hit line drawn over the forecast: where the two meet, the verdict turns.
+          { type: "line", label: "Revenue forecast", data: points.map((p) => millions(p.revenue_usd)), borderColor: COLORS.accent, backgroundColor: COLORS.accent, pointRadius: 3, yAxisID: "y", order: 1 },
+          { type: "line", label: "Hit line", data: points.map(() => millions(hitLine)), borderColor: COLORS.hit, borderDash: [6, 4], borderWidth: 2, pointRadius: 0, yAxisID: "y", order: 0 },
           { type: "line", label: "P(hit)", data: points.map((p) => p.probability), borderColor: COLORS.hit, backgroundColor: COLORS.hit, pointRadius: 2, yAxisID: "y2", order: 2 },
           {
             type: "bar", label: "80% range", data: points.map((p) => [millions(p.revenue_p10_usd), millions(p.revenue_p90_usd)]),

@@ -13,7 +13,6 @@ window.BO = (() => {
   const F1 = fixed(1);
   const F2 = fixed(2);
   const F3 = fixed(3);
-  /** US dollars in millions: "$421.7M" ("$0.012M" under $100,000), "−$12.3M" below zero. */
   /** US dollars in millions ("$421.7M", "$0.012M" under $100,000), in billions from $10B on
    * ("$12.3B": a card holds it). */
   const usd = (value) => {
@@ -23,7 +22,12 @@ window.BO = (() => {
     if (n >= 1e10) return sign + "$" + F1.format(n / 1e9) + "B";
     return sign + "$" + (n < 1e5 ? F3 : F1).format(n / 1e6) + "M";
   };
-  const percent = (p) => F1.format(p * 100) + "%";
+  /** A probability as a percentage; one just under 50% that would round to "50.0%" reads
+   * "<50.0%", so that it never reads as the line its verdict falls short of. */
+  const percent = (p) => {
+    const text = F1.format(p * 100);
+    return p < 0.5 && text === F1.format(50) ? "<" + text + "%" : text + "%";
+  };
   const times = (ratio) => "×" + F2.format(ratio);
   /** A change of probability in percentage points: "+4.2 pts", "−0.8 pts". */
   const points = (delta) => (delta >= 0 ? "+" : "−") + F1.format(Math.abs(delta) * 100) + " pts";

@@ -81,13 +81,23 @@ def test_scenarios_answer_matches_its_model_and_the_batch(predictor) -> None:
     request = ScenariosRequest.model_validate(
         {
             "film": EXAMPLE_PRE_RELEASE_FILM,
-            "scenarios": [{"budget": 80_000_000}, {"release_date": "2027-12-18"}, {}],
+            "scenarios": [
+                {"budget": 80_000_000},
+                {"release_date": "2027-12-18"},
+                {},
+                {"budget": EXAMPLE_PRE_RELEASE_FILM["budget"], "runtime": 90},  # budget as is
+            ],
         }
     )
     answer = predictor.scenarios(request)
     TypeAdapter(ScenariosResult).validate_python(answer, strict=True)
     assert answer["base"]["changed"] == []
-    assert [s["changed"] for s in answer["scenarios"]] == [["budget"], ["release_date"], []]
+    assert [s["changed"] for s in answer["scenarios"]] == [
+        ["budget"],
+        ["release_date"],
+        [],
+        ["runtime"],
+    ]
     batch = predictor.both(request.films())["predictions"]
     assert answer["scenarios"][0]["log_revenue"] == batch[1]["log_revenue"]
     assert answer["scenarios"][2]["log_revenue"] == answer["base"]["log_revenue"]

@@ -167,13 +167,13 @@ def test_the_services_refusal_is_its_loc_and_msg() -> None:
         "detail": [
             {"loc": ["film", "genres"], "msg": "Value error, unknown genre(s) 'Actoin'"},
             {"loc": ["scenarios", 3, "release_date"], "msg": "year 2200 is outside 1870-2100"},
-            {"loc": [], "msg": "Value error, give the budget"},
+            {"loc": [], "msg": "Value error, give a budget"},
             {"loc": ["film", "runtime"], "msg": "Field required"},
         ],
     }
     assert _refusal(httpx.Response(400, json=body)) == (
         "film.genres: unknown genre(s) 'Actoin'; scenarios.3.release_date: year 2200 is outside "
-        "1870-2100; give the budget (and 1 more)"
+        "1870-2100; give a budget (and 1 more)"
     )
     assert _refusal(httpx.Response(502, text="<html>bad gateway</html>")) == (
         "<html>bad gateway</html>"

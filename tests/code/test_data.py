@@ -8,9 +8,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from training.credits import loading_notes
 from training.data import (
     SCHEMA,
     DataError,
+    LoadedData,
     load_movies,
     locate_dataset,
     parse_json_list,
@@ -89,6 +91,25 @@ def test_a_json_cell_in_a_column_of_plain_names_is_read_as_json() -> None:
     assert frame.loc[3, "genres"] == ["Action"] and frame.loc[3, "keywords"] == ["sequel"]
     assert frame.loc[3, "production_countries"] == ["US"] == frame.loc[0, "production_countries"]
     assert not any(malformed.values())
+
+
+def test_genres_are_read_in_any_case_and_unknown_names_are_named() -> None:
+    """'science fiction' is TMDB's 'Science Fiction', as the service reads it; a name TMDB does
+    not give a genre ('Sci-Fi') is kept, which no feature reads, and named for the notes."""
+    rows = [
+        film_row(id="1", genres="action|science fiction", keywords="spy"),
+        film_row(id="2", genres=" Drama |Sci-Fi", keywords="spy"),
+    ]
+    unknown: dict[str, list[str]] = {}
+    frame, _ = validate_and_parse(pd.DataFrame(rows), unknown)
+    assert frame.loc[0, "genres"] == ["Action", "Science Fiction"]
+    assert frame.loc[1, "genres"] == ["Drama", "Sci-Fi"]
+    assert unknown["genres"] == ["Sci-Fi"]
+    loaded = LoadedData(frame, Path("movies.csv"), "", unknown_names=unknown)
+    assert any(
+        "genres: 1 name(s) not known as TMDB genres" in n and "'Sci-Fi'" in n
+        for n in loading_notes(loaded)
+    )
 
 
 def test_malformed_json_affects_only_its_row() -> None:

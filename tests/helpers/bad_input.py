@@ -18,12 +18,14 @@ BAD_FILMS = [
     ({"runtime": "long", "budget": 1e6}, r"\['runtime'\].*valid number"),
     ({"runtime": True, "budget": 1e6}, r"\['runtime'\].*valid number"),
     ({"budget": 1e6}, r"\['runtime'\] Field required"),
-    ({"runtime": 100}, r"give the budget"),
+    ({"runtime": 100}, r"\['budget'\] required: give 'budget'"),
     ({"runtime": -5, "budget": 1e6}, r"\['runtime'\].*greater than 0"),
-    ({"runtime": 100, "budget": -1}, r"\['budget'\].*greater than 0"),
+    ({"runtime": 100, "budget": -1}, r"\['budget'\].*greater than or equal to 10000"),
     ({"runtime": 100, "budget": 1e6, "popularity": -2}, r"\['popularity'\]"),
     ({"runtime": 100, "budget": 1e6, "vote_avg": 11}, r"\['vote_avg'\].*less than or equal"),
-    ({"runtime": 100, "budget": 1e6, "log_budget": 5}, r"'budget' 1e\+06 and 'log_budget' 5"),
+    ({"runtime": 100, "budget": 1e6, "log_budget": 12}, r"'budget' 1e\+06 and 'log_budget' 12"),
+    ({"runtime": 100, "budget": 150}, r"\['budget'\].*greater than or equal to 10000"),
+    ({"runtime": 100, "log_budget": 5}, r"\['log_budget'\].*greater than or equal to 9.21"),
     ({"runtime": 100, "log_budget": 99}, r"not a log1p of USD"),
     ({"runtime": 100, "budget": 1e6, "genres": ["Actoin"]}, r"\['genres'\].*unknown genre"),
     (
@@ -65,17 +67,17 @@ BAD_BATCHES = [
         [{"runtime": 100, "budget": 1e6}, {"runtime": 0, "budget": 1e6}],
         r"\['films', 1, 'runtime'\].*greater than 0",
     ),
-    ([{"runtime": 100, "budget": 1e6}] * 3 + [{"runtime": 100}], r"\['films', 3\]"),
+    ([{"runtime": 100, "budget": 1e6}] * 3 + [{"runtime": 100}], r"\['films', 3, 'budget'\]"),
 ]
 
 # Scenario requests on EXAMPLE_PRE_RELEASE_FILM: the error names the scenario's index and field.
 BAD_SCENARIOS = [
     ([], r"\['scenarios'\].*at least 1"),
     ([{}] * 501, r"\['scenarios'\].*at most 500"),
-    ([{"budget": 1e6}, {"budget": -1}], r"\['scenarios', 1, 'budget'\].*greater than 0"),
+    ([{"budget": 1e6}, {"budget": -1}], r"\[.scenarios., 1, .budget.\].*or equal to 10000"),
     ([{}, {}, {"genres": ["Actoin"]}], r"\['scenarios', 2, 'genres'\].*unknown genre"),
     ([{"release_date": "2027-13-01"}], r"\['scenarios', 0, 'release_date'\]"),
     ([{"budget_typo": 5}], r"\['scenarios', 0, 'budget_typo'\].*Extra"),
     ([{"explain": True}], r"\['scenarios', 0\].*'explain' is not available"),
-    ([{"budget": 1e6, "log_budget": 5}], r"\['scenarios', 0\].*disagree"),
+    ([{"budget": 1e6, "log_budget": 12}], r"\['scenarios', 0, 'log_budget'\].*disagree"),
 ]

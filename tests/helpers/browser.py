@@ -80,7 +80,9 @@ def signed_usd(value: float) -> str:
 
 
 def percent(probability: float) -> str:
-    return f"{fixed(probability * 100, 1)}%"
+    """'42.0%'; just under 50% where it would round to '50.0%': '<50.0%' (the page's rule)."""
+    text = fixed(probability * 100, 1)
+    return f"<{text}%" if probability < 0.5 and text == fixed(50, 1) else f"{text}%"
 
 
 def times(ratio: float) -> str:

@@ -196,7 +196,7 @@ def test_bad_requests_leave_one_line_each_and_no_traceback(server_url, http: htt
     for film, _ in BAD_FILMS[:10]:
         assert http.post("/predict_revenue", json=film).status_code == 400
         assert http.post("/predict_batch", json={"films": [film]}).status_code == 400
-    response = http.post("/predict_batch", json={"films": [{"runtime": -1, "budget": 1}]})
+    response = http.post("/predict_batch", json={"films": [{"runtime": -1, "budget": 1e6}]})
     assert response.json()["error"] == "1 validation error in the request body"
     assert "IODescriptor" not in response.text
     # Refused by the service's own middleware: a table without rows, an encoding, a media type.

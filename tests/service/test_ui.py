@@ -321,13 +321,19 @@ def test_a_bad_field_shows_the_apis_error_beside_it(visit: Visit, http: httpx.Cl
     assert answer.status_code == 400
     errors = {tuple(e["loc"]): e["msg"] for e in answer.json()["detail"]}
     assert set(errors) == {("budget",), ("keywords",)}
+    # The API's bound in US$, the form's in US$ millions.
+    assert errors[("budget",)] == "Input should be greater than or equal to 10000"
+    shown = {
+        "budget": "Input should be greater than or equal to 0.01 (US$ millions)",
+        "keywords": errors[("keywords",)],
+    }
     for name in ("budget", "keywords"):
-        assert page.inner_text(f"#{name}-error") == errors[(name,)], name
+        assert page.inner_text(f"#{name}-error") == shown[name], name
         assert page.get_attribute(f"#{name}", "aria-invalid") == "true", name
     assert page.is_hidden("#runtime-error") and page.is_hidden("#answer")
     assert page.evaluate("document.activeElement.id") == "budget"
 
-    # A rule across fields (loc []) is shown beside the field it names.
+    # A rule across fields, refused at the field it names (loc ["budget"]), in the form's words.
     fill_form(page, {k: v for k, v in FILM.items() if k != "budget"})
     assert submit(page) == "invalid"
     assert page.inner_text("#budget-error") == "Give the budget, in US$ millions."
@@ -534,7 +540,7 @@ def test_a_slate_of_bad_rows_names_each_and_a_budget_in_millions_is_refused(
         page.wait_for_selector("#results[data-state='invalid']", state="attached")
         rows = table_rows(page, "films-table")
         assert [row[:2] for row in rows] == [["1", "A"], ["2", "B"]]
-        assert rows[0][2].startswith("give the budget")
+        assert rows[0][2].startswith("budget: required: give")
         assert rows[1][2] == "budget: 'xx' is not a number"
         assert page.is_visible("#films-panel") and not page.is_visible("#answer")
         # A budget typed in millions (150) is refused as a unit slip, as the client refuses it;
