@@ -18,7 +18,7 @@ import httpx
 import numpy as np
 import typer
 
-from boxoffice.config import DEFAULT_HIT_RATIO
+from boxoffice.config import DEFAULT_HIT_RATIO, MIN_PLAUSIBLE_USD
 from training.data import DataError, load_movies
 from training.split import make_splits
 
@@ -73,8 +73,13 @@ def count(url: str, data: str | None, after: int) -> None:
     splits = make_splits(load_movies(data).frame)
     population = splits.population
     films = population[(population["release_year"] > after) & (population["runtime"] > 0)]
+    plausible = films["budget"] >= MIN_PLAUSIBLE_USD  # the API refuses a smaller budget
+    refused, films = int((~plausible).sum()), films[plausible]
     budget = films["budget"].to_numpy(dtype=float)
-    print(f"{len(films):,} labelled films released after {after}")
+    print(
+        f"{len(films):,} labelled films released after {after} ({refused} with a budget under "
+        f"${MIN_PLAUSIBLE_USD:,}, which the API refuses, left out)"
+    )
     with httpx.Client(base_url=url, timeout=120) as client:
         for label, fields in (
             ("pre-release", PRE_RELEASE),

@@ -31,7 +31,7 @@ from sklearn.metrics import r2_score, roc_auc_score
 
 from bench.contradictions import POST_RELEASE, PRE_RELEASE, films_of
 from bench.harness import REPO_ROOT, BenchError, bentoml_serve, free_port
-from boxoffice.config import DEFAULT_HIT_RATIO
+from boxoffice.config import DEFAULT_HIT_RATIO, MIN_PLAUSIBLE_USD
 from training.data import DataError, load_movies, locate_dataset
 from training.split import make_splits
 
@@ -73,7 +73,11 @@ def main(
     table = work / f"movies_to_{cut}.csv"
     raw[~(year > cut)].to_csv(table, index=False)
     population = make_splits(load_movies(path).frame).population
-    later = population[(population["release_year"] > cut) & (population["runtime"] > 0)]
+    after = population[(population["release_year"] > cut) & (population["runtime"] > 0)]
+    # A budget under MIN_PLAUSIBLE_USD is a unit error the API refuses (the backtest in training
+    # scores such films as drawn): they are left out and counted.
+    later = after[after["budget"] >= MIN_PLAUSIBLE_USD]
+    refused = len(after) - len(later)
     truth = np.log1p(later["revenue"].to_numpy(dtype=float))
     budget = later["budget"].to_numpy(dtype=float)
     try:
@@ -101,6 +105,10 @@ def main(
         raise typer.Exit(1) from None
     years = f"{int(later['release_year'].min())}-{int(later['release_year'].max())}"
     title = f"trained on the films up to {cut}, {len(later):,} films of {years} via /predict_batch"
+    if refused:
+        title += (
+            f" ({refused} with a budget under ${MIN_PLAUSIBLE_USD:,}, which it refuses, left out)"
+        )
     out = Table(title=title)
     for column in ("films sent", "model", "R²", "ROC-AUC", "80% coverage", "targets", "met"):
         out.add_column(column)

@@ -23,12 +23,13 @@ INTENDED_USE = {
     "pre_release": (
         "Go/no-go, budgeting and slate decisions **before** a film opens: it uses only what is "
         "known then (budget, runtime, genres, release date, language, companies, countries, "
-        "keywords)."
+        "which keywords, not how many: TMDB's users tag more of them the more a film is "
+        "watched)."
     ),
     "post_release": (
         "Tracking a film **already released**: it adds TMDB popularity, vote average and vote "
-        "count, which are only known after release and carry outcome information. Do not use it "
-        "to decide whether to make a film."
+        "count, and how many keywords the film has, which are only known after release and "
+        "carry outcome information. Do not use it to decide whether to make a film."
     ),
 }
 

@@ -24,11 +24,32 @@ def partial(transformer: FilmFeatures, frame: pd.DataFrame) -> np.ndarray:
 
 
 def test_feature_sets_differ_only_by_post_release_signals() -> None:
-    post = FilmFeatures("post_release", min_count=1).fit(films())
-    pre = FilmFeatures("pre_release", min_count=1).fit(films())
+    """The votes, and how many keywords TMDB's users tagged (which follows the votes)."""
+    frame, y = films(), np.linspace(10, 20, len(films()))
+    post = FilmFeatures("post_release", min_count=1, target_encoding=True).fit(frame, y)
+    pre = FilmFeatures("pre_release", min_count=1, target_encoding=True).fit(frame, y)
     post_names, pre_names = set(post.get_feature_names_out()), set(pre.get_feature_names_out())
-    assert post_names - pre_names == {"log_popularity", "vote_average", "log_vote_count"}
+    assert post_names - pre_names == {
+        "log_popularity",
+        "vote_average",
+        "log_vote_count",
+        "n_keywords",
+        "keyword_record_max",
+        "keyword_record_count",
+    }
     assert pre_names <= post_names
+    assert len(pre.transform(frame)[0]) == len(pre_names)
+
+
+def test_a_pre_release_forecast_reads_which_keywords_not_how_many() -> None:
+    """Keywords the features know nothing of change no pre-release feature; post-release, their
+    number is read."""
+    frame, y = films(), np.linspace(10, 20, len(films()))
+    more = frame.assign(keywords=[[*k, "unheard of 1", "unheard of 2"] for k in frame["keywords"]])
+    pre = FilmFeatures("pre_release", min_count=1, target_encoding=True).fit(frame, y)
+    np.testing.assert_array_equal(pre.transform(more), pre.transform(frame))
+    post = FilmFeatures("post_release", min_count=1, target_encoding=True).fit(frame, y)
+    assert not np.array_equal(post.transform(more), post.transform(frame))
 
 
 def test_learned_state_ends_in_underscore_and_init_only_stores() -> None:
