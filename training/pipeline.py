@@ -38,7 +38,7 @@ from training.eda import write_eda
 from training.evaluate import BOOTSTRAP_RESAMPLES
 from training.forecasts import Variant, credits_use, dollars_rule, run_forecasts
 from training.forward import one_year_ahead
-from training.refit import Holdout, refit
+from training.refit import Holdout, after_newest, refit
 from training.report import ReportInputs, write_backtest_report, write_report
 from training.save import RunInfo, comparables_metadata, forecast_metadata, save_run
 from training.slates import slate_backtest
@@ -240,6 +240,12 @@ def run_training(
 
     fitted_on = "every labelled film" if holdout == "none" else "the original training part"
     console.rule(f"[bold]5. Refit on {fitted_on}")
+    later = after_newest(splits, calendar.newest_year)
+    if later:
+        console.print(
+            f"[yellow]note: {later:,} labelled film(s) released after {calendar.newest_year}, "
+            "the newest year with enough films to test on, are not learned from"
+        )
     with clock.stage("refit"):
         served = {
             fs: refit(
@@ -251,6 +257,7 @@ def run_training(
                 holdout,
                 hit_ratio,
                 seed,
+                calendar.newest_year,
             )
             for fs, (fits, design, _) in results.items()
         }

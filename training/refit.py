@@ -37,12 +37,19 @@ class Served:
     original_split: dict[str, Scores]
 
 
-def fitted_films(splits: Splits, holdout: Holdout) -> pd.DataFrame:
+def fitted_films(splits: Splits, holdout: Holdout, newest_year: int) -> pd.DataFrame:
     """The films the served models learn from: every labelled, plausible film, or the original
-    split's training part."""
-    if holdout == "original":
-        return splits.train
-    return splits.population[splits.plausible]
+    split's training part, released up to the calendar's newest year (a later year's handful of
+    films, too few to test on, is not learned from either: the models' newest year is the one
+    their backtest and their distribution know)."""
+    films = splits.train if holdout == "original" else splits.population[splits.plausible]
+    return films[films["release_year"] <= newest_year]
+
+
+def after_newest(splits: Splits, newest_year: int) -> int:
+    """How many labelled, plausible films were released after the calendar's newest year."""
+    films = splits.population[splits.plausible]
+    return int((films["release_year"] > newest_year).sum())
 
 
 def _forecasts_of(frame: pd.DataFrame, prediction: np.ndarray) -> ForwardForecasts:
@@ -107,10 +114,12 @@ def refit(
     holdout: Holdout,
     hit_ratio: float,
     seed: int,
+    newest_year: int,
 ) -> Served:
     """``template``: the chosen configuration in the adopted dollars; ``original_model``: the
-    chosen candidate as fitted on the original training part (tuning)."""
-    films = fitted_films(splits, holdout)
+    chosen candidate as fitted on the original training part (tuning); ``newest_year``: the
+    calendar's."""
+    films = fitted_films(splits, holdout, newest_year)
     pipeline = clone(template).fit(model_inputs(films), log_revenue(films))
     newest = int(films["release_year"].max())
     # As of the year after the newest film: the forecasts of the table's last ten years.

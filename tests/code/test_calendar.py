@@ -10,6 +10,7 @@ import pytest
 from tests.helpers.tmdb_tables import movies_and_credits, write_tables
 from training.calendar import MIN_FILMS_PER_YEAR, calendar_of
 from training.data import DataError, load_movies
+from training.refit import after_newest, fitted_films
 from training.split import make_splits
 
 
@@ -42,7 +43,13 @@ def test_a_thin_newest_year_is_not_the_newest(tmp_path) -> None:
     movies, _ = movies_and_credits(1980, 2017, per_year=40)
     thin = movies["release_date"].str.startswith("2017")
     movies = pd.concat([movies[~thin], movies[thin].head(MIN_FILMS_PER_YEAR - 1)])
-    assert calendar_of(splits_of(tmp_path, movies), "full").newest_year == 2016
+    splits = splits_of(tmp_path, movies)
+    assert calendar_of(splits, "full").newest_year == 2016
+    # Nor do the served models learn from it: their newest year is the one their backtest knows.
+    served = fitted_films(splits, "none", 2016)
+    assert served["release_year"].max() == 2016
+    assert len(served) + after_newest(splits, 2016) == int(splits.plausible.sum())
+    assert after_newest(splits, 2016) == MIN_FILMS_PER_YEAR - 1
 
 
 def test_a_table_too_short_stops_with_one_line(tmp_path) -> None:
