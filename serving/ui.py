@@ -18,7 +18,7 @@ from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -241,6 +241,12 @@ async def slate(_: Request) -> HTMLResponse:
     return HTMLResponse(SLATE_HTML)
 
 
+async def slate_slash(_: Request) -> RedirectResponse:
+    """/ui/slate/ to /ui/slate, by a relative address (right behind any proxy's prefix): the
+    page's own addresses are relative to /ui/."""
+    return RedirectResponse("../slate", status_code=308)
+
+
 def create_app() -> Starlette:
     """The page's ASGI app: settings.json, then the static files (index.html at /, slate.html
     at /slate)."""
@@ -250,6 +256,7 @@ def create_app() -> Starlette:
             Route("/", index, methods=["GET", "HEAD"]),
             Route("/index.html", index, methods=["GET", "HEAD"]),
             Route("/slate", slate, methods=["GET", "HEAD"]),
+            Route("/slate/", slate_slash, methods=["GET", "HEAD"]),
             Mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="static"),
         ]
     )

@@ -65,6 +65,12 @@ def test_the_pages_and_their_files_are_served(client: Client, path: str, files: 
     assert UI_PATH == "/ui"
 
 
+def test_the_slate_page_with_a_slash_goes_to_the_page(client: Client) -> None:
+    """/ui/slate/ is sent to /ui/slate by a relative address (its files are relative to /ui/)."""
+    moved = client.get("/slate/")
+    assert moved.status_code == 308 and moved.headers["location"] == "../slate"
+
+
 def test_settings_come_from_the_request_contract(client: Client) -> None:
     settings = client.get("/settings.json").json()
     assert settings["genres"] == list(TMDB_GENRES)
