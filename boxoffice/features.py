@@ -547,7 +547,7 @@ class FilmFeatures(TransformerMixin, BaseEstimator):
             lengths = distinct_counts(lists[name])
             given = lengths[~_not_given(cells[name])]
             self.count_medians_[name] = float(np.median(given)) if given.size else 0.0
-            if given.size:
+            if given.size and self._reads_volume(name):  # a number not read is not checked
                 self.ranges_[name] = (float(given.min()), float(given.max()))
         # An original language that is not given is scored as the most common one (English for
         # 96% of the training films), not as "none of the frequent languages".
