@@ -81,6 +81,12 @@ def not_csv_hint(head: bytes, what: str) -> str:
         return f": it is a Parquet file; {what} is a CSV file"
     if head.startswith(b"\x1f\x8b"):
         return ": it is gzip-compressed; decompress it first"
+    if head.startswith(b"PK\x03\x04"):
+        return ": it is a ZIP archive (an Excel .xlsx workbook?); save the sheet as 'CSV UTF-8'"
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        return ": it is an old Excel or Office file (.xls); save the sheet as 'CSV UTF-8'"
+    if not head.replace(b"\xef\xbb\xbf", b"").strip():  # nothing, or a byte-order mark
+        return ": it is empty"
     try:
         head.decode("utf-8")
     except UnicodeDecodeError as error:

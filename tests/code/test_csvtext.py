@@ -70,6 +70,10 @@ def test_a_name_made_only_of_spaces_is_refused_as_the_api_refuses_it() -> None:
         (b"title,budget\n\xb7A,1e8\n", "save it as UTF-8"),
         (b"title;budget;runtime\n", "separated by semicolons"),
         (b'[{"title": "A"}]', "it looks like JSON"),
+        (b"PK\x03\x04\x14\x00\x06\x00", "an Excel .xlsx workbook?"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an old Excel or Office file"),
+        (b"", "it is empty"),
+        (b"\xef\xbb\xbf\r\n", "it is empty"),
         ("title,budget\nAmélie,1e7\n".encode()[:-7], ""),  # a character cut at the end: UTF-8
     ],
 )
