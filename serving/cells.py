@@ -26,6 +26,45 @@ def column_name(header: Any) -> str:
     return _SEPARATORS.sub("_", str(header).strip().lower())
 
 
+def near_field(name: str) -> str | None:
+    """The film field a column name misspells by one letter (one left out, added, changed, or
+    two swapped: 'relase_date', 'genre', 'keyword'), or None. Such a column is refused, with
+    the field named, by the client, the slate page (serving/ui/slate.js, the same rule) and
+    /predict_table: read as another column, the film would be forecast without the field."""
+    if name in FIELD_KINDS:
+        return None
+    for field in FIELD_KINDS:
+        if _one_edit(name, field):
+            return field
+    return None
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """Whether ``a`` becomes ``b`` by one insertion, deletion, substitution or transposition of
+    adjacent letters."""
+    if abs(len(a) - len(b)) > 1 or a == b:
+        return False
+    start = 0
+    while start < min(len(a), len(b)) and a[start] == b[start]:
+        start += 1
+    a, b = a[start:], b[start:]
+    if len(a) == len(b):
+        return a[1:] == b[1:] or (len(a) >= 2 and a[0] == b[1] and a[1] == b[0] and a[2:] == b[2:])
+    return a[1:] == b if len(a) > len(b) else a == b[1:]
+
+
+def misspelled_columns(names: list[str]) -> str | None:
+    """One line naming the columns that misspell a film field ('relase_date' for
+    'release_date'), or None."""
+    found = [(name, near) for name in names if (near := near_field(name))]
+    if not found:
+        return None
+    said = "; ".join(
+        f"{name!r} is not a film field: did you mean {near!r}?" for name, near in found
+    )
+    return f"{said} (read as written, the films would be forecast without it)"
+
+
 def as_list(text: str, field: str) -> list[str]:
     """A list cell from a CSV (non-empty text): a JSON list (of names or TMDB objects) or
     'a|b|c'."""

@@ -36,7 +36,7 @@ from boxoffice.cli import fail, run
 from boxoffice.config import DEFAULT_MARKETING_USD, DEFAULT_STUDIO_SHARE, MIN_PLAUSIBLE_USD
 from boxoffice.csvtext import UNREADABLE, not_csv_hint, read_csv_text
 from boxoffice.fields import FILM_FIELDS, MAX_USD, MIN_STUDIO_SHARE, FilmField
-from serving.cells import as_list, cell, column_name, typed_frame
+from serving.cells import as_list, cell, column_name, misspelled_columns, typed_frame
 from serving.columns import MAX_TABLE_ROWS
 from serving.schema import (
     EXCLUSIVE_FIELDS,
@@ -228,6 +228,9 @@ def read_films_csv(source: Path | io.StringIO) -> pd.DataFrame:
     duplicated = sorted({name for name in names if names.count(name) > 1})
     if duplicated:
         raise ValueError(f"column(s) {', '.join(duplicated)} appear more than once")
+    misspelled = misspelled_columns(names)
+    if misspelled:
+        raise ValueError(misspelled)
     frame.columns = names
     if frame.empty:
         raise ValueError("no rows to score")

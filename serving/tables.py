@@ -28,7 +28,7 @@ import pydantic_core
 from pydantic import ValidationError
 
 from boxoffice.csvtext import read_csv_text
-from serving.cells import cell, column_name, typed_frame
+from serving.cells import cell, column_name, misspelled_columns, typed_frame
 from serving.columns import MAX_BATCH, MAX_TABLE_ROWS, FilmBatch, from_films, from_json
 from serving.middleware import TABLE_ROUTE, BodyProblem, error_body, unsupported_media_type
 from serving.openapi import JSON
@@ -121,9 +121,13 @@ def _read_parquet(body: bytes) -> pd.DataFrame:
 
 def _check_columns(columns: list[str]) -> None:
     names = [column_name(c) for c in columns]
+    misspelled = misspelled_columns(names)
+    if misspelled:
+        raise _bad(misspelled)
     unknown = [c for c in names if c not in FIELD_KINDS]
     if unknown:
-        shown = ", ".join(repr(c) for c in unknown[:5])
+        more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
+        shown = ", ".join(repr(c) for c in unknown[:5]) + more
         separated = next((s for s in (";", "\t") if any(s in c for c in unknown)), None)
         hint = (
             f" (the header reads as one column: separated by {separated!r}? send the table "

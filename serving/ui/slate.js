@@ -65,6 +65,23 @@
     return text;
   }
 
+  /** Whether a becomes b by one letter left out, added, changed, or two adjacent swapped. */
+  function oneEdit(a, b) {
+    if (Math.abs(a.length - b.length) > 1 || a === b) return false;
+    let start = 0;
+    while (start < Math.min(a.length, b.length) && a[start] === b[start]) start += 1;
+    a = a.slice(start);
+    b = b.slice(start);
+    if (a.length === b.length) return a.slice(1) === b.slice(1) || (a.length >= 2 && a[0] === b[1] && a[1] === b[0] && a.slice(2) === b.slice(2));
+    return a.length > b.length ? a.slice(1) === b : a === b.slice(1);
+  }
+
+  /** The film field a column name misspells by one letter, as serving/cells.near_field says. */
+  function nearField(name) {
+    if (!name || name in settings.fields) return null;
+    return Object.keys(settings.fields).find((field) => oneEdit(name, field)) || null;
+  }
+
   /** The CSV's rows as films: {rows: [{film, title, error}], ignored: [column names]}. */
   function readCsv(text) {
     if (!text.trim()) throw new Error("no films: paste the slate's CSV, or choose a file, or press Example slate");
@@ -76,6 +93,11 @@
     const names = header.map((name) => String(name).trim().toLowerCase().replace(/[\s-]+/g, "_"));
     const repeated = names.filter((name, i) => name && names.indexOf(name) !== i);
     if (repeated.length) throw new Error(`column(s) ${[...new Set(repeated)].join(", ")} appear more than once`);
+    const misspelled = names.map((name) => [name, nearField(name)]).filter(([, near]) => near);
+    if (misspelled.length) {
+      const said = misspelled.map(([name, near]) => `'${name}' is not a film field: did you mean '${near}'?`).join("; ");
+      throw new Error(`${said} (read as written, the films would be forecast without it)`);
+    }
     const fields = names.filter((name) => name in settings.fields);
     if (!fields.length) throw new Error(`none of the columns ${names.slice(0, 8).join(", ")} is a film field (e.g. budget, runtime, genres)`);
     const rows = body.map((cells) => {

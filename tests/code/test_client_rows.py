@@ -77,6 +77,29 @@ def test_bad_list_cells_name_the_field(cell: str, message: str) -> None:
     assert errors[0].startswith(message), errors[0]
 
 
+@pytest.mark.parametrize(
+    ("header", "field"),
+    [
+        ("relase_date", "release_date"),
+        ("Genre", "genres"),
+        ("keyword", "keywords"),
+        ("runtmie", "runtime"),
+        ("titel", "title"),
+    ],
+)
+def test_a_column_a_letter_off_a_field_is_refused_naming_it(header: str, field: str) -> None:
+    from serving.cells import near_field
+
+    with pytest.raises(ValueError, match=f"did you mean '{field}'"):
+        read(
+            f"budget,runtime,{header}\n1e8,100,x\n"
+            if header != "runtmie"
+            else "budget,runtmie\n1e8,100\n"
+        )
+    # A column far from every field (an id, TMDB's overview) is not one: it is left out.
+    assert [near_field(n) for n in ("id", "overview", "notes", "revenue", "cast")] == [None] * 5
+
+
 def test_repeated_or_missing_rows_are_refused() -> None:
     with pytest.raises(ValueError, match="budget appear more than once"):
         read("budget,runtime,Budget\n1,2,3\n")

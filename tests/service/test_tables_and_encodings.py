@@ -138,6 +138,12 @@ def test_table_refusals_are_one_clear_4xx(http: httpx.Client) -> None:
         ({"content-type": "application/json"}, b"{}", 415, "text/csv"),
         ({"content-type": "text/csv"}, b"", 400, "empty"),
         ({"content-type": "text/csv"}, b"budget,colour\n1,red\n", 400, "unknown column"),
+        (
+            {"content-type": "text/csv"},
+            b"budget,runtime,relase_date\n1e8,100,2027-01-01\n",
+            400,
+            "'relase_date' is not a film field: did you mean 'release_date'?",
+        ),
         ({"content-type": "application/vnd.apache.parquet"}, b"PAR1 not really", 400, "Parquet"),
     ]
     for headers, body, status, words in cases:

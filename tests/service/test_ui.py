@@ -589,3 +589,11 @@ def test_a_bad_assumption_is_named_beside_it(browser: Any, server_url: str) -> N
         page.click("#submit")
         page.wait_for_selector("#results[data-state='invalid']", state="attached")
         assert page.inner_text("#csv-error").startswith("no films: paste the slate's CSV")
+        # A column that misspells a field by a letter is refused, as the client and
+        # /predict_table refuse it: read as another column, the films would lose the field.
+        page.fill("#csv", "title,budget,runtime,genre\nA,150000000,100,Drama\n")
+        page.click("#submit")
+        page.wait_for_selector("#results[data-state='invalid']", state="attached")
+        assert page.inner_text("#csv-error").startswith(
+            "'genre' is not a film field: did you mean 'genres'?"
+        )
