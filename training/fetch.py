@@ -284,9 +284,8 @@ class Tmdb:
                     f"{type(error).__name__} ({error})" if str(error) else type(error).__name__
                 )
                 if attempt == MAX_RETRIES:
-                    raise FetchError(
-                        f"{self.client.base_url}{path}: {problem}, {MAX_RETRIES} retries spent"
-                    ) from None
+                    url = str(self.client.base_url).rstrip("/") + path  # httpx ends it with /
+                    raise FetchError(f"{url}: {problem}, {MAX_RETRIES} retries spent") from None
                 await asyncio.sleep(backoff)
                 backoff *= 2
                 self.counts.retried += 1

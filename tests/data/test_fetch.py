@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import socket
 
 import pandas as pd
 import pytest
@@ -107,6 +108,19 @@ def test_retries_run_out_with_one_line(published, tmp_path) -> None:
     ):
         run("2016", "2016", tmp_path, url)
     assert fake.counts["429"] == tmdb.MAX_RETRIES + 1
+
+
+def test_a_server_that_does_not_answer_is_named_by_its_address(
+    published, tmp_path, monkeypatch
+) -> None:
+    monkeypatch.setattr(tmdb, "FIRST_BACKOFF", 0.001)
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    with pytest.raises(tmdb.FetchError) as error:
+        run("2016", "2016", tmp_path, f"http://127.0.0.1:{port}/3/")
+    said = str(error.value)
+    assert f"http://127.0.0.1:{port}/3/discover/movie:" in said and "\n" not in said
 
 
 def test_an_interrupted_run_resumes_without_fetching_again(
