@@ -237,6 +237,11 @@ def read_films_csv(source: Path | io.StringIO) -> pd.DataFrame:
     return frame
 
 
+# Columns of the CSV that `score` writes back beside each film's row and answers: its key
+# (TMDB's `id`, or one of the user's) and its title.
+KEPT_COLUMNS = ("id", "title")
+
+
 def film_columns(frame: pd.DataFrame) -> list[str]:
     """The CSV's columns that are API film fields."""
     return [c for c in frame.columns if c in FIELD_KINDS]
@@ -307,7 +312,7 @@ def score(
             f"{csv_path}: none of the columns {list(frame.columns)[:10]} is a film field "
             f"(expected e.g. budget, runtime, genres; a comma-separated file)"
         )
-    ignored = [c for c in frame.columns if c not in fields]
+    ignored = [c for c in frame.columns if c not in fields and c not in KEPT_COLUMNS]
     if ignored:
         console.print(f"columns that are not film fields, ignored: {', '.join(ignored[:20])}")
     sent = with_assumptions(frame[fields], studio_share, marketing)
@@ -349,8 +354,8 @@ def score(
             results[i] = {"error": "; ".join([reason, *others])}
     scored_rows = [score_row(i, results.get(i, {}), failed) for i in range(len(sent))]
     out_frame = typed_frame(scored_rows, scored_rows[0])
-    if "title" in frame.columns:
-        out_frame.insert(1, "title", frame["title"])
+    for position, name in enumerate((c for c in KEPT_COLUMNS if c in frame.columns), 1):
+        out_frame.insert(position, name, frame[name])  # to join the forecasts back
     try:
         out_frame.to_csv(out, index=False)
     except OSError as error:

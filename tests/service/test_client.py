@@ -42,6 +42,7 @@ def test_examples_prints_five_verdicts(server_url: str) -> None:
 def test_score_writes_predictions_and_reports_bad_rows(server_url: str, tmp_path) -> None:
     films = pd.DataFrame(
         {
+            "id": [19995, 285, 206647],
             "title": ["A", "B", "C"],
             "budget": [5e7, 0, 2e7],
             "runtime": [120, 100, -3],
@@ -56,6 +57,9 @@ def test_score_writes_predictions_and_reports_bad_rows(server_url: str, tmp_path
     assert result.returncode == 0, result.stdout + result.stderr
     scored = pd.read_csv(out)
     assert list(scored["title"]) == ["A", "B", "C"] and list(scored["row"]) == [1, 2, 3]
+    assert list(scored.columns[:3]) == ["row", "id", "title"]  # the key, to join them back
+    assert list(scored["id"]) == [19995, 285, 206647]
+    assert "not film fields, ignored: overview\n" in result.stdout  # not the id
     assert scored.loc[0, "revenue_usd"] > 0 and pd.isna(scored.loc[1, "revenue_usd"])
     assert "budget" in scored.loc[1, "error"] and "runtime" in scored.loc[2, "error"]
     # At the default assumptions P(profit > 0) is P(hit), and the break-even is 2 × the budget.
