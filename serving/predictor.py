@@ -457,7 +457,21 @@ class Predictor:
                 scores.warnings[i] = warned[k]
         for i in np.flatnonzero(clipped):
             scores.warnings[i].append(CLIPPED)
+        self._flag_learned_from(batch.title, scores)
         return scores
+
+    def _flag_learned_from(self, titles: Sequence[str | None], scores: Scores) -> None:
+        """A film with the title (any case) and release year of a film the models learned from
+        is said to be one: its forecast is in-sample, nearer its revenue than a new film's."""
+        if self.comparables is None or not any(titles):
+            return
+        learned = self.comparables.films.by_title_
+        for i, title in enumerate(titles):
+            if title and (title.casefold(), int(scores.years[i])) in learned:
+                scores.warnings[i].append(
+                    f"{title!r} ({int(scores.years[i])}) is a film the models learned from: "
+                    "its forecast is in-sample, nearer its revenue than a new film's would be"
+                )
 
     def _explained(
         self, revenue: dict[str, Any], model: LoadedModel, scores: Scores, i: int

@@ -143,3 +143,19 @@ def test_a_later_films_budget_is_checked_as_the_models_read_it() -> None:
         "budget $600M (read as $424M of 2016, the newest training film's year) is outside the "
         "training range [$10,000, $380M]: treat the prediction with caution" in warned[1]
     )
+
+
+def test_a_film_the_models_learned_from_is_said_to_be_in_sample(predictor) -> None:
+    """Scored again, a training film (its title in any case and its year) is flagged: its
+    forecast is nearer its revenue than a new film's; another year or title is not."""
+    from tests.helpers.films import films
+
+    first = films(120).iloc[0]
+    year = int(first["release_year"])
+    date = f"{year}-06-01"
+    said = warnings_for(predictor, title=first["title"].upper(), release_date=date)
+    assert f"{first['title'].upper()!r} ({year}) is a film the models learned from" in " ".join(
+        said
+    )
+    for other in ({"title": "Film 9999", "release_date": date}, {"title": first["title"]}):
+        assert not any("learned from" in w for w in warnings_for(predictor, **other))
