@@ -514,7 +514,8 @@ class _When(_Answer):
     )
     horizon_years: int = Field(
         description="Years between that release year and the newest film the models learned "
-        "from: beyond 1, the interval is widened and P(hit) tempered for it."
+        "from: beyond 1, the interval is widened and P(hit) tempered for it; 0 or less for a "
+        "film of the years they learned from (-11: eleven years before the newest), read as 1."
     )
 
 
