@@ -50,6 +50,7 @@ from boxoffice.features import (
     FilmFeatures,
     listed,
 )
+from boxoffice.messages import some
 from boxoffice.metadata import (
     ComparablesMetadata,
     ForecastMetadata,
@@ -218,11 +219,9 @@ def _credit_warnings(
                 continue
             unknown = [n for n in dict.fromkeys(names[:read]) if n not in known[name]]
             if unknown:
-                shown = ", ".join(repr(n) for n in unknown[:3])
-                more = f" and {len(unknown) - 3} more" if len(unknown) > 3 else ""
                 warnings[i].append(
-                    f"{name}: {shown}{more}: no track record in the films the models learned from, "
-                    "scored as unknown"
+                    f"{name}: {some(unknown, 3)}: no track record in the films the models "
+                    "learned from, scored as unknown"
                 )
 
 

@@ -28,6 +28,7 @@ import pydantic_core
 from pydantic import ValidationError
 
 from boxoffice.csvtext import read_csv_text
+from boxoffice.messages import some
 from serving.cells import cell, column_name, misspelled_columns, typed_frame
 from serving.columns import MAX_BATCH, MAX_TABLE_ROWS, FilmBatch, from_films, from_json
 from serving.middleware import TABLE_ROUTE, BodyProblem, error_body, unsupported_media_type
@@ -126,8 +127,7 @@ def _check_columns(columns: list[str]) -> None:
         raise _bad(misspelled)
     unknown = [c for c in names if c not in FIELD_KINDS]
     if unknown:
-        more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
-        shown = ", ".join(repr(c) for c in unknown[:5]) + more
+        shown = some(unknown, 5)
         separated = next((s for s in (";", "\t") if any(s in c for c in unknown)), None)
         hint = (
             f" (the header reads as one column: separated by {separated!r}? send the table "

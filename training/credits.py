@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from boxoffice.messages import some
 from training.data import (
     DataError,
     LoadedData,
@@ -165,23 +166,16 @@ def with_credits(loaded: LoadedData, explicit: str | os.PathLike[str] | None) ->
     return replace(loaded, frame=frame, credits=credits)
 
 
-def _some(names: list[str], shown: int = 5) -> str:
-    more = len(names) - shown
-    return ", ".join(repr(n) for n in names[:shown]) + (f" and {more} more" if more > 0 else "")
-
-
 def loading_notes(loaded: LoadedData) -> list[str]:
     """What the loader noticed that a user should hear about."""
     notes = [
         f"{column}: {len(names)} name(s) not known as "
         f"{'TMDB genres' if column == 'genres' else 'ISO codes'}, kept as written (no feature "
-        f"reads them): {_some(names)}"
+        f"reads them): {some(names, 5)}"
         for column, names in loaded.unknown_names.items()
     ]
     if loaded.ignored_columns:
-        shown = ", ".join(repr(c) for c in loaded.ignored_columns[:8])
-        more = len(loaded.ignored_columns) - 8
-        notes.append(f"column(s) not read: {shown}" + (f" and {more} more" if more > 0 else ""))
+        notes.append(f"column(s) not read: {some(loaded.ignored_columns, 8)}")
     if loaded.duplicate_rows:
         notes.append(f"{loaded.duplicate_rows:,} row(s) repeating an earlier row exactly, dropped")
     notes += [
