@@ -17,6 +17,10 @@ from boxoffice.fields import TMDB_LIST_KEYS
 from serving.schema import FIELD_KINDS
 
 BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
+# A table's own key for its rows (TMDB's ``id``, or a catalogue's): not a film field, it is
+# written back beside each row's answer (by /predict_table and the client's ``score``) to join
+# the forecasts to the table.
+ROW_ID = "id"
 _SEPARATORS = re.compile(r"[\s-]+")
 
 

@@ -36,7 +36,7 @@ from boxoffice.cli import fail, run
 from boxoffice.config import DEFAULT_MARKETING_USD, DEFAULT_STUDIO_SHARE, MIN_PLAUSIBLE_USD
 from boxoffice.csvtext import UNREADABLE, not_csv_hint, read_csv_text
 from boxoffice.fields import FILM_FIELDS, MAX_USD, MIN_STUDIO_SHARE, FilmField
-from serving.cells import as_list, cell, column_name, misspelled_columns, typed_frame
+from serving.cells import ROW_ID, as_list, cell, column_name, misspelled_columns, typed_frame
 from serving.columns import MAX_TABLE_ROWS
 from serving.schema import (
     EXCLUSIVE_FIELDS,
@@ -239,7 +239,7 @@ def read_films_csv(source: Path | io.StringIO) -> pd.DataFrame:
 
 # Columns of the CSV that `score` writes back beside each film's row and answers: its key
 # (TMDB's `id`, or one of the user's) and its title.
-KEPT_COLUMNS = ("id", "title")
+KEPT_COLUMNS = (ROW_ID, "title")
 
 
 def film_columns(frame: pd.DataFrame) -> list[str]:

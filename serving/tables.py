@@ -6,8 +6,9 @@ JSON objects, or ``a|b|c``; an empty cell is a field not given) or Parquet
 ``MAX_TABLE_ROWS`` films. Out: one row per film in order, the ``/predict_batch`` row's fields as
 columns (``ROW_KEYS``) and an ``error`` column: a row that fails validation gets its message
 there (``field: message``) and no answer; the others are scored, with the same values
-``/predict_batch`` gives. The answer is in the request's format, or JSON (a list of row
-objects) when the request says ``Accept: application/json``.
+``/predict_batch`` gives. A table with an ``id`` column (the rows' own key, not a film field)
+gets it back after ``index``, as given. The answer is in the request's format, or JSON (a
+list of row objects) when the request says ``Accept: application/json``.
 
 Rows are checked in chunks by ``serving.columns.from_json`` (no per-film object); a chunk it
 does not take is validated film by film (``Film``), which names each bad row's problem.
@@ -29,7 +30,7 @@ from pydantic import ValidationError
 
 from boxoffice.csvtext import read_csv_text
 from boxoffice.messages import some
-from serving.cells import cell, column_name, misspelled_columns, typed_frame
+from serving.cells import ROW_ID, cell, column_name, misspelled_columns, typed_frame
 from serving.columns import MAX_BATCH, MAX_TABLE_ROWS, FilmBatch, from_films, from_json
 from serving.middleware import TABLE_ROUTE, BodyProblem, error_body, unsupported_media_type
 from serving.openapi import JSON
@@ -125,7 +126,7 @@ def _check_columns(columns: list[str]) -> None:
     misspelled = misspelled_columns(names)
     if misspelled:
         raise _bad(misspelled)
-    unknown = [c for c in names if c not in FIELD_KINDS]
+    unknown = [c for c in names if c not in FIELD_KINDS and c != ROW_ID]
     if unknown:
         shown = some(unknown, 5)
         separated = next((s for s in (";", "\t") if any(s in c for c in unknown)), None)
@@ -135,7 +136,10 @@ def _check_columns(columns: list[str]) -> None:
             if separated and len(names) == 1
             else ""
         )
-        raise _bad(f"unknown column(s) {shown}: the columns are the API's film fields{hint}")
+        raise _bad(
+            f"unknown column(s) {shown}: the columns are the API's film fields and "
+            f"{ROW_ID!r} (the rows' own key){hint}"
+        )
     if len(set(names)) < len(names):
         raise _bad("a column appears more than once")
 
@@ -256,6 +260,7 @@ def _validated(films: list[dict[str, Any]]) -> tuple[list[int], FilmBatch | None
 
 async def score_table(predictor: Predictor, frame: pd.DataFrame) -> list[dict[str, Any]]:
     """One answer row per table row, in order (see the module)."""
+    ids = _row_ids(frame.pop(ROW_ID)) if ROW_ID in frame.columns else None
     films, errors = await asyncio.to_thread(to_films, frame)
     rows: list[dict[str, Any]] = [{} for _ in films]
     readable = [i for i, film in enumerate(films) if film is not None]
@@ -268,14 +273,25 @@ async def score_table(predictor: Predictor, frame: pd.DataFrame) -> list[dict[st
         answer = await predictor.batch(batch)
         for k, prediction in zip(good, answer["predictions"], strict=True):
             rows[positions[k]] = prediction
-    return await asyncio.to_thread(_table_rows, rows, errors)
+    return await asyncio.to_thread(_table_rows, rows, errors, ids)
 
 
-def _table_rows(rows: list[dict[str, Any]], errors: dict[int, str]) -> list[dict[str, Any]]:
+def _row_ids(column: pd.Series) -> list[Any]:
+    """The ``id`` column's cells as given (CSV: its text; Parquet: its values), a missing one
+    as None, any other type (a date, bytes) as its text."""
+    plain = (str, int, float, bool)
+    return [None if _empty(v) else v if isinstance(v, plain) else str(v) for v in column.tolist()]
+
+
+def _table_rows(
+    rows: list[dict[str, Any]], errors: dict[int, str], ids: list[Any] | None = None
+) -> list[dict[str, Any]]:
     table = []
     for i, row in enumerate(rows):
         record = {key: row.get(key) for key in ROW_KEYS}
         record["index"] = i
+        if ids is not None:
+            record = {"index": i, ROW_ID: ids[i], **record}
         record["error"] = errors.get(i)
         table.append(record)
     return table
@@ -343,7 +359,7 @@ def _read(body: bytes, kind: str, content_type: str) -> pd.DataFrame:
 def _written(table: list[dict[str, Any]], kind: str, wanted: str) -> tuple[bytes, str]:
     if wanted == JSON:
         return pydantic_core.to_json(table), JSON
-    out = typed_frame(table, COLUMNS)
+    out = typed_frame(table, table[0].keys() if table else COLUMNS)
     if kind == "csv":
         out["warnings"] = [json.dumps(w) if w is not None else "" for w in out["warnings"]]
         return out.to_csv(index=False).encode(), CSV
@@ -365,6 +381,18 @@ def _row_model() -> Any:
     definitions = {
         key: (fields[key].annotation | None, Field(None, description=fields[key].description))
         for key in ROW_KEYS
+    }
+    definitions = {
+        "index": definitions.pop("index"),
+        ROW_ID: (
+            str | int | float | None,
+            Field(
+                None,
+                description=f"The row's `{ROW_ID}` as the table gives it (present only when the "
+                f"table has an `{ROW_ID}` column: the rows' own key, to join the answers back).",
+            ),
+        ),
+        **definitions,
     }
     definitions["error"] = (
         str | None,

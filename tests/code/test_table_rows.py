@@ -218,3 +218,32 @@ def test_a_charset_that_does_not_read_the_body_is_a_400(charset: str) -> None:
         )
     except BodyProblem as problem:
         assert problem.status == 400 and charset in problem.body["error"]
+
+
+def test_an_id_column_is_read_and_written_back_after_the_index_as_given() -> None:
+    """The rows' own key is not a film field: taken, not scored, and written back as typed
+    ('007' stays '007'); in Parquet with its own type."""
+    from serving.tables import _row_ids, _table_rows, _written, read_frame
+
+    frame = read_frame(b"ID,budget,runtime\n007,1e8,100\n,2e8,90\n", "csv")
+    ids = _row_ids(frame.pop("id"))
+    assert ids == ["007", None] and list(frame.columns) == ["budget", "runtime"]
+    rows = _table_rows([{"revenue_usd": 1.5e8}, {}], {1: "runtime: bad"}, ids)
+    assert list(rows[0])[:3] == ["index", "id", "log_revenue"] and list(rows[0])[-1] == "error"
+    written, _ = _written(rows, "csv", "text/csv")
+    table = pd.read_csv(io.BytesIO(written), dtype=str, keep_default_na=False)
+    assert list(table.columns[:2]) == ["index", "id"] and list(table["id"]) == ["007", ""]
+    assert list(table["error"]) == ["", "runtime: bad"]
+    parquet = parquet_frame({"id": [550, 551], "budget": [1e8, 2e8]})
+    assert _row_ids(parquet["id"]) == [550, 551]
+    written, _ = _written(_table_rows([{}, {}], {}, [550, 551]), "parquet", "parquet")
+    assert pd.read_parquet(io.BytesIO(written))["id"].tolist() == [550, 551]
+
+
+def test_a_column_that_is_neither_a_field_nor_the_id_is_refused() -> None:
+    from serving.middleware import BodyProblem
+    from serving.tables import read_frame
+
+    with pytest.raises(BodyProblem) as refused:
+        read_frame(b"id,budget,colour\n1,1e8,red\n", "csv")
+    assert "unknown column(s) 'colour'" in str(refused.value.body)

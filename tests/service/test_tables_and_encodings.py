@@ -88,6 +88,18 @@ def test_csv_in_csv_out_equals_the_batch_answers(http: httpx.Client) -> None:
         assert table.loc[row, "model"] == answer["model"]
 
 
+def test_an_id_column_comes_back_beside_the_same_answers(http: httpx.Client) -> None:
+    headers = {"content-type": "text/csv", "accept": "application/json"}
+    header, *rows = CSV.strip("\n").split("\n")
+    keyed = "\n".join([f"id,{header}", *(f"k-{i},{row}" for i, row in enumerate(rows))])
+    plain = http.post("/predict_table", content=CSV, headers=headers).json()
+    answer = http.post("/predict_table", content=keyed, headers=headers)
+    assert answer.status_code == 200, answer.text
+    assert [list(row)[:2] for row in answer.json()] == [["index", "id"]] * 3
+    assert [row.pop("id") for row in answer.json()] == ["k-0", "k-1", "k-2"]
+    assert [{k: v for k, v in row.items() if k != "id"} for row in answer.json()] == plain
+
+
 def test_parquet_and_json_answers(http: httpx.Client) -> None:
     frame = pd.DataFrame(
         {
