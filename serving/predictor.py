@@ -61,6 +61,7 @@ from boxoffice.metadata import (
 from boxoffice.store import load_comparables, load_pipeline
 from serving import jsonio
 from serving.columns import BATCH_SLICE, FilmBatch, from_films
+from serving.names import KnownNames
 from serving.schema import FeatureSet, Film, ScenariosRequest, SlateRequest
 
 
@@ -346,6 +347,11 @@ class Predictor:
     ) -> None:
         self.models = models
         self.comparables = comparables
+        self.names = KnownNames.of_models(
+            [m.features for m in models.values()]
+            + ([comparables.films.features_] if comparables is not None else []),
+            [m.known_credits for m in models.values()],
+        )
         for feature_set, model in models.items():
             if model.metadata.feature_set != feature_set:
                 raise ValueError(f"{model.version} is not the {feature_set} model")
@@ -392,6 +398,7 @@ class Predictor:
         its profit under its own assumptions (``studio_share`` and ``marketing_usd`` where it
         gives none), explanations for the films that asked, and warnings."""
         batch = films if isinstance(films, FilmBatch) else from_films(films)
+        told = self.names.read(batch.columns)
         n = len(batch)
         chosen, groups = self._plan(batch)
         defaults = np.array([self.models[fs].metadata.threshold for fs in chosen])
@@ -456,6 +463,8 @@ class Predictor:
                 scores.warnings[i] = warned[k]
         for i in np.flatnonzero(clipped):
             scores.warnings[i].append(CLIPPED)
+        for i, messages in told.items():  # how its names were read: before the rest
+            scores.warnings[i][:0] = messages
         self._flag_learned_from(batch.title, scores)
         return scores
 
@@ -676,6 +685,7 @@ class Predictor:
             raise RuntimeError("this run has no comparable films")
         comps = self.comparables.films
         columns = from_films([film]).columns
+        self.names.read(columns)
         ((found, distances),) = comps.nearest(columns, k, [film.title])
         dollars_year = int(comps.features_.release_years(columns)[0])
         films = comps.describe(found, distances, dollars_year)

@@ -1,0 +1,206 @@
+"""Names as an analyst types them, read as the names the models know.
+
+The models know a production company, a keyword, a director or a cast member by its exact TMDB
+spelling: "Warner Bros" (no full stop) or "warner bros." is a company the models never saw, and
+a $150M film of either was forecast at half the revenue of the same film of "Warner Bros.",
+with nothing said. Before the models read a batch (``KnownNames.read``):
+
+- a name the models do not know, equal to one they do once case, spaces and punctuation
+  (full stops, commas, hyphens, quotes, brackets; not ``&``, ``+`` or ``@``) are set aside
+  (``folded``), is read as that one, and the film is told so;
+- a company the models do not know whose words begin a company they do know ("Legendary" for
+  "Legendary Pictures"), or whose words are a known company's but one, a letter away in a word
+  of five letters or more ("Marvel Studio"), is scored as unknown, as it was, and the film is
+  told the names it may mean (a one-film company of TMDB's own is such a name now and then:
+  it is told too);
+- a film none of whose companies the models know is told it was scored as a film of unknown
+  companies (9% of the published table's films are).
+
+A folded spelling shared by two names the models know is left as typed. Every answer reads the
+batch so read (forecasts, comparable films, slates), so they agree.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Mapping
+from itertools import filterfalse
+from typing import Any
+
+import numpy as np
+
+from boxoffice.features import ListColumn
+from boxoffice.messages import some
+
+# The list fields whose names the models know one by one (a track record, an indicator).
+NAMED_FIELDS = ("production_companies", "keywords", "directors", "cast")
+# The fields whose unknown names are matched to known ones by their first words.
+SUGGESTED_FIELDS = ("production_companies",)
+# The fields whose films are told when the models know none of their names (the credits are
+# told of each unknown name: serving.predictor).
+NONE_KNOWN_SAID = ("production_companies",)
+_SET_ASIDE = re.compile(r"[\s.,\-_'\u2019`\"()\[\]{}:;!?/\\]+")
+_WORD_BREAK = re.compile(r"[\s\-/]+")
+_CACHE_SIZE = 100_000
+# A word shorter than this is not matched a letter away: "IAC Films" is not "IFC Films".
+_MIN_EDITED = 5
+
+
+def folded(name: str) -> str:
+    """A name without case, spaces or punctuation: 'Warner Bros' and 'warner bros.' are one."""
+    return _SET_ASIDE.sub("", name.casefold())
+
+
+def _words(name: str) -> list[str]:
+    return [w for w in (folded(part) for part in _WORD_BREAK.split(name)) if w]
+
+
+def _edited(words: list[str], shortest: int) -> set[str]:
+    """The keys of ``words`` with one of its words of ``shortest`` letters or more as it is or
+    with one letter left out: two names share a key when they differ by one letter (added,
+    left out or changed) in one such word."""
+    keys = set()
+    for j, word in enumerate(words):
+        if len(word) >= shortest:
+            for variant in {word} | _deletions(word):
+                keys.add(" ".join([*words[:j], "~" + variant, *words[j + 1 :]]))
+    return keys
+
+
+def _deletions(key: str) -> set[str]:
+    """``key`` with one letter left out, each way."""
+    return {key[:i] + key[i + 1 :] for i in range(len(key))}
+
+
+class KnownNames:
+    """The names the models know, by field (see the module)."""
+
+    def __init__(self, known: Mapping[str, Collection[str]]) -> None:
+        self.known = {field: frozenset(names) for field, names in known.items() if names}
+        self._by_folded: dict[str, dict[str, str | None]] = {}
+        self._by_words: dict[str, dict[str, list[str]]] = {}
+        self._by_deletion: dict[str, dict[str, list[str]]] = {}
+        for field, names in self.known.items():
+            spellings: dict[str, str | None] = {}
+            for name in sorted(names):
+                key = folded(name)
+                spellings[key] = None if key in spellings else name  # None: two names share it
+            self._by_folded[field] = spellings
+            if field in SUGGESTED_FIELDS:
+                starts: dict[str, list[str]] = {}
+                deleted: dict[str, list[str]] = {}
+                for name in sorted(names):
+                    words = _words(name)
+                    for k in range(1, len(words)):
+                        starts.setdefault(" ".join(words[:k]), []).append(name)
+                    for key in _edited(words, _MIN_EDITED):
+                        deleted.setdefault(key, []).append(name)
+                self._by_words[field] = starts
+                self._by_deletion[field] = deleted
+        # What was found for each unknown name read so far; the names with nothing to say.
+        self._read: dict[tuple[str, str], tuple[str | None, list[str]]] = {}
+        self._quiet: dict[str, set[str]] = {field: set() for field in self.known}
+
+    @classmethod
+    def of_models(cls, features: list[Any], credits: list[Mapping[str, Any] | None]) -> KnownNames:
+        """The names any of the fitted FilmFeatures ``features`` reads (its track records and
+        indicators), and the credits' names of each model that reads credits."""
+        known: dict[str, set[str]] = {field: set() for field in NAMED_FIELDS}
+        for fitted in features:
+            for field, table in getattr(fitted, "encodings_", {}).items():
+                known.setdefault(field, set()).update(table)
+            known["production_companies"].update(getattr(fitted, "companies_", []))
+            known["keywords"].update(getattr(fitted, "keywords_", []))
+        for tables in credits:
+            for field, table in (tables or {}).items():
+                known.setdefault(field, set()).update(table)
+        return cls(known)
+
+    def _reading(self, field: str, name: str) -> tuple[str | None, list[str]]:
+        """The known name ``name`` is read as (None: none), and else the known names it may
+        mean."""
+        found = self._read.get((field, name))
+        if found is None:
+            canonical = self._by_folded[field].get(folded(name))
+            maybe: list[str] = []
+            if not canonical and field in self._by_words:
+                words = _words(name)
+                maybe = list(self._by_words[field].get(" ".join(words), []))
+                deleted = self._by_deletion[field]
+                for key in _edited(words, _MIN_EDITED - 1):
+                    maybe += [m for m in deleted.get(key, []) if m not in maybe]
+            found = (canonical, maybe)
+            if len(self._read) + len(self._quiet[field]) >= _CACHE_SIZE:
+                self._read.clear()
+                self._quiet[field].clear()
+            if canonical or maybe:
+                self._read[(field, name)] = found
+            else:  # most unknown names: set aside before the loop in ``read``
+                self._quiet[field].add(name)
+        return found
+
+    def read(self, columns: dict[str, Any]) -> dict[int, list[str]]:
+        """Replace, in ``columns`` (a batch's, by field), each name read as a known one, and
+        return what each film is told, by its row."""
+        told: dict[int, list[str]] = {}
+        for field, known in self.known.items():
+            cells = columns.get(field)
+            if cells is None:
+                continue
+            listed = cells.listed if isinstance(cells, ListColumn) else ListColumn(cells).listed
+            unknown = set(filterfalse(known.__contains__, listed.items))  # in C
+            unknown -= self._quiet[field]
+            renamed, maybe = {}, {}
+            for name in unknown:
+                canonical, suggestions = self._reading(field, name)
+                if canonical:
+                    renamed[name] = canonical
+                elif suggestions:
+                    maybe[name] = suggestions
+            items, rows = listed.items, listed.rows
+            said = {**renamed, **maybe}
+            if not said and field not in NONE_KNOWN_SAID:
+                continue
+            at = np.flatnonzero(np.fromiter(map(said.__contains__, items), bool, len(items)))
+            for position in at.tolist():
+                name, row = items[position], int(rows[position])
+                if name in renamed:
+                    message = (
+                        f"{field}: {name!r} read as {renamed[name]!r}, the name the models know"
+                    )
+                else:
+                    message = (
+                        f"{field}: {name!r}: no track record in the films the models learned "
+                        f"from, scored as unknown; did you mean {some(maybe[name], 3)}?"
+                    )
+                if message not in told.setdefault(row, []):
+                    told[row].append(message)
+            if field in NONE_KNOWN_SAID:
+                self._none_known(field, listed, known | set(renamed), told)
+            if renamed:
+                lists = list(listed.lists)
+                for row in {int(rows[position]) for position in at}:
+                    lists[row] = [renamed.get(name, name) for name in lists[row]]
+                columns[field] = ListColumn(
+                    [None if cell is None else lists[row] for row, cell in enumerate(cells)]
+                )
+        return told
+
+    @staticmethod
+    def _none_known(
+        field: str, listed: Any, known: Collection[str], told: dict[int, list[str]]
+    ) -> None:
+        """Tell each film none of whose names (in ``field``) the models know, and not told
+        of them already, that it was scored as a film of unknown companies."""
+        hits = np.fromiter(
+            map(known.__contains__, listed.items), dtype=bool, count=len(listed.items)
+        )
+        n_known = np.bincount(listed.rows, weights=hits, minlength=len(listed.lists))
+        for row in np.flatnonzero((n_known == 0) & (listed.lengths > 0)).tolist():
+            if any(message.startswith(f"{field}: ") for message in told.get(row, [])):
+                continue
+            names = list(dict.fromkeys(listed.lists[row]))
+            told.setdefault(row, []).append(
+                f"{field}: {some(names, 3)}: no track record in the films the models learned "
+                "from, scored as a film of unknown companies"
+            )

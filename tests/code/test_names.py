@@ -1,0 +1,101 @@
+"""Names as typed, read as the names the models know: a company's or a keyword's spelling
+that differs only in case, spaces or punctuation is read as the known name and the film told;
+a company that may mean a known one is named beside it; a film of unknown companies is told."""
+
+from __future__ import annotations
+
+from boxoffice.features import ListColumn
+from serving.names import KnownNames, folded
+from serving.schema import EXAMPLE_PRE_RELEASE_FILM, Film
+from tests.helpers.models import tiny_predictor
+
+COMPANIES = [
+    "Warner Bros.",
+    "Marvel Studios",
+    "Legendary Pictures",
+    "IFC Films",
+    "Ciné+",
+    "DreamWorks",
+    "Dreamworks",  # two known names folding alike: neither is guessed
+]
+
+
+def read(companies: list[list[str] | None], keywords: list[list[str] | None] | None = None):
+    names = KnownNames({"production_companies": COMPANIES, "keywords": ["superhero"]})
+    columns = {"production_companies": ListColumn(companies)}
+    if keywords is not None:
+        columns["keywords"] = ListColumn(keywords)
+    told = names.read(columns)
+    return columns, told
+
+
+def test_folding_sets_aside_case_spaces_and_punctuation_only() -> None:
+    assert folded("Warner Bros") == folded("warner bros.") == folded("WARNER-BROS")
+    assert folded("Ciné@") != folded("Ciné+")
+
+
+def test_a_spelling_of_a_known_name_is_read_as_it_and_the_film_told() -> None:
+    columns, told = read(
+        [["warner bros", "Marvel Studios"], None, ["Ciné@"]], [["Superhero"], [], None]
+    )
+    assert list(columns["production_companies"]) == [
+        ["Warner Bros.", "Marvel Studios"],
+        None,
+        ["Ciné@"],
+    ]
+    assert list(columns["keywords"]) == [["superhero"], [], None]
+    assert told[0] == [
+        "production_companies: 'warner bros' read as 'Warner Bros.', the name the models know",
+        "keywords: 'Superhero' read as 'superhero', the name the models know",
+    ]
+    assert 1 not in told
+
+
+def test_a_company_that_may_mean_a_known_one_is_scored_as_unknown_and_named() -> None:
+    columns, told = read([["Marvel Studio"], ["Legendary"], ["IAC Films"], ["dreamworks"]])
+    assert columns["production_companies"][0] == ["Marvel Studio"]  # not guessed
+    assert told[0] == [
+        "production_companies: 'Marvel Studio': no track record in the films the models "
+        "learned from, scored as unknown; did you mean 'Marvel Studios'?"
+    ]
+    assert "did you mean 'Legendary Pictures'?" in told[1][0]
+    # a short word a letter away is another company: the film is told only that none of its
+    # companies is known; a spelling two known names share is neither: both are named
+    assert told[2] == [
+        "production_companies: 'IAC Films': no track record in the films the models learned "
+        "from, scored as a film of unknown companies"
+    ]
+    assert columns["production_companies"][3] == ["dreamworks"]
+    assert told[3][0].endswith("did you mean 'DreamWorks', 'Dreamworks'?")
+
+
+def test_a_film_with_one_known_company_is_not_told_of_its_others() -> None:
+    _, told = read([["Warner Bros.", "Some Tiny Outfit"], ["Some Tiny Outfit"], []])
+    assert 0 not in told and 2 not in told and "scored as a film of unknown companies" in told[1][0]
+
+
+def test_the_same_batch_read_twice_reads_the_same() -> None:
+    names = KnownNames({"production_companies": COMPANIES})
+    said = []
+    for _ in range(2):
+        columns = {
+            "production_companies": ListColumn([["warner bros"], ["Nobody"], ["Marvel Studio"]])
+        }
+        said.append((names.read(columns), list(columns["production_companies"])))
+    assert said[0] == said[1]
+
+
+def test_the_service_forecasts_a_spelling_as_the_known_name() -> None:
+    predictor = tiny_predictor()
+
+    def answer(companies: list[str]) -> dict:
+        film = Film.model_validate({**EXAMPLE_PRE_RELEASE_FILM, "production_companies": companies})
+        return predictor.revenue([film])[0]
+
+    known, typed = answer(["Big Studio"]), answer(["big studio"])
+    assert typed["revenue_usd"] == known["revenue_usd"]
+    assert typed["warnings"] == [
+        "production_companies: 'big studio' read as 'Big Studio', the name the models know",
+        *known["warnings"],
+    ]
+    assert answer(["Nobody"])["warnings"][0].startswith("production_companies: 'Nobody': no track")
