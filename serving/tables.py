@@ -118,7 +118,13 @@ def _read_parquet(body: bytes) -> pd.DataFrame:
     stored = (schema.pandas_metadata or {}).get("index_columns", [])
     index = {name for name in stored if isinstance(name, str)}  # a RangeIndex is a dict
     _check_columns([name for name in schema.names if name not in index])
-    return parquet.read().to_pandas()
+    table = parquet.read()
+    frame = table.to_pandas()
+    for name in table.column_names:
+        if column_name(name) == ROW_ID:  # as stored: pandas would read 1, 2, null as floats
+            frame[name] = pd.Series(table.column(name).to_pylist(), dtype=object)
+            frame.attrs[ROW_ID] = table.schema.field(name).type
+    return frame
 
 
 def _check_columns(columns: list[str]) -> None:
@@ -136,6 +142,9 @@ def _check_columns(columns: list[str]) -> None:
             if separated and len(names) == 1
             else ""
         )
+        keys = [c for c in unknown if c.endswith(("_id", "ids")) and ROW_ID not in names]
+        if keys and not hint:
+            hint = f" (a key of the rows, such as {keys[0]!r}, goes in a column named {ROW_ID!r})"
         raise _bad(
             f"unknown column(s) {shown}: the columns are the API's film fields and "
             f"{ROW_ID!r} (the rows' own key){hint}"
@@ -187,7 +196,8 @@ def to_films(frame: pd.DataFrame) -> tuple[list[dict[str, Any] | None], dict[int
     columns = list(frame.columns)
     films: list[dict[str, Any] | None] = []
     errors: dict[int, str] = {}
-    for i, row in enumerate(zip(*(frame[c].tolist() for c in columns), strict=True)):
+    cells = zip(*(frame[c].tolist() for c in columns), strict=True) if columns else None
+    for i, row in enumerate(cells or [()] * len(frame)):  # a table of ids only: rows of nothing
         film: dict[str, Any] = {}
         unreadable: dict[str, str] = {}
         for name, value in zip(columns, row, strict=True):
@@ -260,7 +270,7 @@ def _validated(films: list[dict[str, Any]]) -> tuple[list[int], FilmBatch | None
 
 async def score_table(predictor: Predictor, frame: pd.DataFrame) -> list[dict[str, Any]]:
     """One answer row per table row, in order (see the module)."""
-    ids = _row_ids(frame.pop(ROW_ID)) if ROW_ID in frame.columns else None
+    ids = frame.pop(ROW_ID).tolist() if ROW_ID in frame.columns else None
     films, errors = await asyncio.to_thread(to_films, frame)
     rows: list[dict[str, Any]] = [{} for _ in films]
     readable = [i for i, film in enumerate(films) if film is not None]
@@ -276,11 +286,16 @@ async def score_table(predictor: Predictor, frame: pd.DataFrame) -> list[dict[st
     return await asyncio.to_thread(_table_rows, rows, errors, ids)
 
 
-def _row_ids(column: pd.Series) -> list[Any]:
-    """The ``id`` column's cells as given (CSV: its text; Parquet: its values), a missing one
-    as None, any other type (a date, bytes) as its text."""
-    plain = (str, int, float, bool)
-    return [None if _empty(v) else v if isinstance(v, plain) else str(v) for v in column.tolist()]
+def _json_id(value: Any) -> Any:
+    """A row's ``id`` in a JSON answer: as given (text, a number, a boolean), a missing one as
+    null, another of Parquet's types as text (a date as 2016-05-04, bytes decoded)."""
+    if _empty(value):
+        return None
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    if isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
 
 
 def _table_rows(
@@ -348,26 +363,42 @@ async def answer(
     when it all ran on the loop)."""
     wanted = answer_format(accept, kind)  # before any work: a 406 costs nothing
     frame = await asyncio.to_thread(_read, body, kind, content_type)
+    id_type = frame.attrs.get(ROW_ID)
     table = await score_table(predictor, frame)
-    return await asyncio.to_thread(_written, table, kind, wanted)
+    return await asyncio.to_thread(_written, table, kind, wanted, id_type)
 
 
 def _read(body: bytes, kind: str, content_type: str) -> pd.DataFrame:
     return read_frame(as_utf8(body, content_type), kind)
 
 
-def _written(table: list[dict[str, Any]], kind: str, wanted: str) -> tuple[bytes, str]:
+def _written(
+    table: list[dict[str, Any]], kind: str, wanted: str, id_type: Any = None
+) -> tuple[bytes, str]:
+    """The answer's bytes: JSON rows, or the request's format (a Parquet ``id`` column in its
+    own type, ``id_type``)."""
+    ids = [row.pop(ROW_ID) for row in table] if table and ROW_ID in table[0] else None
     if wanted == JSON:
+        if ids is not None:
+            table = [
+                {"index": row.pop("index"), ROW_ID: _json_id(i), **row}
+                for row, i in zip(table, ids, strict=True)
+            ]
         return pydantic_core.to_json(table), JSON
-    out = typed_frame(table, table[0].keys() if table else COLUMNS)
+    out = typed_frame(table, COLUMNS)
     if kind == "csv":
         out["warnings"] = [json.dumps(w) if w is not None else "" for w in out["warnings"]]
+        if ids is not None:
+            out.insert(1, ROW_ID, ids)
         return out.to_csv(index=False).encode(), CSV
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    written = pa.Table.from_pandas(out, preserve_index=False)
+    if ids is not None:
+        written = written.add_column(1, ROW_ID, pa.array(ids, type=id_type))
     sink = io.BytesIO()
-    pq.write_table(pa.Table.from_pandas(out, preserve_index=False), sink)
+    pq.write_table(written, sink)
     return sink.getvalue(), PARQUET
 
 
@@ -385,7 +416,7 @@ def _row_model() -> Any:
     definitions = {
         "index": definitions.pop("index"),
         ROW_ID: (
-            str | int | float | None,
+            str | int | float | bool | None,
             Field(
                 None,
                 description=f"The row's `{ROW_ID}` as the table gives it (present only when the "
@@ -425,7 +456,8 @@ def add_to_document(document: dict[str, Any]) -> dict[str, Any]:
             "description": f"Both forecasts for a table of up to {MAX_TABLE_ROWS:,} films, as "
             "CSV or Parquet: the answer is the same table format (JSON with Accept: "
             "application/json), one row per film, the /predict_batch row's fields as columns "
-            "and an `error` column for a row that was not scored.",
+            "and an `error` column for a row that was not scored. A column named `id` (the rows' "
+            "own key) is written back after `index`, as given.",
             "operationId": "predict_table",
             "requestBody": {"required": True, "content": {CSV: binary, PARQUET: binary}},
             "responses": {

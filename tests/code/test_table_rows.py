@@ -222,22 +222,43 @@ def test_a_charset_that_does_not_read_the_body_is_a_400(charset: str) -> None:
 
 def test_an_id_column_is_read_and_written_back_after_the_index_as_given() -> None:
     """The rows' own key is not a film field: taken, not scored, and written back as typed
-    ('007' stays '007'); in Parquet with its own type."""
-    from serving.tables import _row_ids, _table_rows, _written, read_frame
+    ('007' stays '007'); from Parquet in its own type, nulls and all."""
+    import json
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from serving.tables import _table_rows, _written, read_frame, to_films
 
     frame = read_frame(b"ID,budget,runtime\n007,1e8,100\n,2e8,90\n", "csv")
-    ids = _row_ids(frame.pop("id"))
-    assert ids == ["007", None] and list(frame.columns) == ["budget", "runtime"]
+    ids = frame.pop("id").tolist()
+    assert ids == ["007", ""] and list(frame.columns) == ["budget", "runtime"]
     rows = _table_rows([{"revenue_usd": 1.5e8}, {}], {1: "runtime: bad"}, ids)
     assert list(rows[0])[:3] == ["index", "id", "log_revenue"] and list(rows[0])[-1] == "error"
-    written, _ = _written(rows, "csv", "text/csv")
+    written, _ = _written([dict(r) for r in rows], "csv", "text/csv")
     table = pd.read_csv(io.BytesIO(written), dtype=str, keep_default_na=False)
     assert list(table.columns[:2]) == ["index", "id"] and list(table["id"]) == ["007", ""]
     assert list(table["error"]) == ["", "runtime: bad"]
-    parquet = parquet_frame({"id": [550, 551], "budget": [1e8, 2e8]})
-    assert _row_ids(parquet["id"]) == [550, 551]
-    written, _ = _written(_table_rows([{}, {}], {}, [550, 551]), "parquet", "parquet")
-    assert pd.read_parquet(io.BytesIO(written))["id"].tolist() == [550, 551]
+    as_json, _ = _written([dict(r) for r in rows], "csv", "application/json")
+    assert [row["id"] for row in json.loads(as_json)] == ["007", None]
+
+    for values, kind in (([1, 2**53 + 1, None], pa.int64()), ([2**63 + 5, 1, 2], pa.uint64())):
+        sink = io.BytesIO()
+        pq.write_table(pa.table({"id": pa.array(values, type=kind), "budget": [1e8] * 3}), sink)
+        frame = read_frame(sink.getvalue(), "parquet")
+        id_type = frame.attrs["id"]
+        ids = frame.pop("id").tolist()
+        assert ids == values  # not floats: a null does not turn 2**53 + 1 into 2**53
+        rows = _table_rows([{}] * 3, {}, ids)
+        written, _ = _written([dict(r) for r in rows], "parquet", "parquet", id_type)
+        back = pq.read_table(io.BytesIO(written))
+        assert back.schema.field("id").type == kind and back.column("id").to_pylist() == values
+        assert back.column_names[:2] == ["index", "id"]
+        as_json, _ = _written([dict(r) for r in rows], "parquet", "application/json", id_type)
+        assert [row["id"] for row in json.loads(as_json)] == values
+
+    films, errors = to_films(read_frame(b"id\na\nb\n", "csv").drop(columns="id"))
+    assert films == [{}, {}] and not errors  # a table of ids only: each row is a film of nothing
 
 
 def test_a_column_that_is_neither_a_field_nor_the_id_is_refused() -> None:
@@ -247,3 +268,8 @@ def test_a_column_that_is_neither_a_field_nor_the_id_is_refused() -> None:
     with pytest.raises(BodyProblem) as refused:
         read_frame(b"id,budget,colour\n1,1e8,red\n", "csv")
     assert "unknown column(s) 'colour'" in str(refused.value.body)
+    with pytest.raises(BodyProblem) as refused:
+        read_frame(b"movie_id,budget\n1,1e8\n", "csv")
+    assert "a key of the rows, such as 'movie_id', goes in a column named 'id'" in str(
+        refused.value.body
+    )

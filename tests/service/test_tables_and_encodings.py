@@ -98,6 +98,11 @@ def test_an_id_column_comes_back_beside_the_same_answers(http: httpx.Client) -> 
     assert [list(row)[:2] for row in answer.json()] == [["index", "id"]] * 3
     assert [row.pop("id") for row in answer.json()] == ["k-0", "k-1", "k-2"]
     assert [{k: v for k, v in row.items() if k != "id"} for row in answer.json()] == plain
+    ids_only = http.post("/predict_table", content="id\na\nb\n", headers=headers).json()
+    assert [(row["id"], row["error"].split(":")[0]) for row in ids_only] == [
+        ("a", "runtime"),
+        ("b", "runtime"),
+    ]
 
 
 def test_parquet_and_json_answers(http: httpx.Client) -> None:
