@@ -38,12 +38,12 @@ def near_field(name: str) -> str | None:
     if name in FIELD_KINDS:
         return None
     for field in FIELD_KINDS:
-        if _one_edit(name, field):
+        if one_edit(name, field):
             return field
     return None
 
 
-def _one_edit(a: str, b: str) -> bool:
+def one_edit(a: str, b: str) -> bool:
     """Whether ``a`` becomes ``b`` by one insertion, deletion, substitution or transposition of
     adjacent letters."""
     if abs(len(a) - len(b)) > 1 or a == b:

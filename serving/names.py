@@ -8,21 +8,25 @@ with nothing said. Before the models read a batch (``KnownNames.read``):
 - a name the models do not know, equal to one they do once case, spaces and punctuation
   (full stops, commas, hyphens, quotes, brackets; not ``&``, ``+`` or ``@``) are set aside
   (``folded``), is read as that one, and the film is told so;
-- a company the models do not know whose words begin a company they do know ("Legendary" for
-  "Legendary Pictures"), or whose words are a known company's but one, a letter away in a word
-  of five letters or more ("Marvel Studio"), is scored as unknown, as it was, and the film is
-  told the names it may mean (a one-film company of TMDB's own is such a name now and then:
-  it is told too);
+- a company the models do not know whose words begin at most three companies they do know
+  ("Legendary" for "Legendary Pictures"; "The" begins too many to say), or that is one letter
+  from a known one (added, left out, changed or two swapped) in a word of five letters or more,
+  every word beginning with the same letter ("Marvel Studio", "Colombia Pictures"), is scored
+  as unknown, as it was, and the film is told the names it may mean (a one-film company of
+  TMDB's own is such a name now and then: it is told too);
+- a company or keyword that folds alike with several known names ("lions gate": "Lions Gate",
+  "LionsGate", "Lionsgate"; "Time Bomb": "time bomb", "timebomb") is scored as unknown and
+  the film is told those names, none of which is guessed;
 - a film none of whose companies the models know is told it was scored as a film of unknown
   companies (9% of the published table's films are).
 
-A folded spelling shared by two names the models know is left as typed. Every answer reads the
-batch so read (forecasts, comparable films, slates), so they agree.
+Every answer reads the batch so read (forecasts, comparable films, slates), so they agree.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Collection, Mapping
 from itertools import filterfalse
 from typing import Any
@@ -31,24 +35,32 @@ import numpy as np
 
 from boxoffice.features import ListColumn
 from boxoffice.messages import some
+from serving.cells import one_edit
 
 # The list fields whose names the models know one by one (a track record, an indicator).
 NAMED_FIELDS = ("production_companies", "keywords", "directors", "cast")
-# The fields whose unknown names are matched to known ones by their first words.
+# The fields whose unknown names are matched to known ones by their first words or a letter.
 SUGGESTED_FIELDS = ("production_companies",)
+# The fields whose films are told the known names an unknown one folds alike with, when it
+# folds alike with several (the credits' unknown names are told already: serving.predictor).
+AMBIGUOUS_SAID = ("production_companies", "keywords")
 # The fields whose films are told when the models know none of their names (the credits are
 # told of each unknown name: serving.predictor).
 NONE_KNOWN_SAID = ("production_companies",)
-_SET_ASIDE = re.compile(r"[\s.,\-_'\u2019`\"()\[\]{}:;!?/\\]+")
+_SET_ASIDE = re.compile(r"[\s.,\-_'\u2019`\"()\[\]{}:;!?/\\\u200b-\u200d\u2060\ufeff]+")
 _WORD_BREAK = re.compile(r"[\s\-/]+")
-_CACHE_SIZE = 100_000
+_CACHE_SIZE = 200_000
+# A name whose first words begin more known names than this says too little to guess from
+# ("The", "Film", "Studio").
+_MAX_STARTS = 3
 # A word shorter than this is not matched a letter away: "IAC Films" is not "IFC Films".
 _MIN_EDITED = 5
 
 
 def folded(name: str) -> str:
-    """A name without case, spaces or punctuation: 'Warner Bros' and 'warner bros.' are one."""
-    return _SET_ASIDE.sub("", name.casefold())
+    """A name without case, spaces or punctuation, its characters in their common form (NFKC:
+    a full-width letter is the letter): 'Warner Bros' and 'warner bros.' are one."""
+    return _SET_ASIDE.sub("", unicodedata.normalize("NFKC", name).casefold())
 
 
 def _words(name: str) -> list[str]:
@@ -67,6 +79,18 @@ def _edited(words: list[str], shortest: int) -> set[str]:
     return keys
 
 
+def _one_letter_away(words: list[str], key: str, known: str) -> bool:
+    """Whether a name (its ``words``, folded ``key``) is one letter from the ``known`` one (added,
+    left out, changed, or two swapped), each word beginning with the same letter: "Colombia
+    Pictures" is "Columbia Pictures" mistyped; "Polar Productions" is not "Golar Productions"."""
+    other = _words(known)
+    return (
+        len(other) == len(words)
+        and all(a[0] == b[0] for a, b in zip(words, other, strict=True))
+        and one_edit(key, folded(known))
+    )
+
+
 def _deletions(key: str) -> set[str]:
     """``key`` with one letter left out, each way."""
     return {key[:i] + key[i + 1 :] for i in range(len(key))}
@@ -77,14 +101,13 @@ class KnownNames:
 
     def __init__(self, known: Mapping[str, Collection[str]]) -> None:
         self.known = {field: frozenset(names) for field, names in known.items() if names}
-        self._by_folded: dict[str, dict[str, str | None]] = {}
+        self._by_folded: dict[str, dict[str, list[str]]] = {}
         self._by_words: dict[str, dict[str, list[str]]] = {}
         self._by_deletion: dict[str, dict[str, list[str]]] = {}
         for field, names in self.known.items():
-            spellings: dict[str, str | None] = {}
+            spellings: dict[str, list[str]] = {}
             for name in sorted(names):
-                key = folded(name)
-                spellings[key] = None if key in spellings else name  # None: two names share it
+                spellings.setdefault(folded(name), []).append(name)
             self._by_folded[field] = spellings
             if field in SUGGESTED_FIELDS:
                 starts: dict[str, list[str]] = {}
@@ -121,14 +144,21 @@ class KnownNames:
         mean."""
         found = self._read.get((field, name))
         if found is None:
-            canonical = self._by_folded[field].get(folded(name))
-            maybe: list[str] = []
+            key = folded(name)
+            alike = self._by_folded[field].get(key, [])
+            canonical = alike[0] if len(alike) == 1 else None
+            # Several known names fold alike: none is guessed, each is named.
+            maybe = list(alike) if len(alike) > 1 and field in AMBIGUOUS_SAID else []
             if not canonical and field in self._by_words:
                 words = _words(name)
-                maybe = list(self._by_words[field].get(" ".join(words), []))
-                deleted = self._by_deletion[field]
-                for key in _edited(words, _MIN_EDITED - 1):
-                    maybe += [m for m in deleted.get(key, []) if m not in maybe]
+                starts = self._by_words[field].get(" ".join(words), [])
+                maybe += [m for m in starts if m not in maybe] if len(starts) <= _MAX_STARTS else []
+                for edit in _edited(words, _MIN_EDITED - 1):
+                    maybe += [
+                        m
+                        for m in self._by_deletion[field].get(edit, [])
+                        if m not in maybe and _one_letter_away(words, key, m)
+                    ]
             found = (canonical, maybe)
             if len(self._read) + len(self._quiet[field]) >= _CACHE_SIZE:
                 self._read.clear()
@@ -190,16 +220,21 @@ class KnownNames:
     def _none_known(
         field: str, listed: Any, known: Collection[str], told: dict[int, list[str]]
     ) -> None:
-        """Tell each film none of whose names (in ``field``) the models know, and not told
-        of them already, that it was scored as a film of unknown companies."""
+        """Tell each film none of whose names (in ``field``) the models know that it was
+        scored as a film of unknown companies, naming those it was not told of already."""
         hits = np.fromiter(
             map(known.__contains__, listed.items), dtype=bool, count=len(listed.items)
         )
         n_known = np.bincount(listed.rows, weights=hits, minlength=len(listed.lists))
         for row in np.flatnonzero((n_known == 0) & (listed.lengths > 0)).tolist():
-            if any(message.startswith(f"{field}: ") for message in told.get(row, [])):
+            said = told.get(row, [])
+            names = [
+                name
+                for name in dict.fromkeys(listed.lists[row])
+                if not any(message.startswith(f"{field}: {name!r}") for message in said)
+            ]
+            if not names:
                 continue
-            names = list(dict.fromkeys(listed.lists[row]))
             told.setdefault(row, []).append(
                 f"{field}: {some(names, 3)}: no track record in the films the models learned "
                 "from, scored as a film of unknown companies"

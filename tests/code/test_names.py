@@ -17,11 +17,18 @@ COMPANIES = [
     "Ciné+",
     "DreamWorks",
     "Dreamworks",  # two known names folding alike: neither is guessed
+    "Columbia Pictures",
+    "Golar Productions",
+    "Film4",
+    "uFilm",
+    *(f"The {name} Company" for name in ("Saul Zaentz", "Weinstein", "Kennedy", "Jim Henson")),
 ]
 
 
 def read(companies: list[list[str] | None], keywords: list[list[str] | None] | None = None):
-    names = KnownNames({"production_companies": COMPANIES, "keywords": ["superhero"]})
+    names = KnownNames(
+        {"production_companies": COMPANIES, "keywords": ["superhero", "time bomb", "timebomb"]}
+    )
     columns = {"production_companies": ListColumn(companies)}
     if keywords is not None:
         columns["keywords"] = ListColumn(keywords)
@@ -67,6 +74,40 @@ def test_a_company_that_may_mean_a_known_one_is_scored_as_unknown_and_named() ->
     ]
     assert columns["production_companies"][3] == ["dreamworks"]
     assert told[3][0].endswith("did you mean 'DreamWorks', 'Dreamworks'?")
+
+
+def test_a_guess_needs_a_long_word_its_first_letters_and_few_candidates() -> None:
+    """One letter in a word of five or more, each word's first letter kept; a name that begins
+    more than three known ones says too little."""
+    _, told = read([["Colombia Pictures"], ["Polar Productions"], ["Films"], ["The"]])
+    assert told[0][0].endswith("did you mean 'Columbia Pictures'?")
+    assert told[2][0].endswith("did you mean 'Film4'?")  # one letter changed; uFilm is two
+    for row in (1, 3):  # not Golar; not the four The ...
+        assert told[row][0].endswith("scored as a film of unknown companies"), told[row]
+
+
+def test_a_keyword_folding_alike_with_two_known_ones_names_both() -> None:
+    columns, told = read([[]], [["Time Bomb"]])
+    assert columns["keywords"][0] == ["Time Bomb"]
+    assert told[0] == [
+        "keywords: 'Time Bomb': no track record in the films the models learned from, scored "
+        "as unknown; did you mean 'time bomb', 'timebomb'?"
+    ]
+
+
+def test_full_width_letters_and_zero_width_spaces_fold_away() -> None:
+    columns, told = read([["\uff37arner Bros."], ["Warner\u200b Bros."]])
+    assert list(columns["production_companies"]) == [["Warner Bros."], ["Warner Bros."]]
+    assert set(told) == {0, 1}
+
+
+def test_a_film_of_unknown_companies_is_told_of_those_it_was_not_told_of() -> None:
+    _, told = read([["Legendary", "Foo Bar Films"]])
+    assert told[0][0].startswith("production_companies: 'Legendary': no track record")
+    assert told[0][1] == (
+        "production_companies: 'Foo Bar Films': no track record in the films the models "
+        "learned from, scored as a film of unknown companies"
+    )
 
 
 def test_a_film_with_one_known_company_is_not_told_of_its_others() -> None:
