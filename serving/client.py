@@ -866,7 +866,9 @@ def base_budget(film: dict[str, Any]) -> float | None:
 
 
 def month_dates(film: dict[str, Any], months: list[int]) -> list[str]:
-    """The film's release date moved to each month (same year; same day, or the month's last)."""
+    """The film's release date moved to each month of its year, on the day nearest its day of
+    the month (or the month's last) that falls on its day of the week: the models read the
+    weekday too (the page's month chart moves a date the same way)."""
     if isinstance(film.get("release_date"), str):
         try:
             base = parse_date(film["release_date"])
@@ -876,10 +878,16 @@ def month_dates(film: dict[str, Any], months: list[int]) -> list[str]:
         base = dt.date(film["release_year"], 1, 1)
     else:
         raise ValueError("a month sweep needs the film's --release-date")
-    return [
-        base.replace(month=m, day=min(base.day, calendar.monthrange(base.year, m)[1])).isoformat()
-        for m in months
-    ]
+    return [_on_weekday(base, m).isoformat() for m in months]
+
+
+def _on_weekday(base: dt.date, month: int) -> dt.date:
+    """The day of ``month`` (of ``base``'s year) on ``base``'s weekday nearest its day."""
+    last = calendar.monthrange(base.year, month)[1]
+    wanted = min(base.day, last)
+    shift = (base.weekday() - dt.date(base.year, month, wanted).weekday()) % 7
+    day = wanted + (shift if shift <= 3 else shift - 7)
+    return dt.date(base.year, month, day + 7 if day < 1 else day - 7 if day > last else day)
 
 
 def scenario_changes(

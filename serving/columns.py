@@ -136,6 +136,7 @@ def from_films(films: Sequence[Any], fields: tuple[FilmField, ...] = FILM_FIELDS
             d.year if d else f.release_year for d, f in zip(dates, films, strict=True)
         ],
         "release_month": [d.month if d else None for d in dates],
+        "release_weekday": [d.weekday() if d else None for d in dates],
         **{field.name: [getattr(f, field.name) for f in films] for field in model_fields(fields)},
     }
     return FilmBatch(
@@ -278,11 +279,12 @@ def _get(films: list[dict], name: str) -> list[Any]:
     return list(map(dict.get, films, repeat(name)))
 
 
-def _dates(read: Reader) -> tuple[list[int | None], list[int | None]]:
+def _dates(read: Reader) -> tuple[list[int | None], list[int | None], list[int | None]]:
+    """Each film's release year, month and day of the week (0 Monday), None where not given."""
     values = _texts(read, "release_date", 10)
     given = [v for v in values if v is not None]
     if not given:
-        return [None] * len(values), [None] * len(values)
+        return [None] * len(values), [None] * len(values), [None] * len(values)
     # Each date 10 characters long, so the dates laid end to end match the pattern repeated.
     if set(map(len, given)) != {10} or not _DATES.fullmatch("".join(given)):
         raise NotFast
@@ -294,12 +296,12 @@ def _dates(read: Reader) -> tuple[list[int | None], list[int | None]]:
     if years.min() < MIN_YEAR or years.max() > MAX_YEAR:
         raise NotFast
     months = days.astype("datetime64[M]").astype(int) % 12 + 1
+    weekdays = (days.astype(int) + 3) % 7  # 1970-01-01 was a Thursday
     if len(given) == len(values):  # every film gives its date
-        return years.tolist(), months.tolist()
-    year_list, month_list = iter(years.tolist()), iter(months.tolist())
-    return (
-        [None if v is None else next(year_list) for v in values],
-        [None if v is None else next(month_list) for v in values],
+        return years.tolist(), months.tolist(), weekdays.tolist()
+    return tuple(  # type: ignore[return-value]
+        [None if v is None else next(parts) for v in values]
+        for parts in (iter(years.tolist()), iter(months.tolist()), iter(weekdays.tolist()))
     )
 
 
@@ -398,7 +400,7 @@ def _fast(read: Reader, explain: list[Any], typed: bool = False) -> FilmBatch:
     ``TypedFilm``s."""
     field = FIELDS_BY_NAME
     budget = _budgets(read)
-    years, months = _dates(read)
+    years, months, weekdays = _dates(read)
     if not set(map(type, explain)) <= _BOOL:  # null is not false: the validated path says so
         raise NotFast
     models = _texts(read, "model", 20)
@@ -408,6 +410,7 @@ def _fast(read: Reader, explain: list[Any], typed: bool = False) -> FilmBatch:
         "budget": budget,
         "release_year": years,
         "release_month": months,
+        "release_weekday": weekdays,
         **{f.name: _column(read, f, typed) for f in model_fields()},
     }
     post = np.zeros(len(explain), dtype=bool)

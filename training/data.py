@@ -307,6 +307,7 @@ def validate_and_parse(
     _check_ids(frame)
     frame["release_year"] = frame["release_date"].dt.year.astype(float)
     frame["release_month"] = frame["release_date"].dt.month.astype(float)
+    frame["release_weekday"] = frame["release_date"].dt.dayofweek.astype(float)
     return frame, malformed
 
 

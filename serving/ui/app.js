@@ -23,6 +23,7 @@
   const SWEEP_STEPS_PER_DOUBLING = 5;
   const SWEEP_DOUBLINGS = 2;
   const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+  const WEEKDAYS = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
   // How the form reads each field: from the field table (settings.form, boxoffice/fields.py).
   let SCALED = {}; // typed in millions (budget, marketing) or in percent (shares, threshold)
   let NUMBER_FIELDS = [];
@@ -261,13 +262,21 @@
     return budgets;
   }
 
+  /** The twelve months of the date's year, each on the day nearest the date's day of the month
+   * that falls on the same day of the week (the models read the weekday too: a month compared
+   * on another weekday would move with it). The entered date is its own month's. */
   function monthDates(date) {
     const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date || "");
     if (!match) return [];
     const [year, day] = [Number(match[1]), Number(match[3])];
+    const weekday = new Date(Date.UTC(year, Number(match[2]) - 1, day)).getUTCDay();
     return MONTHS.map((_, m) => {
       const last = new Date(Date.UTC(year, m + 1, 0)).getUTCDate();
-      return `${match[1]}-${String(m + 1).padStart(2, "0")}-${String(Math.min(day, last)).padStart(2, "0")}`;
+      const wanted = Math.min(day, last);
+      const shift = (weekday - new Date(Date.UTC(year, m, wanted)).getUTCDay() + 7) % 7;
+      const on = wanted + (shift <= 3 ? shift : shift - 7); // the nearest, -3 to +3 days
+      const inside = on < 1 ? on + 7 : on > last ? on - 7 : on;
+      return `${match[1]}-${String(m + 1).padStart(2, "0")}-${String(inside).padStart(2, "0")}`;
     });
   }
 
@@ -555,7 +564,8 @@
     const points = months.body.scenarios;
     const entered = Number(film.release_date.slice(5, 7)) - 1;
     const hitLine = hit.hit_revenue_usd;
-    $("months-caption").textContent = `the 12 months of ${film.release_date.slice(0, 4)}, in ${points[0].dollars_year} dollars`;
+    const weekday = WEEKDAYS[new Date(film.release_date + "T00:00:00Z").getUTCDay()];
+    $("months-caption").textContent = `the 12 months of ${film.release_date.slice(0, 4)}, each on a ${weekday}, in ${points[0].dollars_year} dollars`;
     BO.chart("months-chart", {
       type: "bar",
       data: {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 from pathlib import Path
@@ -81,9 +82,17 @@ def test_months_and_month_dates() -> None:
     for bad in ("0", "13", "8-6", "june", ""):
         with pytest.raises(ValueError):
             parse_months(bad)
-    film = {"release_date": "2024-01-31"}
-    assert month_dates(film, [2, 4, 12]) == ["2024-02-29", "2024-04-30", "2024-12-31"]
-    assert month_dates({"release_year": 2010}, [6]) == ["2010-06-01"]
+    film = {"release_date": "2024-01-31"}  # a Wednesday: each month's nearest Wednesday
+    assert month_dates(film, [1, 2, 4, 12]) == [
+        "2024-01-31",
+        "2024-02-28",
+        "2024-04-24",
+        "2024-12-25",
+    ]
+    for month in range(1, 13):
+        (moved,) = month_dates({"release_date": "2027-07-02"}, [month])
+        assert dt.date.fromisoformat(moved).weekday() == 4  # the page's monthDates agrees
+    assert month_dates({"release_year": 2010}, [6]) == ["2010-06-04"]  # 2010-01-01: a Friday
     with pytest.raises(ValueError, match="needs the film's --release-date"):
         month_dates({}, [6])
 
@@ -138,7 +147,7 @@ def test_scenarios_are_every_budget_with_every_date_but_the_film_itself() -> Non
         {"budget": 50e6, "release_date": "2020-12-01"},
         {"release_date": "2020-12-01"},
     ]
-    assert sweep(film, None, None, "6-7") == [{"release_date": "2020-07-01"}]
+    assert sweep(film, None, None, "6-7") == [{"release_date": "2020-07-06"}]  # a Monday
     with pytest.raises(ValueError, match="not both"):
         sweep(film, None, "2020-01-01", "1")
     with pytest.raises(ValueError, match="nothing to try"):

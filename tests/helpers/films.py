@@ -15,6 +15,7 @@ def films(n: int = 30) -> pd.DataFrame:
             "runtime": rng.uniform(80, 150, n),
             "release_year": rng.integers(1980, 2016, n).astype(float),
             "release_month": rng.integers(1, 13, n).astype(float),
+            "release_weekday": (np.arange(n) % 7).astype(float),
             "popularity": rng.uniform(0, 50, n),
             "vote_average": rng.uniform(3, 9, n),
             "vote_count": rng.integers(0, 5000, n).astype(float),

@@ -28,6 +28,7 @@ FILM = {
     "runtime": 130.0,
     "release_year": 2014.0,
     "release_month": 7.0,
+    "release_weekday": 2.0,  # 2014-07-02, a Wednesday
     "popularity": 60.0,
     "vote_average": 7.2,
     "vote_count": 6000.0,

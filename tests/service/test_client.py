@@ -128,8 +128,9 @@ def test_scenarios_prints_the_services_forecasts(
     result = client("scenarios", *args, "--url", server_url)
     assert result.returncode == 0, result.stdout + result.stderr
     rows = printed_table(result.stdout)
-    # asked for independently of the client: every budget with each month, same year and day
-    budgets, dates = [20e6, 80e6, 140e6, 200e6], ["2027-06-02", "2027-12-02"]
+    # asked for independently of the client: every budget with each month, same year, on the
+    # Friday (2027-07-02's weekday) nearest the 2nd
+    budgets, dates = [20e6, 80e6, 140e6, 200e6], ["2027-06-04", "2027-12-03"]
     scenarios = [{"budget": b, "release_date": d} for d in dates for b in budgets]
     response = http.post(
         "/predict_scenarios", json={"film": EXAMPLE_PRE_RELEASE_FILM, "scenarios": scenarios}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import datetime as dt
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -172,7 +173,15 @@ def test_the_figures_are_the_apis_answers_for_the_film(
     assert budgets[0] == pytest.approx(FILM["budget"] / 4, rel=1e-3)
     assert budgets[-1] == pytest.approx(FILM["budget"] * 4, rel=1e-3)
     dates = [s["release_date"] for s in months_body["scenarios"]]
-    assert dates == [f"2015-{m:02d}-13" for m in range(1, 13)]
+    # each month's Friday (2015-02-13's weekday) nearest the 13th
+    fridays = [
+        min(
+            (d for d in range(1, 29) if dt.date(2015, m, d).weekday() == 4),
+            key=lambda d: abs(d - 13),
+        )
+        for m in range(1, 13)
+    ]
+    assert dates == [f"2015-{m:02d}-{d:02d}" for m, d in zip(range(1, 13), fridays, strict=True)]
 
     revenue = replay(http, "/predict_revenue", posted["/predict_revenue"][0])
     hit = replay(http, "/predict_hit", posted["/predict_hit"][0])
