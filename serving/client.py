@@ -452,12 +452,15 @@ def slate_rows(
     """One row per CSV row: the film's forecast and profit, or why it was left out."""
     by_row = dict(zip(valid, answer["films"], strict=True)) if answer else {}
     titles = frame["title"].tolist() if "title" in frame.columns else [""] * len(films)
+    # The rows' own key, when the CSV has one: written back after the row number.
+    ids = frame[ROW_ID].tolist() if ROW_ID in frame.columns else None
     rows = []
     for i in range(len(films)):
         prediction = by_row.get(i, {})
         rows.append(
             {
                 "row": i + 1,  # as the page numbers them: the CSV's first film is 1
+                **({ROW_ID: ids[i]} if ids is not None else {}),
                 "title": titles[i],
                 "error": errors.get(i, ""),
                 "release_date": films[i].get("release_date"),

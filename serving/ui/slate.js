@@ -11,6 +11,7 @@
 (() => {
   const { $, usd, percent, post, describeFailure, table, narrow, COLORS } = BO;
   const API = "../predict_slate";
+  const ROW_ID = "id"; // serving/cells.py ROW_ID
   // The download's columns, as the client's `slate --out` writes them (serving/client.py slate_rows);
   // booleans as pandas writes them (True, False).
   const TABLE_COLUMNS = [
@@ -101,11 +102,12 @@
     const fields = names.filter((name) => name in settings.fields);
     if (!fields.length) throw new Error(`none of the columns ${names.slice(0, 8).join(", ")} is a film field (e.g. budget, runtime, genres)`);
     const rows = body.map((cells) => {
-      const row = { film: {}, title: "", error: "", raw: {} };
+      const row = { film: {}, title: "", error: "", raw: {}, id: null };
       const problems = [];
       names.forEach((name, i) => {
         const text = String(cells[i] ?? "").trim();
         if (name === "title") row.title = text;
+        if (name === ROW_ID) row.id = text; // the rows' own key: written back in the download
         if (!(name in settings.fields) || !text) return;
         row.raw[name] = text; // as written: the download keeps a refused row's cells
         try {
@@ -130,7 +132,7 @@
       row.error = problems.join("; "); // every problem of the row at once, as /predict_table says them
       return row;
     });
-    return { rows, ignored: names.filter((name) => name && !(name in settings.fields)) };
+    return { rows, ignored: names.filter((name) => name && name !== ROW_ID && !(name in settings.fields)) };
   }
 
   // -- the assumptions ------------------------------------------------------------------------
@@ -361,7 +363,7 @@
     lastRows = rows.map((row, i) => {
       const p = byRow.get(row);
       return {
-        row: i + 1, title: row.title, error: row.error, release_date: row.film.release_date ?? row.raw.release_date ?? "", budget_usd: row.film.budget ?? row.raw.budget ?? "",
+        row: i + 1, id: row.id, title: row.title, error: row.error, release_date: row.film.release_date ?? row.raw.release_date ?? "", budget_usd: row.film.budget ?? row.raw.budget ?? "",
         // a film's own assumptions, else the slate's
         marketing_usd: p ? row.film.marketing_usd ?? answer.marketing_usd : "",
         studio_share: p ? row.film.studio_share ?? answer.studio_share : "", dollars_year: p ? p.dollars_year : "",
@@ -420,7 +422,9 @@
     });
     $("download").addEventListener("click", () => {
       if (!lastRows) return;
-      BO.download("slate.csv", TABLE_COLUMNS, lastRows.map((r) => TABLE_COLUMNS.map((c) => r[c])));
+      // With an id column (the rows' own key), it follows the row number, as in `slate --out`.
+      const columns = lastRows.some((r) => r.id !== null) ? ["row", ROW_ID, ...TABLE_COLUMNS.slice(1)] : TABLE_COLUMNS;
+      BO.download("slate.csv", columns, lastRows.map((r) => columns.map((c) => r[c])));
     });
     BO.ready();
   }

@@ -50,3 +50,14 @@ def test_a_warning_holding_a_semicolon_is_counted_once() -> None:
     table, notes = slate_tables(rows, answer, "slate")
     assert list(table.columns[-1].cells) == ["2", ""]
     assert any(note.startswith("row 1 warns: release_year 2027") for note in notes)
+
+
+def test_an_id_column_is_written_back_after_the_row_number() -> None:
+    frame = pd.DataFrame({"id": ["007", "x"], "title": ["A", "B"]})
+    films = [{"budget": 2e7}, {"budget": -1.0}]
+    answer = {"films": [{"probability": 0.4, "warnings": []}], "studio_share": 0.5}
+    answer["marketing_usd"] = 0.0
+    rows = slate_rows(frame, films, {1: "budget: bad"}, answer, [0])
+    assert [list(row)[:3] for row in rows] == [["row", "id", "title"]] * 2
+    assert [row["id"] for row in rows] == ["007", "x"] and rows[1]["error"] == "budget: bad"
+    assert "id" not in slate_rows(frame.drop(columns="id"), films, {}, answer, [0])[0]

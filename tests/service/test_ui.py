@@ -409,12 +409,12 @@ def test_the_page_fits_the_screen(browser: Any, server_url: str, viewport: dict)
 
 
 # -- the slate view ----------------------------------------------------------------------------
-SLATE_CSV = """title,budget,runtime,genres,release_date,marketing_usd,overview
-A sequel,150000000,130,Action|Adventure,2015-07-03,60000000,ignored
-A small horror,8000000,92,"[{""id"": 27, ""name"": ""Horror""}]",2015-10-16,,ignored
-Bad runtime,20000000,-4,Comedy,2015-02-13,,ignored
-Not a number,abc,100,Drama,2015-03-13,,ignored
-A family film,75000000,95,Animation|Family,2016-11-25,40000000,ignored
+SLATE_CSV = """id,title,budget,runtime,genres,release_date,marketing_usd,overview
+s-1,A sequel,150000000,130,Action|Adventure,2015-07-03,60000000,ignored
+s-2,A small horror,8000000,92,"[{""id"": 27, ""name"": ""Horror""}]",2015-10-16,,ignored
+s-3,Bad runtime,20000000,-4,Comedy,2015-02-13,,ignored
+s-4,Not a number,abc,100,Drama,2015-03-13,,ignored
+007,A family film,75000000,95,Animation|Family,2016-11-25,40000000,ignored
 """
 
 
@@ -506,6 +506,7 @@ def test_the_slate_is_the_apis_answer_and_names_its_bad_rows(
             percent(1 - total["profit_quantiles"][0]["level"]),
         ]
         assert "left out: named in the table" in page.inner_text("#films-left-out")
+        assert page.inner_text("#films-note").endswith("not film fields, ignored: overview.")
 
         # The download holds every row of the CSV, the bad ones with their reason.
         with page.expect_download() as download:
@@ -514,6 +515,8 @@ def test_the_slate_is_the_apis_answer_and_names_its_bad_rows(
         download.value.save_as(path)
         with path.open(newline="") as handle:
             saved = list(csv.DictReader(handle))
+        assert list(saved[0])[:3] == ["row", "id", "title"]  # the rows' own key, as written
+        assert [r["id"] for r in saved] == ["s-1", "s-2", "s-3", "s-4", "007"]
         assert [r["title"] for r in saved] == [
             "A sequel",
             "A small horror",
