@@ -28,7 +28,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Collection, Mapping
-from itertools import filterfalse
 from typing import Any
 
 import numpy as np
@@ -120,9 +119,12 @@ class KnownNames:
                         deleted.setdefault(key, []).append(name)
                 self._by_words[field] = starts
                 self._by_deletion[field] = deleted
-        # What was found for each unknown name read so far; the names with nothing to say.
+        # What was found for each unknown name read so far; and the names with nothing to say:
+        # the known ones and the unknown ones found to have none (passed over in one look-up).
         self._read: dict[tuple[str, str], tuple[str | None, list[str]]] = {}
-        self._quiet: dict[str, set[str]] = {field: set() for field in self.known}
+        self._passed: dict[str, set[str]] = {
+            field: set(names) for field, names in self.known.items()
+        }
 
     @classmethod
     def of_models(cls, features: list[Any], credits: list[Mapping[str, Any] | None]) -> KnownNames:
@@ -160,13 +162,14 @@ class KnownNames:
                         if m not in maybe and _one_letter_away(words, key, m)
                     ]
             found = (canonical, maybe)
-            if len(self._read) + len(self._quiet[field]) >= _CACHE_SIZE:
+            passed = self._passed[field]
+            if len(self._read) + len(passed) - len(self.known[field]) >= _CACHE_SIZE:
                 self._read.clear()
-                self._quiet[field].clear()
+                passed.intersection_update(self.known[field])
             if canonical or maybe:
                 self._read[(field, name)] = found
-            else:  # most unknown names: set aside before the loop in ``read``
-                self._quiet[field].add(name)
+            else:  # most unknown names: passed over before the loop in ``read``
+                passed.add(name)
         return found
 
     def read(self, columns: dict[str, Any]) -> dict[int, list[str]]:
@@ -178,8 +181,10 @@ class KnownNames:
             if cells is None:
                 continue
             listed = cells.listed if isinstance(cells, ListColumn) else ListColumn(cells).listed
-            unknown = set(filterfalse(known.__contains__, listed.items))  # in C
-            unknown -= self._quiet[field]
+            items, rows, passed = listed.items, listed.rows, self._passed[field]
+            # One pass over the items, in C: where a name is neither known nor passed over.
+            new = np.flatnonzero(~np.fromiter(map(passed.__contains__, items), bool, len(items)))
+            unknown = {items[position] for position in new.tolist()}
             renamed, maybe = {}, {}
             for name in unknown:
                 canonical, suggestions = self._reading(field, name)
@@ -187,12 +192,11 @@ class KnownNames:
                     renamed[name] = canonical
                 elif suggestions:
                     maybe[name] = suggestions
-            items, rows = listed.items, listed.rows
             said = {**renamed, **maybe}
             if not said and field not in NONE_KNOWN_SAID:
                 continue
-            at = np.flatnonzero(np.fromiter(map(said.__contains__, items), bool, len(items)))
-            for position in at.tolist():
+            at = [position for position in new.tolist() if items[position] in said]
+            for position in at:
                 name, row = items[position], int(rows[position])
                 if name in renamed:
                     message = (
