@@ -183,8 +183,10 @@ class KnownNames:
             listed = cells.listed if isinstance(cells, ListColumn) else ListColumn(cells).listed
             items, rows, passed = listed.items, listed.rows, self._passed[field]
             # One pass over the items, in C: where a name is neither known nor passed over.
-            new = np.flatnonzero(~np.fromiter(map(passed.__contains__, items), bool, len(items)))
-            unknown = {items[position] for position in new.tolist()}
+            new = np.flatnonzero(
+                ~np.fromiter(map(passed.__contains__, items), bool, len(items))
+            ).tolist()
+            unknown = {items[position] for position in new}
             renamed, maybe = {}, {}
             for name in unknown:
                 canonical, suggestions = self._reading(field, name)
@@ -195,7 +197,7 @@ class KnownNames:
             said = {**renamed, **maybe}
             if not said and field not in NONE_KNOWN_SAID:
                 continue
-            at = [position for position in new.tolist() if items[position] in said]
+            at = [position for position in new if items[position] in said]
             for position in at:
                 name, row = items[position], int(rows[position])
                 if name in renamed:
