@@ -54,6 +54,18 @@ def _refused(message: str) -> PydanticCustomError:
     return PydanticCustomError("value_error", message)
 
 
+BUDGET_REQUIRED = "required: give 'budget' (USD) or 'log_budget' (log1p of USD)"
+
+
+def _detail(error: Any) -> InitErrorDetails:
+    """A reported error as it can be raised again (a rule's refusal keeps its message)."""
+    kind = _refused(error["msg"]) if error["type"] == "value_error" else error["type"]
+    detail = InitErrorDetails(type=kind, loc=error["loc"], input=error["input"])
+    if "ctx" in error and error["type"] != "value_error":
+        detail["ctx"] = error["ctx"]
+    return detail
+
+
 def _refused_at(field: str, message: str, value: Any = None) -> ValidationError:
     """A rule over several fields refused at the one it names: its ``loc`` ends with ``field``
     (``films.3.budget``), where a model's own rule would say only ``films.3``."""
@@ -217,6 +229,28 @@ class _FilmRules(BaseModel):
             return {key: value for key, value in data.items() if key != unused}
         return data
 
+    @model_validator(mode="wrap")
+    @classmethod
+    def _budget_named_too(cls, data: Any, handler: Callable[[Any], Any]) -> Any:
+        """A film without a budget is told so beside its fields' own errors (the rule below
+        runs only once every field passed: a film missing its budget and its runtime would be
+        told of the runtime alone)."""
+        try:
+            return handler(data)
+        except ValidationError as error:
+            errors = error.errors()
+            if (
+                not isinstance(data, dict)
+                or any(data.get(name) is not None for name in ("budget", "log_budget"))
+                or any(e["loc"][:1] in (("budget",), ("log_budget",)) for e in errors)
+            ):
+                raise
+            details = [_detail(e) for e in errors]
+            details.append(
+                InitErrorDetails(type=_refused(BUDGET_REQUIRED), loc=("budget",), input=None)
+            )
+            raise ValidationError.from_exception_data(error.title, details) from None
+
     @model_validator(mode="after")
     def _consistent(self) -> _FilmRules:
         if self.explain_top is not None and not self.explain:
@@ -224,9 +258,7 @@ class _FilmRules(BaseModel):
                 "explain_top", "'explain_top' needs \"explain\": true", self.explain_top
             )
         if self.budget is None and self.log_budget is None:
-            raise _refused_at(
-                "budget", "required: give 'budget' (USD) or 'log_budget' (log1p of USD)"
-            )
+            raise _refused_at("budget", BUDGET_REQUIRED)
         if (
             self.budget is not None
             and self.log_budget is not None

@@ -19,6 +19,9 @@ BAD_FILMS = [
     ({"runtime": True, "budget": 1e6}, r"\['runtime'\].*valid number"),
     ({"budget": 1e6}, r"\['runtime'\] Field required"),
     ({"runtime": 100}, r"\['budget'\] required: give 'budget'"),
+    # Both told at once: the budget's rule is not left until the fields pass.
+    ({"genres": ["Drama"]}, r"\['runtime'\] Field required \['budget'\] required: give"),
+    ({"runtime": -5}, r"\['runtime'\].*greater than 0 \['budget'\] required: give"),
     ({"runtime": -5, "budget": 1e6}, r"\['runtime'\].*greater than 0"),
     ({"runtime": 100, "budget": -1}, r"\['budget'\].*greater than or equal to 10000"),
     ({"runtime": 100, "budget": 1e6, "popularity": -2}, r"\['popularity'\]"),
