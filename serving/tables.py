@@ -119,7 +119,16 @@ def _read_parquet(body: bytes) -> pd.DataFrame:
     index = {name for name in stored if isinstance(name, str)}  # a RangeIndex is a dict
     _check_columns([name for name in schema.names if name not in index])
     table = parquet.read()
+    # The stored index is not the rows' position (a sampled frame's keeps its labels): the
+    # rows are numbered from 0 as they come; an index named as a column is kept as one
+    # (``df.set_index("id")``).
     frame = table.to_pandas()
+    keys = [
+        name
+        for name in frame.index.names
+        if name and (column_name(name) == ROW_ID or column_name(name) in FIELD_KINDS)
+    ]
+    frame = frame.reset_index(level=keys or None, drop=not keys).reset_index(drop=True)
     for name in table.column_names:
         if column_name(name) == ROW_ID:  # as stored: pandas would read 1, 2, null as floats
             frame[name] = pd.Series(table.column(name).to_pylist(), dtype=object)

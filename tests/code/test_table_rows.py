@@ -206,6 +206,32 @@ def test_a_parquet_of_a_sorted_frame_reads_its_index_as_an_index() -> None:
     assert read_frame(sink.getvalue(), "parquet")["title"].tolist() == ["b", "a"]
 
 
+def test_a_parquet_of_a_sampled_frame_keeps_each_rows_id() -> None:
+    """pandas' ``to_parquet`` of a sample stores its labels as the index: the rows are read in
+    the order they come, each with its own id (not the id of the row whose position its label
+    names); an index named ``id`` is the rows' key."""
+    from serving.tables import read_frame
+
+    films = pd.DataFrame(
+        {
+            "id": [10, 20, 30, 40, 50],
+            "title": ["a", "b", "c", "d", "e"],
+            "budget": [1e7, 2e7, 3e7, 4e7, 5e7],
+        }
+    )
+    for written, expected in (
+        (films.iloc[[3, 0, 4]], [40, 10, 50]),  # labels 3, 0, 4
+        (films.iloc[2:], [30, 40, 50]),  # labels 2, 3, 4: none is 0
+        (films.iloc[[4, 1]].set_index("id"), [50, 20]),
+    ):
+        sink = io.BytesIO()
+        written.to_parquet(sink)
+        frame = read_frame(sink.getvalue(), "parquet")
+        assert frame["id"].tolist() == expected
+        titles = films.set_index("id").loc[expected, "title"].tolist()
+        assert frame["title"].tolist() == titles and frame.index.tolist() == list(range(len(frame)))
+
+
 @pytest.mark.parametrize("charset", ["punycode", "idna", "utf-7"])
 def test_a_charset_that_does_not_read_the_body_is_a_400(charset: str) -> None:
     from serving.middleware import BodyProblem
