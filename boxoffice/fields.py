@@ -434,3 +434,8 @@ TMDB_LIST_KEYS: dict[str, str] = {
     f.name: f.tmdb_key for f in FILM_FIELDS if f.is_list and f.tmdb_column
 }
 POST_RELEASE_FIELDS: tuple[str, ...] = tuple(f.name for f in fields_of("post"))
+# The columns of TMDB's movies table that are no film field: the realised revenue (what
+# training learns; never an input) and text no model reads. A table of films may carry them.
+TMDB_OTHER_COLUMNS = frozenset(
+    {"revenue", "homepage", "original_title", "overview", "status", "tagline"}
+)

@@ -29,6 +29,7 @@ import pydantic_core
 from pydantic import ValidationError
 
 from boxoffice.csvtext import read_csv_text
+from boxoffice.fields import TMDB_OTHER_COLUMNS
 from boxoffice.messages import some
 from serving.cells import ROW_ID, cell, column_name, misspelled_columns, typed_frame
 from serving.columns import MAX_BATCH, MAX_TABLE_ROWS, FilmBatch, from_films, from_json
@@ -100,7 +101,8 @@ def read_frame(body: bytes, kind: str) -> pd.DataFrame:
     if len(frame) > MAX_TABLE_ROWS:
         raise _too_many_rows(f"more than {MAX_TABLE_ROWS:,}")
     frame.columns = [column_name(c) for c in frame.columns]
-    return frame
+    # TMDB's own columns that are no film field (a table as TMDB publishes it): not read.
+    return frame.drop(columns=[c for c in frame.columns if c in TMDB_OTHER_COLUMNS])
 
 
 def _read_parquet(body: bytes) -> pd.DataFrame:
@@ -141,7 +143,9 @@ def _check_columns(columns: list[str]) -> None:
     misspelled = misspelled_columns(names)
     if misspelled:
         raise _bad(misspelled)
-    unknown = [c for c in names if c not in FIELD_KINDS and c != ROW_ID]
+    unknown = [
+        c for c in names if c not in FIELD_KINDS and c != ROW_ID and c not in TMDB_OTHER_COLUMNS
+    ]
     if unknown:
         shown = some(unknown, 5)
         separated = next((s for s in (";", "\t") if any(s in c for c in unknown)), None)
@@ -155,8 +159,9 @@ def _check_columns(columns: list[str]) -> None:
         if keys and not hint:
             hint = f" (a key of the rows, such as {keys[0]!r}, goes in a column named {ROW_ID!r})"
         raise _bad(
-            f"unknown column(s) {shown}: the columns are the API's film fields and "
-            f"{ROW_ID!r} (the rows' own key){hint}"
+            f"unknown column(s) {shown}: the columns are the API's film fields, "
+            f"{ROW_ID!r} (the rows' own key) and TMDB's own columns, not read ("
+            f"{', '.join(sorted(TMDB_OTHER_COLUMNS))}){hint}"
         )
     if len(set(names)) < len(names):
         raise _bad("a column appears more than once")
@@ -466,7 +471,9 @@ def add_to_document(document: dict[str, Any]) -> dict[str, Any]:
             "CSV or Parquet: the answer is the same table format (JSON with Accept: "
             "application/json), one row per film, the /predict_batch row's fields as columns "
             "and an `error` column for a row that was not scored. A column named `id` (the rows' "
-            "own key) is written back after `index`, as given.",
+            "own key) is written back after `index`, as given. TMDB's own columns that are no "
+            f"film field ({', '.join(sorted(TMDB_OTHER_COLUMNS))}) are not read; any other "
+            "column that is no film field is refused.",
             "operationId": "predict_table",
             "requestBody": {"required": True, "content": {CSV: binary, PARQUET: binary}},
             "responses": {

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from boxoffice.csvtext import UNREADABLE, not_csv_hint, read_csv_text
-from boxoffice.fields import FILM_FIELDS, TMDB_LIST_KEYS, tmdb_genre
+from boxoffice.fields import FILM_FIELDS, TMDB_LIST_KEYS, TMDB_OTHER_COLUMNS, tmdb_genre
 from training import config
 
 if TYPE_CHECKING:
@@ -43,8 +43,6 @@ SCHEMA: dict[str, str] = dict(
         }.items()
     )
 )
-# The published table's columns the models do not read: a table may carry them without a note.
-UNREAD_TMDB_COLUMNS = frozenset({"homepage", "original_title", "overview", "status", "tagline"})
 # Numeric columns that may not be empty (the others may be, and then mean "unknown").
 REQUIRED_VALUES = ("budget", "revenue", "popularity", "vote_average", "vote_count", "id")
 # Which key of each JSON object is kept (boxoffice.features).
@@ -379,6 +377,6 @@ def load_movies(explicit: str | os.PathLike[str] | None = None) -> LoadedData:
         duplicate_rows=int(repeated.sum()),
         out_of_range=out_of_range,
         ignored_columns=[
-            str(c) for c in raw.columns if c not in SCHEMA and c not in UNREAD_TMDB_COLUMNS
+            str(c) for c in raw.columns if c not in SCHEMA and c not in TMDB_OTHER_COLUMNS
         ],
     )

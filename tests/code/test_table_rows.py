@@ -287,6 +287,18 @@ def test_an_id_column_is_read_and_written_back_after_the_index_as_given() -> Non
     assert films == [{}, {}] and not errors  # a table of ids only: each row is a film of nothing
 
 
+def test_tmdbs_own_columns_that_are_no_field_are_not_read() -> None:
+    """A table as TMDB publishes it scores: its revenue, status, overview, ... are not read."""
+    from serving.tables import read_frame
+
+    frame = read_frame(
+        b"id,budget,runtime,revenue,status,Original Title,tagline,overview,homepage\n"
+        b"1,1e8,100,5e8,Released,A,t,o,http://a\n",
+        "csv",
+    )
+    assert list(frame.columns) == ["id", "budget", "runtime"]
+
+
 def test_a_column_that_is_neither_a_field_nor_the_id_is_refused() -> None:
     from serving.middleware import BodyProblem
     from serving.tables import read_frame
