@@ -28,7 +28,7 @@ import pandas as pd
 import pydantic_core
 from pydantic import ValidationError
 
-from boxoffice.csvtext import read_csv_text
+from boxoffice.csvtext import not_csv_hint, read_csv_text
 from boxoffice.fields import TMDB_OTHER_COLUMNS
 from boxoffice.messages import some
 from serving.cells import ROW_ID, cell, column_name, misspelled_columns, typed_frame
@@ -94,7 +94,8 @@ def read_frame(body: bytes, kind: str) -> pd.DataFrame:
     except BodyProblem:
         raise
     except Exception as error:  # any reader's complaint is the client's table's
-        raise _bad(f"not a readable {what} table ({str(error).strip()[:200]})") from None
+        hint = not_csv_hint(body[: 1 << 16], "a CSV body") if kind == "csv" else ""
+        raise _bad(f"not a readable {what} table ({str(error).strip()[:200]}){hint}") from None
     _check_columns(list(frame.columns))
     if len(frame) == 0:
         raise _bad("no rows to score")
@@ -159,12 +160,12 @@ def _check_columns(columns: list[str]) -> None:
         if keys and not hint:
             hint = f" (a key of the rows, such as {keys[0]!r}, goes in a column named {ROW_ID!r})"
         raise _bad(
-            f"unknown column(s) {shown}: the columns are the API's film fields, "
-            f"{ROW_ID!r} (the rows' own key) and TMDB's own columns, not read ("
-            f"{', '.join(sorted(TMDB_OTHER_COLUMNS))}){hint}"
+            f"unknown column(s) {shown}: the columns are the API's film fields and "
+            f"{ROW_ID!r} (the rows' own key){hint}"
         )
-    if len(set(names)) < len(names):
-        raise _bad("a column appears more than once")
+    repeated = [name for name in dict.fromkeys(names) if names.count(name) > 1]
+    if repeated:
+        raise _bad(f"column(s) {some(repeated, 5)} appear more than once")
 
 
 def _too_many_rows(count: str) -> BodyProblem:

@@ -287,6 +287,27 @@ def test_an_id_column_is_read_and_written_back_after_the_index_as_given() -> Non
     assert films == [{}, {}] and not errors  # a table of ids only: each row is a film of nothing
 
 
+def test_an_unreadable_csv_says_what_it_looks_like() -> None:
+    from serving.middleware import BodyProblem
+    from serving.tables import read_frame
+
+    said = {}
+    for name, body in (
+        ("semicolons", b"budget;runtime;vote_avg\n1e8;100;6,5\n2e8;90;7,1\n"),
+        ("latin-1", "title,budget\nZo\u00eb,1e8\n".encode("latin-1")),
+        ("repeated", b"budget,runtime,budget,id,id\n1e8,100,2e8,1,2\n"),
+    ):
+        with pytest.raises(BodyProblem) as refused:
+            read_frame(body, "csv")
+        said[name] = refused.value.body["error"]
+    # A decimal comma makes more fields than the header's one: the separator is named.
+    assert said["semicolons"].endswith(
+        "its header is separated by semicolons; a CSV body is comma-separated"
+    )
+    assert "it is not UTF-8 text" in said["latin-1"]
+    assert "column(s) 'budget', 'id' appear more than once" in said["repeated"]
+
+
 def test_tmdbs_own_columns_that_are_no_field_are_not_read() -> None:
     """A table as TMDB publishes it scores: its revenue, status, overview, ... are not read."""
     from serving.tables import read_frame
