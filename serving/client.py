@@ -39,10 +39,12 @@ from boxoffice.fields import FILM_FIELDS, MAX_USD, MIN_STUDIO_SHARE, FilmField
 from serving.cells import ROW_ID, as_list, cell, column_name, misspelled_columns, typed_frame
 from serving.columns import MAX_TABLE_ROWS
 from serving.schema import (
+    BUDGET_REQUIRED,
     EXCLUSIVE_FIELDS,
     FIELD_KINDS,
     MAX_SCENARIOS,
     MAX_SLATE,
+    ZERO_BUDGET,
     Film,
 )
 
@@ -252,12 +254,14 @@ def rows_to_films(frame: pd.DataFrame) -> tuple[list[dict[str, Any]], dict[int, 
     films, errors = [], {}
     for i, row in enumerate(frame[film_columns(frame)].to_dict(orient="records")):
         film: dict[str, Any] = {}
+        zero_budget = False
         try:
             for key, text in row.items():
                 if not isinstance(text, str) or not text.strip():
                     continue  # an empty cell: the field is not given
                 value = cell(key, text.strip())
                 _check_plausible(key, text, value)
+                zero_budget = zero_budget or (key == "budget" and value == 0)
                 if not (key == "budget" and value == 0):
                     film[key] = value  # budget 0 means unknown in TMDB
             Film.model_validate(film)
@@ -265,6 +269,8 @@ def rows_to_films(frame: pd.DataFrame) -> tuple[list[dict[str, Any]], dict[int, 
             first = error.errors()[0] if isinstance(error, ValidationError) else None
             where = ".".join(str(p) for p in first["loc"]) if first and first["loc"] else ""
             message = first["msg"].removeprefix("Value error, ") if first else str(error)
+            if where == "budget" and message == BUDGET_REQUIRED and zero_budget:
+                message = ZERO_BUDGET  # the cell gave 0
             errors[i] = f"{where}: {message}" if where else message
             film = {}
         films.append(film)

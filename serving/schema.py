@@ -55,6 +55,11 @@ def _refused(message: str) -> PydanticCustomError:
 
 
 BUDGET_REQUIRED = "required: give 'budget' (USD) or 'log_budget' (log1p of USD)"
+# What a table's row is told when its budget cell is 0, read as unknown (TMDB's tables).
+ZERO_BUDGET = (
+    "0, which TMDB's tables write for an unknown budget: give the film's budget (USD) or "
+    "'log_budget' (log1p of USD)"
+)
 
 
 def _detail(error: Any) -> InitErrorDetails:

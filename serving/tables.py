@@ -36,7 +36,7 @@ from serving.columns import MAX_BATCH, MAX_TABLE_ROWS, FilmBatch, from_films, fr
 from serving.middleware import TABLE_ROUTE, BodyProblem, error_body, unsupported_media_type
 from serving.openapi import JSON
 from serving.predictor import ROW_KEYS, Predictor
-from serving.schema import FIELD_KINDS, Film
+from serving.schema import BUDGET_REQUIRED, FIELD_KINDS, ZERO_BUDGET, Film
 
 CSV = "text/csv"
 PARQUET = "application/vnd.apache.parquet"
@@ -205,9 +205,12 @@ def _empty(value: Any) -> bool:
     return bool(pd.isna(value))
 
 
-def to_films(frame: pd.DataFrame) -> tuple[list[dict[str, Any] | None], dict[int, str]]:
+def to_films(
+    frame: pd.DataFrame, unknown_budget: set[int] | None = None
+) -> tuple[list[dict[str, Any] | None], dict[int, str]]:
     """Each row as an API film (None for a row that cannot be one), and each bad row's
-    problem."""
+    problem; the rows whose budget is 0 (unknown, in TMDB's tables) added to
+    ``unknown_budget``."""
     columns = list(frame.columns)
     films: list[dict[str, Any] | None] = []
     errors: dict[int, str] = {}
@@ -224,6 +227,8 @@ def to_films(frame: pd.DataFrame) -> tuple[list[dict[str, Any] | None], dict[int
                 unreadable[name] = str(error)
                 continue
             if name == "budget" and converted == 0:
+                if unknown_budget is not None:
+                    unknown_budget.add(i)
                 continue  # 0 means unknown in TMDB's tables
             film[name] = converted
         if unreadable:
@@ -286,7 +291,8 @@ def _validated(films: list[dict[str, Any]]) -> tuple[list[int], FilmBatch | None
 async def score_table(predictor: Predictor, frame: pd.DataFrame) -> list[dict[str, Any]]:
     """One answer row per table row, in order (see the module)."""
     ids = frame.pop(ROW_ID).tolist() if ROW_ID in frame.columns else None
-    films, errors = await asyncio.to_thread(to_films, frame)
+    unknown_budget: set[int] = set()
+    films, errors = await asyncio.to_thread(to_films, frame, unknown_budget)
     rows: list[dict[str, Any]] = [{} for _ in films]
     readable = [i for i, film in enumerate(films) if film is not None]
     for start in range(0, len(readable), MAX_BATCH):
@@ -298,6 +304,8 @@ async def score_table(predictor: Predictor, frame: pd.DataFrame) -> list[dict[st
         answer = await predictor.batch(batch)
         for k, prediction in zip(good, answer["predictions"], strict=True):
             rows[positions[k]] = prediction
+    for i in unknown_budget & set(errors):  # a 0 read as unknown: said as the cell has it
+        errors[i] = errors[i].replace(f"budget: {BUDGET_REQUIRED}", f"budget: {ZERO_BUDGET}")
     return await asyncio.to_thread(_table_rows, rows, errors, ids)
 
 

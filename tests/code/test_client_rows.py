@@ -41,7 +41,7 @@ def test_budget_zero_is_unknown_and_api_rules_still_apply() -> None:
     films, errors = rows_to_films(
         read("budget,runtime,explain\n0,100,true\n5e6,-3,\n2e4,1,no\n150,100,\n")
     )
-    assert films[0] == {} and errors[0].startswith("budget: required: give")  # TMDB's 0 = unknown
+    assert films[0] == {} and errors[0].startswith("budget: 0, which TMDB's tables write for an")
     assert errors[1] == "runtime: Input should be greater than 0"
     assert errors[2] == "explain: 'no' is not true or false"
     # 150 meant as $150M: under $10,000, which no training film cost, so refused as a unit slip

@@ -308,6 +308,18 @@ def test_an_unreadable_csv_says_what_it_looks_like() -> None:
     assert "column(s) 'budget', 'id' appear more than once" in said["repeated"]
 
 
+def test_a_zero_budget_is_said_as_the_cell_has_it() -> None:
+    """0 is TMDB's unknown budget: the row is told so, not that its budget is missing."""
+    import asyncio
+
+    from serving.tables import score_table
+
+    frame = pd.DataFrame({"budget": ["0", ""], "runtime": ["100", "100"]})
+    rows = asyncio.run(score_table(None, frame))  # type: ignore[arg-type]  # nothing to score
+    assert rows[0]["error"].startswith("budget: 0, which TMDB's tables write for an unknown")
+    assert rows[1]["error"].startswith("budget: required: give 'budget'")
+
+
 def test_tmdbs_own_columns_that_are_no_field_are_not_read() -> None:
     """A table as TMDB publishes it scores: its revenue, status, overview, ... are not read."""
     from serving.tables import read_frame
