@@ -29,7 +29,7 @@ import pydantic_core
 from pydantic import ValidationError
 
 from boxoffice.csvtext import not_csv_hint, read_csv_text
-from boxoffice.fields import TMDB_OTHER_COLUMNS
+from boxoffice.fields import TMDB_LIST_KEYS, TMDB_OTHER_COLUMNS
 from boxoffice.messages import some
 from serving.cells import ROW_ID, cell, column_name, misspelled_columns, typed_frame
 from serving.columns import MAX_BATCH, MAX_TABLE_ROWS, FilmBatch, from_films, from_json
@@ -181,7 +181,9 @@ def _cell(value: Any, name: str) -> Any:
     if isinstance(value, np.ndarray | list | tuple):
         if kind != "list":
             raise ValueError(f"{name}: a list where one value goes")
-        return list(value)
+        # TMDB's objects ({"id": 28, "name": "Action"}) as Parquet's structs: their names.
+        key = TMDB_LIST_KEYS.get(name, "name")
+        return [item.get(key, item) if isinstance(item, dict) else item for item in value]
     if isinstance(value, np.generic):
         value = value.item()
     if kind == "whole" and isinstance(value, float) and value.is_integer():

@@ -320,6 +320,22 @@ def test_a_zero_budget_is_said_as_the_cell_has_it() -> None:
     assert rows[1]["error"].startswith("budget: required: give 'budget'")
 
 
+def test_tmdbs_objects_as_parquet_structs_are_read_as_their_names() -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from serving.tables import read_frame
+
+    sink = io.BytesIO()
+    genres = [[{"id": 28, "name": "Action"}, {"id": 18, "name": "Drama"}], []]
+    countries = [[{"iso_3166_1": "US", "name": "United States of America"}], None]
+    table = pa.table({"budget": [1e8, 2e7], "genres": genres, "production_countries": countries})
+    pq.write_table(table, sink)
+    films, errors = to_films(read_frame(sink.getvalue(), "parquet"))
+    assert not errors and films[0]["genres"] == ["Action", "Drama"]
+    assert films[0]["production_countries"] == ["US"] and films[1]["genres"] == []
+
+
 def test_tmdbs_own_columns_that_are_no_field_are_not_read() -> None:
     """A table as TMDB publishes it scores: its revenue, status, overview, ... are not read."""
     from serving.tables import read_frame
