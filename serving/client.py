@@ -35,7 +35,13 @@ from rich.table import Table
 from boxoffice.cli import fail, run
 from boxoffice.config import DEFAULT_MARKETING_USD, DEFAULT_STUDIO_SHARE, MIN_PLAUSIBLE_USD
 from boxoffice.csvtext import UNREADABLE, not_csv_hint, read_csv_text
-from boxoffice.fields import FILM_FIELDS, MAX_USD, MIN_STUDIO_SHARE, FilmField
+from boxoffice.fields import (
+    FILM_FIELDS,
+    MAX_USD,
+    MIN_STUDIO_SHARE,
+    TMDB_OTHER_COLUMNS,
+    FilmField,
+)
 from serving.cells import ROW_ID, as_list, cell, column_name, misspelled_columns, typed_frame
 from serving.columns import MAX_TABLE_ROWS
 from serving.schema import (
@@ -750,6 +756,13 @@ def read_film_json(source: str) -> dict[str, Any]:
         raise ValueError(f"not JSON ({error})") from None
     if not isinstance(film, dict):
         raise ValueError(f"expected a JSON object (one film), got {type(film).__name__}")
+    # A row of TMDB's table as JSON (pandas' ``to_json`` of a row) is a film too: its own
+    # columns (id, revenue, status, ...) are not read, its lists are TMDB's JSON text.
+    for key in (ROW_ID, *TMDB_OTHER_COLUMNS):
+        film.pop(key, None)
+    for key, value in film.items():
+        if FIELD_KINDS.get(key) == "list" and isinstance(value, str):
+            film[key] = as_list(value.strip(), key) if value.strip() else []
     return film
 
 
@@ -855,8 +868,8 @@ FilmFileOption = Annotated[
     str | None,
     typer.Option(
         "--film",
-        help="A film as a JSON object (API field names), from a file or - for stdin; "
-        "the options below override its fields.",
+        help="A film as a JSON object (API field names, or a row of TMDB's table), from a "
+        "file or - for stdin; the options below override its fields.",
         rich_help_panel="The film",
     ),
 ]

@@ -125,6 +125,31 @@ def test_options_override_the_film_file(tmp_path: Path, monkeypatch: pytest.Monk
     assert film_from_options("-", {"runtime": None}) == {"budget": 1e6, "runtime": 90}
 
 
+def test_a_row_of_tmdbs_table_is_a_film_file(tmp_path: Path) -> None:
+    """pandas' to_json of a row of TMDB's table: its own columns are not read, its lists are
+    TMDB's JSON text."""
+    row = {
+        "id": 19995,
+        "budget": 237000000,
+        "runtime": 162.0,
+        "genres": '[{"id": 28, "name": "Action"}, {"id": 12, "name": "Adventure"}]',
+        "keywords": "",
+        "production_countries": '[{"iso_3166_1": "US", "name": "United States of America"}]',
+        "revenue": 2787965087,
+        "status": "Released",
+        "tagline": "Enter the World of Pandora.",
+    }
+    path = tmp_path / "row.json"
+    path.write_text(json.dumps(row))
+    assert film_from_options(str(path), {}) == {
+        "budget": 237000000,
+        "runtime": 162.0,
+        "genres": ["Action", "Adventure"],
+        "keywords": [],
+        "production_countries": ["US"],
+    }
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [(None, "cannot be read"), ("{", "not JSON"), ("[1]", "expected a JSON object")],
