@@ -378,9 +378,15 @@ class _ErrorText:
 
 
 def _log_refusal(method: str, path: str, status: int, body: dict[str, Any]) -> None:
+    """One line: the path, the status and the first ``loc``; where that is the whole body (a
+    table that is not one, an encoding), the first words of the reason too."""
     detail = body.get("detail") or [{}]
     loc = ".".join(str(p) for p in detail[0].get("loc", []))
-    logger.info("%s %s %d: %s", method, path, status, loc or body.get("error", ""))
+    said = loc
+    if loc in ("", "body"):
+        reason = str(body.get("error", "")).removeprefix("Bad Request: ")[:160]
+        said = f"{loc}: {reason}" if loc and reason else loc or reason
+    logger.info("%s %s %d: %s", method, path, status, said)
 
 
 class QuietClientErrors(logging.Filter):
