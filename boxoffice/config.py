@@ -34,6 +34,8 @@ MIN_PLAUSIBLE_USD = 10_000
 CAST_TOP_BILLED = 5
 # How many comparable films an answer lists unless asked for another number.
 COMPARABLES_K = 8
+# The most comparable films one answer lists.
+MAX_COMPARABLES_K = 50
 
 
 def model_name(kind: str, feature_set: str) -> str:

@@ -33,7 +33,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedCo
 from rich.table import Table
 
 from boxoffice.cli import fail, run
-from boxoffice.config import DEFAULT_MARKETING_USD, DEFAULT_STUDIO_SHARE, MIN_PLAUSIBLE_USD
+from boxoffice.config import (
+    COMPARABLES_K,
+    DEFAULT_MARKETING_USD,
+    DEFAULT_STUDIO_SHARE,
+    MAX_COMPARABLES_K,
+    MIN_PLAUSIBLE_USD,
+)
 from boxoffice.csvtext import UNREADABLE, not_csv_hint, read_csv_text
 from boxoffice.fields import (
     FILM_FIELDS,
@@ -1024,7 +1030,8 @@ def scenarios_table(
         f"a hit: revenue above {ratio} × the budget; verdict: Hit when P(hit) >= {threshold}, "
         "which is the revenue forecast at least that",
         f"P(profit): studio share {film.get('studio_share', DEFAULT_STUDIO_SHARE):g} of the "
-        f"revenue above budget + marketing ({usd(film.get('marketing_usd', 0.0))}); the base "
+        "revenue above budget + marketing "
+        f"({usd(film.get('marketing_usd', DEFAULT_MARKETING_USD))}); the base "
         f"film breaks even at {usd(base_row['break_even_revenue_usd'])}",
         "models: " + ", ".join(f"{fs} ({m['model_version']})" for fs, m in models.items()),
     ]
@@ -1123,7 +1130,9 @@ def comps_table(answer: dict[str, Any], title: str) -> tuple[Table, list[str]]:
 @app.command()
 @film_options
 def comps(
-    k: Annotated[int, typer.Option("--k", min=1, max=50, help="How many comparable films.")] = 8,
+    k: Annotated[
+        int, typer.Option("--k", min=1, max=MAX_COMPARABLES_K, help="How many comparable films.")
+    ] = COMPARABLES_K,
     film_file: FilmFileOption = None,
     url: UrlOption = "http://localhost:3000",
     film_options: dict[str, Any] | None = None,

@@ -29,6 +29,7 @@ from boxoffice.config import (
     COMPARABLES_K,
     DEFAULT_MARKETING_USD,
     DEFAULT_STUDIO_SHARE,
+    MAX_COMPARABLES_K,
     FeatureSet,
 )
 from boxoffice.fields import (
@@ -38,6 +39,7 @@ from boxoffice.fields import (
     MAX_LOG_BUDGET,
     MAX_YEAR,
     MIN_YEAR,
+    POST_RELEASE_FIELDS,
     TMDB_GENRES,
     FilmField,
     tmdb_genre,
@@ -301,9 +303,7 @@ class _FilmRules(BaseModel):
 
     @property
     def has_post_release_signal(self) -> bool:
-        return not (
-            self.popularity is None and self.vote_average is None and self.vote_count is None
-        )
+        return any(getattr(self, name) is not None for name in POST_RELEASE_FIELDS)
 
 
 def _number(field: FilmField, whole: bool) -> Any:
@@ -655,10 +655,12 @@ class ComparablesRequest(Film):
     found on the fields known before release; the others (popularity, votes, explain, model,
     hit_threshold) are accepted and play no part."""
 
-    model_config = ConfigDict(json_schema_extra={"example": {**EXAMPLE_PRE_RELEASE_FILM, "k": 8}})
+    model_config = ConfigDict(
+        json_schema_extra={"example": {**EXAMPLE_PRE_RELEASE_FILM, "k": COMPARABLES_K}}
+    )
 
-    k: Annotated[int, Field(ge=1, le=50, strict=True)] = Field(
-        COMPARABLES_K, description="How many comparable films (1-50)."
+    k: Annotated[int, Field(ge=1, le=MAX_COMPARABLES_K, strict=True)] = Field(
+        COMPARABLES_K, description=f"How many comparable films (1-{MAX_COMPARABLES_K})."
     )
 
 

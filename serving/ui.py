@@ -60,6 +60,8 @@ SETTINGS = {
     "max_slate": MAX_SLATE,
     "min_plausible_usd": MIN_PLAUSIBLE_USD,
     "min_studio_share": MIN_STUDIO_SHARE,
+    # An amount typed into a field in US$ millions at or above this was surely typed in dollars.
+    "millions_ceiling": 1e5,
     "comparables_k": COMPARABLES_K,
     "cast_top_billed": CAST_TOP_BILLED,
     "defaults": {

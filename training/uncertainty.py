@@ -26,9 +26,9 @@ from scipy.special import expit
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import brier_score_loss
 
+from boxoffice.distribution import INTERVAL_LEVEL
 from training.forward import MAX_HORIZON, ForwardForecasts, history
 
-INTERVAL_LEVEL = 0.8
 N_BINS = 10
 # A horizon's residuals enter the width's growth rate when it has at least this many films.
 MIN_PER_HORIZON = 100

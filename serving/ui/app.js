@@ -31,6 +31,8 @@
   let CODE_LISTS = []; // codes: separated by spaces or commas
   let TEXT_FIELDS = [];
   let FIELD_IDS = [];
+  let POST_RELEASE = []; // the fields read only after release
+  let MILLIONS_CEILING = Infinity; // at or above: typed in dollars (settings.millions_ceiling)
 
   function readSettings() {
     const form = settings.form;
@@ -41,11 +43,11 @@
     const texts = form.filter((f) => ["text", "date", "code"].includes(f.kind)).map((f) => f.name);
     TEXT_FIELDS = [...texts, ...CODE_LISTS, ...LINE_LISTS];
     FIELD_IDS = form.map((f) => f.name);
+    POST_RELEASE = form.filter((f) => f.group === "after").map((f) => f.name);
+    MILLIONS_CEILING = settings.millions_ceiling;
   }
   // Fields an error may name that the form spells another way.
   const FIELD_ALIASES = { vote_avg: "vote_average", log_budget: "budget", release_year: "release_date" };
-  // Above this many millions a budget was surely typed in dollars.
-  const MILLIONS_CEILING = 1e5;
 
   let settings = null;
   let submission = 0; // answers to an older submission are dropped
@@ -150,7 +152,7 @@
     }
     const genres = new Set(values.genres ? values.genres.split(",") : []);
     for (const box of document.querySelectorAll("#genres-list input")) box.checked = genres.has(box.value);
-    const postRelease = ["popularity", "vote_average", "vote_count"].some((n) => values[n] !== undefined);
+    const postRelease = POST_RELEASE.some((n) => values[n] !== undefined);
     $("post-release").open = postRelease;
     $("verdict-options").open = values.hit_threshold !== undefined;
   }
@@ -185,7 +187,7 @@
     box.textContent = box.textContent ? box.textContent + " " + msg : msg;
     box.hidden = false;
     $(field).setAttribute("aria-invalid", "true");
-    if (field === "vote_average" || field === "popularity" || field === "vote_count") $("post-release").open = true;
+    if (POST_RELEASE.includes(field)) $("post-release").open = true;
     if (field === "hit_threshold") $("verdict-options").open = true;
   }
 

@@ -136,13 +136,26 @@
   }
 
   // -- the assumptions ------------------------------------------------------------------------
+  /** How a field is typed on the page: in percent (0.01) or in US$ millions (1e6). */
+  function scaleOf(name) {
+    return settings.form.find((f) => f.name === name).scale;
+  }
+
+  /** The inputs' bounds and placeholders, from the service's settings. */
+  function showAssumptions() {
+    $("studio_share").min = String(settings.min_studio_share / scaleOf("studio_share"));
+    $("studio_share").placeholder = String(settings.defaults.studio_share / scaleOf("studio_share"));
+    $("marketing_usd").placeholder = String(settings.defaults.marketing_usd / scaleOf("marketing_usd"));
+  }
+
   function readAssumptions() {
     const body = {};
     const problems = [];
-    for (const [name, scale, check] of [
-      ["studio_share", 0.01, (v) => v >= settings.min_studio_share * 100 && v <= 100],
-      ["marketing_usd", 1e6, (v) => v >= 0 && v < 1e5],
+    for (const [name, check] of [
+      ["studio_share", (v) => v >= settings.min_studio_share * 100 && v <= 100],
+      ["marketing_usd", (v) => v >= 0 && v < settings.millions_ceiling],
     ]) {
+      const scale = scaleOf(name);
       const input = $(name);
       if (input.value.trim() === "") continue;
       const value = Number(input.value);
@@ -402,6 +415,7 @@
   async function start() {
     settings = await BO.settings();
     $("max-slate").textContent = String(settings.max_slate);
+    showAssumptions();
     $("slate-form").addEventListener("submit", (event) => {
       event.preventDefault();
       forecast();

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from boxoffice.fields import TMDB_GENRES
+from boxoffice.fields import MIN_STUDIO_SHARE, TMDB_GENRES
 from tests.helpers.browser import (
     CHROMIUM_MISSING,
     PHONE,
@@ -547,6 +547,11 @@ def test_a_slate_of_bad_rows_names_each_and_a_budget_in_millions_is_refused(
 ) -> None:
     with open_page(browser, f"{server_url}/ui/slate") as visit:
         page = visit.page
+        # The assumptions' bounds and placeholders are the service's settings, as on /ui.
+        page.wait_for_function("document.querySelector('#studio_share').min !== ''")
+        assert page.get_attribute("#studio_share", "min") == str(round(MIN_STUDIO_SHARE * 100))
+        assert page.get_attribute("#studio_share", "placeholder") == "50"
+        assert page.get_attribute("#marketing_usd", "placeholder") == "0"
         page.fill("#csv", "title,budget,runtime\nA,,130\nB,xx,98\n")
         page.click("#submit")
         page.wait_for_selector("#results[data-state='invalid']", state="attached")
