@@ -459,7 +459,7 @@
     const novel = (s) => s.warnings.find((w) => !own.has(kind(w)));
     const extra = answer.scenarios.filter(novel);
     return extra.length
-      ? `${extra.length} of ${count} ${what} carry a kind of warning the film itself does not (see the data), e.g. “${novel(extra[0])}”.`
+      ? `${extra.length} of ${count} ${what} ${extra.length === 1 ? "has" : "have"} a warning the film itself does not (see the data), e.g. “${novel(extra[0])}”.`
       : "";
   }
 

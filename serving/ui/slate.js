@@ -21,7 +21,18 @@
   ];
   let settings = null;
   let lastRows = null;
-  const stale = BO.staleness("The films or the assumptions changed: press Forecast the slate to update the figures.");
+  const staleness = BO.staleness("The films or the assumptions changed: press Forecast the slate to update the figures.");
+  // Figures out of date are not downloaded as if they were the table's: the download waits
+  // for the next forecast.
+  const stale = {
+    get edits() {
+      return staleness.edits;
+    },
+    mark() {
+      staleness.mark();
+      if ($("results").dataset.state === "stale") $("download").disabled = true;
+    },
+  };
 
   const signedUsd = (value) => (value >= 0 ? "+" : "") + usd(value);
   const setStatus = (text) => ($("status").textContent = text);

@@ -539,6 +539,7 @@ def test_the_slate_is_the_apis_answer_and_names_its_bad_rows(
         page.fill("#marketing_usd", "20")
         assert page.get_attribute("#results", "data-state") == "stale"
         assert "press Forecast the slate to update" in page.inner_text("#status")
+        assert page.is_disabled("#download")  # not the old figures, as if they were the table's
         assert visit.problems == []
 
 
