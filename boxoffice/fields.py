@@ -98,6 +98,20 @@ class FormInput:
 
 
 @dataclass(frozen=True)
+class CodeRule:
+    """How a code is written: the pattern it matches, in the case the pattern's letters have
+    (a code is read in that case: 'us' is 'US'), and what it is, for a refusal."""
+
+    pattern: str
+    upper: bool
+    expected: str
+
+
+ISO_3166 = CodeRule("[A-Z]{2}", True, "a two-letter ISO 3166-1 code such as 'US'")
+ISO_639 = CodeRule("[a-z]{2,3}", False, "an ISO 639-1 code such as 'en'")
+
+
+@dataclass(frozen=True)
 class FilmField:
     name: str
     kind: Kind
@@ -119,6 +133,9 @@ class FilmField:
     option_help: str = ""
     form: FormInput | None = None
     required: bool = False
+    # A "code" or "codes": what each code is, e.g. "a two-letter ISO 3166-1 code such as 'US'",
+    # and the pattern it matches once in the case the pattern has (upper or lower).
+    code: CodeRule | None = None
 
     @property
     def is_list(self) -> bool:
@@ -231,6 +248,7 @@ FILM_FIELDS: tuple[FilmField, ...] = (
         "pre",
         "ISO 639-1 code, e.g. 'en'.",
         max_length=3,
+        code=ISO_639,
         tmdb_column="original_language",
         option="language",
         option_help="Original language, ISO 639-1 code: en.",
@@ -253,6 +271,7 @@ FILM_FIELDS: tuple[FilmField, ...] = (
         "codes",
         "pre",
         "ISO 3166-1 codes, e.g. 'US'.",
+        code=ISO_3166,
         tmdb_column="production_countries",
         tmdb_key="iso_3166_1",
         option="countries",
@@ -264,6 +283,7 @@ FILM_FIELDS: tuple[FilmField, ...] = (
         "codes",
         "pre",
         "ISO 639-1 codes.",
+        code=ISO_639,
         tmdb_column="spoken_languages",
         tmdb_key="iso_639_1",
     ),

@@ -812,8 +812,11 @@ def film_from_options(film_file: str | None, options: dict[str, Any]) -> dict[st
 
 
 def _option_type(name: str, field: FilmField) -> type:
-    """Numbers as numbers; the budget as text (150M), and the rest as text, parsed later."""
-    return float if field.kind == "number" and name != "budget" else str
+    """Numbers as numbers (whole ones as integers); the budget as text (150M), and the rest as
+    text, parsed later."""
+    if name == "budget":
+        return str
+    return {"number": float, "whole": int}.get(field.kind, str)
 
 
 def film_options(command: Callable[..., Any]) -> Callable[..., Any]:

@@ -160,11 +160,9 @@ FAST_FIELDS = frozenset(
 # log1p(budget) and budget given both ways must agree to this (serving.schema checks the same).
 LOG_BUDGET_TOLERANCE = 1e-3
 _DATES = re.compile(r"(?:\d{4}-\d{2}-\d{2})*")
-_LANGUAGE = re.compile(r"[a-z]{2,3}")
-_CODE_PATTERNS = {
-    "production_countries": re.compile(r"[A-Z]{2}"),
-    "spoken_languages": re.compile(r"[a-z]{2,3}"),
-}
+# Each code field's pattern (boxoffice.fields), as given: the fast path takes codes already in
+# their case.
+_CODE_PATTERNS = {f.name: re.compile(f.code.pattern) for f in FILM_FIELDS if f.code is not None}
 _GENRES = frozenset(TMDB_GENRES)
 
 _NONE = frozenset({type(None)})
@@ -347,7 +345,7 @@ def _column(read: Reader, field: FilmField, typed: bool) -> list[Any]:
         return _lists(read, field, typed)
     if field.kind == "code":
         values = _texts(read, field.name, field.max_length)
-        if not all(map(_LANGUAGE.fullmatch, set(values) - {None})):
+        if not all(map(_CODE_PATTERNS[field.name].fullmatch, set(values) - {None})):
             raise NotFast
         return values
     if field.kind == "text":

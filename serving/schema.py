@@ -19,6 +19,7 @@ from pydantic import (
     Field,
     PrivateAttr,
     ValidationError,
+    ValidationInfo,
     create_model,
     field_validator,
     model_validator,
@@ -36,6 +37,7 @@ from boxoffice.fields import (
     FIELDS_BY_NAME,
     FILM_FIELDS,
     GENRES_BY_LOWER,
+    ISO_639,
     MAX_LOG_BUDGET,
     MAX_YEAR,
     MIN_YEAR,
@@ -132,12 +134,11 @@ A period drama,40000000,135,Drama|History,2027-12-17,en,
 """
 
 
-# The list fields of free names (not codes or genres): each name read without outer spaces.
-NAMED_LISTS = tuple(
-    f.name
-    for f in FILM_FIELDS
-    if f.is_list and f.name not in ("genres", "production_countries", "spoken_languages")
-)
+# The list fields of free names (not codes, nor a vocabulary such as the genres): each name
+# read without outer spaces.
+NAMED_LISTS = tuple(f.name for f in FILM_FIELDS if f.kind == "names" and not f.choices)
+# Each field's name beside each of its aliases.
+_ALIASED = tuple((f.name, alias) for f in FILM_FIELDS for alias in f.aliases)
 
 
 class _FilmRules(BaseModel):
@@ -169,16 +170,6 @@ class _FilmRules(BaseModel):
             raise _refused(f"year {value.year} is outside {MIN_YEAR}-{MAX_YEAR}")
         return value
 
-    @field_validator("production_countries", check_fields=False)
-    @classmethod
-    def _country_codes(cls, codes: list[str] | None) -> list[str] | None:
-        return _codes(codes, r"[A-Z]{2}", str.upper, "a two-letter ISO 3166-1 code such as 'US'")
-
-    @field_validator("spoken_languages", check_fields=False)
-    @classmethod
-    def _language_codes(cls, codes: list[str] | None) -> list[str] | None:
-        return _codes(codes, r"[a-z]{2,3}", str.lower, "a two-letter ISO 639-1 code such as 'en'")
-
     @field_validator(*NAMED_LISTS, check_fields=False)
     @classmethod
     def _names(cls, names: list[str] | None) -> list[str] | None:
@@ -197,7 +188,7 @@ class _FilmRules(BaseModel):
         if isinstance(value, str) and value.isascii():
             code = value.strip().lower()  # the pattern below checks the rest
             if len(code) > 3 and code.isalpha():  # a language's name: 'english'
-                raise _refused(f"{_short(value)} is not an ISO 639-1 code such as 'en'")
+                raise _refused(f"{_short(value)} is not {ISO_639.expected}")
             return code
         return value
 
@@ -225,15 +216,18 @@ class _FilmRules(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _one_spelling(cls, data: object) -> object:
-        if isinstance(data, dict) and "vote_average" in data and "vote_avg" in data:
-            if data["vote_average"] is not None and data["vote_avg"] is not None:
-                raise _refused_at(
-                    "vote_avg",
-                    "give 'vote_average' or its alias 'vote_avg', not both",
-                    data["vote_avg"],
-                )
-            unused = "vote_average" if data["vote_average"] is None else "vote_avg"
-            return {key: value for key, value in data.items() if key != unused}
+        """A field given under its name and an alias (``vote_average``, ``vote_avg``): refused
+        when both hold a value, else read from the one that does."""
+        if not isinstance(data, dict):
+            return data
+        for name, alias in _ALIASED:
+            if name in data and alias in data:
+                if data[name] is not None and data[alias] is not None:
+                    raise _refused_at(
+                        alias, f"give {name!r} or its alias {alias!r}, not both", data[alias]
+                    )
+                unused = name if data[name] is None else alias
+                data = {key: value for key, value in data.items() if key != unused}
         return data
 
     @model_validator(mode="wrap")
@@ -324,7 +318,12 @@ def field_annotation(field: FilmField) -> Any:
         "date": lambda: dt.date,
         "text": lambda: Annotated[str, Field(max_length=field.max_length)],
         "code": lambda: Annotated[
-            str, Field(min_length=2, max_length=field.max_length, pattern=r"^[a-z]{2,3}$")
+            str,
+            Field(
+                min_length=2,
+                max_length=field.max_length,
+                pattern=f"^{field.code.pattern}$" if field.code else None,
+            ),
         ],
         "names": lambda: Annotated[list[name], Field(max_length=field.max_items)],
         "codes": lambda: Annotated[list[name], Field(max_length=field.max_items)],
@@ -353,8 +352,22 @@ def film_model(fields: tuple[FilmField, ...] = FILM_FIELDS, name: str = "Film") 
         __base__=_FilmRules,
         __doc__="One film. ``runtime`` and a budget (``budget`` or ``log_budget``) are required.",
         __module__=__name__,
+        __validators__=_code_list_validators(fields),
         **definitions,
     )
+
+
+def _code_list_validators(fields: tuple[FilmField, ...]) -> dict[str, Any]:
+    """Each list of codes checked against its field's ``CodeRule``, read in its case."""
+    rules = {f.name: f.code for f in fields if f.kind == "codes" and f.code is not None}
+    if not rules:
+        return {}
+
+    def codes_of(cls: Any, codes: list[str] | None, info: ValidationInfo) -> list[str] | None:
+        rule = rules[info.field_name]
+        return _codes(codes, rule.pattern, str.upper if rule.upper else str.lower, rule.expected)
+
+    return {"_code_lists": field_validator(*rules)(codes_of)}
 
 
 Film = film_model()

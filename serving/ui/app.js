@@ -37,7 +37,7 @@
   function readSettings() {
     const form = settings.form;
     SCALED = Object.fromEntries(form.filter((f) => f.scale !== 1).map((f) => [f.name, f.scale]));
-    NUMBER_FIELDS = form.filter((f) => f.kind === "number").map((f) => f.name);
+    NUMBER_FIELDS = form.filter((f) => f.kind === "number" || f.kind === "whole").map((f) => f.name);
     LINE_LISTS = form.filter((f) => f.lines).map((f) => f.name);
     CODE_LISTS = form.filter((f) => f.kind === "codes" && !f.lines).map((f) => f.name);
     const texts = form.filter((f) => ["text", "date", "code"].includes(f.kind)).map((f) => f.name);

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from boxoffice.fields import FILM_FIELDS, FilmField, FormInput
+from boxoffice.fields import FILM_FIELDS, ISO_3166, FilmField, FormInput
 from serving.client import option_fields
 from serving.columns import from_films, model_fields
 from serving.schema import field_kinds, film_model
@@ -65,3 +65,18 @@ def test_a_new_field_is_in_the_form() -> None:
 def test_a_new_field_with_a_tmdb_column_is_in_the_movies_schema() -> None:
     schema = {f.tmdb_column: f.table_kind for f in FIELDS if f.tmdb_column}
     assert schema["sequel_number"] == "float"
+
+
+def test_a_new_list_of_codes_is_checked_by_its_rule() -> None:
+    """A list of codes reads each code in its rule's case and refuses one that is not a code,
+    with no validator of its own."""
+    filmed_in = FilmField("filmed_in", "codes", "pre", "ISO 3166-1 codes.", code=ISO_3166)
+    film = film_model((*FILM_FIELDS, filmed_in))
+    base = {"runtime": 90, "budget": 1e6}
+    assert film.model_validate({**base, "filmed_in": ["nz", " gb"]}).filmed_in == ["NZ", "GB"]
+    try:
+        film.model_validate({**base, "filmed_in": ["New Zealand"]})
+    except ValueError as error:
+        assert ISO_3166.expected in str(error) and "filmed_in" in str(error)
+    else:
+        raise AssertionError("a name passed as a code")
