@@ -51,13 +51,12 @@ from boxoffice.fields import (
 from serving.cells import ROW_ID, as_list, cell, column_name, misspelled_columns, typed_frame
 from serving.columns import MAX_TABLE_ROWS
 from serving.schema import (
-    BUDGET_REQUIRED,
     EXCLUSIVE_FIELDS,
     FIELD_KINDS,
     MAX_SCENARIOS,
     MAX_SLATE,
-    ZERO_BUDGET,
     Film,
+    told_of_zero_budget,
 )
 
 app = typer.Typer(
@@ -281,9 +280,8 @@ def rows_to_films(frame: pd.DataFrame) -> tuple[list[dict[str, Any]], dict[int, 
             first = error.errors()[0] if isinstance(error, ValidationError) else None
             where = ".".join(str(p) for p in first["loc"]) if first and first["loc"] else ""
             message = first["msg"].removeprefix("Value error, ") if first else str(error)
-            if where == "budget" and message == BUDGET_REQUIRED and zero_budget:
-                message = ZERO_BUDGET  # the cell gave 0
-            errors[i] = f"{where}: {message}" if where else message
+            said = f"{where}: {message}" if where else message
+            errors[i] = told_of_zero_budget(said) if zero_budget else said
             film = {}
         films.append(film)
     return films, errors

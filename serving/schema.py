@@ -66,6 +66,12 @@ ZERO_BUDGET = (
 )
 
 
+def told_of_zero_budget(said: str) -> str:
+    """A table row's problems ('field: message; ...') as told when its budget cell was 0,
+    which was read as unknown: its budget is not missing, it is 0."""
+    return said.replace(f"budget: {BUDGET_REQUIRED}", f"budget: {ZERO_BUDGET}")
+
+
 def _detail(error: Any) -> InitErrorDetails:
     """A reported error as it can be raised again (a rule's refusal keeps its message)."""
     kind = _refused(error["msg"]) if error["type"] == "value_error" else error["type"]

@@ -36,7 +36,7 @@ from serving.columns import MAX_BATCH, MAX_TABLE_ROWS, FilmBatch, from_films, fr
 from serving.middleware import TABLE_ROUTE, BodyProblem, error_body, unsupported_media_type
 from serving.openapi import JSON
 from serving.predictor import ROW_KEYS, Predictor
-from serving.schema import BUDGET_REQUIRED, FIELD_KINDS, ZERO_BUDGET, Film
+from serving.schema import FIELD_KINDS, Film, told_of_zero_budget
 
 CSV = "text/csv"
 PARQUET = "application/vnd.apache.parquet"
@@ -307,7 +307,7 @@ async def score_table(predictor: Predictor, frame: pd.DataFrame) -> list[dict[st
         for k, prediction in zip(good, answer["predictions"], strict=True):
             rows[positions[k]] = prediction
     for i in unknown_budget & set(errors):  # a 0 read as unknown: said as the cell has it
-        errors[i] = errors[i].replace(f"budget: {BUDGET_REQUIRED}", f"budget: {ZERO_BUDGET}")
+        errors[i] = told_of_zero_budget(errors[i])
     return await asyncio.to_thread(_table_rows, rows, errors, ids)
 
 
