@@ -9,7 +9,8 @@ read as a row like the others, so nothing is inferred from it:
   separators, dropped); a value there refuses the table, naming the row;
 - a row with fewer fields has the rest empty;
 - a header cell left empty over an empty column (a spreadsheet's trailing separator) is dropped;
-- blank lines are skipped, before the header too.
+- blank lines are skipped, before the header too, and so are rows of empty fields only (a
+  spreadsheet's trailing rows, saved as ``,,,``).
 """
 
 from __future__ import annotations
@@ -71,6 +72,9 @@ def read_csv_text(
         width -= 1  # a header cell left empty over an empty column: a trailing separator
     frame = frame.iloc[:, :width].fillna("")
     frame.columns = names[:width]
+    given = filled.any(axis=1)
+    if not given.all():  # a row of empty fields only: skipped, as a blank line is
+        frame = frame[given].reset_index(drop=True)
     return frame.mask(frame.isin(STR_NA_VALUES)) if keep_default_na else frame
 
 

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import httpx
+import numpy as np
 import pandas as pd
 import typer
 from pydantic import ValidationError
@@ -332,7 +333,13 @@ def score(
     if ignored:
         console.print(f"columns that are not film fields, ignored: {', '.join(ignored[:20])}")
     sent = with_assumptions(frame[fields], studio_share, marketing)
-    results: dict[int, dict[str, Any]] = {}
+    # A row whose film fields are all empty (only its id, or columns that are no field) is no
+    # film: said here, not sent (the service skips a row of empty fields, as a blank line).
+    empty = (sent.apply(lambda column: column.str.strip()) == "").all(axis=1).to_numpy()
+    results: dict[int, dict[str, Any]] = {
+        int(i): {"error": "no film field given"} for i in np.flatnonzero(empty)
+    }
+    positions = np.flatnonzero(~empty).tolist()  # the rows sent, in order
     failed: dict[int, str] = {}  # rows of chunks the service did not answer
     progress = Progress(
         "[progress.description]{task.description}",
@@ -342,21 +349,20 @@ def score(
         console=console,
     )
     with httpx.Client(base_url=url, timeout=300) as client, progress:
-        task = progress.add_task("scoring", total=len(sent))
-        for start in range(0, len(sent), chunk_size):
-            chunk = sent.iloc[start : start + chunk_size]
+        task = progress.add_task("scoring", total=len(positions))
+        for start in range(0, len(positions), chunk_size):
+            at = positions[start : start + chunk_size]
             try:
-                rows = _table_request(client, chunk)
+                rows = _table_request(client, sent.iloc[at])
             except ServiceError as error:
                 if not error.reached:  # the service is gone: do not wait on every other chunk
-                    failed.update(dict.fromkeys(range(start, len(sent)), str(error)))
+                    failed.update(dict.fromkeys(positions[start:], str(error)))
                     break
-                failed.update(dict.fromkeys(range(start, start + len(chunk)), str(error)))
+                failed.update(dict.fromkeys(at, str(error)))
                 continue
             finally:
-                progress.advance(task, len(chunk))
-            for k, row in enumerate(rows):
-                results[start + k] = row
+                progress.advance(task, len(at))
+            results.update(zip(at, rows, strict=True))
     # An amount under MIN_PLAUSIBLE_USD: the service refuses a budget (a marketing spend it
     # scores); the client names the unit slip, beside any other problem of the row.
     for i, reason in implausible_rows(sent).items():

@@ -20,6 +20,7 @@ import asyncio
 import datetime
 import io
 import json
+import re
 from collections.abc import Collection
 from typing import Any
 
@@ -323,6 +324,21 @@ def _json_id(value: Any) -> Any:
     return str(value)
 
 
+# A whole number as text, written one way only ("007" and "+7" are kept as text), and small
+# enough for any JSON reader (a JavaScript number holds 15 digits exactly).
+_WHOLE = re.compile(r"-?(?:0|[1-9][0-9]{0,14})")
+
+
+def _whole_ids(ids: list[Any]) -> list[Any]:
+    """A CSV's ids in a JSON answer: numbers when every id given is a whole number written one
+    way only (as a Parquet's integer ids are answered, so that a join on an integer key finds
+    them), else as the cells give them."""
+    given = [i for i in ids if not _empty(i)]
+    if not given or not all(isinstance(i, str) and _WHOLE.fullmatch(i.strip()) for i in given):
+        return ids
+    return [None if _empty(i) else int(i) for i in ids]
+
+
 def _table_rows(
     rows: list[dict[str, Any]], errors: dict[int, str], ids: list[Any] | None = None
 ) -> list[dict[str, Any]]:
@@ -404,6 +420,8 @@ def _written(
     own type, ``id_type``)."""
     ids = [row.pop(ROW_ID) for row in table] if table and ROW_ID in table[0] else None
     if wanted == JSON:
+        if ids is not None and kind == "csv":
+            ids = _whole_ids(ids)
         if ids is not None:
             table = [
                 {"index": row.pop("index"), ROW_ID: _json_id(i), **row}
@@ -445,7 +463,8 @@ def _row_model() -> Any:
             Field(
                 None,
                 description=f"The row's `{ROW_ID}` as the table gives it (present only when the "
-                f"table has an `{ROW_ID}` column: the rows' own key, to join the answers back).",
+                f"table has an `{ROW_ID}` column: the rows' own key, to join the answers back); "
+                "a CSV's ids are numbers in JSON when every one is a whole number.",
             ),
         ),
         **definitions,

@@ -44,6 +44,13 @@ def test_blank_lines_before_the_header_and_short_rows_are_read_as_pandas_would()
     assert frame.iloc[0, 2] != frame.iloc[0, 2]  # NaN
 
 
+def test_rows_of_empty_fields_only_are_skipped_as_blank_lines_are() -> None:
+    # a spreadsheet saves its trailing empty rows as ",,": no film, as a blank line is none
+    assert read("a,b\n1,2\n,\n\n3,4\n,,\n") == [["a", "b"], ["1", "2"], ["3", "4"]]
+    assert read("a,b\n,\n") == [["a", "b"]]
+    assert read("a,b\n, \n") == [["a", "b"], ["", " "]]  # a space is a value (refused later)
+
+
 def test_a_headers_trailing_empty_cells_over_empty_columns_are_dropped() -> None:
     assert read("id,title,,\n1,A,,\n") == [["id", "title"], ["1", "A"]]
     assert read("a,,c\n1,2,3\n") == [["a", "", "c"], ["1", "2", "3"]]  # named by the caller
