@@ -397,17 +397,24 @@
         model: p ? p.model : "", warnings: p ? p.warnings.join(" | ") : "", // as the client's slate writes them
       };
     });
+    // A warning every film forecast carries is said once, above the table (the download keeps
+    // each row's own): else it fills most of the table.
+    const forecasts = rows.map((row) => byRow.get(row)).filter(Boolean);
+    const common = forecasts.length > 1 ? forecasts[0].warnings.filter((w) => forecasts.every((p) => p.warnings.includes(w))) : [];
+    const own = (p) => (p ? p.warnings.filter((w) => !common.includes(w)).join(" | ") : "");
+    $("films-common").hidden = !common.length;
+    $("films-common").textContent = common.length ? `Every film forecast: ${common.join(" | ")}` : "";
     table(
       "films-table",
       ["#", "Title", "Budget", "Revenue", "80% range", "P(hit)", "Profit 80% range", "P(profit)", "Warnings"],
-      lastRows.map((r) =>
+      lastRows.map((r, i) =>
         r.error
           ? [String(r.row), { text: r.title, className: "title" }, { text: r.error, className: "row-error" }]
           : [
               String(r.row), { text: r.title, className: "title" }, typeof r.budget_usd === "number" ? usd(r.budget_usd) : r.budget_usd || "–", usd(r.revenue_usd),
               `${usd(r.revenue_p10_usd)} to ${usd(r.revenue_p90_usd)}`, percent(r.hit_probability),
               `${signedUsd(r.profit_p10_usd)} to ${signedUsd(r.profit_p90_usd)}`, percent(r.p_profit),
-              { text: r.warnings || "–", className: r.warnings ? "row-warning" : "" },
+              ...[own(byRow.get(rows[i]))].map((text) => ({ text: text || "–", className: text ? "row-warning" : "" })),
             ]
       ),
       { narrow: [2, 4, 6, 8] }

@@ -482,6 +482,11 @@ def test_the_slate_is_the_apis_answer_and_names_its_bad_rows(
         ]
         assert rows[2][2] == "runtime: Input should be greater than 0"
         assert rows[3][2] == "budget: 'abc' is not a number"
+        # a warning every film carries is said once, above the table; each row keeps its own
+        forecasts = answer["films"]
+        common = [w for w in forecasts[0]["warnings"] if all(w in f["warnings"] for f in forecasts)]
+        assert common  # none of these films gives its companies, countries or keywords
+        assert page.inner_text("#films-common") == f"Every film forecast: {' | '.join(common)}"
         for row, film in zip([rows[0], rows[1], rows[4]], answer["films"], strict=True):
             assert row[3:] == [
                 usd(film["revenue_usd"]),
@@ -489,7 +494,7 @@ def test_the_slate_is_the_apis_answer_and_names_its_bad_rows(
                 percent(film["probability"]),
                 f"{signed_usd(film['profit_p10_usd'])} to {signed_usd(film['profit_p90_usd'])}",
                 percent(film["p_profit"]),
-                " | ".join(film["warnings"]) or "–",
+                " | ".join(w for w in film["warnings"] if w not in common) or "–",
             ]
         total, hits = answer["total"], answer["hits"]
         for element, value, shown in (
