@@ -117,8 +117,15 @@ class RevenueDistribution(_Record):
     fitted_on: str
 
     def table(self) -> tuple[np.ndarray, np.ndarray]:
-        """The levels and the quantiles of Z."""
-        return np.asarray(self.levels), np.asarray(self.quantiles)
+        """The levels and the quantiles of Z, read as joined linearly, with its two end
+        segments carried on to levels 0 and 1 (Z's least and greatest): what every answer and
+        the slate's draws read, so that a film past its residuals' range gets the P(hit) its
+        draws give (down to 0, where the table's own ends held it at 1 / (2 n), a slate's draws
+        at 0)."""
+        levels, table = np.asarray(self.levels), np.asarray(self.quantiles)
+        first = table[0] - (table[1] - table[0]) * levels[0] / (levels[1] - levels[0])
+        last = table[-1] + (table[-1] - table[-2]) * (1 - levels[-1]) / (levels[-1] - levels[-2])
+        return np.r_[0.0, levels, 1.0], np.r_[first, table, last]
 
     def spreads(self, centre: Any, log_budget: Any, horizon: Any) -> np.ndarray:
         return self.spread.of({"forecast": centre, "log_budget": log_budget, "horizon": horizon})
@@ -130,8 +137,8 @@ class RevenueDistribution(_Record):
         return np.asarray(centre, dtype=float) + self.location + np.asarray(spread) * z
 
     def above(self, centre: Any, spread: Any, log_threshold: Any) -> np.ndarray:
-        """P(log1p(revenue) > log_threshold) per film, within the table's levels; 0 above the
-        ceiling, which no revenue answered passes (the distribution is read clipped)."""
+        """P(log1p(revenue) > log_threshold) per film (``table``); 0 above the ceiling, which
+        no revenue answered passes (the distribution is read clipped)."""
         levels, table = self.table()
         threshold = np.asarray(log_threshold, dtype=float)
         z = (threshold - centre - self.location) / spread

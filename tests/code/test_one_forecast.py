@@ -208,6 +208,25 @@ def test_a_slate_of_one_film_totals_that_films_answer(predictor) -> None:
         assert at_least_one == pytest.approx(row["probability"], abs=1.5 / slate.N_DRAWS)
 
 
+def test_past_its_residuals_range_a_films_p_hit_is_its_slates(predictor) -> None:
+    """A film whose hit line nears or passes the top of Z's table (a budget of billions): its
+    P(hit) comes from the same reading of the table as a slate's draws, so its slate agrees
+    (the table's ends had held P(hit) at 1 / (2 n) while the draws gave 0 hits)."""
+    levels, _ = predictor.models["pre_release"].distribution.table()
+    floor = 1 / (2 * (len(levels) - 2))  # the least P(hit) the table's own levels gave
+    probabilities = []
+    for budget in np.geomspace(1e9, 1e10, 25):
+        film = {"budget": budget, "runtime": 100, "genres": ["Documentary"], "release_year": 2014}
+        answer = predictor.slate(SlateRequest.model_validate({"films": [film] * 20}))
+        p = answer["films"][0]["probability"]
+        probabilities.append(p)
+        assert answer["hits"]["expected"] == pytest.approx(20 * p)
+        assert sum(answer["hits"]["at_least"][1:]) == pytest.approx(20 * p, abs=20 / slate.N_DRAWS)
+        one = predictor.slate(SlateRequest.model_validate({"films": [film]}))
+        assert one["hits"]["at_least"][1] == pytest.approx(p, abs=1.5 / slate.N_DRAWS)
+    assert any(0 < p < floor for p in probabilities) and 0.0 in probabilities
+
+
 def test_on_the_hit_line_the_verdict_follows_the_median(predictor) -> None:
     """A line exactly at the median revenue (in USD, as answered) is reached: P ≥ 0.5; a line
     one step above it is not: P < 0.5, however the two readings of the curve round."""
