@@ -442,6 +442,7 @@ def score_row(i: int, answer: dict[str, Any], failed: dict[int, str]) -> dict[st
         "log_revenue": answer.get("log_revenue"),
         "hit_probability": answer.get("probability"),
         "is_hit": answer.get("is_hit"),
+        "hit_threshold": answer.get("threshold"),  # is_hit: hit_probability at least this
         **{key: answer.get(key) for key in PROFIT_KEYS},
         "model": answer.get("model"),
         "warnings": WARNINGS_JOINED.join(answer.get("warnings") or []),  # as slate writes them
@@ -498,6 +499,7 @@ def slate_rows(
                 "revenue_p90_usd": prediction.get("revenue_p90_usd"),
                 "hit_probability": prediction.get("probability"),
                 "is_hit": prediction.get("is_hit"),
+                "hit_threshold": prediction.get("threshold"),
                 **{key: prediction.get(key) for key in PROFIT_KEYS},
                 "model": prediction.get("model"),
                 # " | ": a warning may itself hold "; ".

@@ -808,6 +808,7 @@ ROW_KEYS = (
     "revenue_p90_usd",
     "probability",
     "is_hit",
+    "threshold",
     "profit_usd",
     "profit_p10_usd",
     "profit_p90_usd",

@@ -590,16 +590,19 @@ class RevenueResult(RevenueInterval, Profit, Assumptions, _When):
     explanation: Explanation | None = Field(None, description="Only when asked for.")
 
 
+THRESHOLD_USED = (
+    "The threshold is_hit used (is_hit: probability at least this): the film's hit_threshold, "
+    "or the model's default."
+)
+
+
 class HitResult(_When):
     probability: float = Field(
         description="P(revenue > hit ratio × budget), read from the same distribution as the "
         "revenue forecast: at least 0.5 exactly when the forecast is at least hit_revenue_usd."
     )
     is_hit: bool
-    threshold: float = Field(
-        description="The threshold is_hit used: the film's hit_threshold, or the model's "
-        "default (0.5)."
-    )
+    threshold: float = Field(description=THRESHOLD_USED)
     hit_ratio: float = Field(description="A hit: revenue above hit_ratio × the budget.")
     hit_revenue_usd: float = Field(description="The revenue a hit needs: hit_ratio × budget.")
     p_profit: float = Field(
@@ -626,6 +629,7 @@ class _Forecast(Profit, _When):
     revenue_p90_usd: float = Field(description="Upper end of the 80% range, USD.")
     probability: float = Field(description="P(hit), from the same distribution.")
     is_hit: bool
+    threshold: float = Field(description=THRESHOLD_USED)
     model: FeatureSet = Field(description="Which models answered; see `models`.")
     warnings: list[str] = Field(default_factory=list)
 

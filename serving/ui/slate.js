@@ -16,7 +16,7 @@
   // booleans as pandas writes them (True, False).
   const TABLE_COLUMNS = [
     "row", "title", "error", "release_date", "budget_usd", "marketing_usd", "studio_share", "dollars_year",
-    "revenue_usd", "revenue_p10_usd", "revenue_p90_usd", "hit_probability", "is_hit",
+    "revenue_usd", "revenue_p10_usd", "revenue_p90_usd", "hit_probability", "is_hit", "hit_threshold",
     "profit_usd", "profit_p10_usd", "profit_p90_usd", "p_profit", "break_even_revenue_usd", "model", "warnings",
   ];
   let settings = null;
@@ -392,7 +392,7 @@
         marketing_usd: p ? row.film.marketing_usd ?? answer.marketing_usd : "",
         studio_share: p ? row.film.studio_share ?? answer.studio_share : "", dollars_year: p ? p.dollars_year : "",
         revenue_usd: p ? p.revenue_usd : "", revenue_p10_usd: p ? p.revenue_p10_usd : "", revenue_p90_usd: p ? p.revenue_p90_usd : "",
-        hit_probability: p ? p.probability : "", is_hit: p ? (p.is_hit ? "True" : "False") : "", profit_usd: p ? p.profit_usd : "", profit_p10_usd: p ? p.profit_p10_usd : "",
+        hit_probability: p ? p.probability : "", is_hit: p ? (p.is_hit ? "True" : "False") : "", hit_threshold: p ? p.threshold : "", profit_usd: p ? p.profit_usd : "", profit_p10_usd: p ? p.profit_p10_usd : "",
         profit_p90_usd: p ? p.profit_p90_usd : "", p_profit: p ? p.p_profit : "", break_even_revenue_usd: p ? p.break_even_revenue_usd : "",
         model: p ? p.model : "", warnings: p ? p.warnings.join(" | ") : "", // as the client's slate writes them
       };

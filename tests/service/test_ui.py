@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import datetime as dt
+import io
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ import httpx
 import pytest
 
 from boxoffice.fields import MIN_STUDIO_SHARE, TMDB_GENRES
+from serving.client import read_films_csv, rows_to_films, slate_rows
 from tests.helpers.browser import (
     CHROMIUM_MISSING,
     PHONE,
@@ -539,6 +541,12 @@ def test_the_slate_is_the_apis_answer_and_names_its_bad_rows(
         assert float(saved[0]["marketing_usd"]) == sent[0].get("marketing_usd", 10e6)
         assert float(saved[4]["studio_share"]) == sent[2].get("studio_share", 0.55)
         assert saved[0]["is_hit"] == str(first["is_hit"])  # True/False, as pandas writes them
+        assert float(saved[0]["hit_threshold"]) == first["threshold"]
+        # the columns of the client's `slate --out`, in its order
+        frame = read_films_csv(io.StringIO(SLATE_CSV))
+        films, errors = rows_to_films(frame)
+        valid = [i for i in range(len(films)) if i not in errors]
+        assert list(saved[0]) == list(slate_rows(frame, films, errors, answer, valid)[0])
 
         # Edited after the forecast, the figures shown are said to be out of date.
         page.fill("#marketing_usd", "20")
