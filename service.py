@@ -37,7 +37,7 @@ from serving.schema import (
 )
 from serving.ui import UI_PATH
 from serving.ui import app as ui_app
-from serving.worker import register, settle_gc
+from serving.worker import Siblings, register, settle_gc
 
 try:
     RUN_MODELS = resolve_run(os.environ.get("BOXOFFICE_RUN") or None)
@@ -94,6 +94,10 @@ class Forecaster:
         register(
             self.predictor, {"predict_revenue": self.revenue_queue, "predict_hit": self.hit_queue}
         )
+        self.siblings = Siblings()  # /livez fails once a worker has gone (serving.worker)
+
+    def __is_alive__(self) -> bool:
+        return self.siblings.alive()
 
     def __is_ready__(self) -> bool:
         return len(self.predictor.models) + (self.predictor.comparables is not None) == len(

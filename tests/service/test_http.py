@@ -295,6 +295,36 @@ def test_start_without_models_fails_at_once_with_how_to_train(tmp_path) -> None:
     assert "make train" in server.log_path.read_text()
 
 
+def test_in_a_container_a_worker_gone_fails_the_liveness_probe(quick_training, tmp_path) -> None:
+    """BentoML starts no worker in a dead one's place in a container (BENTOML_CONTAINERIZED, as
+    the image sets it): the others would answer every probe at half the capacity. /livez then
+    fails (503) so that Kubernetes restarts the container, and the log says why."""
+    import psutil
+
+    env = {"BENTOML_HOME": str(quick_training["bentoml_home"]), "BENTOML_CONTAINERIZED": "true"}
+    server = bentoml_serve(free_port(), tmp_path / "serve.log", env)
+    server.start()
+    try:
+        server.wait_ready(90)
+        with httpx.Client(base_url=server.base_url, timeout=10) as client:
+            assert all(client.get("/livez").status_code == 200 for _ in range(10))
+            workers = psutil.Process(server.proc.pid).children()
+            assert len(workers) == 2
+            workers[0].kill()
+            deadline = time.monotonic() + 30
+            statuses = []
+            while time.monotonic() < deadline:
+                statuses.append(client.get("/livez").status_code)
+                if statuses[-1] == 503:
+                    break
+                time.sleep(0.2)
+            assert statuses[-1] == 503, statuses
+            assert client.post("/predict_revenue", json=EXAMPLE_PRE_RELEASE_FILM).status_code == 200
+        assert "1 of the 2 workers are running" in server.log_path.read_text()
+    finally:
+        server.stop()
+
+
 INTERVAL_FIELDS = {
     "revenue_p10_usd",
     "revenue_p90_usd",
