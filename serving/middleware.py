@@ -386,7 +386,15 @@ def _log_refusal(method: str, path: str, status: int, body: dict[str, Any]) -> N
     if loc in ("", "body"):
         reason = str(body.get("error", "")).removeprefix("Bad Request: ")[:160]
         said = f"{loc}: {reason}" if loc and reason else loc or reason
-    logger.info("%s %s %d: %s", method, path, status, said)
+    logger.info("%s %s %d: %s", method, _one_line(path), status, _one_line(said))
+
+
+def _one_line(text: str, limit: int = 200) -> str:
+    """``text`` on one line of at most ``limit`` characters, a character that is not printable
+    (a newline in a body's key, which would forge a log line) written as its escape."""
+    if not text.isprintable():
+        text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 class QuietClientErrors(logging.Filter):

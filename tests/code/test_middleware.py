@@ -329,3 +329,19 @@ def test_a_table_the_service_fails_on_is_a_json_500_with_its_traceback_logged(
     assert response.status_code == 500
     assert response.json()["detail"][0]["type"] == "internal_error"
     assert "RuntimeError: the models broke" in caplog.text
+
+
+def test_a_refusal_is_logged_on_one_line_whatever_its_body_holds(caplog) -> None:
+    """A key with a newline (or any control character) would have forged a second log line."""
+    from serving.middleware import _log_refusal
+
+    body = {
+        "error": "Bad Request",
+        "detail": [{"loc": ["films", 0, "x\n2026-12-07 ERROR forged"], "msg": "Extra inputs"}],
+    }
+    with caplog.at_level("INFO", logger="boxoffice.http"):
+        _log_refusal("POST", "/predict_batch", 400, body)
+        _log_refusal("POST", "/predict_batch", 400, {"detail": [{"loc": ["films", "y" * 500]}]})
+    first, second = caplog.messages
+    assert first == "POST /predict_batch 400: films.0.x\\n2026-12-07 ERROR forged"
+    assert len(second) < 240 and second.endswith("…")

@@ -95,7 +95,9 @@ def test_strict_validation_rejects_an_unknown_field(objects: list[m.Manifest]) -
 def test_deployment_rollout_and_image(objects: list[m.Manifest]) -> None:
     deployment = m.find(objects, "Deployment")
     spec = deployment["spec"]
-    assert spec["replicas"] == 2
+    # the HorizontalPodAutoscaler owns the count (at least 2): apply would reset a number here
+    assert "replicas" not in spec
+    assert m.find(objects, "HorizontalPodAutoscaler")["spec"]["minReplicas"] == 2
     assert spec["strategy"]["type"] == "RollingUpdate"
     assert spec["strategy"]["rollingUpdate"]["maxUnavailable"] == 0
     assert spec["strategy"]["rollingUpdate"]["maxSurge"] >= 1
@@ -272,7 +274,8 @@ def test_network_policy_admits_the_service_port_only_from_the_namespace_and_ingr
     deployment = m.find(objects, "Deployment")
     pod_labels = deployment["spec"]["template"]["metadata"]["labels"]
     assert policy["podSelector"]["matchLabels"].items() <= pod_labels.items()
-    assert policy["policyTypes"] == ["Ingress"]
+    assert policy["policyTypes"] == ["Ingress", "Egress"]
+    assert policy["egress"] == []  # no outbound traffic: the service calls nothing
     (rule,) = policy["ingress"]
     (container,) = deployment["spec"]["template"]["spec"]["containers"]
     port_names = {port["name"] for port in container["ports"]}
