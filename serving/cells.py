@@ -85,12 +85,14 @@ def as_list(text: str, field: str) -> list[str]:
         raise ValueError(f"{field}: not a JSON list of names or TMDB objects ({detail})") from None
     if not all(isinstance(name, str) for name in names):
         raise ValueError(f"{field}: every item must be a name (text)")
-    # Names without the spaces around them, as training and the API read them; a name made
-    # only of spaces is refused, as the API refuses it.
-    stripped = [name.strip() for name in names]
-    if "" in stripped:
-        raise ValueError(f"{field}: a name made only of spaces")
-    return stripped
+    return table_names(names)
+
+
+def table_names(names: list[str]) -> list[str]:
+    """A table's list of names as training reads it: each without the spaces around it, and one
+    made only of spaces left out, as ``a||b`` leaves out its empty name (TMDB's table has
+    keywords that are a no-break space only; the JSON API refuses such a name)."""
+    return [name for name in map(str.strip, names) if name]
 
 
 def cell(key: str, text: str) -> Any:

@@ -32,7 +32,14 @@ from pydantic import ValidationError
 from boxoffice.csvtext import not_csv_hint, read_csv_text
 from boxoffice.fields import TMDB_LIST_KEYS, TMDB_OTHER_COLUMNS
 from boxoffice.messages import some
-from serving.cells import ROW_ID, cell, column_name, misspelled_columns, typed_frame
+from serving.cells import (
+    ROW_ID,
+    cell,
+    column_name,
+    misspelled_columns,
+    table_names,
+    typed_frame,
+)
 from serving.columns import MAX_BATCH, MAX_TABLE_ROWS, FilmBatch, from_films, from_json
 from serving.middleware import TABLE_ROUTE, BodyProblem, error_body, unsupported_media_type
 from serving.openapi import JSON
@@ -184,7 +191,8 @@ def _cell(value: Any, name: str) -> Any:
             raise ValueError(f"{name}: a list where one value goes")
         # TMDB's objects ({"id": 28, "name": "Action"}) as Parquet's structs: their names.
         key = TMDB_LIST_KEYS.get(name, "name")
-        return [item.get(key, item) if isinstance(item, dict) else item for item in value]
+        names = [item.get(key, item) if isinstance(item, dict) else item for item in value]
+        return table_names(names) if all(isinstance(n, str) for n in names) else names
     if isinstance(value, np.generic):
         value = value.item()
     if kind == "whole" and isinstance(value, float) and value.is_integer():

@@ -71,9 +71,7 @@ class Siblings:
             children = parent.children()
         except psutil.Error:
             return 1
-        return sum(
-            1 for child in children if child.pid == me.pid or _command(child) == own
-        )
+        return sum(1 for child in children if child.pid == me.pid or _command(child) == own)
 
     def alive(self) -> bool:
         running = self.running()

@@ -63,11 +63,12 @@
       }
       const key = settings.tmdb_keys[field] || "name";
       if (!Array.isArray(items)) throw new Error(`${field}: not a JSON list of names or TMDB objects`);
-      return items.map((item) => {
+      const names = items.map((item) => {
         const name = item && typeof item === "object" ? item[key] : item;
         if (typeof name !== "string") throw new Error(`${field}: every item must be a name (text)`);
-        return name;
+        return name.trim();
       });
+      return names.filter(Boolean); // as serving/cells.py table_names: a blank name left out
     }
     if (kind === "bool") {
       const value = { true: true, 1: true, false: false, 0: false }[text.toLowerCase()];

@@ -339,11 +339,20 @@ def test_tmdbs_objects_as_parquet_structs_are_read_as_their_names() -> None:
     sink = io.BytesIO()
     genres = [[{"id": 28, "name": "Action"}, {"id": 18, "name": "Drama"}], []]
     countries = [[{"iso_3166_1": "US", "name": "United States of America"}], None]
-    table = pa.table({"budget": [1e8, 2e7], "genres": genres, "production_countries": countries})
+    keywords = [[{"id": 1, "name": "dirt "}, {"id": 2, "name": "\u00a0"}], []]  # as TMDB has it
+    table = pa.table(
+        {
+            "budget": [1e8, 2e7],
+            "genres": genres,
+            "production_countries": countries,
+            "keywords": keywords,
+        }
+    )
     pq.write_table(table, sink)
     films, errors = to_films(read_frame(sink.getvalue(), "parquet"))
     assert not errors and films[0]["genres"] == ["Action", "Drama"]
     assert films[0]["production_countries"] == ["US"] and films[1]["genres"] == []
+    assert films[0]["keywords"] == ["dirt"]  # a name of spaces only left out, as training does
 
 
 def test_tmdbs_own_columns_that_are_no_field_are_not_read() -> None:
