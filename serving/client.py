@@ -216,7 +216,7 @@ def examples(url: UrlOption = "http://localhost:3000") -> None:
                 f"${math.expm1(film['log_budget']) / 1e6:.1f}M",
                 f"${math.expm1(revenue['revenue']) / 1e6:.1f}M",
                 f"${revenue['revenue_p10_usd'] / 1e6:.0f}-{revenue['revenue_p90_usd'] / 1e6:.0f}M",
-                f"{hit['probability']:.3f}",
+                chance(hit["probability"], ".3f"),
                 "Hit" if hit["is_hit"] else "Not a hit",  # the model's own threshold
                 revenue["model"].removesuffix("_release"),
             )
@@ -487,7 +487,7 @@ def slate_rows(
                 "title": titles[i],
                 "error": errors.get(i, ""),
                 "release_date": films[i].get("release_date"),
-                "budget_usd": films[i].get("budget"),
+                "budget_usd": films[i].get("budget", _budget_of_log(films[i].get("log_budget"))),
                 # a film's own assumptions, else the slate's
                 **{
                     key: films[i].get(key, answer[key]) if prediction else None
@@ -507,6 +507,11 @@ def slate_rows(
             }
         )
     return rows
+
+
+def _budget_of_log(log_budget: float | None) -> float | None:
+    """A budget given as log1p(USD), in USD (None when not given)."""
+    return None if log_budget is None else math.expm1(log_budget)
 
 
 def slate_tables(
@@ -537,9 +542,9 @@ def slate_tables(
             usd(row["budget_usd"]) if row["budget_usd"] else "-",
             usd(row["revenue_usd"]),
             f"{usd(row['revenue_p10_usd'])} to {usd(row['revenue_p90_usd'])}",
-            f"{row['hit_probability']:.0%}",
+            chance(row["hit_probability"], ".0%"),
             f"{usd(row['profit_p10_usd'])} to {usd(row['profit_p90_usd'])}",
-            f"{row['p_profit']:.0%}",
+            chance(row["p_profit"], ".0%"),
             str(row["warnings"].count(WARNINGS_JOINED) + 1) if row["warnings"] else "",
         )
     total, hits = answer["total"], answer["hits"]
@@ -550,7 +555,7 @@ def slate_tables(
         f"{usd(total['revenue_p90_usd'])}); budgets {usd(total['budget_usd'])}, marketing "
         f"{usd(total['marketing_usd'])}",
         f"total profit {usd(total['profit_usd'])} (80%: {usd(total['profit_p10_usd'])} to "
-        f"{usd(total['profit_p90_usd'])}); P(total profit > 0) {total['p_profit']:.0%}",
+        f"{usd(total['profit_p90_usd'])}); P(total profit > 0) {chance(total['p_profit'], '.0%')}",
         f"hits: {hits['expected']:.1f} expected (80%: {hits['p10']} to {hits['p90']}); "
         + ", ".join(f"P(≥{k}) {at_least[k]:.0%}" for k in shown),
         f"assumptions: studio share {answer['studio_share']:g}, marketing "
@@ -869,14 +874,26 @@ def _film(film_file: str | None, options: dict[str, Any]) -> dict[str, Any]:
 
 def usd(value: float) -> str:
     """Three significant digits or so: $81.7M, $142M, $2.05B, $750K, -$103M (the sign before
-    the $, as the page writes it; parse_usd reads a positive one back)."""
+    the $, as the page writes it; parse_usd reads a positive one back); $999.6M is $1.00B."""
     sign, value = ("-" if value < 0 else ""), abs(value)
-    for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
+    units = ((1e9, "B"), (1e6, "M"), (1e3, "K"))
+    for at, (limit, suffix) in enumerate(units):
         if value >= limit:
             scaled = value / limit
             digits = 2 if scaled < 10 else 1 if scaled < 100 else 0
+            if at and round(scaled, digits) >= 1000:  # rounds up to the next unit
+                (limit, suffix), digits = units[at - 1], 2
+                scaled = value / limit
             return f"{sign}${scaled:.{digits}f}{suffix}"
     return f"{sign}${value:.0f}"
+
+
+def chance(p: float, spec: str) -> str:
+    """A probability in the format ``spec`` (".3f", ".0%"); one under 0.5 that would round to
+    it reads "<0.500", "<50%", so that it never reads as the line its verdict falls short of
+    (the page's ``percent`` does the same)."""
+    text = format(p, spec)
+    return "<" + text if p < 0.5 and text == format(0.5, spec) else text
 
 
 FilmFileOption = Annotated[
@@ -1019,9 +1036,9 @@ def scenarios_table(
         cells += [
             usd(row["revenue_usd"]),
             f"{usd(row['revenue_p10_usd'])}-{usd(row['revenue_p90_usd'])}",
-            f"{row['probability']:.3f}",
+            chance(row["probability"], ".3f"),
             "Hit" if row["is_hit"] else "Not a hit",
-            f"{row['p_profit']:.3f}",
+            chance(row["p_profit"], ".3f"),
             str(row["horizon_years"]),
         ]
         cells += [str(row["dollars_year"])] if len(years) > 1 else []

@@ -286,6 +286,7 @@ def film_warnings(
         if name not in ranges:
             continue
         low, high = ranges[name]
+        said_high = high  # the range as said: a later year's own warning lifts ``high`` below
         values = np.array(columns[name], dtype=float)
         if name == "budget" and budgets_read is not None:
             given, values = values, budgets_read
@@ -312,7 +313,7 @@ def film_warnings(
                 )
             warnings[i].append(
                 f"{name} {said} is outside the training range "
-                f"[{shown(low)}, {shown(high)}]: treat the prediction with caution"
+                f"[{shown(low)}, {shown(said_high)}]: treat the prediction with caution"
             )
     for name in LIST_FIELDS:
         lists = listed(columns[name])  # None: not given, not counted

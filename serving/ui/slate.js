@@ -388,7 +388,7 @@
     lastRows = rows.map((row, i) => {
       const p = byRow.get(row);
       return {
-        row: i + 1, id: row.id, title: row.title, error: row.error, release_date: row.film.release_date ?? row.raw.release_date ?? "", budget_usd: row.film.budget ?? row.raw.budget ?? "",
+        row: i + 1, id: row.id, title: row.title, error: row.error, release_date: row.film.release_date ?? row.raw.release_date ?? "", budget_usd: row.film.budget ?? (row.film.log_budget != null ? Math.expm1(row.film.log_budget) : row.raw.budget ?? ""),
         // a film's own assumptions, else the slate's
         marketing_usd: p ? row.film.marketing_usd ?? answer.marketing_usd : "",
         studio_share: p ? row.film.studio_share ?? answer.studio_share : "", dollars_year: p ? p.dollars_year : "",

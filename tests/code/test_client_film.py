@@ -193,6 +193,19 @@ def test_usd_reads_back() -> None:
         parse_usd("150")
     assert parse_usd("0", allow_zero=True) == 0
     assert [usd(v) for v in (20e6, 142.4e6, 2.049e9)] == ["$20.0M", "$142M", "$2.05B"]
+    assert [usd(v) for v in (999.6e6, 999.4e6, -999.7e3)] == ["$1.00B", "$999M", "-$1.00M"]
+
+
+def test_a_chance_just_under_the_line_never_reads_as_the_line() -> None:
+    from serving.client import chance
+
+    assert [chance(p, ".3f") for p in (0.4999929, 0.5, 0.4994, 0.5004)] == [
+        "<0.500",
+        "0.500",
+        "0.499",
+        "0.500",
+    ]
+    assert [chance(p, ".0%") for p in (0.4996, 0.5, 0.496, 0.994)] == ["<50%", "50%", "<50%", "99%"]
 
 
 def test_the_services_refusal_is_its_loc_and_msg() -> None:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
 from serving.client import WARNINGS_JOINED, slate_rows, slate_tables
 
 
 def test_a_warning_holding_a_semicolon_is_counted_once() -> None:
     frame = pd.DataFrame({"title": ["A", "B"]})
-    films = [{"budget": 150.0}, {"budget": 2e7}]
+    films = [{"budget": 150.0}, {"log_budget": 16.811242831518264}]  # the second: $2e7
     warned = [
         "release_year 2027 is 11 year(s) after ...: the models extrapolate; the 80% range "
         "is widened",
@@ -47,6 +48,7 @@ def test_a_warning_holding_a_semicolon_is_counted_once() -> None:
     }
     rows = slate_rows(frame, films, {}, answer, [0, 1])
     assert rows[0]["warnings"].split(WARNINGS_JOINED) == warned and rows[1]["warnings"] == ""
+    assert rows[1]["budget_usd"] == pytest.approx(2e7)  # given as log_budget, shown in USD
     table, notes = slate_tables(rows, answer, "slate")
     assert list(table.columns[-1].cells) == ["2", ""]
     assert any(note.startswith("row 1 warns: release_year 2027") for note in notes)

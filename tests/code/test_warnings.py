@@ -145,6 +145,30 @@ def test_a_later_films_budget_is_checked_as_the_models_read_it() -> None:
     )
 
 
+def test_a_year_before_the_training_films_says_their_range() -> None:
+    """A later year has its own warning; an earlier one is said against the years learned
+    from (not "[1916, inf]")."""
+    from serving.predictor import film_warnings
+
+    columns = {
+        "budget": [5e7, 5e7],
+        "release_year": [1900, 2027],
+        "release_month": [7, 7],
+        "original_language": ["en", "en"],
+        **{name: [[], []] for name in ("genres", "production_companies", "keywords")},
+        **{name: [[], []] for name in ("production_countries", "spoken_languages")},
+        **{name: [None, None] for name in ("directors", "cast", "runtime")},
+        **{name: [None, None] for name in ("popularity", "vote_average", "vote_count")},
+    }
+    warned = film_warnings(columns, "pre_release", {"release_year": (1916, 2016)}, newest_year=2016)
+    assert (
+        "release_year 1900 is outside the training range [1916, 2016]: treat the prediction "
+        "with caution" in warned[0]
+    )
+    assert not any("outside the training range" in w for w in warned[1])
+    assert any(w.startswith("release_year 2027 is 11 year(s) after") for w in warned[1])
+
+
 def test_a_film_the_models_learned_from_is_said_to_be_in_sample(predictor) -> None:
     """Scored again, a training film (its title in any case and its year) is flagged: its
     forecast is nearer its revenue than a new film's; another year or title is not."""
