@@ -9,8 +9,9 @@
 4. build/requirements.txt: exact pins exported from uv.lock (no dev group, no training-only
    plotting packages); build/bentofile.yaml: bentofile.yaml with the run's model versions;
 5. `bentoml build` with labels naming the run and the model versions, then
-   `bentoml containerize` tagged with the image deploy/kustomization.yaml names (and with the
-   Bento version), carrying the same labels as OCI image labels.
+   `bentoml containerize` tagged with the image deploy/kustomization.yaml names and with the
+   Bento's version (``versioned_image``: the tag to push and deploy on a real cluster),
+   carrying the same labels as OCI image labels.
 
 The image, timings and size are printed and written to build/image.json.
 """
@@ -56,6 +57,14 @@ class ImageBuild:
     models: list[str]
     size_bytes: int
     seconds: dict[str, float] = field(default_factory=dict)
+
+
+def versioned_image(image: str, bento: str) -> str:
+    """The image's name tagged with the Bento's version (``boxoffice:mujj2vxsfsvuuax4``): one
+    tag per build, to push to a registry and name in deploy/kustomization.yaml (``local`` is
+    reused by every build, which a cluster would not roll out)."""
+    name = image.rsplit(":", 1)[0] if ":" in image.rsplit("/", 1)[-1] else image
+    return f"{name}:{bento.split(':', 1)[1]}"
 
 
 def deploy_image() -> str:
@@ -262,7 +271,6 @@ def build_image(
     log(f"built Bento {bento} in {seconds['bento_build']} s")
 
     start = time.monotonic()
-    old_id = image_id(image)
     oci_labels = {
         "org.opencontainers.image.title": "boxoffice",
         "org.opencontainers.image.version": bento.split(":", 1)[1],
@@ -287,6 +295,8 @@ def build_image(
             ],
             "-t",
             image,
+            "-t",
+            versioned_image(image, bento),
         ],
         "bentoml containerize",
         {**env, "TMPDIR": str(tmp_dir)},
@@ -296,12 +306,10 @@ def build_image(
     if new_id is None:
         raise BuildError(f"bentoml containerize finished but {image} is not in Docker")
     seconds["containerize"] = round(time.monotonic() - start, 1)
-    if old_id not in (None, new_id):
-        # The image this one replaced would stay as an untagged ~0.5 GB layer otherwise;
-        # Docker keeps it if a container still uses it.
-        docker(["rmi", old_id])
+    # The image this one replaced keeps its version tag, to roll back to (`docker rmi
+    # boxoffice:<version>` reclaims its ~0.7 GB).
     size = image_size(image)
-    log(f"containerized {image} in {seconds['containerize']} s")
+    log(f"containerized {image} and {versioned_image(image, bento)} in {seconds['containerize']} s")
     result = ImageBuild(
         image=image,
         bento=bento,

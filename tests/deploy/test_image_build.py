@@ -144,3 +144,16 @@ def test_no_models_says_how_to_train(tmp_path: Path) -> None:
     assert result.returncode != 0
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith("image.build.BuildError:") and "make train" in last, last
+
+
+def test_the_image_is_also_tagged_with_the_bentos_version() -> None:
+    """`boxoffice:local` is reused by every build; the version tag is one per build, the one
+    to push and name in the kustomization on a real cluster."""
+    from image.build import versioned_image
+
+    bento = "boxoffice:mujj2vxsfsvuuax4"
+    assert versioned_image("boxoffice:local", bento) == "boxoffice:mujj2vxsfsvuuax4"
+    assert versioned_image("boxoffice", bento) == "boxoffice:mujj2vxsfsvuuax4"
+    assert versioned_image("reg.example:5000/team/boxoffice:rc1", bento) == (
+        "reg.example:5000/team/boxoffice:mujj2vxsfsvuuax4"
+    )
