@@ -12,7 +12,7 @@ import httpx
 import pandas as pd
 import pytest
 
-from serving.client import parse_usd
+from serving.client import chance, parse_usd
 from serving.schema import EXAMPLE_PRE_RELEASE_FILM
 from tests.helpers.tables import printed_table
 from training import config
@@ -153,7 +153,7 @@ def test_scenarios_prints_the_services_forecasts(
         assert parse_usd(row["revenue"]) == pytest.approx(forecast["revenue_usd"], rel=0.006)
         assert parse_usd(low) == pytest.approx(forecast["revenue_p10_usd"], rel=0.006)
         assert parse_usd(high) == pytest.approx(forecast["revenue_p90_usd"], rel=0.006)
-        assert row["P(hit)"] == f"{forecast['probability']:.3f}"
+        assert row["P(hit)"] == chance(forecast["probability"], ".3f")
         assert row["verdict"] == ("Hit" if forecast["is_hit"] else "Not a hit")
         assert row["horizon (y)"] == str(forecast["horizon_years"])
         assert row["warnings"] == str(len(forecast["warnings"]))
@@ -258,10 +258,10 @@ def test_slate_prints_the_services_slate_and_names_bad_rows(
     answer = http.post("/predict_slate", json={"films": sent, "marketing_usd": 1e7}).json()
     for row, film in zip([r for r in rows if r["title"] != "C"], answer["films"], strict=True):
         assert parse_usd(row["revenue"]) == pytest.approx(film["revenue_usd"], rel=0.006)
-        assert row["P(hit)"] == f"{film['probability']:.0%}"
-        assert row["P(profit)"] == f"{film['p_profit']:.0%}"
+        assert row["P(hit)"] == chance(film["probability"], ".0%")
+        assert row["P(profit)"] == chance(film["p_profit"], ".0%")
     total = answer["total"]
-    assert f"P(total profit > 0) {total['p_profit']:.0%}" in result.stdout
+    assert f"P(total profit > 0) {chance(total['p_profit'], '.0%')}" in result.stdout
     assert f"{answer['hits']['expected']:.1f} expected" in result.stdout
     table = pd.read_csv(out)
     assert len(table) == 4 and "runtime" in table.loc[2, "error"]
