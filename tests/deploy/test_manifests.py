@@ -173,6 +173,20 @@ def test_writable_paths_are_volumes(objects: list[m.Manifest]) -> None:
     assert env["BENTOML_HOME"].startswith("/tmp/")
 
 
+def test_the_proxys_scheme_is_believed_behind_the_network_policy(
+    objects: list[m.Manifest],
+) -> None:
+    """uvicorn reads X-Forwarded-Proto only from the addresses FORWARDED_ALLOW_IPS names (the
+    loopback by default): behind the Ingress's TLS, /ui redirected to http://. Trusting every
+    address is safe only because the NetworkPolicy admits no one but the namespace's pods and
+    the ingress controller."""
+    container = m.main_container(objects)
+    env = {item["name"]: item.get("value") for item in container["env"]}
+    assert env["FORWARDED_ALLOW_IPS"] == "*"
+    policy = m.find(objects, "NetworkPolicy")["spec"]
+    assert "Ingress" in policy["policyTypes"] and len(policy["ingress"]) == 1
+
+
 def test_graceful_shutdown_covers_the_longest_request(objects: list[m.Manifest]) -> None:
     pod = m.pod_spec(objects)
     command = m.main_container(objects)["lifecycle"]["preStop"]["exec"]["command"]
