@@ -1,6 +1,6 @@
 """Every module the Bento packs imports, the stored models load and answer, and the analyst
 page is served from the packed files, in an environment built from the image's package list
-alone (build/requirements.txt: uv.lock without the dev group and the training-only packages),
+alone (image/requirements.txt: uv.lock without the dev group and the training-only packages),
 from a folder holding only the packed files: what `bentoml containerize` puts in the image,
 without Docker."""
 

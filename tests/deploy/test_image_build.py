@@ -55,7 +55,7 @@ def test_bento_holds_only_the_serving_code(bentofile: dict) -> None:
         "reports/training_report.md",
         "serving/__pycache__/schema.cpython-311.pyc",
         "tests/conftest.py",
-        "build/requirements.txt",
+        "image/requirements.txt",
         "reports/screenshot.png",
     ):
         assert not spec.includes(unwanted), unwanted
@@ -63,7 +63,10 @@ def test_bento_holds_only_the_serving_code(bentofile: dict) -> None:
 
 def test_requirements_are_the_lock_without_training_only_packages(tmp_path: Path) -> None:
     path = tmp_path / "requirements.txt"
-    build.export_requirements(path, build.tool_env())
+    assert build.export_requirements(path, build.tool_env())
+    assert not build.export_requirements(path, build.tool_env())  # unchanged: not rewritten
+    # The committed pins a plain `bentoml build` reads are the lock's: no drift.
+    assert build.REQUIREMENTS.read_text() == path.read_text(), "make image rewrites them"
     pins = {
         line.split("==")[0]: line.split("==")[1].split(" ;")[0]
         for line in path.read_text().splitlines()
