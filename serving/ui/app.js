@@ -393,7 +393,13 @@
     $("gauge-mark").style.left = `calc(${(hit.threshold * 100).toFixed(2)}% - 1px)`;
     $("gauge").setAttribute("aria-label", `P(hit) ${percent(hit.probability)} against the verdict's ${percent(hit.threshold)}`);
     const line = $("hit-line");
-    line.textContent = `A hit: revenue above ${BO.F1.format(hit.hit_ratio).replace(/\.0$/, "")}× the budget, ${usd(hit.hit_revenue_usd)}`;
+    // A forecast that rounds to the hit line is said against it in dollars: "$184.8M" twice,
+    // beside "Not a hit", would read as a contradiction.
+    const gap = revenue.revenue_usd - hit.hit_revenue_usd;
+    const alike = gap !== 0 && usd(revenue.revenue_usd) === usd(hit.hit_revenue_usd);
+    line.textContent =
+      `A hit: revenue above ${BO.F1.format(hit.hit_ratio).replace(/\.0$/, "")}× the budget, ${usd(hit.hit_revenue_usd)}` +
+      (alike ? `; the forecast is $${Math.round(Math.abs(gap)).toLocaleString("en-US")} ${gap < 0 ? "under" : "over"} it` : "");
     line.dataset.value = String(hit.hit_revenue_usd);
     setFigure("threshold", percent(hit.threshold), hit.threshold);
 

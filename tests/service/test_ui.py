@@ -208,9 +208,7 @@ def test_the_figures_are_the_apis_answers_for_the_film(
     # One forecast: the verdict, the hit line and the profit agree with the revenue.
     assert page.inner_text("#verdict") == ("Hit" if hit["is_hit"] else "Not a hit")
     assert hit["is_hit"] == (revenue["revenue_usd"] >= hit["hit_revenue_usd"])
-    assert page.inner_text("#hit-line") == (
-        f"A hit: revenue above {hit['hit_ratio']:g}× the budget, {usd(hit['hit_revenue_usd'])}"
-    )
+    assert page.inner_text("#hit-line") == hit_line_text(revenue, hit)
     assert f"Hit when P(hit) ≥ {percent(hit['threshold'])}" in page.inner_text("#hit-note")
     assert revenue["p_profit"] == hit["probability"]  # the default assumptions
     assert f"breaks even at a revenue of {usd(revenue['break_even_revenue_usd'])}" in (
@@ -300,6 +298,49 @@ def test_the_figures_are_the_apis_answers_for_the_film(
     ]
     assert {urlsplit(r.url).netloc for r in visit.requests} == {urlsplit(server_url).netloc}
     assert visit.problems == []
+
+
+def hit_line_text(revenue: dict[str, Any], hit: dict[str, Any]) -> str:
+    """The hit line as the page says it: with the gap in dollars when the forecast rounds to it."""
+    text = f"A hit: revenue above {hit['hit_ratio']:g}× the budget, {usd(hit['hit_revenue_usd'])}"
+    gap = revenue["revenue_usd"] - hit["hit_revenue_usd"]
+    if gap and usd(revenue["revenue_usd"]) == usd(hit["hit_revenue_usd"]):
+        text += f"; the forecast is ${round(abs(gap)):,} {'under' if gap < 0 else 'over'} it"
+    return text
+
+
+def test_a_forecast_that_rounds_to_the_hit_line_is_said_against_it(
+    visit: Visit, http: httpx.Client
+) -> None:
+    """ "$184.8M" as the forecast and as the hit line, beside "Not a hit", reads as a
+    contradiction: the page says the gap in dollars. The budget is found by bisection, typed in
+    millions as a user would."""
+
+    def gap(millions: float) -> tuple[float, dict[str, Any]]:
+        answer = replay(http, "/predict_revenue", {**FILM, "budget": millions * 1e6})
+        return answer["revenue_usd"] - 2 * millions * 1e6, answer
+
+    low, high = 1.0, 2000.0  # the forecast is over twice the budget at $1M, under it at $2B
+    assert gap(low)[0] > 0 > gap(high)[0]
+    for _ in range(60):
+        middle = float(f"{(low + high) / 2:g}")  # as fill_form types it
+        if middle in (low, high):
+            break
+        difference, answer = gap(middle)
+        if difference and usd(answer["revenue_usd"]) == usd(2 * middle * 1e6):
+            break
+        low, high = (middle, high) if difference > 0 else (low, middle)
+    else:
+        pytest.fail("no budget whose forecast rounds to its hit line")
+    page = visit.page
+    fill_form(page, {**FILM, "budget": middle * 1e6})
+    assert submit(page) == "done"
+    posted = visit.posted()
+    revenue = replay(http, "/predict_revenue", posted["/predict_revenue"][0])
+    hit = replay(http, "/predict_hit", posted["/predict_hit"][0])
+    said = page.inner_text("#hit-line")
+    assert said == hit_line_text(revenue, hit) and "; the forecast is $" in said, said
+    assert page.inner_text("#verdict") == ("Hit" if hit["is_hit"] else "Not a hit")
 
 
 def test_the_assumptions_move_the_profit_and_only_the_profit(
