@@ -115,17 +115,22 @@ def test_an_unreadable_csv_is_one_line(tmp_path: Path, monkeypatch: pytest.Monke
     assert "films.csv: cannot be read (Permission denied)" in result.output
 
 
+def score_text(text: str, url: str, tmp_path: Path) -> tuple[object, pd.DataFrame]:
+    """`score` of a CSV written from ``text``: its result (exit code 0) and its output table."""
+    source, out = tmp_path / "films.csv", tmp_path / "out.csv"
+    source.write_text(text)
+    result = CliRunner().invoke(app, ["score", str(source), "--out", str(out), "--url", url])
+    assert result.exit_code == 0, result.output
+    return result, pd.read_csv(out)
+
+
 def test_a_budget_under_the_plausible_floor_is_refused_as_in_slate(
     flaky_url: str, tmp_path: Path
 ) -> None:
     """150 meant as $150M: the service answers it (with a warning), the client refuses it, as
     `slate` and the README say."""
-    source, out = tmp_path / "films.csv", tmp_path / "out.csv"
-    source.write_text("budget,runtime\n150,100\n5e7,100\n")
-    result = CliRunner().invoke(app, ["score", str(source), "--out", str(out), "--url", flaky_url])
-    assert result.exit_code == 0, result.output
+    result, scored = score_text("budget,runtime\n150,100\n5e7,100\n", flaky_url, tmp_path)
     assert "1 films scored, 1 skipped as invalid" in result.output
-    scored = pd.read_csv(out)
     assert scored.loc[0, "error"].startswith("budget: 150 is $150, under $10,000")
     assert pd.isna(scored.loc[0, "revenue_usd"]) and scored.loc[1, "revenue_usd"] == 1e8
 
@@ -134,12 +139,9 @@ def test_a_row_of_no_film_field_is_said_and_not_sent(flaky_url: str, tmp_path: P
     """A row with only its id and a note (no film field) is no film: named, and the rows sent
     are answered in their places (the service skips a row of empty fields); a row of empty
     fields only is skipped, as a blank line is."""
-    source, out = tmp_path / "films.csv", tmp_path / "out.csv"
-    source.write_text("id,note,budget,runtime\n1,,5e7,100\n2,later,,\n,,,\n3,,6e7,90\n")
-    result = CliRunner().invoke(app, ["score", str(source), "--out", str(out), "--url", flaky_url])
-    assert result.exit_code == 0, result.output
+    text = "id,note,budget,runtime\n1,,5e7,100\n2,later,,\n,,,\n3,,6e7,90\n"
+    result, scored = score_text(text, flaky_url, tmp_path)
     assert "2 films scored, 1 skipped as invalid" in result.output
-    scored = pd.read_csv(out)
     assert list(scored["id"]) == [1, 2, 3]
     assert list(scored["revenue_usd"].fillna(0)) == [1e8, 0, 1.2e8]
     assert scored.loc[1, "error"] == "no film field given"
