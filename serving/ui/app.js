@@ -375,7 +375,10 @@
     setFigure("revenue", usd(revenue.revenue_usd), revenue.revenue_usd);
     setFigure("revenue-p10", usd(revenue.revenue_p10_usd), revenue.revenue_p10_usd);
     setFigure("revenue-p90", usd(revenue.revenue_p90_usd), revenue.revenue_p90_usd);
-    $("revenue-multiple").textContent = film.budget > 0 ? `${times(revenue.revenue_usd / film.budget)} the budget` : "";
+    // As percent's "<50.0%": a multiple just under the hit ratio never reads as it ("×2.00").
+    const multiple = revenue.revenue_usd / film.budget;
+    const under = multiple < hit.hit_ratio && times(multiple) === times(hit.hit_ratio);
+    $("revenue-multiple").textContent = film.budget > 0 ? `${under ? "just under " : ""}${times(multiple)} the budget` : "";
     const newest = revenue.dollars_year - revenue.horizon_years;
     $("revenue-when").textContent =
       `In ${revenue.dollars_year} dollars, as every figure on this page. ` +

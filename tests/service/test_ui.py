@@ -214,9 +214,7 @@ def test_the_figures_are_the_apis_answers_for_the_film(
     assert f"breaks even at a revenue of {usd(revenue['break_even_revenue_usd'])}" in (
         page.inner_text("#profit-note")
     )
-    assert page.inner_text("#revenue-multiple") == (
-        f"{times(revenue['revenue_usd'] / FILM['budget'])} the budget"
-    )
+    assert page.inner_text("#revenue-multiple") == multiple_text(revenue, hit, FILM["budget"])
     when = page.inner_text("#revenue-when")
     assert when.startswith(f"In {revenue['dollars_year']} dollars, as every figure on this page.")
     newest = revenue["dollars_year"] - revenue["horizon_years"]
@@ -309,6 +307,13 @@ def hit_line_text(revenue: dict[str, Any], hit: dict[str, Any]) -> str:
     return text
 
 
+def multiple_text(revenue: dict[str, Any], hit: dict[str, Any], budget: float) -> str:
+    """The forecast as a multiple of the budget, as the page says it."""
+    multiple = revenue["revenue_usd"] / budget
+    under = multiple < hit["hit_ratio"] and times(multiple) == times(hit["hit_ratio"])
+    return f"{'just under ' if under else ''}{times(multiple)} the budget"
+
+
 def test_a_forecast_that_rounds_to_the_hit_line_is_said_against_it(
     visit: Visit, http: httpx.Client
 ) -> None:
@@ -340,6 +345,8 @@ def test_a_forecast_that_rounds_to_the_hit_line_is_said_against_it(
     hit = replay(http, "/predict_hit", posted["/predict_hit"][0])
     said = page.inner_text("#hit-line")
     assert said == hit_line_text(revenue, hit) and "; the forecast is $" in said, said
+    budget = posted["/predict_revenue"][0]["budget"]
+    assert page.inner_text("#revenue-multiple") == multiple_text(revenue, hit, budget)
     assert page.inner_text("#verdict") == ("Hit" if hit["is_hit"] else "Not a hit")
 
 
