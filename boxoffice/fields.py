@@ -355,6 +355,7 @@ FILM_FIELDS: tuple[FilmField, ...] = (
         "number",
         "request",
         f"Marketing spend in USD beside the budget; default {DEFAULT_MARKETING_USD:g}.",
+        unit="USD",
         ge=0,
         le=MAX_USD,
         form=FormInput(
@@ -454,6 +455,8 @@ TMDB_LIST_KEYS: dict[str, str] = {
     f.name: f.tmdb_key for f in FILM_FIELDS if f.is_list and f.tmdb_column
 }
 POST_RELEASE_FIELDS: tuple[str, ...] = tuple(f.name for f in fields_of("post"))
+# The amounts in US$: a table's cell may write them as people do ($150,000,000, 150M).
+AMOUNT_FIELDS: tuple[str, ...] = tuple(f.name for f in FILM_FIELDS if f.unit == "USD")
 # The columns of TMDB's movies table that are no film field: the realised revenue (what
 # training learns; never an input) and text no model reads. A table of films may carry them.
 TMDB_OTHER_COLUMNS = frozenset(

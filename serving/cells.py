@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from boxoffice.fields import TMDB_LIST_KEYS
+from boxoffice.fields import AMOUNT_FIELDS, TMDB_LIST_KEYS
 from serving.schema import FIELD_KINDS
 
 BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
@@ -22,6 +22,17 @@ BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
 # the forecasts to the table.
 ROW_ID = "id"
 _SEPARATORS = re.compile(r"[\s-]+")
+# An amount in US$ as people write it (a spreadsheet saved as CSV writes its currency format):
+# a sign, a $ (or US$), the number with or without thousands commas, a k, M or B suffix (any
+# case). Python's 150_000_000 too. serving/ui/slate.js reads it the same way.
+_AMOUNT = re.compile(
+    r"(?P<sign>[+-]?)\s*(?:US)?\$?\s*"
+    r"(?P<number>\d{1,3}(?:(?:,\d{3})+|(?:_\d{3})+)(?:\.\d*)?|[\d.]+(?:[eE][+-]?\d+)?)"
+    r"\s*(?P<suffix>[kKmMbB]?)",
+    re.ASCII,
+)
+AMOUNT_SUFFIXES = {"": 1.0, "k": 1e3, "m": 1e6, "b": 1e9}
+AMOUNT_EXAMPLES = "e.g. 150000000, $150,000,000, 150M or 1.5e8"
 
 
 def column_name(header: Any) -> str:
@@ -95,11 +106,31 @@ def table_names(names: list[str]) -> list[str]:
     return [name for name in map(str.strip, names) if name]
 
 
+def amount(text: str) -> float:
+    """An amount in US$ from its text: 150000000, $150,000,000, 150M, $1.5B, 750k, 1.5e8
+    (ValueError otherwise; its bounds are the field's, checked where the film is)."""
+    found = _AMOUNT.fullmatch(text.strip())
+    try:
+        if found is None:
+            raise ValueError
+        number = float(found["sign"] + re.sub("[,_]", "", found["number"]))
+        if not math.isfinite(number):  # 1e400
+            raise ValueError
+    except ValueError:
+        raise ValueError(f"{text[:50]!r} is not an amount ({AMOUNT_EXAMPLES})") from None
+    return number * AMOUNT_SUFFIXES[found["suffix"].lower()]
+
+
 def cell(key: str, text: str) -> Any:
     """One CSV cell (text) as the API field `key` takes it."""
     kind = FIELD_KINDS[key]
     if kind == "list":
         return as_list(text, key)
+    if key in AMOUNT_FIELDS:
+        try:
+            return amount(text)
+        except ValueError as error:
+            raise ValueError(f"{key}: {error}") from None
     if kind in ("number", "whole"):
         try:
             number = float(text)

@@ -43,13 +43,22 @@ from boxoffice.config import (
 )
 from boxoffice.csvtext import UNREADABLE, not_csv_hint, read_csv_text
 from boxoffice.fields import (
+    AMOUNT_FIELDS,
     FILM_FIELDS,
     MAX_USD,
     MIN_STUDIO_SHARE,
     TMDB_OTHER_COLUMNS,
     FilmField,
 )
-from serving.cells import ROW_ID, as_list, cell, column_name, misspelled_columns, typed_frame
+from serving.cells import (
+    ROW_ID,
+    amount,
+    as_list,
+    cell,
+    column_name,
+    misspelled_columns,
+    typed_frame,
+)
 from serving.columns import MAX_TABLE_ROWS
 from serving.schema import (
     EXCLUSIVE_FIELDS,
@@ -630,22 +639,14 @@ def slate(
 
 # --------------------------------------------------------------------------- one film, asked about
 
-# Amounts as people write them: 20M, 1.5e8, 150000000, $2.5B, 750k.
-USD_SUFFIXES = {"k": 1e3, "m": 1e6, "b": 1e9}
 # Options that replace a field the --film file gives the other way (the service refuses both).
 REPLACES = dict(EXCLUSIVE_FIELDS) | {"vote_average": "vote_avg"}
 
 
 def parse_usd(text: str, allow_zero: bool = False) -> float:
-    """An amount in USD: a number, optionally with a $ and a k, M or B suffix (any case); a
-    budget is above 0, a marketing spend (``allow_zero``) may be 0."""
-    cleaned = text.strip().removeprefix("$").strip()
-    scale = USD_SUFFIXES.get(cleaned[-1:].lower(), 1.0)
-    number = cleaned[:-1] if scale != 1.0 else cleaned
-    try:
-        value = float(number) * scale  # float() takes 1.5e8 and 150_000_000
-    except ValueError:
-        raise ValueError(f"{text!r} is not an amount (e.g. 20M, 1.5e8, 150000000)") from None
+    """An amount in USD as a table's cell writes it (serving.cells.amount: 20M, $2.5B, 750k,
+    1.5e8, $150,000,000); a budget is above 0, a marketing spend (``allow_zero``) may be 0."""
+    value = amount(text)
     low_ok = value >= 0 if allow_zero else value > 0
     if not (math.isfinite(value) and low_ok and value <= MAX_USD):
         least = "at least $0" if allow_zero else "above $0"
@@ -655,9 +656,8 @@ def parse_usd(text: str, allow_zero: bool = False) -> float:
     return value
 
 
-# The amounts a row gives in US$ that the client refuses under MIN_PLAUSIBLE_USD (150 meant as
+# The client refuses a row's amount in US$ (AMOUNT_FIELDS) under MIN_PLAUSIBLE_USD (150 meant as
 # $150M), where the API itself only warns.
-AMOUNTS = ("budget", "marketing_usd")
 
 
 def _check_plausible(key: str, text: str, value: Any) -> None:
@@ -667,7 +667,7 @@ def _check_plausible(key: str, text: str, value: Any) -> None:
 
 
 def _implausible(key: str, text: str, value: Any) -> str | None:
-    if key in AMOUNTS and 0 < value < MIN_PLAUSIBLE_USD:
+    if key in AMOUNT_FIELDS and 0 < value < MIN_PLAUSIBLE_USD:
         return f"{key}: {text.strip()} is {_too_small(value)}"
     return None
 
@@ -676,7 +676,7 @@ def implausible_rows(frame: pd.DataFrame) -> dict[int, str]:
     """The rows whose budget or marketing is under MIN_PLAUSIBLE_USD, with the reason (a cell
     that is not a number is left to the service to name)."""
     found: dict[int, str] = {}
-    for key in (k for k in AMOUNTS if k in frame.columns):
+    for key in (k for k in AMOUNT_FIELDS if k in frame.columns):
         for i, text in enumerate(frame[key].tolist()):
             try:
                 reason = _implausible(key, text, cell(key, text.strip()))

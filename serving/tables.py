@@ -1,7 +1,8 @@
 """``POST /predict_table``: a table of films in, the same table of answers out.
 
 In: CSV (``text/csv``: the client's ``score`` columns, API field names; lists as JSON, TMDB's
-JSON objects, or ``a|b|c``; an empty cell is a field not given) or Parquet
+JSON objects, or ``a|b|c``; amounts in US$ as people write them, ``$150,000,000`` or ``150M``;
+an empty cell is a field not given) or Parquet
 (``application/vnd.apache.parquet``: the same columns; lists as lists of text or as text), up to
 ``MAX_TABLE_ROWS`` films. Out: one row per film in order, the ``/predict_batch`` row's fields as
 columns (``ROW_KEYS``) and an ``error`` column: a row that fails validation gets its message

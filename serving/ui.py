@@ -32,6 +32,7 @@ from boxoffice.config import (
     MIN_PLAUSIBLE_USD,
 )
 from boxoffice.fields import (
+    AMOUNT_FIELDS,
     FILM_FIELDS,
     MAX_USD,
     MAX_YEAR,
@@ -41,6 +42,7 @@ from boxoffice.fields import (
     TMDB_LIST_KEYS,
     FilmField,
 )
+from serving.cells import AMOUNT_EXAMPLES
 from serving.schema import (
     EXAMPLE_PRE_RELEASE_FILM,
     EXAMPLE_SLATE_CSV,
@@ -71,6 +73,9 @@ SETTINGS = {
     },
     # How the slate view reads a CSV cell into each field (as the client's `score` does).
     "fields": FIELD_KINDS,
+    # The fields in US$, whose cells read as amounts ($150,000,000, 150M: serving.cells.amount).
+    "amounts": AMOUNT_FIELDS,
+    "amount_examples": AMOUNT_EXAMPLES,
     # How the one-film form reads each of its fields (boxoffice.fields).
     "form": [
         {

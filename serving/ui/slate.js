@@ -44,9 +44,20 @@
   }
 
   // -- reading the CSV ------------------------------------------------------------------------
+  // An amount in US$ as people write it ($150,000,000, 150M): serving/cells.py amount().
+  const AMOUNT = /^([+-]?)\s*(?:US)?\$?\s*(\d{1,3}(?:(?:,\d{3})+|(?:_\d{3})+)(?:\.\d*)?|[\d.]+(?:[eE][+-]?\d+)?)\s*([kKmMbB]?)$/;
+  const SUFFIXES = { "": 1, k: 1e3, m: 1e6, b: 1e9 };
+  function amount(field, text) {
+    const found = AMOUNT.exec(text.trim());
+    const number = found ? Number(found[1] + found[2].replace(/[,_]/g, "")) : NaN;
+    if (!Number.isFinite(number)) throw new Error(`${field}: '${text.slice(0, 50)}' is not an amount (${settings.amount_examples})`);
+    return number * SUFFIXES[found[3].toLowerCase()];
+  }
+
   /** One cell as the API field takes it (a text that is not empty), or an Error naming it. */
   function cell(field, text) {
     const kind = settings.fields[field];
+    if (settings.amounts.includes(field)) return amount(field, text);
     if (kind === "number" || kind === "whole") {
       const number = Number(text);
       if (!Number.isFinite(number) || !/^[\s+\-.\deE]+$/.test(text)) throw new Error(`${field}: '${text.slice(0, 50)}' is not a number`);

@@ -7,6 +7,7 @@ import io
 import pandas as pd
 import pytest
 
+from serving.cells import AMOUNT_EXAMPLES, amount
 from serving.client import read_films_csv, rows_to_films
 
 
@@ -32,7 +33,7 @@ def test_a_blank_or_bad_cell_affects_only_its_row() -> None:
         "genres": ["Drama", "Action"],
     }
     assert films[2] == {"title": "C", "budget": 1e7, "runtime": 90.0}  # blank year: not given
-    assert errors[1] == "budget: 'abc' is not a number"
+    assert errors[1] == f"budget: 'abc' is not an amount ({AMOUNT_EXAMPLES})"
     assert errors[3] == "release_year: '2001.5' is not a whole number"
     assert sorted(errors) == [1, 3]
 
@@ -113,3 +114,41 @@ def test_repeated_or_missing_rows_are_refused() -> None:
 def test_a_number_cell_that_is_not_finite_is_refused(text: str) -> None:
     _, errors = rows_to_films(read(f"budget,runtime,popularity\n1e7,100,{text}\n"))
     assert errors[0] == f"popularity: {text!r} is not a number"
+
+
+@pytest.mark.parametrize(
+    ("text", "usd"),
+    [
+        ("150000000", 150e6),
+        ("$150,000,000", 150e6),  # a spreadsheet's currency format, saved as CSV
+        (" US$ 24,000,000.50 ", 24_000_000.5),
+        ("150M", 150e6),
+        ("150 m", 150e6),
+        ("$1.5B", 1.5e9),
+        ("750k", 750e3),
+        ("1.5e8", 150e6),
+        ("150_000_000", 150e6),
+        ("-5M", -5e6),  # a sign is read; the field's bounds refuse it
+    ],
+)
+def test_an_amount_is_read_as_people_write_it(text: str, usd: float) -> None:
+    assert amount(text) == usd
+
+
+@pytest.mark.parametrize(
+    "text", ["1,5", "24,000,00", "1,000_000", "nan", "inf", "1e400", "$", "", "20X", "1.2.3"]
+)
+def test_a_text_that_is_no_amount_is_refused(text: str) -> None:
+    with pytest.raises(ValueError, match="is not an amount"):
+        amount(text)
+
+
+def test_amount_cells_in_a_table() -> None:
+    films, errors = rows_to_films(
+        read(
+            'title,budget,runtime,marketing_usd\nA,"$150,000,000",120,20M\nB,"1,5",120,\nC,150,120,\n'
+        )
+    )
+    assert films[0] == {"title": "A", "budget": 150e6, "runtime": 120.0, "marketing_usd": 20e6}
+    assert errors[1] == f"budget: '1,5' is not an amount ({AMOUNT_EXAMPLES})"
+    assert errors[2].startswith("budget: 150 is $150, under $10,000")

@@ -12,6 +12,7 @@ import httpx
 import pandas as pd
 import pytest
 
+from serving.cells import AMOUNT_EXAMPLES
 from serving.client import chance, parse_usd
 from serving.schema import EXAMPLE_PRE_RELEASE_FILM
 from tests.helpers.tables import printed_table
@@ -94,7 +95,7 @@ def test_score_with_no_valid_row_exits_1_and_still_writes_the_errors(
     source.write_text("title,budget,runtime\nA,abc,100\n")
     result = client("score", str(source), "--out", str(out), "--url", server_url)
     assert result.returncode == 1 and "no row of" in result.stderr
-    assert pd.read_csv(out).loc[0, "error"] == "budget: 'abc' is not a number"
+    assert pd.read_csv(out).loc[0, "error"] == f"budget: 'abc' is not an amount ({AMOUNT_EXAMPLES})"
 
 
 def test_score_refuses_bad_out_and_empty_csv_before_sending(tmp_path) -> None:

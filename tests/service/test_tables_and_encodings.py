@@ -26,10 +26,11 @@ FILMS = [
     {"runtime": 118.0, "popularity": 28.67, "vote_average": 5.7, "budget": 35e6},
     {**EXAMPLE_PRE_RELEASE_FILM, "genres": ["Horror"], "budget": 8e6, "title": "Small"},
 ]
+# Budgets as people write them too ($150,000,000, 35M): read as the client reads them.
 CSV = """title,budget,runtime,genres,release_date,original_language,production_companies,popularity
-An untitled sequel,150000000,130,Action|Adventure,2027-07-02,en,Marvel Studios,
+An untitled sequel,"$150,000,000",130,Action|Adventure,2027-07-02,en,Marvel Studios,
 A bad row,150000000,-3,Action,2027-07-02,en,,
-Old,35000000,118,"[{""id"": 18, ""name"": ""Drama""}]",2001-05-04,en,"[""A"", ""B""]",28.67
+Old,35M,118,"[{""id"": 18, ""name"": ""Drama""}]",2001-05-04,en,"[""A"", ""B""]",28.67
 """
 
 

@@ -23,6 +23,7 @@ import httpx
 import pytest
 
 from boxoffice.fields import MIN_STUDIO_SHARE, TMDB_GENRES
+from serving.cells import AMOUNT_EXAMPLES
 from serving.client import read_films_csv, rows_to_films, slate_rows
 from tests.helpers.browser import (
     CHROMIUM_MISSING,
@@ -531,7 +532,7 @@ def test_the_slate_is_the_apis_answer_and_names_its_bad_rows(
             )
         ]
         assert rows[2][2] == "runtime: Input should be greater than 0"
-        assert rows[3][2] == "budget: 'abc' is not a number"
+        assert rows[3][2] == f"budget: 'abc' is not an amount ({AMOUNT_EXAMPLES})"
         # a warning every film carries is said once, above the table; each row keeps its own
         forecasts = answer["films"]
         common = [w for w in forecasts[0]["warnings"] if all(w in f["warnings"] for f in forecasts)]
@@ -620,16 +621,23 @@ def test_a_slate_of_bad_rows_names_each_and_a_budget_in_millions_is_refused(
         rows = table_rows(page, "films-table")
         assert [row[:2] for row in rows] == [["1", "A"], ["2", "B"]]
         assert rows[0][2].startswith("budget: required: give")
-        assert rows[1][2] == "budget: 'xx' is not a number"
+        assert rows[1][2] == f"budget: 'xx' is not an amount ({AMOUNT_EXAMPLES})"
         assert page.is_visible("#films-panel") and not page.is_visible("#answer")
         # A budget typed in millions (150) is refused as a unit slip, as the client refuses it;
         # one the models did not learn from ($5,000,000,000) is forecast with its warning.
-        page.fill("#csv", "title,budget,runtime,genres\nA,150,130,Action\nB,5e9,130,Action\n")
+        # An amount as a spreadsheet writes it is read as the client and /predict_table read it.
+        page.fill(
+            "#csv",
+            "title,budget,runtime,genres\nA,150,130,Action\nB,5e9,130,Action\n"
+            'C,"$120,000,000",130,Action\nD,$1.5B,130,Action\n',
+        )
         page.click("#submit")
         page.wait_for_selector("#results[data-state='done']", state="attached")
         rows = table_rows(page, "films-table")
         assert rows[0][2].startswith("budget: 150 is $150, under $10,000"), rows[0]
         assert "budget $5B is outside the training range" in rows[1][-1], rows[1]
+        sent = visit.posted()["/predict_slate"][-1]["films"]
+        assert [film["budget"] for film in sent] == [5e9, 120e6, 1.5e9]
         # Every problem of a row at once, the page's own and the API's; a share as a percentage.
         page.fill(
             "#csv",
