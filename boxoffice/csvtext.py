@@ -10,7 +10,7 @@ read as a row like the others, so nothing is inferred from it:
 - a row with fewer fields has the rest empty;
 - a header cell left empty over an empty column (a spreadsheet's trailing separator) is dropped;
 - blank lines are skipped, before the header too, and so are rows of empty fields only (a
-  spreadsheet's trailing rows, saved as ``,,,``).
+  spreadsheet's trailing rows, saved as ``,,,``); a field of spaces only is an empty one there.
 """
 
 from __future__ import annotations
@@ -63,7 +63,10 @@ def read_csv_text(
             raise CsvShapeError(_too_long(header_length, where)) from None
     names = ["" if pd.isna(v) else str(v) for v in rows.iloc[0, :header_length].tolist()]
     frame = rows.iloc[1:].reset_index(drop=True)
-    filled = (frame.notna() & (frame != "")).to_numpy()
+    # A cell of spaces only is as empty as a blank one here (as the slate page's CSV reader,
+    # Papa Parse's "greedy" rule, sees it): the rows are numbered alike everywhere.
+    text = frame.fillna("")
+    filled = ((text != "") & ~text.apply(lambda column: column.str.isspace())).to_numpy()
     past = filled[:, header_length:].any(axis=1)
     if past.any():
         raise CsvShapeError(_too_long(header_length, f"line {int(past.argmax()) + 2}"))
