@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from boxoffice.config import MIN_PLAUSIBLE_USD
 from boxoffice.fields import AMOUNT_FIELDS, TMDB_LIST_KEYS
 from serving.schema import FIELD_KINDS
 
@@ -27,10 +28,13 @@ _SEPARATORS = re.compile(r"[\s-]+")
 # case). Python's 150_000_000 too. serving/ui/slate.js reads it the same way.
 _AMOUNT = re.compile(
     r"(?P<sign>[+-]?)\s*(?:US)?\$?\s*"
-    r"(?P<number>\d{1,3}(?:(?:,\d{3})+|(?:_\d{3})+)(?:\.\d*)?|[\d.]+(?:[eE][+-]?\d+)?)"
+    r"(?P<number>\d{1,3}(?:(?:,\d{3})+|(?:_\d{3})+)(?:\.\d*)?|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)"
     r"\s*(?P<suffix>[kKmMbB]?)",
     re.ASCII,
 )
+# A number as a cell writes it: 130, -3, 0.5, .5, 1e7 (no 1_000, no other script's digits, no
+# nan or inf, as JavaScript's Number reads it for the slate page).
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
 AMOUNT_SUFFIXES = {"": 1.0, "k": 1e3, "m": 1e6, "b": 1e9}
 AMOUNT_EXAMPLES = "e.g. 150000000, $150,000,000, 150M or 1.5e8"
 
@@ -121,6 +125,16 @@ def amount(text: str) -> float:
     return number * AMOUNT_SUFFIXES[found["suffix"].lower()]
 
 
+def too_small(usd: float) -> str:
+    """Why an amount above 0 but under MIN_PLAUSIBLE_USD, which no film the models learned from
+    cost, is refused as typed in the wrong unit (150 meant as $150M) by the client (a row, an
+    option) and the slate page (serving/ui/slate.js, the same words); the API only warns."""
+    return (
+        f"${usd:,.0f}, under ${MIN_PLAUSIBLE_USD:,}, which no film the models learned from cost "
+        "(amounts are in US$: 20M is $20 million)"
+    )
+
+
 def cell(key: str, text: str) -> Any:
     """One CSV cell (text) as the API field `key` takes it."""
     kind = FIELD_KINDS[key]
@@ -132,11 +146,8 @@ def cell(key: str, text: str) -> Any:
         except ValueError as error:
             raise ValueError(f"{key}: {error}") from None
     if kind in ("number", "whole"):
-        try:
-            number = float(text)
-        except ValueError:
-            number = math.nan
-        if not math.isfinite(number):  # float() reads "nan" and "inf" too
+        number = float(text) if _NUMBER.fullmatch(text) else math.nan
+        if not math.isfinite(number):  # 1e400
             raise ValueError(f"{key}: {text[:50]!r} is not a number")
         if kind == "whole":
             if not number.is_integer():

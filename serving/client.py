@@ -57,6 +57,7 @@ from serving.cells import (
     cell,
     column_name,
     misspelled_columns,
+    too_small,
     typed_frame,
 )
 from serving.columns import MAX_TABLE_ROWS
@@ -652,7 +653,7 @@ def parse_usd(text: str, allow_zero: bool = False) -> float:
         least = "at least $0" if allow_zero else "above $0"
         raise ValueError(f"{text!r}: an amount must be {least} and at most ${MAX_USD:.0e}")
     if 0 < value < MIN_PLAUSIBLE_USD:
-        raise ValueError(f"{text!r} is {_too_small(value)}: write 20M for $20 million")
+        raise ValueError(f"{text!r} is {too_small(value)}")
     return value
 
 
@@ -668,7 +669,7 @@ def _check_plausible(key: str, text: str, value: Any) -> None:
 
 def _implausible(key: str, text: str, value: Any) -> str | None:
     if key in AMOUNT_FIELDS and 0 < value < MIN_PLAUSIBLE_USD:
-        return f"{key}: {text.strip()} is {_too_small(value)}"
+        return f"{key}: {text.strip()} is {too_small(value)}"
     return None
 
 
@@ -685,13 +686,6 @@ def implausible_rows(frame: pd.DataFrame) -> dict[int, str]:
             if reason:
                 found.setdefault(i, reason)
     return found
-
-
-def _too_small(usd: float) -> str:
-    return (
-        f"${usd:,.0f}, under ${MIN_PLAUSIBLE_USD:,}, which no film the models learned from cost "
-        "(amounts are in US$)"
-    )
 
 
 def parse_budgets(text: str) -> list[float]:

@@ -45,7 +45,9 @@
 
   // -- reading the CSV ------------------------------------------------------------------------
   // An amount in US$ as people write it ($150,000,000, 150M): serving/cells.py amount().
-  const AMOUNT = /^([+-]?)\s*(?:US)?\$?\s*(\d{1,3}(?:(?:,\d{3})+|(?:_\d{3})+)(?:\.\d*)?|[\d.]+(?:[eE][+-]?\d+)?)\s*([kKmMbB]?)$/;
+  const AMOUNT = /^([+-]?)\s*(?:US)?\$?\s*(\d{1,3}(?:(?:,\d{3})+|(?:_\d{3})+)(?:\.\d*)?|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)\s*([kKmMbB]?)$/;
+  // A number as serving/cells.py _NUMBER reads it: 130, -3, .5, 1e7.
+  const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
   const SUFFIXES = { "": 1, k: 1e3, m: 1e6, b: 1e9 };
   function amount(field, text) {
     const found = AMOUNT.exec(text.trim());
@@ -59,8 +61,8 @@
     const kind = settings.fields[field];
     if (settings.amounts.includes(field)) return amount(field, text);
     if (kind === "number" || kind === "whole") {
-      const number = Number(text);
-      if (!Number.isFinite(number) || !/^[\s+\-.\deE]+$/.test(text)) throw new Error(`${field}: '${text.slice(0, 50)}' is not a number`);
+      const number = NUMBER.test(text) ? Number(text) : NaN;
+      if (!Number.isFinite(number)) throw new Error(`${field}: '${text.slice(0, 50)}' is not a number`);
       if (kind === "whole" && !Number.isInteger(number)) throw new Error(`${field}: '${text.slice(0, 50)}' is not a whole number`);
       return number;
     }
@@ -135,12 +137,13 @@
         row.raw[name] = text; // as written: the download keeps a refused row's cells
         try {
           const value = cell(name, text);
-          // As the client's slate: an amount under the floor no training film cost is a unit
-          // slip (150 meant as $150M), not a $150 film.
-          if ((name === "budget" || name === "marketing_usd") && value > 0 && value < settings.min_plausible_usd) {
+          // As the client's slate (serving/cells.py too_small, the same words): an amount under the
+          // floor no training film cost is a unit slip (150 meant as $150M), not a $150 film.
+          if (settings.amounts.includes(name) && value > 0 && value < settings.min_plausible_usd) {
             const floor = settings.min_plausible_usd.toLocaleString("en-US");
+            const usd = Math.round(value).toLocaleString("en-US");
             throw new Error(
-              `${name}: ${text} is $${value.toLocaleString("en-US")}, under $${floor}: the CSV's amounts are in US$ (write $20M as 20000000)`
+              `${name}: ${text} is $${usd}, under $${floor}, which no film the models learned from cost (amounts are in US$: 20M is $20 million)`
             );
           }
           // The CSV's share is a fraction, the form's a percentage: 45 is not 45%.

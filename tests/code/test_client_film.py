@@ -189,7 +189,7 @@ def test_usd_reads_back() -> None:
     for value in (75e3, 750e3, 8.88e6, 81.7e6, 142e6, 2.05e9):
         assert parse_usd(usd(value)) == pytest.approx(value, rel=0.006)
     # An amount under $10,000 is a unit slip (150 meant as $150M): refused, saying so.
-    with pytest.raises(ValueError, match=r"^'150' is \$150, under \$10,000, .*write 20M"):
+    with pytest.raises(ValueError, match=r"^'150' is \$150, under \$10,000, .*20M is \$20 million"):
         parse_usd("150")
     assert parse_usd("0", allow_zero=True) == 0
     assert [usd(v) for v in (20e6, 142.4e6, 2.049e9)] == ["$20.0M", "$142M", "$2.05B"]

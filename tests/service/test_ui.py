@@ -656,6 +656,39 @@ def test_a_slate_of_bad_rows_names_each_and_a_budget_in_millions_is_refused(
         assert visit.problems == []
 
 
+# Cells the slate page (serving/ui/slate.js) and the client (serving/cells.py) must read alike.
+CELLS_CSV = """title,budget,runtime,release_year,genres,explain,vote_count
+Commas,"$150,000,000",130,2015.0,"[""Action"", "" Drama ""]",TRUE,
+Short,150M, 95 ,2e3,Action| |Drama,false,1e3
+Underscores,"150_000_000",1_000,,,,
+Other digits,1.5e8,١٠٠,,,,
+Infinite,1.5e8,Infinity,,,,
+Too large,1.5e8,1e400,,,,
+Yes,1.5e8,100,,,yes,
+Decimal comma,"1,5",100,,,,
+Unit slip,150,100,,,,
+Hex,1.5e8,0x10,,,,
+Dots,1.5e8,1.2.3,,,,
+Half,$.5B,.5,+2016,,0,
+"""
+
+
+def test_the_slate_page_reads_cells_as_the_client_does(browser: Any, server_url: str) -> None:
+    films, errors = rows_to_films(read_films_csv(io.StringIO(CELLS_CSV)))
+    assert sorted(errors) == [2, 3, 4, 5, 6, 7, 8, 9, 10]  # the CSV is what it says
+    with open_page(browser, f"{server_url}/ui/slate") as visit:
+        page = visit.page
+        page.wait_for_function("document.querySelector('#studio_share').min !== ''")
+        page.fill("#csv", CELLS_CSV)
+        page.click("#submit")
+        page.wait_for_selector("#results[data-state='done']", state="attached")
+        rows = table_rows(page, "films-table")
+        assert {i: rows[i][2] for i in errors} == errors
+        sent = visit.posted()["/predict_slate"][0]["films"]
+        assert sent == [film for i, film in enumerate(films) if i not in errors]
+        assert visit.problems == []
+
+
 @pytest.mark.parametrize("viewport", [VIEWPORT, PHONE], ids=["laptop", "phone"])
 def test_the_slate_fits_the_screen(browser: Any, server_url: str, viewport: dict) -> None:
     with open_page(browser, f"{server_url}/ui/slate", viewport) as visit:
