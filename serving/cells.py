@@ -114,15 +114,13 @@ def amount(text: str) -> float:
     """An amount in US$ from its text: 150000000, $150,000,000, 150M, $1.5B, 750k, 1.5e8
     (ValueError otherwise; its bounds are the field's, checked where the film is)."""
     found = _AMOUNT.fullmatch(text.strip())
-    try:
-        if found is None:
-            raise ValueError
-        number = float(found["sign"] + re.sub("[,_]", "", found["number"]))
-        if not math.isfinite(number):  # 1e400
-            raise ValueError
-    except ValueError:
-        raise ValueError(f"{text[:50]!r} is not an amount ({AMOUNT_EXAMPLES})") from None
-    return number * AMOUNT_SUFFIXES[found["suffix"].lower()]
+    number = math.nan
+    if found:
+        digits = found["sign"] + re.sub("[,_]", "", found["number"])
+        number = float(digits) * AMOUNT_SUFFIXES[found["suffix"].lower()]
+    if not math.isfinite(number):  # 1e400 too
+        raise ValueError(f"{text[:50]!r} is not an amount ({AMOUNT_EXAMPLES})")
+    return number
 
 
 def too_small(usd: float) -> str:
