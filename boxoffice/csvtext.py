@@ -34,6 +34,7 @@ class CsvShapeError(ValueError):
 
 # What read_csv_text raises for a file that is not a readable CSV table (OSError aside).
 UNREADABLE = (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError, CsvShapeError)
+_SEPARATORS = re.compile(r"[\s-]+")
 
 
 def read_csv_text(
@@ -79,6 +80,13 @@ def read_csv_text(
     if not given.all():  # a row of empty fields only: skipped, as a blank line is
         frame = frame[given].reset_index(drop=True)
     return frame.mask(frame.isin(STR_NA_VALUES)) if keep_default_na else frame
+
+
+def column_name(header: Any) -> str:
+    """A header as the field or column name it stands for: "Release Date", "release-date" and
+    " release_date " are all ``release_date``, as training, the client, /predict_table and the
+    slate page (serving/ui/slate.js, the same rule) read a table's header."""
+    return _SEPARATORS.sub("_", str(header).strip().lower())
 
 
 def not_csv_hint(head: bytes, what: str) -> str:

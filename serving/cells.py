@@ -22,7 +22,6 @@ BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
 # written back beside each row's answer (by /predict_table and the client's ``score``) to join
 # the forecasts to the table.
 ROW_ID = "id"
-_SEPARATORS = re.compile(r"[\s-]+")
 # An amount in US$ as people write it (a spreadsheet saved as CSV writes its currency format):
 # a sign, a $ (or US$), the number with or without thousands commas, a k, M or B suffix (any
 # case). Python's 150_000_000 too. serving/ui/slate.js reads it the same way.
@@ -37,12 +36,6 @@ _AMOUNT = re.compile(
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
 AMOUNT_SUFFIXES = {"": 1.0, "k": 1e3, "m": 1e6, "b": 1e9}
 AMOUNT_EXAMPLES = "e.g. 150000000, $150,000,000, 150M or 1.5e8"
-
-
-def column_name(header: Any) -> str:
-    """A CSV header as the field name it stands for: "Release Date", "release-date" and
-    " release_date " are all ``release_date`` (serving/ui/slate.js reads headers the same way)."""
-    return _SEPARATORS.sub("_", str(header).strip().lower())
 
 
 def near_field(name: str) -> str | None:

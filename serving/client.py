@@ -41,7 +41,7 @@ from boxoffice.config import (
     MAX_COMPARABLES_K,
     MIN_PLAUSIBLE_USD,
 )
-from boxoffice.csvtext import UNREADABLE, not_csv_hint, read_csv_text
+from boxoffice.csvtext import UNREADABLE, column_name, not_csv_hint, read_csv_text
 from boxoffice.fields import (
     AMOUNT_FIELDS,
     FILM_FIELDS,
@@ -55,7 +55,6 @@ from serving.cells import (
     amount,
     as_list,
     cell,
-    column_name,
     misspelled_columns,
     too_small,
     typed_frame,
@@ -235,7 +234,7 @@ def examples(url: UrlOption = "http://localhost:3000") -> None:
 
 def read_films_csv(source: Path | io.StringIO) -> pd.DataFrame:
     """A CSV of films, every cell as its text; column names read as field names
-    (``serving.cells.column_name``: "Release Date" is release_date)."""
+    (``boxoffice.csvtext.column_name``: "Release Date" is release_date)."""
     try:
         # Only an empty cell is missing: "NA" is Namibia, or a title. A repeated name is seen
         # as written (pandas would rename it "budget.1").

@@ -30,13 +30,12 @@ import pandas as pd
 import pydantic_core
 from pydantic import ValidationError
 
-from boxoffice.csvtext import not_csv_hint, read_csv_text
+from boxoffice.csvtext import column_name, not_csv_hint, read_csv_text
 from boxoffice.fields import TMDB_LIST_KEYS, TMDB_OTHER_COLUMNS
 from boxoffice.messages import some
 from serving.cells import (
     ROW_ID,
     cell,
-    column_name,
     misspelled_columns,
     table_names,
     typed_frame,

@@ -29,6 +29,16 @@ FETCH_RATE = 40.0
 FETCH_CONNECTIONS = 8
 FETCH_MIN_VOTES = 20
 
+# A table's amounts in US$, as TMDB gives them: the median of its known (non-zero) budgets and of
+# its revenues is at least this. The published table's are $23M and $52M (58 of its 3,766 known
+# budgets are under it); a table in thousands of dollars has them near $23,000, one in millions
+# near $23, and is refused (its films under MIN_PLAUSIBLE_USD would otherwise be dropped as unit
+# slips one by one, and the rest learned 1,000 times too small).
+MIN_MEDIAN_USD = 100_000
+# A list column is refused when more than this share of its written cells cannot be read (a
+# few malformed cells are read as unknown, each in its own row).
+MAX_MALFORMED_SHARE = 0.5
+
 SEED = 42
 HIT_RATIO = DEFAULT_HIT_RATIO
 # The fewest rows the population rules may leave (the split gives training 60% of them), and

@@ -24,8 +24,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from boxoffice.csvtext import UNREADABLE, not_csv_hint, read_csv_text
-from boxoffice.fields import FILM_FIELDS, TMDB_LIST_KEYS, TMDB_OTHER_COLUMNS, tmdb_genre
+from boxoffice.csvtext import UNREADABLE, column_name, not_csv_hint, read_csv_text
+from boxoffice.fields import (
+    FILM_FIELDS,
+    MAX_YEAR,
+    MIN_YEAR,
+    TMDB_LIST_KEYS,
+    TMDB_OTHER_COLUMNS,
+    tmdb_genre,
+)
 from training import config
 
 if TYPE_CHECKING:
@@ -44,7 +51,10 @@ SCHEMA: dict[str, str] = dict(
     )
 )
 # Numeric columns that may not be empty (the others may be, and then mean "unknown").
-REQUIRED_VALUES = ("budget", "revenue", "popularity", "vote_average", "vote_count", "id")
+REQUIRED_VALUES = ("popularity", "vote_average", "vote_count", "id")
+# Amounts TMDB writes 0 for when unknown: an empty cell (how pandas writes a missing value) is
+# read as that 0.
+AMOUNTS = ("budget", "revenue")
 # Which key of each JSON object is kept (boxoffice.features).
 JSON_KEYS = TMDB_LIST_KEYS
 
@@ -114,7 +124,11 @@ def file_sha256(path: Path) -> str:
 def _sample(frame: pd.DataFrame, mask: pd.Series, column: str, n: int = 3) -> str:
     rows = frame.loc[mask, column].head(n)
     # Row numbers as a spreadsheet shows them: header is line 1.
-    return ", ".join(f"line {i + 2}: {v!r}" for i, v in rows.items())
+    return ", ".join(f"line {i + 2}: {_shortened(repr(v))}" for i, v in rows.items())
+
+
+def _shortened(text: str, most: int = 60) -> str:
+    return text if len(text) <= most else f"{text[: most - 1]}…"
 
 
 def parse_json_list(cell: object, key: str) -> list[str] | None:
@@ -260,7 +274,7 @@ def validate_and_parse(
             bound = UPPER_BOUNDS.get(column, np.inf)
             beyond = parsed > bound
             if beyond.any():
-                if column in REQUIRED_VALUES:
+                if column in REQUIRED_VALUES or column in AMOUNTS:
                     raise DataError(
                         f"column {column!r}: {int(beyond.sum())} value(s) above {bound:,.0f} "
                         f"({_sample(frame, beyond, column)})"
@@ -268,6 +282,9 @@ def validate_and_parse(
                 parsed = parsed.mask(beyond)
                 if out_of_range is not None:
                     out_of_range[column] = int(beyond.sum())
+            if column in AMOUNTS:
+                parsed = parsed.fillna(0)
+                _check_unit(frame, parsed, column)
             frame[column] = parsed.astype(float)
         elif kind == "date":
             parsed = pd.to_datetime(values, format="%Y-%m-%d", errors="coerce")
@@ -276,6 +293,13 @@ def validate_and_parse(
                 raise DataError(
                     f"column {column!r}: {int(bad.sum())} value(s) are not dates "
                     f"YYYY-MM-DD ({_sample(frame, bad, column)})"
+                )
+            years = parsed.dt.year
+            outside = (years < MIN_YEAR) | (years > MAX_YEAR)
+            if outside.any():
+                raise DataError(
+                    f"column {column!r}: {int(outside.sum()):,} date(s) outside the years "
+                    f"{MIN_YEAR}-{MAX_YEAR} the service takes ({_sample(frame, outside, column)})"
                 )
             frame[column] = parsed
     malformed: dict[str, int] = {}
@@ -300,6 +324,7 @@ def validate_and_parse(
             )
         bad = parsed_lists.isna()
         malformed[column] = int(bad.sum())
+        _check_malformed(frame, bad, column)
         # A malformed cell affects only its row: it becomes "unknown" (None).
         frame[column] = parsed_lists.astype(object)
     _check_ids(frame)
@@ -307,6 +332,39 @@ def validate_and_parse(
     frame["release_month"] = frame["release_date"].dt.month.astype(float)
     frame["release_weekday"] = frame["release_date"].dt.dayofweek.astype(float)
     return frame, malformed
+
+
+def _check_unit(frame: pd.DataFrame, parsed: pd.Series, column: str) -> None:
+    """DataError when the column's known amounts (above 0) are not in US$: their median under
+    ``config.MIN_MEDIAN_USD`` (a table in thousands or millions of dollars)."""
+    known = parsed[parsed > 0]
+    if len(known) and known.median() < config.MIN_MEDIAN_USD:
+        raise DataError(
+            f"column {column!r}: the median of its {len(known):,} known amounts is "
+            f"${known.median():,.0f}, under ${config.MIN_MEDIAN_USD:,}: the table's amounts "
+            "must be in US$ (as TMDB gives them), not in thousands or millions "
+            f"({_sample(frame, parsed > 0, column)})"
+        )
+
+
+def _check_malformed(frame: pd.DataFrame, bad: pd.Series, column: str) -> None:
+    """DataError when more than ``config.MAX_MALFORMED_SHARE`` of a list column's written cells
+    cannot be read (the column would be learned as unknown), saying how to write them."""
+    written = frame[column].map(lambda cell: not _empty(cell))
+    if not bad.any() or bad.sum() <= config.MAX_MALFORMED_SHARE * written.sum():
+        return
+    cells = frame.loc[bad, column].astype(str)
+    quoted = cells.str.contains(r"^\s*\[\s*(?:\{\s*)?'", regex=True).mean() > 0.5
+    how = (
+        "they are Python literals (single quotes, as pandas writes a column of lists): write "
+        "them as JSON (json.dumps) or as names separated by |"
+        if quoted
+        else "write them as TMDB's JSON lists or as names separated by |"
+    )
+    raise DataError(
+        f"column {column!r}: {int(bad.sum()):,} of its {int(written.sum()):,} written cells "
+        f"cannot be read as lists; {how} ({_sample(frame, bad, column, 2)})"
+    )
 
 
 def _check_ids(frame: pd.DataFrame) -> None:
@@ -363,6 +421,12 @@ def load_movies(explicit: str | os.PathLike[str] | None = None) -> LoadedData:
     path = locate_dataset(explicit)
     sha256 = file_sha256(path)
     raw = read_table(path)
+    written = [str(name) for name in raw.columns]
+    raw.columns = [column_name(name) for name in written]  # "Release Date" is release_date
+    same = {name for name in raw.columns if list(raw.columns).count(name) > 1}
+    if same:
+        said = ", ".join(repr(w) for w, n in zip(written, raw.columns, strict=True) if n in same)
+        raise DataError(f"{path}: column(s) {said} name the same column")
     repeated = raw.duplicated()
     raw = raw.loc[~repeated]
     unknown: dict[str, list[str]] = {}
@@ -377,6 +441,8 @@ def load_movies(explicit: str | os.PathLike[str] | None = None) -> LoadedData:
         duplicate_rows=int(repeated.sum()),
         out_of_range=out_of_range,
         ignored_columns=[
-            str(c) for c in raw.columns if c not in SCHEMA and c not in TMDB_OTHER_COLUMNS
+            w or "an unnamed one (a pandas index?)"
+            for w, name in zip(written, raw.columns, strict=True)
+            if name not in SCHEMA and name not in TMDB_OTHER_COLUMNS
         ],
     )

@@ -242,9 +242,12 @@ def run_training(
     console.rule(f"[bold]5. Refit on {fitted_on}")
     later = after_newest(splits, calendar.newest_year)
     if later:
+        span = f"{later[0]}" if later[0] == later[-1] else f"{later[0]}-{later[-1]}"
         console.print(
-            f"[yellow]note: {later:,} labelled film(s) released after {calendar.newest_year}, "
-            "the newest year with enough films to test on, are not learned from"
+            f"[yellow]note: {len(later):,} labelled film(s) dated {span}, after "
+            f"{calendar.newest_year}, the newest year with enough films to test on, are not "
+            "learned from (if those dates are not real, e.g. two-digit years read as 20xx, "
+            "correct them)"
         )
     with clock.stage("refit"):
         served = {

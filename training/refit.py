@@ -46,10 +46,11 @@ def fitted_films(splits: Splits, holdout: Holdout, newest_year: int) -> pd.DataF
     return films[films["release_year"] <= newest_year]
 
 
-def after_newest(splits: Splits, newest_year: int) -> int:
-    """How many labelled, plausible films were released after the calendar's newest year."""
-    films = splits.population[splits.plausible]
-    return int((films["release_year"] > newest_year).sum())
+def after_newest(splits: Splits, newest_year: int) -> list[int]:
+    """The release years of the labelled, plausible films released after the calendar's newest
+    year, one per film, sorted."""
+    years = splits.population.loc[splits.plausible, "release_year"]
+    return sorted(int(year) for year in years[years > newest_year])
 
 
 def _forecasts_of(frame: pd.DataFrame, prediction: np.ndarray) -> ForwardForecasts:

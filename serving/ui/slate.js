@@ -115,7 +115,7 @@
     if (parsed.errors.length && !parsed.data.length) throw new Error(`not a readable CSV (${parsed.errors[0].message})`);
     const [header, ...body] = parsed.data;
     if (!header || !body.length) throw new Error("no films: give a header row and at least one film");
-    // As serving/cells.column_name reads a header: "Release Date" is release_date.
+    // As boxoffice/csvtext.column_name reads a header: "Release Date" is release_date.
     const names = header.map((name) => String(name).trim().toLowerCase().replace(/[\s-]+/g, "_"));
     const repeated = names.filter((name, i) => name && names.indexOf(name) !== i);
     if (repeated.length) throw new Error(`column(s) ${[...new Set(repeated)].join(", ")} appear more than once`);

@@ -138,6 +138,12 @@ def test_missing_column_is_named() -> None:
         ("vote_count", None, "column 'vote_count'.*empty"),
         ("budget", "2e13", r"column 'budget': 1 value\(s\) above 10,000,000,000,000.*line 3"),
         ("vote_average", "11", r"column 'vote_average': 1 value\(s\) above 10 "),
+        (
+            "release_date",
+            "2115-07-02",  # the service's years: a table shifted a century is refused
+            r"column 'release_date': 1 date\(s\) outside the years 1870-2100 the service takes "
+            r"\(line 3: '2115-07-02'\)",
+        ),
     ],
 )
 def test_bad_values_name_column_and_rows(column: str, value: object, message: str) -> None:
@@ -277,3 +283,55 @@ def test_columns_neither_read_nor_tmdbs_own_are_named(tmp_path) -> None:
     loaded = load_movies(path)
     assert loaded.ignored_columns == ["notes", "Unnamed: 0"]
     assert "column(s) not read: 'notes', 'Unnamed: 0'" in loading_notes(loaded)
+
+
+def test_amounts_in_thousands_are_refused_not_learned_1000_times_too_small() -> None:
+    # TMDB gives US$; the same films in thousands have medians near $23,000 and $52,000
+    rows = [film_row(id=str(i), budget=str(23_000 + i), revenue="52000") for i in range(5)]
+    with pytest.raises(
+        DataError,
+        match=r"column 'budget': the median of its 5 known amounts is "
+        r"\$23,002, under \$100,000: .* not in thousands or millions",
+    ):
+        validate_and_parse(pd.DataFrame(rows))
+    rows = [film_row(id=str(i), revenue="52000") for i in range(5)]  # budgets in US$
+    with pytest.raises(DataError, match=r"column 'revenue': the median"):
+        validate_and_parse(pd.DataFrame(rows))
+    # a few small budgets (a unit slip here and there) are the cleaning rules' to drop
+    rows = [film_row(id=str(i), budget="5" if i == 0 else "20000000") for i in range(5)]
+    frame, _ = validate_and_parse(pd.DataFrame(rows))
+    assert frame["budget"].tolist() == [5.0] + [20e6] * 4
+
+
+def test_an_empty_amount_is_unknown_as_tmdbs_0() -> None:
+    frame, _ = validate_and_parse(pd.DataFrame([film_row(budget=None, revenue="")]))
+    assert frame.loc[0, "budget"] == 0 and frame.loc[0, "revenue"] == 0
+
+
+def test_lists_written_as_python_literals_are_refused_saying_how_to_write_them() -> None:
+    literal = "[{'id': 28, 'name': 'Action'}]"  # how pandas writes a column of lists
+    rows = [film_row(id=str(i), keywords=literal) for i in range(3)]
+    with pytest.raises(
+        DataError,
+        match=r"column 'keywords': 3 of its 3 written cells cannot be "
+        r"read as lists; they are Python literals .*json.dumps",
+    ):
+        validate_and_parse(pd.DataFrame(rows))
+    # one malformed cell of three: read as unknown in its row, and counted
+    rows[1]["keywords"] = rows[2]["keywords"] = json.dumps(["sequel"])
+    frame, malformed = validate_and_parse(pd.DataFrame(rows))
+    assert malformed["keywords"] == 1 and frame.loc[1, "keywords"] == ["sequel"]
+
+
+def test_headers_are_read_as_names_and_two_spellings_of_one_are_refused(tmp_path) -> None:
+    path = tmp_path / "movies.csv"
+    row = film_row()
+    frame = pd.DataFrame([row]).rename(columns={"budget": "Budget", "release_date": "Release Date"})
+    frame.insert(0, "", "0")  # a pandas index written with the table
+    frame.to_csv(path, index=False)
+    loaded = load_movies(path)
+    assert loaded.frame.loc[0, "budget"] == 1e6 and loaded.frame.loc[0, "release_year"] == 2001
+    assert loaded.ignored_columns == ["an unnamed one (a pandas index?)"]
+    frame.drop(columns=[""]).assign(budget="1000000").to_csv(path, index=False)
+    with pytest.raises(DataError, match=r"column\(s\) 'Budget', 'budget' name the same column"):
+        load_movies(path)
