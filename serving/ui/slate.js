@@ -46,7 +46,7 @@
   // -- reading the CSV ------------------------------------------------------------------------
   // An amount in US$ as people write it ($150,000,000, 150M): serving/cells.py amount().
   const AMOUNT = /^([+-]?)\s*(?:US)?\$?\s*(\d{1,3}(?:(?:,\d{3})+|(?:_\d{3})+)(?:\.\d*)?|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)\s*([kKmMbB]?)$/;
-  // A number as serving/cells.py _NUMBER reads it: 130, -3, .5, 1e7.
+  // A number as serving/cells.py number() reads it: 130, -3, .5, 1e7.
   const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
   const SUFFIXES = { "": 1, k: 1e3, m: 1e6, b: 1e9 };
   function amount(field, text) {
