@@ -241,9 +241,16 @@ def validate_and_parse(
     """
     missing = [c for c in SCHEMA if c not in raw.columns]
     if missing:
+        optional = [c for c in missing if c in JSON_KEYS and c != "genres"]
+        hint = (
+            f"; {', '.join(optional)} may be empty (read as unknown for every film): add "
+            "such a column with empty cells to train without it"
+            if optional
+            else ""
+        )
         raise DataError(
             f"missing column(s): {', '.join(missing)} "
-            f"(expected the TMDB 5000 movies table with {', '.join(SCHEMA)})"
+            f"(expected the TMDB 5000 movies table with {', '.join(SCHEMA)}){hint}"
         )
     frame = raw.copy()
     for column, kind in SCHEMA.items():
