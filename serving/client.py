@@ -648,7 +648,7 @@ def parse_usd(text: str, allow_zero: bool = False) -> float:
     1.5e8, $150,000,000); a budget is above 0, a marketing spend (``allow_zero``) may be 0."""
     value = amount(text)
     low_ok = value >= 0 if allow_zero else value > 0
-    if not (math.isfinite(value) and low_ok and value <= MAX_USD):
+    if not (low_ok and value <= MAX_USD):  # amount() gives a finite number
         least = "at least $0" if allow_zero else "above $0"
         raise ValueError(f"{text!r}: an amount must be {least} and at most ${MAX_USD:.0e}")
     if 0 < value < MIN_PLAUSIBLE_USD:
