@@ -21,6 +21,7 @@ of a year are too high or too low together): a slate of films is simulated with 
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -121,11 +122,19 @@ class RevenueDistribution(_Record):
         segments carried on to levels 0 and 1 (Z's least and greatest): what every answer and
         the slate's draws read, so that a film past its residuals' range gets the P(hit) its
         draws give (down to 0, where the table's own ends held it at 1 / (2 n), a slate's draws
-        at 0)."""
+        at 0). Made once per distribution (read-only arrays): a micro-batch reads it five
+        times, and making it from the stored lists took ~40 µs each."""
+        return self._table
+
+    @functools.cached_property
+    def _table(self) -> tuple[np.ndarray, np.ndarray]:
         levels, table = np.asarray(self.levels), np.asarray(self.quantiles)
         first = table[0] - (table[1] - table[0]) * levels[0] / (levels[1] - levels[0])
         last = table[-1] + (table[-1] - table[-2]) * (1 - levels[-1]) / (levels[-1] - levels[-2])
-        return np.r_[0.0, levels, 1.0], np.r_[first, table, last]
+        joined = np.r_[0.0, levels, 1.0], np.r_[first, table, last]
+        for array in joined:
+            array.flags.writeable = False
+        return joined
 
     def spreads(self, centre: Any, log_budget: Any, horizon: Any) -> np.ndarray:
         return self.spread.of({"forecast": centre, "log_budget": log_budget, "horizon": horizon})

@@ -11,6 +11,7 @@ taken as in its first year.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -31,11 +32,18 @@ class CpiTable(BaseModel):
     def last_year(self) -> int:
         return max(self.index)
 
+    @functools.cached_property
+    def _levels(self) -> tuple[int, int, np.ndarray]:
+        """The first and last years and the CPI-U of each year between, made once."""
+        first, last = min(self.index), self.last_year
+        table = np.array([self.index[y] for y in range(first, last + 1)])
+        table.flags.writeable = False
+        return first, last, table
+
     def level(self, years: Any) -> np.ndarray:
         """The CPI-U of each year (extrapolated after the last year, held before the first)."""
         years = np.asarray(years, dtype=float)
-        first, last = min(self.index), self.last_year
-        table = np.array([self.index[y] for y in range(first, last + 1)])
+        first, last, table = self._levels
         clipped = np.clip(np.nan_to_num(years, nan=last), first, last).astype(int)
         level = table[clipped - first]
         after = np.clip(np.nan_to_num(years, nan=last) - last, 0, None)

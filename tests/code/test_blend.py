@@ -1,12 +1,21 @@
 """The blends' linear part, computed without scikit-learn's per-call checks, gives the same
-floats as scikit-learn's own scaler and linear models."""
+floats as scikit-learn's own scaler and linear models; the trees called on their booster and
+a pipeline's steps run one by one give the same floats as their ``predict``."""
 
 from __future__ import annotations
 
 import numpy as np
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
 from xgboost import XGBClassifier, XGBRegressor
 
-from boxoffice.estimators import LINEAR_REACH, BlendClassifier, BlendRegressor
+from boxoffice.estimators import (
+    LINEAR_REACH,
+    BlendClassifier,
+    BlendRegressor,
+    boosted_predict,
+    pipeline_predict,
+)
 
 
 def data(n: int = 120, k: int = 6, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -72,3 +81,28 @@ def test_the_linear_part_holds_each_column_within_the_range_it_was_fitted_on() -
         np.testing.assert_allclose(
             getattr(blend, score)(inside), w * boosted + (1 - w) * np.ravel(expected), rtol=1e-6
         )
+
+
+def test_the_boosters_own_call_is_the_estimators_predict() -> None:
+    """``boosted_predict`` skips XGBoost's scikit-learn wrapper, not any tree: the same floats as
+    ``predict`` (values and margins), also for a model stopped early at its best iteration."""
+    X, y = data(seed=3)
+    stopped = XGBRegressor(n_estimators=60, max_depth=2, n_jobs=1, early_stopping_rounds=3)
+    stopped.fit(X[:80], y[:80], eval_set=[(X[80:], y[80:])], verbose=False)
+    assert stopped.best_iteration + 1 < 60  # it did stop early: not every tree is read
+    classifier = XGBClassifier(n_estimators=5, max_depth=2, n_jobs=1).fit(X, y > 0)
+    for rows in (slice(0, 1), slice(0, 7), slice(None)):
+        part = X[rows]
+        np.testing.assert_array_equal(boosted_predict(stopped, part), stopped.predict(part))
+        np.testing.assert_array_equal(
+            boosted_predict(classifier, part, output_margin=True),
+            classifier.predict(part, output_margin=True),
+        )
+
+
+def test_the_pipelines_steps_run_as_its_predict_runs_them() -> None:
+    X, y = data(seed=4)
+    pipeline = Pipeline(
+        [("scale", StandardScaler()), ("skip", "passthrough"), ("blend", BlendRegressor())]
+    ).fit(X, y)
+    np.testing.assert_array_equal(pipeline_predict(pipeline, X[:9]), pipeline.predict(X[:9]))

@@ -75,3 +75,16 @@ def test_the_year_term_finds_a_planted_shared_error() -> None:
     assert np.sqrt(planted.common) == pytest.approx(0.15, abs=0.04)
     none = fit_year_term(past, residual)
     assert none.sd(1) < 0.08 and none.common < 0.03**2
+
+
+def test_the_quantile_table_is_made_once_and_cannot_be_changed() -> None:
+    """Every answer reads one table per distribution (made once): no reader may write to it,
+    and a distribution read back from its stored form is equal to the one that made it."""
+    forecasts, y, budget = _forecasts(n_years=12)
+    distribution = fit_distribution(forecasts, y, budget, "budget", "test")
+    levels, table = distribution.table()
+    assert distribution.table()[1] is table
+    with pytest.raises(ValueError, match="read-only"):
+        table[0] = 0.0
+    assert type(distribution).model_validate(distribution.model_dump()) == distribution
+    assert levels[0] == 0.0 and levels[-1] == 1.0 and np.all(np.diff(table) > 0)
