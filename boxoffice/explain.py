@@ -37,6 +37,7 @@ from boxoffice.estimators import (
     BlendRegressor,
     DollarPipeline,
     LogRatioClassifier,
+    boosted_predict,
 )
 from boxoffice.features import INDICATOR_LISTS, LIST_FEATURES, feature_label, not_given
 
@@ -233,10 +234,7 @@ def _explain_matrix(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Exact TreeSHAP of an XGBoost model: (base, contributions) for the rows of X."""
     contribs = model.get_booster().predict(DMatrix(X), pred_contribs=True).astype(float)
-    is_classifier = isinstance(model, XGBClassifier)
-    output = np.asarray(
-        model.predict(X, output_margin=True) if is_classifier else model.predict(X), dtype=float
-    )
+    output = boosted_predict(model, X, output_margin=isinstance(model, XGBClassifier))
     # XGBoost sums in float32: the base absorbs the rounding (~1e-6) so that
     # base + contributions equals the model's own output exactly.
     contributions = contribs[:, :-1]
