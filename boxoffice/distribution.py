@@ -21,7 +21,6 @@ of a year are too high or too low together): a slate of films is simulated with 
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -123,11 +122,15 @@ class RevenueDistribution(_Record):
         the slate's draws read, so that a film past its residuals' range gets the P(hit) its
         draws give (down to 0, where the table's own ends held it at 1 / (2 n), a slate's draws
         at 0). Made once per distribution (read-only arrays): a micro-batch reads it five
-        times, and making it from the stored lists took ~40 µs each."""
-        return self._table
+        times, and making it from the stored lists took ~40 µs each. Kept beside the fields
+        with the lists it was made from: a copy with other levels or quantiles
+        (``model_copy(update=...)``, which copies what is kept) makes its own."""
+        kept = self.__dict__.get("_table")
+        if kept is None or kept[0] is not self.levels or kept[1] is not self.quantiles:
+            kept = self.__dict__["_table"] = (self.levels, self.quantiles, self._joined())
+        return kept[2]
 
-    @functools.cached_property
-    def _table(self) -> tuple[np.ndarray, np.ndarray]:
+    def _joined(self) -> tuple[np.ndarray, np.ndarray]:
         levels, table = np.asarray(self.levels), np.asarray(self.quantiles)
         first = table[0] - (table[1] - table[0]) * levels[0] / (levels[1] - levels[0])
         last = table[-1] + (table[-1] - table[-2]) * (1 - levels[-1]) / (levels[-1] - levels[-2])

@@ -11,7 +11,6 @@ taken as in its first year.
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 import numpy as np
@@ -32,13 +31,18 @@ class CpiTable(BaseModel):
     def last_year(self) -> int:
         return max(self.index)
 
-    @functools.cached_property
+    @property
     def _levels(self) -> tuple[int, int, np.ndarray]:
-        """The first and last years and the CPI-U of each year between, made once."""
-        first, last = min(self.index), self.last_year
-        table = np.array([self.index[y] for y in range(first, last + 1)])
-        table.flags.writeable = False
-        return first, last, table
+        """The first and last years and the CPI-U of each year between, made once per index
+        (kept beside the fields with the index they were made from, as
+        ``RevenueDistribution.table`` keeps its table)."""
+        kept = self.__dict__.get("_kept_levels")
+        if kept is None or kept[0] is not self.index:
+            first, last = min(self.index), self.last_year
+            table = np.array([self.index[y] for y in range(first, last + 1)])
+            table.flags.writeable = False
+            kept = self.__dict__["_kept_levels"] = (self.index, (first, last, table))
+        return kept[1]
 
     def level(self, years: Any) -> np.ndarray:
         """The CPI-U of each year (extrapolated after the last year, held before the first)."""

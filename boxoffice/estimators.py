@@ -145,8 +145,10 @@ def _standardised_linear(scaler: StandardScaler, linear: Any, X: np.ndarray) -> 
 
 
 def boosted_predict(model: Any, X: np.ndarray, output_margin: bool = False) -> np.ndarray:
-    """``model.predict(X, output_margin=...)`` of a fitted XGBoost estimator: the same C call its
-    booster makes (every tree, or those up to its best iteration), without the scikit-learn
+    """A fitted XGBoost estimator's values (a regressor's ``predict(X)``) or margins (any one's
+    ``predict(X, output_margin=True)``; a classifier's values are its probabilities, not the
+    labels its ``predict`` gives): the same C call its booster makes (every tree, or those up
+    to its best iteration), without the scikit-learn
     wrapper's per-call work (a global-config context, a feature check; ~45 µs) and without
     the garbage ``Booster.inplace_predict`` leaves: in XGBoost 3.2 it wraps each answer in a
     class made for the call (``_data_utils.from_array_interface``), 25 objects in reference

@@ -88,3 +88,12 @@ def test_the_quantile_table_is_made_once_and_cannot_be_changed() -> None:
         table[0] = 0.0
     assert type(distribution).model_validate(distribution.model_dump()) == distribution
     assert levels[0] == 0.0 and levels[-1] == 1.0 and np.all(np.diff(table) > 0)
+
+
+def test_a_copy_with_other_quantiles_reads_its_own_table() -> None:
+    forecasts, y, budget = _forecasts(n_years=12)
+    distribution = fit_distribution(forecasts, y, budget, "budget", "test")
+    before = distribution.table()[1]
+    shifted = distribution.model_copy(update={"quantiles": [q + 1 for q in distribution.quantiles]})
+    np.testing.assert_allclose(shifted.table()[1], before + 1)
+    assert distribution.table()[1] is before

@@ -115,3 +115,9 @@ def test_explanations_of_a_later_film_credit_the_conversion_to_the_budget() -> N
     )
     assert (model.price_shift(later) > 0).all()
     assert inner_pipeline(model) is model.pipeline_
+
+
+def test_a_copy_with_another_index_reads_its_own_levels() -> None:
+    assert TABLE.level([2001])[0] == 110.0
+    other = TABLE.model_copy(update={"index": {2000: 100.0, 2001: 120.0, 2002: 121.0}})
+    assert other.level([2001])[0] == 120.0 and TABLE.level([2001])[0] == 110.0
