@@ -29,6 +29,8 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
+from boxoffice.kept import kept
+
 # The covariates a spread may read, by name: what each is, computed from the film.
 COVARIATES = {
     "horizon": "years between the release and the newest training film",
@@ -125,10 +127,7 @@ class RevenueDistribution(_Record):
         times, and making it from the stored lists took ~40 µs each. Kept beside the fields
         with the lists it was made from: a copy with other levels or quantiles
         (``model_copy(update=...)``, which copies what is kept) makes its own."""
-        kept = self.__dict__.get("_table")
-        if kept is None or kept[0] is not self.levels or kept[1] is not self.quantiles:
-            kept = self.__dict__["_table"] = (self.levels, self.quantiles, self._joined())
-        return kept[2]
+        return kept(self, "_table", self._joined, self.levels, self.quantiles)
 
     def _joined(self) -> tuple[np.ndarray, np.ndarray]:
         levels, table = np.asarray(self.levels), np.asarray(self.quantiles)

@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
+from boxoffice.kept import kept
+
 
 class CpiTable(BaseModel):
     """Annual CPI-U averages by year, and what "constant dollars" means with them."""
@@ -31,23 +33,17 @@ class CpiTable(BaseModel):
     def last_year(self) -> int:
         return max(self.index)
 
-    @property
     def _levels(self) -> tuple[int, int, np.ndarray]:
-        """The first and last years and the CPI-U of each year between, made once per index
-        (kept beside the fields with the index they were made from, as
-        ``RevenueDistribution.table`` keeps its table)."""
-        kept = self.__dict__.get("_kept_levels")
-        if kept is None or kept[0] is not self.index:
-            first, last = min(self.index), self.last_year
-            table = np.array([self.index[y] for y in range(first, last + 1)])
-            table.flags.writeable = False
-            kept = self.__dict__["_kept_levels"] = (self.index, (first, last, table))
-        return kept[1]
+        """The first and last years and the CPI-U of each year between (read-only)."""
+        first, last = min(self.index), self.last_year
+        table = np.array([self.index[y] for y in range(first, last + 1)])
+        table.flags.writeable = False
+        return first, last, table
 
     def level(self, years: Any) -> np.ndarray:
         """The CPI-U of each year (extrapolated after the last year, held before the first)."""
         years = np.asarray(years, dtype=float)
-        first, last, table = self._levels
+        first, last, table = kept(self, "_levels_kept", self._levels, self.index)
         clipped = np.clip(np.nan_to_num(years, nan=last), first, last).astype(int)
         level = table[clipped - first]
         after = np.clip(np.nan_to_num(years, nan=last) - last, 0, None)
