@@ -55,6 +55,8 @@ N_LEVELS = 400
 # A year's group of films enters the year term with at least this many films.
 MIN_GROUP = 20
 YEAR_TERM_FLOOR = 0.05**2
+# The least log(spread) the fit's objective reads (see fit_spread).
+LOG_SPREAD_FLOOR = 30.0
 
 
 def covariates(forecasts: ForwardForecasts, budget: np.ndarray) -> dict[str, np.ndarray]:
@@ -93,7 +95,10 @@ def fit_spread(
     def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
         location, coef = theta[0], theta[1:]
         error = residuals - location
-        inverse = np.exp(-(X @ coef))
+        # A trial step of the line search may put a film's spread at e^-700 (exp overflows to
+        # inf, the gradient to NaN, and numpy warns on the console): read below
+        # e^-LOG_SPREAD_FLOOR, a spread makes the loss huge but finite, and the search backs off.
+        inverse = np.exp(-np.maximum(X @ coef, -LOG_SPREAD_FLOOR))
         loss = np.mean(X @ coef + np.abs(error) * inverse)
         grad_location = -np.sum(np.sign(error) * inverse) / n
         grad_coef = X.T @ (1 - np.abs(error) * inverse) / n
