@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from boxoffice.config import MIN_PLAUSIBLE_USD
+from boxoffice.csvtext import PYTHON_LIST, PYTHON_LIST_HINT
 from boxoffice.fields import AMOUNT_FIELDS, TMDB_LIST_KEYS
 from serving.schema import FIELD_KINDS
 
@@ -86,6 +87,8 @@ def as_list(text: str, field: str) -> list[str]:
             raise ValueError("not a list")
         names = [item[key] if isinstance(item, dict) else item for item in items]
     except (ValueError, KeyError, TypeError) as error:
+        if re.match(PYTHON_LIST, text):
+            raise ValueError(f"{field}: a Python literal, not JSON ({PYTHON_LIST_HINT})") from None
         detail = f"no {error} key in an item" if isinstance(error, KeyError) else str(error)
         raise ValueError(f"{field}: not a JSON list of names or TMDB objects ({detail})") from None
     if not all(isinstance(name, str) for name in names):

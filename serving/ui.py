@@ -31,6 +31,7 @@ from boxoffice.config import (
     DEFAULT_STUDIO_SHARE,
     MIN_PLAUSIBLE_USD,
 )
+from boxoffice.csvtext import PYTHON_LIST, PYTHON_LIST_HINT
 from boxoffice.fields import (
     AMOUNT_FIELDS,
     FILM_FIELDS,
@@ -89,6 +90,8 @@ SETTINGS = {
         if f.form is not None
     ],
     "tmdb_keys": TMDB_LIST_KEYS,
+    # A list cell written as a Python literal, named with how to write it (boxoffice.csvtext).
+    "python_list": {"pattern": PYTHON_LIST, "hint": PYTHON_LIST_HINT},
     "example": EXAMPLE_PRE_RELEASE_FILM,
     "example_slate": EXAMPLE_SLATE_CSV,
 }

@@ -24,7 +24,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from boxoffice.csvtext import UNREADABLE, column_name, not_csv_hint, read_csv_text
+from boxoffice.csvtext import (
+    PYTHON_LIST,
+    PYTHON_LIST_HINT,
+    UNREADABLE,
+    column_name,
+    not_csv_hint,
+    read_csv_text,
+)
 from boxoffice.fields import (
     FILM_FIELDS,
     MAX_YEAR,
@@ -361,10 +368,9 @@ def _check_malformed(frame: pd.DataFrame, bad: pd.Series, column: str) -> None:
     if not bad.any() or bad.sum() <= config.MAX_MALFORMED_SHARE * written.sum():
         return
     cells = frame.loc[bad, column].astype(str)
-    quoted = cells.str.contains(r"^\s*\[\s*(?:\{\s*)?'", regex=True).mean() > 0.5
+    quoted = cells.str.contains(PYTHON_LIST, regex=True).mean() > 0.5
     how = (
-        "they are Python literals (single quotes, as pandas writes a column of lists): write "
-        "them as JSON (json.dumps) or as names separated by |"
+        f"they are Python literals ({PYTHON_LIST_HINT})"
         if quoted
         else "write them as TMDB's JSON lists or as names separated by |"
     )

@@ -72,6 +72,7 @@
       try {
         items = JSON.parse(text);
       } catch (error) {
+        if (new RegExp(settings.python_list.pattern).test(text)) throw new Error(`${field}: a Python literal, not JSON (${settings.python_list.hint})`);
         throw new Error(`${field}: not a JSON list of names or TMDB objects (${error.message})`);
       }
       const key = settings.tmdb_keys[field] || "name";

@@ -71,11 +71,26 @@ def test_cells_are_text_and_headers_are_forgiving() -> None:
         ("[bad json", "genres: not a JSON list"),
         ('[{""id"": 18}]', "genres: not a JSON list of names or TMDB objects (no 'name' key"),
         ('[""Drama"", null]', "genres: every item must be a name"),
+        # pandas' to_csv of a column of lists: Python literals, said so with how to write them.
+        ("['Drama', 'Crime']", "genres: a Python literal, not JSON (single quotes, as pandas"),
+        ("[{'id': 18, 'name': 'Drama'}]", "genres: a Python literal, not JSON"),
     ],
 )
 def test_bad_list_cells_name_the_field(cell: str, message: str) -> None:
     _, errors = rows_to_films(read(f'budget,runtime,genres\n1e7,100,"{cell}"\n'))
     assert errors[0].startswith(message), errors[0]
+
+
+def test_a_frame_of_lists_written_by_pandas_is_named_with_how_to_write_it() -> None:
+    import json
+
+    frame = pd.DataFrame({"budget": [1e7], "runtime": [100], "genres": [["Drama", "Crime"]]})
+    _, errors = rows_to_films(read(frame.to_csv(index=False)))
+    assert "json.dumps" in errors[0], errors
+    films, errors = rows_to_films(
+        read(frame.assign(genres=frame.genres.map(json.dumps)).to_csv(index=False))
+    )
+    assert errors == {} and films[0]["genres"] == ["Drama", "Crime"]
 
 
 @pytest.mark.parametrize(
