@@ -141,6 +141,18 @@ def test_resources_are_set_and_consistent(objects: list[m.Manifest]) -> None:
     assert m.cpu_cores(limits["cpu"]) >= workers
 
 
+def test_local_disk_is_bounded_above_what_the_pod_may_write(objects: list[m.Manifest]) -> None:
+    """The pod writes /tmp (its emptyDir's sizeLimit) and its log (the kubelet's default
+    rotation keeps 5 files of 10 MiB): the ephemeral-storage request covers both, so the
+    scheduler counts them, and the limit bounds them."""
+    resources = m.main_container(objects)["resources"]
+    request = m.memory_bytes(resources["requests"]["ephemeral-storage"])
+    limit = m.memory_bytes(resources["limits"]["ephemeral-storage"])
+    tmp = next(v for v in m.pod_spec(objects)["volumes"] if v["name"] == "tmp")
+    logs = 5 * 10 * 2**20
+    assert m.memory_bytes(tmp["emptyDir"]["sizeLimit"]) + logs <= request <= limit
+
+
 def test_pod_security_restricted_profile(objects: list[m.Manifest]) -> None:
     """The checks of the Pod Security Standards "restricted" profile, plus a read-only root."""
     pod = m.pod_spec(objects)
