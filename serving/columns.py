@@ -23,7 +23,7 @@ import functools
 import math
 import operator
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import repeat
 from typing import Annotated, Any
@@ -495,25 +495,44 @@ def from_json_bytes(body: bytes, size: int = BATCH_SLICE) -> list[FilmBatch] | N
     """``from_json_slices`` of a ``/predict_batch`` body as it came (bytes), decoded typed
     where it can be, else parsed (``serving.jsonio``); None when the fast path does not take
     it (or it is not JSON)."""
+    try:
+        return list(json_slices(body, size))
+    except NotFast:
+        return None
+
+
+def json_slices(body: bytes, size: int = BATCH_SLICE) -> Iterator[FilmBatch]:
+    """``from_json_bytes``'s slices one at a time, the body decoded before the first (a caller
+    may let others run between them: serving.predictor.Predictor.batch_from_json). Raises
+    NotFast, before any slice or after some, when the fast path does not take the body."""
     films = decode_films(body)
     if films is None:
         from serving import jsonio
 
         try:
-            return from_json_slices(jsonio.loads(body), size)
+            slices = from_json_slices(jsonio.loads(body), size)
         except ValueError:
-            return None
-    return typed_slices(films, size)
+            slices = None
+        if slices is None:
+            raise NotFast
+        yield from slices
+        return
+    yield from _typed_parts(films, size)
 
 
 def typed_slices(films: list[Any], size: int = BATCH_SLICE) -> list[FilmBatch] | None:
     """``from_json_slices`` of typed films."""
-    if not films or len(films) > MAX_BATCH:
-        return None
     try:
-        return [_fast_typed(films[start : start + size]) for start in range(0, len(films), size)]
+        return list(_typed_parts(films, size))
     except NotFast:
         return None
+
+
+def _typed_parts(films: list[Any], size: int) -> Iterator[FilmBatch]:
+    if not films or len(films) > MAX_BATCH:
+        raise NotFast
+    for start in range(0, len(films), size):
+        yield _fast_typed(films[start : start + size])
 
 
 _TYPED_NAMES = TypedFilm.__struct_fields__

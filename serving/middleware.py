@@ -269,12 +269,10 @@ class ContractMiddleware:
     async def _fast_batch(self, body: bytes, send: Send) -> bool:
         """Answer a /predict_batch body the columnar path takes; False to let BentoML
         validate it (and answer its 400s)."""
-        from serving.columns import from_json_bytes
-
-        slices = from_json_bytes(body)
-        if slices is None:
+        answer = await WORKER.predictor.batch_from_json(body)
+        if answer is None:
             return False
-        await _send_bytes(send, 200, await WORKER.predictor.batch_json(slices), JSON)
+        await _send_bytes(send, 200, answer, JSON)
         return True
 
     async def _table(self, scope: Scope, receive: Receive, send: Send) -> None:
