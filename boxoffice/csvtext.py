@@ -38,8 +38,8 @@ _SEPARATORS = re.compile(r"[\s-]+")
 # A list cell written as a Python literal: single quotes, which pandas' ``to_csv`` writes for a
 # column of lists (``['Action', 'Drama']``). Not read (it is not JSON); named, with how to write
 # it, by training, the client, /predict_table and the slate page (serving/ui/slate.js, from
-# serving.ui's settings: the pattern is both Python's and JavaScript's).
-PYTHON_LIST = r"^\s*\[\s*(?:\{\s*)?'"
+# serving.ui's settings: the pattern reads alike in Python and JavaScript, whose \s differ).
+PYTHON_LIST = r"^[ \t\r\n]*\[[ \t\r\n]*(?:\{[ \t\r\n]*)?'"
 PYTHON_LIST_HINT = (
     "single quotes, as pandas writes a column of lists: write the lists as JSON (json.dumps) "
     "or as names separated by |"

@@ -502,9 +502,11 @@ def from_json_bytes(body: bytes, size: int = BATCH_SLICE) -> list[FilmBatch] | N
 
 
 def json_slices(body: bytes, size: int = BATCH_SLICE) -> Iterator[FilmBatch]:
-    """``from_json_bytes``'s slices one at a time, the body decoded before the first (a caller
-    may let others run between them: serving.predictor.Predictor.batch_from_json). Raises
-    NotFast, before any slice or after some, when the fast path does not take the body."""
+    """``from_json_bytes``'s slices one at a time (a caller may let others run between them:
+    serving.predictor.Predictor.batch_from_json). The whole body is decoded with the first
+    (~13 ms for 10,000 films), and a body msgspec cannot type is laid out whole there too;
+    typed films are laid out a slice per step. Raises NotFast, before any slice or after
+    some, when the fast path does not take the body."""
     films = decode_films(body)
     if films is None:
         from serving import jsonio
