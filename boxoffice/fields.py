@@ -437,7 +437,8 @@ FILM_FIELDS: tuple[FilmField, ...] = (
         "choice",
         "request",
         "Which model answers; default: post_release when any post-release signal "
-        "(popularity, vote_average, vote_count) is given, else pre_release.",
+        "(popularity, vote_average, vote_count) is given, unless vote_count is 0 (no votes "
+        "yet, as TMDB gives a film not yet out), else pre_release.",
         choices=FEATURE_SETS,
     ),
 )

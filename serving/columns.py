@@ -127,6 +127,23 @@ def _checked_floats(values: list[Any]) -> np.ndarray:
         raise NotFast from None
 
 
+def no_votes(columns: dict[str, list[Any]]) -> np.ndarray:
+    """Where a film's vote_count is 0: as TMDB gives a film not yet out (with vote_average 0),
+    no audience signal yet."""
+    return np.array([v == 0 for v in columns["vote_count"]], dtype=bool)
+
+
+def post_release_signal(columns: dict[str, list[Any]]) -> np.ndarray:
+    """Whether each film gives a post-release signal, which makes the post-release model answer
+    it unless it names its model: a post-release field given, and votes (``no_votes``). The
+    post-release model learned from films with votes (2 of 3,204 had none) and read an upcoming
+    $150M film of TMDB's, popularity 15.3 and no votes, as a $1.2M flop, P(hit) 0.000."""
+    post = np.zeros(len(columns["vote_count"]), dtype=bool)
+    for name in POST_RELEASE_FIELDS:
+        post |= np.array(list(map(operator.is_not, columns[name], repeat(None))), dtype=bool)
+    return post & ~no_votes(columns)
+
+
 def from_films(films: Sequence[Any], fields: tuple[FilmField, ...] = FILM_FIELDS) -> FilmBatch:
     """The columns of validated ``Film`` objects."""
     dates = [f.release_date for f in films]
@@ -143,7 +160,7 @@ def from_films(films: Sequence[Any], fields: tuple[FilmField, ...] = FILM_FIELDS
         columns,
         [f.title for f in films],
         [f.model for f in films],
-        np.array([f.has_post_release_signal for f in films], dtype=bool),
+        post_release_signal(columns),
         _floats([f.hit_threshold for f in films]),
         _floats([f.studio_share for f in films]),
         _floats([f.marketing_usd for f in films]),
@@ -411,14 +428,11 @@ def _fast(read: Reader, explain: list[Any], typed: bool = False) -> FilmBatch:
         "release_weekday": weekdays,
         **{f.name: _column(read, f, typed) for f in model_fields()},
     }
-    post = np.zeros(len(explain), dtype=bool)
-    for name in POST_RELEASE_FIELDS:
-        post |= np.array(list(map(operator.is_not, columns[name], repeat(None))), dtype=bool)
     return FilmBatch(
         columns,
         _texts(read, "title", field["title"].max_length),
         models,
-        post,
+        post_release_signal(columns),
         _numbers(read, field["hit_threshold"]),
         _numbers(read, field["studio_share"]),
         _numbers(read, field["marketing_usd"]),

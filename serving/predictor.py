@@ -60,7 +60,14 @@ from boxoffice.metadata import (
 )
 from boxoffice.store import load_comparables, load_pipeline
 from serving import jsonio
-from serving.columns import BATCH_SLICE, FilmBatch, NotFast, from_films, json_slices
+from serving.columns import (
+    BATCH_SLICE,
+    FilmBatch,
+    NotFast,
+    from_films,
+    json_slices,
+    no_votes,
+)
 from serving.names import KnownNames
 from serving.schema import FeatureSet, Film, ScenariosRequest, SlateRequest
 
@@ -248,16 +255,27 @@ def film_warnings(
     n_films = len(columns["budget"])
     warnings: list[list[str]] = [[] for _ in range(n_films)]
     _credit_warnings(warnings, columns, known_credits, top_billed)
+    unvoted = no_votes(columns)
     if feature_set == "post_release":
         _flag_missing(
             warnings,
             {f: columns[f] for f in POST_RELEASE_FIELDS},
             "{} not given: the post-release model used the training median",
         )
+        for i in np.flatnonzero(unvoted):
+            warnings[i].append(
+                "vote_count 0: no votes yet, and the post-release model learned from films "
+                "with votes: for a film not yet out, ask for the pre_release model"
+            )
     else:
         given = np.array([~_none(columns[f]) for f in POST_RELEASE_FIELDS])
         for i in np.flatnonzero(given.any(axis=0)):
-            warnings[i].append("pre_release model chosen: popularity and votes were ignored")
+            warnings[i].append(
+                "vote_count 0: no votes yet (as TMDB gives a film not yet out), so the "
+                "pre_release model answered: popularity and votes were ignored"
+                if unvoted[i]
+                else "pre_release model chosen: popularity and votes were ignored"
+            )
     _flag_missing(
         warnings,
         {f: columns[f] for f in LIST_WARNED},

@@ -41,7 +41,6 @@ from boxoffice.fields import (
     MAX_LOG_BUDGET,
     MAX_YEAR,
     MIN_YEAR,
-    POST_RELEASE_FIELDS,
     TMDB_GENRES,
     FilmField,
     tmdb_genre,
@@ -300,10 +299,6 @@ class _FilmRules(BaseModel):
     @property
     def budget_usd(self) -> float:
         return self.budget if self.budget is not None else math.expm1(self.log_budget or 0.0)
-
-    @property
-    def has_post_release_signal(self) -> bool:
-        return any(getattr(self, name) is not None for name in POST_RELEASE_FIELDS)
 
 
 def _number(field: FilmField, whole: bool) -> Any:

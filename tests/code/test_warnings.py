@@ -185,3 +185,24 @@ def test_a_film_the_models_learned_from_is_said_to_be_in_sample(predictor) -> No
         assert not any(
             "is a film the models learned from" in w for w in warnings_for(predictor, **other)
         )
+
+
+def test_a_film_without_votes_is_answered_as_one_not_yet_out(predictor) -> None:
+    """TMDB gives a film not yet out vote_count 0 and vote_average 0 (and a popularity): no
+    audience signal, so the pre-release model answers it, the same way whichever way the film
+    comes in, and says why; a film that asks for the post-release model is told."""
+    import asyncio
+    import json
+
+    upcoming = {**EXAMPLE_PRE_RELEASE_FILM, "popularity": 15.3, "vote_average": 0, "vote_count": 0}
+    single = predictor.revenue([Film.model_validate(upcoming)])[0]
+    assert single["model"] == "pre_release"
+    assert any(w.startswith("vote_count 0: no votes yet") for w in single["warnings"])
+    alone = predictor.revenue([Film.model_validate(EXAMPLE_PRE_RELEASE_FILM)])[0]
+    assert single["revenue_usd"] == alone["revenue_usd"]
+    body = json.dumps({"films": [upcoming, {**upcoming, "vote_count": 12}]}).encode()
+    rows = json.loads(asyncio.run(predictor.batch_from_json(body)))["predictions"]
+    assert [row["model"] for row in rows] == ["pre_release", "post_release"]
+    assert rows[0]["warnings"] == single["warnings"]
+    asked = warnings_for(predictor, **{**upcoming, "model": "post_release"})
+    assert any("ask for the pre_release model" in w for w in asked)
