@@ -47,6 +47,8 @@ AMBIGUOUS_SAID = ("production_companies", "keywords")
 # told of each unknown name: serving.predictor).
 NONE_KNOWN_SAID = ("production_companies",)
 _SET_ASIDE = re.compile(r"[\s.,\-_'\u2019`\"()\[\]{}:;!?/\\\u200b-\u200d\u2060\ufeff]+")
+# What joins names written as one: "Warner Bros., Legendary Pictures", "ghost; halloween".
+_JOINS = re.compile(r"[,;]\s")
 _WORD_BREAK = re.compile(r"[\s\-/]+")
 _CACHE_SIZE = 200_000
 # A name whose first words begin more known names than this says too little to guess from
@@ -141,9 +143,9 @@ class KnownNames:
                 known.setdefault(field, set()).update(table)
         return cls(known)
 
-    def _reading(self, field: str, name: str) -> tuple[str | None, list[str]]:
-        """The known name ``name`` is read as (None: none), and else the known names it may
-        mean."""
+    def _reading(self, field: str, name: str) -> tuple[str | None, list[str], list[str]]:
+        """The known name ``name`` is read as (None: none), else the known names it may mean,
+        else the names it joins (``_joined``)."""
         found = self._read.get((field, name))
         if found is None:
             key = folded(name)
@@ -161,16 +163,27 @@ class KnownNames:
                         for m in self._by_deletion[field].get(edit, [])
                         if m not in maybe and _one_letter_away(words, key, m)
                     ]
-            found = (canonical, maybe)
+            joined = [] if canonical or maybe else self._joined(field, name)
+            found = (canonical, maybe, joined)
             passed = self._passed[field]
             if len(self._read) + len(passed) - len(self.known[field]) >= _CACHE_SIZE:
                 self._read.clear()
                 passed.intersection_update(self.known[field])
-            if canonical or maybe:
+            if canonical or maybe or joined:
                 self._read[(field, name)] = found
             else:  # most unknown names: passed over before the loop in ``read``
                 passed.add(name)
         return found
+
+    def _joined(self, field: str, name: str) -> list[str]:
+        """The names an unknown one joins with commas or semicolons when the models know one
+        of them at least ("Warner Bros., Legendary Pictures": a list written as one name, as a
+        CSV cell separated by ', ' reads), else []."""
+        parts = [part.strip() for part in _JOINS.split(name)]
+        parts = [part for part in parts if part]
+        if len(parts) < 2 or not any(folded(p) in self._by_folded[field] for p in parts):
+            return []
+        return parts
 
     def read(self, columns: dict[str, Any]) -> dict[int, list[str]]:
         """Replace, in ``columns`` (a batch's, by field), each name read as a known one, and
@@ -187,14 +200,16 @@ class KnownNames:
                 ~np.fromiter(map(passed.__contains__, items), bool, len(items))
             ).tolist()
             unknown = {items[position] for position in new}
-            renamed, maybe = {}, {}
+            renamed, maybe, joins = {}, {}, {}
             for name in unknown:
-                canonical, suggestions = self._reading(field, name)
+                canonical, suggestions, joined = self._reading(field, name)
                 if canonical:
                     renamed[name] = canonical
                 elif suggestions:
                     maybe[name] = suggestions
-            said = {**renamed, **maybe}
+                elif joined:
+                    joins[name] = joined
+            said = {**renamed, **maybe, **joins}
             if not said and field not in NONE_KNOWN_SAID:
                 continue
             at = [position for position in new if items[position] in said]
@@ -203,6 +218,12 @@ class KnownNames:
                 if name in renamed:
                     message = (
                         f"{field}: {name!r} read as {renamed[name]!r}, the name the models know"
+                    )
+                elif name in joins:
+                    message = (
+                        f"{field}: {name!r} holds several names ({some(joins[name], 3)}): "
+                        "give each as its own item, or in a CSV cell separated by |; scored as "
+                        "one name the models do not know"
                     )
                 else:
                     message = (

@@ -140,3 +140,24 @@ def test_the_service_forecasts_a_spelling_as_the_known_name() -> None:
         *known["warnings"],
     ]
     assert answer(["Nobody"])["warnings"][0].startswith("production_companies: 'Nobody': no track")
+
+
+def test_names_written_as_one_with_commas_are_said_to_be_several() -> None:
+    """A CSV cell "Warner Bros., Legendary Pictures" (a list separated by ', ', as training
+    reads a column without |) is one name to the API: scored as unknown, and said to hold
+    several, each time it comes (not only the first, when the reading is cached)."""
+    for _ in range(2):
+        columns, told = read(
+            [["Warner Bros., Legendary Pictures"], ["Foo, Bar"]], [["superhero; time bomb"], []]
+        )
+        assert list(columns["production_companies"]) == [
+            ["Warner Bros., Legendary Pictures"],
+            ["Foo, Bar"],
+        ]
+        assert told[0][0] == (
+            "production_companies: 'Warner Bros., Legendary Pictures' holds several names "
+            "('Warner Bros.', 'Legendary Pictures'): give each as its own item, or in a CSV "
+            "cell separated by |; scored as one name the models do not know"
+        )
+        assert told[0][1].startswith("keywords: 'superhero; time bomb' holds several names")
+        assert not any("holds several" in m for m in told.get(1, []))  # no part is known
