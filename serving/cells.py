@@ -63,6 +63,23 @@ def one_edit(a: str, b: str) -> bool:
     return a[1:] == b if len(a) > len(b) else a == b[1:]
 
 
+# A pandas index written as a column: to_csv's is unnamed (""), and read back and written again
+# it is "Unnamed: 0" (read as the column name unnamed:_0).
+_INDEX_COLUMN = re.compile(r"(?:unnamed[:_ ]*\d+)?", re.IGNORECASE)
+
+
+def index_hint(names: list[str]) -> str:
+    """A hint naming the columns that look like a pandas index written with the table ("" when
+    none), for the messages that name unknown or ignored columns."""
+    found = [name for name in names if _INDEX_COLUMN.fullmatch(name.strip())]
+    if not found:
+        return ""
+    return (
+        f" ({', '.join(map(repr, found))}: the table's index, which pandas writes unless "
+        "to_csv(..., index=False))"
+    )
+
+
 def misspelled_columns(names: list[str]) -> str | None:
     """One line naming the columns that misspell a film field ('relase_date' for
     'release_date'), or None."""

@@ -55,6 +55,7 @@ from serving.cells import (
     amount,
     as_list,
     cell,
+    index_hint,
     misspelled_columns,
     too_small,
     typed_frame,
@@ -340,7 +341,8 @@ def score(
         )
     ignored = [c for c in frame.columns if c not in fields and c not in KEPT_COLUMNS]
     if ignored:
-        console.print(f"columns that are not film fields, ignored: {', '.join(ignored[:20])}")
+        shown = ", ".join(repr(str(c)) for c in ignored[:20])
+        console.print(f"columns that are not film fields, ignored: {shown}{index_hint(ignored)}")
     sent = with_assumptions(frame[fields], studio_share, marketing)
     # A row whose film fields are all empty (only its id, or columns that are no field) is no
     # film: said here, not sent (the service skips a row of empty fields, as a blank line).

@@ -36,6 +36,7 @@ from boxoffice.messages import some
 from serving.cells import (
     ROW_ID,
     cell,
+    index_hint,
     misspelled_columns,
     table_names,
     typed_frame,
@@ -157,13 +158,15 @@ def _check_columns(columns: list[str]) -> None:
     ]
     if unknown:
         shown = some(unknown, 5)
-        separated = next((s for s in (";", "\t") if any(s in c for c in unknown)), None)
+        raw = [str(c) for c in columns]
+        separated = next((s for s in (";", "\t") if any(s in c for c in raw)), None)
         hint = (
             f" (the header reads as one column: separated by {separated!r}? send the table "
             "comma-separated)"
             if separated and len(names) == 1
             else ""
         )
+        hint = hint or index_hint(unknown)
         keys = [c for c in unknown if c.endswith(("_id", "ids")) and ROW_ID not in names]
         if keys and not hint:
             hint = f" (a key of the rows, such as {keys[0]!r}, goes in a column named {ROW_ID!r})"

@@ -379,3 +379,26 @@ def test_a_column_that_is_neither_a_field_nor_the_id_is_refused() -> None:
     assert "a key of the rows, such as 'movie_id', goes in a column named 'id'" in str(
         refused.value.body
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        # pandas' to_csv with its index: an unnamed first column (read back and written again:
+        # "Unnamed: 0")
+        (None, "('': the table's index, which pandas writes unless to_csv(..., index=False))"),
+        (",Unnamed: 0,budget\n0,0,1e7\n", "the table's index, which pandas writes unless"),
+        # a TSV: the header is one column, its tabs read as underscores
+        ("id\ttitle\tbudget\n1\tA\t1e7\n", "separated by '\\t'? send the table comma-separated"),
+    ],
+)
+def test_a_header_pandas_or_a_tsv_wrote_says_how_to_write_it(text: str | None, said: str) -> None:
+    from serving.middleware import BodyProblem
+    from serving.tables import read_frame
+
+    if text is None:
+        text = pd.DataFrame({"budget": [1e7], "runtime": [100]}).to_csv()
+    with pytest.raises(BodyProblem) as refused:
+        read_frame(text.encode(), "csv")
+    assert refused.value.status == 400
+    assert said in refused.value.body["error"], refused.value.body
