@@ -13,7 +13,6 @@ from typing import Any
 
 import pandas as pd
 
-from boxoffice.config import MIN_PLAUSIBLE_USD
 from boxoffice.csvtext import PYTHON_LIST, PYTHON_LIST_HINT
 from boxoffice.fields import AMOUNT_FIELDS, TMDB_LIST_KEYS
 from serving.schema import FIELD_KINDS
@@ -143,16 +142,6 @@ def amount(text: str) -> float:
     if not math.isfinite(value):  # 1e400 too
         raise ValueError(f"{text[:50]!r} is not an amount ({AMOUNT_EXAMPLES})")
     return value
-
-
-def too_small(usd: float) -> str:
-    """Why an amount above 0 but under MIN_PLAUSIBLE_USD, which no film the models learned from
-    cost, is refused as typed in the wrong unit (150 meant as $150M) by the client (a row, an
-    option) and the slate page (serving/ui/slate.js, the same words); the API only warns."""
-    return (
-        f"${usd:,.0f}, under ${MIN_PLAUSIBLE_USD:,}, which no film the models learned from cost "
-        "(amounts are in US$: 20M is $20 million)"
-    )
 
 
 def cell(key: str, text: str) -> Any:

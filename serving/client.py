@@ -50,6 +50,7 @@ from boxoffice.fields import (
     TMDB_OTHER_COLUMNS,
     FilmField,
 )
+from boxoffice.messages import too_small
 from serving.cells import (
     ROW_ID,
     amount,
@@ -57,7 +58,6 @@ from serving.cells import (
     cell,
     index_hint,
     misspelled_columns,
-    too_small,
     typed_frame,
 )
 from serving.columns import MAX_TABLE_ROWS

@@ -31,6 +31,7 @@ from boxoffice.config import (
     DEFAULT_MARKETING_USD,
     DEFAULT_STUDIO_SHARE,
     MAX_COMPARABLES_K,
+    MIN_PLAUSIBLE_USD,
     FeatureSet,
 )
 from boxoffice.fields import (
@@ -45,6 +46,7 @@ from boxoffice.fields import (
     FilmField,
     tmdb_genre,
 )
+from boxoffice.messages import too_small
 from serving.columns import LOG_BUDGET_TOLERANCE, MAX_BATCH
 
 MAX_SCENARIOS = 500
@@ -166,6 +168,14 @@ class _FilmRules(BaseModel):
             return value
         if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
             raise _refused(f"expected a date as 'YYYY-MM-DD', got {_short(value)}")
+        return value
+
+    @field_validator("budget", mode="before", check_fields=False)
+    @classmethod
+    def _budget_in_dollars(cls, value: object) -> object:
+        # 150 meant as $150M: said as the client says it, not as the bound pydantic checks.
+        if type(value) in (int, float) and 0 < value < MIN_PLAUSIBLE_USD:  # type: ignore[operator]
+            raise _refused(f"{value:g} is {too_small(float(value))}")  # type: ignore[arg-type]
         return value
 
     @field_validator("release_date", check_fields=False)

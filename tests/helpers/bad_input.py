@@ -27,7 +27,7 @@ BAD_FILMS = [
     ({"runtime": 100, "budget": 1e6, "popularity": -2}, r"\['popularity'\]"),
     ({"runtime": 100, "budget": 1e6, "vote_avg": 11}, r"\['vote_avg'\].*less than or equal"),
     ({"runtime": 100, "budget": 1e6, "log_budget": 12}, r"'budget' 1e\+06 and 'log_budget' 12"),
-    ({"runtime": 100, "budget": 150}, r"\['budget'\].*greater than or equal to 10000"),
+    ({"runtime": 100, "budget": 150}, r"\[.budget.\].*150 is \$150, under \$10,000, which no film"),
     ({"runtime": 100, "log_budget": 5}, r"\['log_budget'\].*greater than or equal to 9.21"),
     ({"runtime": 100, "log_budget": 99}, r"not a log1p of USD"),
     ({"runtime": 100, "budget": 1e6, "genres": ["Actoin"]}, r"\['genres'\].*unknown genre"),
