@@ -45,3 +45,17 @@ def model_name(kind: str, feature_set: str) -> str:
     if kind != FORECAST or feature_set not in FEATURE_SETS:
         raise ValueError(f"unknown model {kind!r}/{feature_set!r}")
     return f"{MODEL_NAME_PREFIX}-{kind}-{feature_set.replace('_', '-')}"
+
+
+# A table's amounts in US$, as TMDB gives them: the median of its known (non-zero) budgets (and,
+# in training, of its revenues) is at least this. The published table's are $23M and $52M (58 of
+# its 3,766 known budgets are under it); a table in thousands of dollars has them near $23,000,
+# one in millions near $23. Refused by training.
+MIN_MEDIAN_USD = 100_000
+# A table scored (/predict_table, the client's slate) whose budgets' median is under this is
+# told it may be in thousands of dollars: 3% of the films the models learned from cost less
+# (5th percentile $1.5M), and a catalogue of $150M films written in $ thousands has its
+# median near $150,000, above MIN_MEDIAN_USD. Each row is still scored. Tables of fewer
+# budgets than MIN_MEDIAN_FILMS are not judged.
+SCORED_MEDIAN_USD = 1_000_000
+MIN_MEDIAN_FILMS = 5

@@ -9,10 +9,12 @@ from __future__ import annotations
 import json
 import math
 import re
+import statistics
 from typing import Any
 
 import pandas as pd
 
+from boxoffice.config import MIN_MEDIAN_FILMS, SCORED_MEDIAN_USD
 from boxoffice.csvtext import PYTHON_LIST, PYTHON_LIST_HINT
 from boxoffice.fields import AMOUNT_FIELDS, TMDB_LIST_KEYS
 from serving.schema import FIELD_KINDS
@@ -142,6 +144,25 @@ def amount(text: str) -> float:
     if not math.isfinite(value):  # 1e400 too
         raise ValueError(f"{text[:50]!r} is not an amount ({AMOUNT_EXAMPLES})")
     return value
+
+
+def budgets_in_thousands(films: list[dict[str, Any] | None]) -> str | None:
+    """What a table's films are told when its budgets' median is under SCORED_MEDIAN_USD (a
+    catalogue in thousands of dollars, each film otherwise scored as a micro-budget one),
+    else None: said by /predict_table and the client's slate."""
+    known = [
+        film["budget"]
+        for film in films
+        if film is not None and isinstance(film.get("budget"), int | float) and film["budget"] > 0
+    ]
+    if len(known) < MIN_MEDIAN_FILMS or statistics.median(known) >= SCORED_MEDIAN_USD:
+        return None
+    return (
+        f"the table's {len(known):,} budgets have a median of "
+        f"${statistics.median(known):,.0f}, under ${SCORED_MEDIAN_USD:,}, which 3% of the films "
+        "the models learned from cost: if the table is in thousands of dollars, write its "
+        "amounts in US$ (150M or 150000000)"
+    )
 
 
 def cell(key: str, text: str) -> Any:

@@ -55,6 +55,7 @@ from serving.cells import (
     ROW_ID,
     amount,
     as_list,
+    budgets_in_thousands,
     cell,
     index_hint,
     misspelled_columns,
@@ -609,6 +610,8 @@ def slate(
     if not film_columns(frame):
         fail(f"{csv_path}: none of the columns {list(frame.columns)[:10]} is a film field")
     films, errors = rows_to_films(frame)
+    if (wrong_unit := budgets_in_thousands(films)) is not None:
+        console.print(f"{csv_path}: {wrong_unit}", soft_wrap=True, highlight=False, markup=False)
     valid = [i for i in range(len(films)) if i not in errors]
     if not valid:
         fail(f"no row of {csv_path} is a valid film; the first error: {errors[min(errors)]}")

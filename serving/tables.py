@@ -35,6 +35,7 @@ from boxoffice.fields import TMDB_LIST_KEYS, TMDB_OTHER_COLUMNS
 from boxoffice.messages import some
 from serving.cells import (
     ROW_ID,
+    budgets_in_thousands,
     cell,
     index_hint,
     misspelled_columns,
@@ -307,6 +308,7 @@ async def score_table(predictor: Predictor, frame: pd.DataFrame) -> list[dict[st
     ids = frame.pop(ROW_ID).tolist() if ROW_ID in frame.columns else None
     unknown_budget: set[int] = set()
     films, errors = await asyncio.to_thread(to_films, frame, unknown_budget)
+    wrong_unit = budgets_in_thousands(films)
     rows: list[dict[str, Any]] = [{} for _ in films]
     readable = [i for i, film in enumerate(films) if film is not None]
     for start in range(0, len(readable), MAX_BATCH):
@@ -317,6 +319,8 @@ async def score_table(predictor: Predictor, frame: pd.DataFrame) -> list[dict[st
             continue
         answer = await predictor.batch(batch)
         for k, prediction in zip(good, answer["predictions"], strict=True):
+            if wrong_unit is not None:
+                prediction["warnings"].append(wrong_unit)
             rows[positions[k]] = prediction
     for i in unknown_budget & set(errors):  # a 0 read as unknown: said as the cell has it
         errors[i] = told_of_zero_budget(errors[i])

@@ -7,7 +7,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from boxoffice.config import DEFAULT_HIT_RATIO, MIN_PLAUSIBLE_USD  # noqa: F401 (the floor, defined once)
+from boxoffice.config import (  # noqa: F401 (defined once, there)
+    DEFAULT_HIT_RATIO,
+    MIN_MEDIAN_USD,
+    MIN_PLAUSIBLE_USD,
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -29,12 +33,8 @@ FETCH_RATE = 40.0
 FETCH_CONNECTIONS = 8
 FETCH_MIN_VOTES = 20
 
-# A table's amounts in US$, as TMDB gives them: the median of its known (non-zero) budgets and of
-# its revenues is at least this. The published table's are $23M and $52M (58 of its 3,766 known
-# budgets are under it); a table in thousands of dollars has them near $23,000, one in millions
-# near $23, and is refused (its films under MIN_PLAUSIBLE_USD would otherwise be dropped as unit
-# slips one by one, and the rest learned 1,000 times too small).
-MIN_MEDIAN_USD = 100_000
+# A table's amounts in US$: boxoffice.config.MIN_MEDIAN_USD (its films under MIN_PLAUSIBLE_USD
+# would otherwise be dropped as unit slips one by one, and the rest learned 1,000 times too small).
 # A list column is refused when more than this share of its written cells cannot be read (a
 # few malformed cells are read as unknown, each in its own row).
 MAX_MALFORMED_SHARE = 0.5

@@ -402,3 +402,17 @@ def test_a_header_pandas_or_a_tsv_wrote_says_how_to_write_it(text: str | None, s
         read_frame(text.encode(), "csv")
     assert refused.value.status == 400
     assert said in refused.value.body["error"], refused.value.body
+
+
+def test_a_table_in_thousands_of_dollars_is_told_so() -> None:
+    """A catalogue's budgets in $ thousands (150,000 for $150M) would each be scored as a
+    micro-budget film with nothing said: each film is told the table's median; a table of a
+    few cheap films is not judged."""
+    from serving.cells import budgets_in_thousands
+
+    thousands = [{"budget": b} for b in (150_000, 90_000, 220_000, 45_000, 3_000_000)]
+    said = budgets_in_thousands([*thousands, None, {"runtime": 90}])
+    assert said is not None
+    assert said.startswith("the table's 5 budgets have a median of $150,000, under $1,000,000")
+    assert budgets_in_thousands(thousands[:4]) is None  # too few to judge
+    assert budgets_in_thousands([{"budget": b * 1000} for b in (150_000, 90_000)] * 3) is None

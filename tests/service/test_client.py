@@ -60,7 +60,7 @@ def test_score_writes_predictions_and_reports_bad_rows(server_url: str, tmp_path
     assert list(scored["title"]) == ["A", "B", "C"] and list(scored["row"]) == [1, 2, 3]
     assert list(scored.columns[:3]) == ["row", "id", "title"]  # the key, to join them back
     assert list(scored["id"]) == [19995, 285, 206647]
-    assert "not film fields, ignored: overview\n" in result.stdout  # not the id
+    assert "not film fields, ignored: 'overview'\n" in result.stdout  # not the id
     assert scored.loc[0, "revenue_usd"] > 0 and pd.isna(scored.loc[1, "revenue_usd"])
     assert "budget" in scored.loc[1, "error"] and "runtime" in scored.loc[2, "error"]
     # At the default assumptions P(profit > 0) is P(hit), and the break-even is 2 × the budget.
