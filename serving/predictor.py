@@ -785,11 +785,11 @@ class Predictor:
         dicts written by orjson). A batch of one slice is answered in one turn (one step: it
         waits for one step of each batch ahead of it, not three)."""
         if isinstance(films, FilmBatch):
-            films = [films] if len(films) <= BATCH_SLICE else _slices(films)
+            films = _slices(films)
         elif not films or not isinstance(films[0], FilmBatch):
             films = _slices(from_films(films))
         if len(films) == 1:
-            return await self._in_turn(self._answer_json, films)
+            return await self._in_turn(self._answer_json, films[0])
         models: dict[str, Any] = {}
         rows: list[Any] = []
         async for scores, start in self._scored(films):
@@ -817,19 +817,12 @@ class Predictor:
         """The first slice, and the whole answer when it is the only one (NotFast when the
         body is not one the columnar path takes)."""
         first = next(slices)
-        return first, self._answer_json([first]) if len(first) < BATCH_SLICE else None
+        return first, self._answer_json(first) if len(first) < BATCH_SLICE else None
 
-    def _answer_json(self, slices: list[FilmBatch]) -> bytes:
-        """``batch_json``'s answer, in one step."""
-        models: dict[str, Any] = {}
-        rows: list[Any] = []
-        start = 0
-        for part in slices:
-            scores = self.score(part)
-            models.update(self._models(scores))
-            rows.extend(self._row_structs(scores, start))
-            start += len(part)
-        return encode_batch(models, rows)
+    def _answer_json(self, films: FilmBatch) -> bytes:
+        """``batch_json``'s answer for a batch of one slice, in one step."""
+        scores = self.score(films)
+        return encode_batch(self._models(scores), self._row_structs(scores))
 
     def _row_structs(self, scores: Scores, start: int = 0) -> list[Any]:
         """``_rows`` as ``BatchRow``s."""
