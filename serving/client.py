@@ -192,7 +192,16 @@ def _send(client: httpx.Client, path: str, **request: Any) -> Any:
     except httpx.HTTPError as error:  # connected, then a read timeout, a dropped connection...
         raise ServiceError(f"{path} failed: {error!r}", True) from None
     if response.status_code != 200:
-        raise ServiceError(f"{path} answered {response.status_code}: {_refusal(response)}", True)
+        hint = ""
+        if response.status_code in (404, 405) and client.base_url.path.strip("/"):
+            # The page's or the docs' address given as the service's (http://host:3000/ui).
+            hint = (
+                f" (--url {str(client.base_url).rstrip('/')}: is that the service's base URL? "
+                f"The APIs answer at its root, e.g. {client.base_url.copy_with(raw_path=b'/')})"
+            )
+        raise ServiceError(
+            f"{path} answered {response.status_code}: {_refusal(response)}{hint}", True
+        )
     try:
         return response.json()
     except ValueError:

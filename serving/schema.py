@@ -47,7 +47,7 @@ from boxoffice.fields import (
     tmdb_genre,
 )
 from boxoffice.messages import too_small
-from serving.columns import LOG_BUDGET_TOLERANCE, MAX_BATCH
+from serving.columns import LOG_BUDGET_TOLERANCE, MAX_BATCH, MAX_TABLE_ROWS
 
 MAX_SCENARIOS = 500
 MAX_SLATE = 500
@@ -112,7 +112,14 @@ def _codes(
         # ASCII first: str.upper() would turn 'ß' into 'SS'.
         norm = normalise(code.strip())
         if not (code.isascii() and re.fullmatch(pattern, norm)):
-            raise _refused(f"{_short(code)} is not {expected}")
+            parts = [normalise(p.strip()) for p in re.split(r"[,;/]", code)]
+            several = len(parts) > 1 and all(re.fullmatch(pattern, p) for p in parts)
+            hint = (
+                " (it holds several: give each as its own item, or in a CSV cell separated by |)"
+                if several
+                else ""
+            )
+            raise _refused(f"{_short(code)} is not {expected}{hint}")
         normalised.append(norm)
     return normalised
 
@@ -167,7 +174,9 @@ class _FilmRules(BaseModel):
         if value is None or isinstance(value, dt.date):
             return value
         if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-            raise _refused(f"expected a date as 'YYYY-MM-DD', got {_short(value)}")
+            timed = isinstance(value, str) and re.match(r"(\d{4}-\d{2}-\d{2})[T ]\d", value)
+            hint = f" (a date and a time: give the date alone, {timed[1]!r})" if timed else ""
+            raise _refused(f"expected a date as 'YYYY-MM-DD', got {_short(value)}{hint}")
         return value
 
     @field_validator("budget", mode="before", check_fields=False)
@@ -419,6 +428,21 @@ class BatchRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     films: Annotated[list[Film], Field(min_length=1, max_length=MAX_BATCH)]
+
+    @field_validator("films", mode="before")
+    @classmethod
+    def _at_most(cls, films: Any) -> Any:
+        """More films than a batch takes are refused before any is read, saying where they
+        fit (pydantic's own message came after validating every film, and said only the
+        bound)."""
+        if isinstance(films, list) and len(films) > MAX_BATCH:
+            raise PydanticCustomError(
+                "too_long",
+                f"{len(films):,} films: at most {MAX_BATCH:,} in one request; send more at once "
+                f"to POST /predict_table as CSV or Parquet (up to {MAX_TABLE_ROWS:,} films), "
+                "or in several requests",
+            )
+        return films
 
 
 # Fields given one of two ways: a scenario that sets one replaces the base film's other.

@@ -145,3 +145,34 @@ def test_a_row_of_no_film_field_is_said_and_not_sent(flaky_url: str, tmp_path: P
     assert list(scored["id"]) == [1, 2, 3]
     assert list(scored["revenue_usd"].fillna(0)) == [1e8, 0, 1.2e8]
     assert scored.loc[1, "error"] == "no film field given"
+
+
+class PageServer(BaseHTTPRequestHandler):
+    """A server whose POSTs all answer 404 or 405, as the service's page (/ui) and docs do."""
+
+    def do_POST(self) -> None:
+        body = b'{"detail": "Not Found"}' if "docs" in self.path else b"Method Not Allowed"
+        self.send_response(404 if "docs" in self.path else 405)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.mark.parametrize("path", ["/ui", "/docs/"])
+def test_a_url_with_the_pages_path_is_said_to_be_no_base_url(path: str, tmp_path: Path) -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), PageServer)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    root = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        source, out = films_csv(tmp_path / "films.csv", 2), tmp_path / "out.csv"
+        args = ["score", str(source), "--out", str(out), "--url", root + path]
+        result = CliRunner().invoke(app, args)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.exit_code == 1
+    said = " ".join(result.output.split())
+    assert f"is that the service's base URL? The APIs answer at its root, e.g. {root}/" in said

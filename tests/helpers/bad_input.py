@@ -52,6 +52,14 @@ BAD_FILMS = [
     ({"runtime": 100, "budget": 1e6, "production_countries": ["USA"]}, r"'USA' is not a two-"),
     ({"runtime": 100, "budget": 1e6, "spoken_languages": ["klingon"]}, r"'klingon' is not a"),
     ({"runtime": 100, "budget": 1e6, "production_countries": ["us", "ß"]}, r"'ß' is not a two-"),
+    (
+        {"runtime": 100, "budget": 1e6, "production_countries": ["US, GB"]},
+        r"'US, GB' is not a two-.*holds several.*separated by \|",
+    ),
+    (
+        {"runtime": 100, "budget": 1e6, "release_date": "2027-05-01 00:00:00"},
+        r"\['release_date'\].*give the date alone, '2027-05-01'",
+    ),
     ({"runtime": 100, "budget": 1e6, "genres": ["x" * 100]}, r"unknown genre\(s\) 'xxx+…;"),
     ({"runtime": 100, "budget": 1e6, "vote_count_typo": 5}, r"\['vote_count_typo'\].*Extra"),
     ({"runtime": 1e308, "budget": 1e6}, r"\['runtime'\].*less than or equal"),
@@ -65,7 +73,10 @@ BAD_FILMS = [
 
 BAD_BATCHES = [
     ([], r"\['films'\].*at least 1"),
-    ([{"runtime": 100, "budget": 1e6}] * 10_001, r"\['films'\].*at most 10000"),
+    (
+        [{"runtime": 100, "budget": 1e6}] * 10_001,
+        r"\['films'\].*10,001 films: at most 10,000.*POST /predict_table",
+    ),
     (
         [{"runtime": 100, "budget": 1e6}, {"runtime": 0, "budget": 1e6}],
         r"\['films', 1, 'runtime'\].*greater than 0",
