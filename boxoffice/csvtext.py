@@ -125,10 +125,17 @@ def not_csv_hint(head: bytes, what: str) -> str:
     return ""
 
 
+# What a row longer than its header is told (the slate page says the same: serving.ui).
+RAGGED_HINT = (
+    "check the separators and the quoting (a value holding commas, such as $40,000,000, goes "
+    "in double quotes)"
+)
+
+
 def _too_long(n_names: int, where: str) -> str:
     return (
         f"{where} has more fields than the header's {n_names} (a value past the last column): "
-        "check the separators and the quoting"
+        + RAGGED_HINT
     )
 
 

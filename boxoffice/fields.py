@@ -458,6 +458,11 @@ TMDB_LIST_KEYS: dict[str, str] = {
 POST_RELEASE_FIELDS: tuple[str, ...] = tuple(f.name for f in fields_of("post"))
 # The amounts in US$: a table's cell may write them as people do ($150,000,000, 150M).
 AMOUNT_FIELDS: tuple[str, ...] = tuple(f.name for f in FILM_FIELDS if f.unit == "USD")
+# Shares of 1 (the studio's share, the verdict's threshold), which the form takes in percent: a
+# CSV cell may write one as a percentage, "45%" for 0.45.
+SHARE_FIELDS: tuple[str, ...] = tuple(
+    f.name for f in FILM_FIELDS if f.form is not None and f.form.scale == 0.01
+)
 # The columns of TMDB's movies table that are no film field: the realised revenue (what
 # training learns; never an input) and text no model reads. A table of films may carry them.
 TMDB_OTHER_COLUMNS = frozenset(

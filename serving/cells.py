@@ -16,7 +16,7 @@ import pandas as pd
 
 from boxoffice.config import MIN_MEDIAN_FILMS, SCORED_MEDIAN_USD
 from boxoffice.csvtext import PYTHON_LIST, PYTHON_LIST_HINT
-from boxoffice.fields import AMOUNT_FIELDS, TMDB_LIST_KEYS
+from boxoffice.fields import AMOUNT_FIELDS, SHARE_FIELDS, TMDB_LIST_KEYS
 from serving.schema import FIELD_KINDS
 
 BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
@@ -176,7 +176,8 @@ def cell(key: str, text: str) -> Any:
         except ValueError as error:
             raise ValueError(f"{key}: {error}") from None
     if kind in ("number", "whole"):
-        value = number(text)
+        percent = key in SHARE_FIELDS and text.endswith("%")
+        value = number(text[:-1].strip()) / 100 if percent else number(text)
         if not math.isfinite(value):  # nan, inf, 1e400
             raise ValueError(f"{key}: {text[:50]!r} is not a number")
         if kind == "whole":

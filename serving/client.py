@@ -119,18 +119,28 @@ def _amount(value: str | None) -> float | None:
         raise typer.BadParameter(str(error)) from None
 
 
-def _share(value: float | None) -> float | None:
-    if value is not None and not MIN_STUDIO_SHARE <= value <= 1:
-        raise typer.BadParameter(f"{value:g} is not a share from {MIN_STUDIO_SHARE:g} to 1")
+def _share(text: str | None) -> float | None:
+    """A share of the box office: a fraction (0.45) or a percentage (45%), as a CSV cell."""
+    if text is None:
+        return None
+    try:
+        value = cell("studio_share", text.strip())
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not a number (0.45, or 45%)") from None
+    if not MIN_STUDIO_SHARE <= value <= 1:
+        raise typer.BadParameter(
+            f"{text} is not a share from {MIN_STUDIO_SHARE:g} to 1"
+            + (f" ({text}% is {value / 100:g})" if 1 < value <= 100 else "")
+        )
     return value
 
 
 StudioShareOption = Annotated[
-    float | None,
+    str | None,
     typer.Option(
         callback=_share,
-        help="The share of the box office that reaches the studio, for films that give none "
-        f"(the service's default: {DEFAULT_STUDIO_SHARE:g}).",
+        help="The share of the box office that reaches the studio (0.45, or 45%), for films "
+        f"that give none (the service's default: {DEFAULT_STUDIO_SHARE:g}).",
         rich_help_panel="Assumptions",
     ),
 ]

@@ -185,6 +185,18 @@ class _FilmRules(BaseModel):
         # 150 meant as $150M: said as the client says it, not as the bound pydantic checks.
         if type(value) in (int, float) and 0 < value < MIN_PLAUSIBLE_USD:  # type: ignore[operator]
             raise _refused(f"{value:g} is {too_small(float(value))}")  # type: ignore[arg-type]
+        if type(value) in (int, float) and value <= 0:  # type: ignore[operator]
+            raise _refused(
+                f"{value:,.0f} is not a budget: an amount in US$, at least ${MIN_PLAUSIBLE_USD:,}"
+                + (" (0 is TMDB's 'unknown'; give the film's budget)" if value == 0 else "")
+            )
+        return value
+
+    @field_validator("marketing_usd", mode="before", check_fields=False)
+    @classmethod
+    def _marketing_in_dollars(cls, value: object) -> object:
+        if type(value) in (int, float) and value < 0:  # type: ignore[operator]
+            raise _refused(f"{value:,.0f} is negative: marketing is an amount in US$, 0 or more")
         return value
 
     @field_validator("release_date", check_fields=False)

@@ -31,7 +31,7 @@ from boxoffice.config import (
     DEFAULT_STUDIO_SHARE,
     MIN_PLAUSIBLE_USD,
 )
-from boxoffice.csvtext import PYTHON_LIST, PYTHON_LIST_HINT
+from boxoffice.csvtext import PYTHON_LIST, PYTHON_LIST_HINT, RAGGED_HINT
 from boxoffice.fields import (
     AMOUNT_FIELDS,
     FILM_FIELDS,
@@ -39,6 +39,7 @@ from boxoffice.fields import (
     MAX_YEAR,
     MIN_STUDIO_SHARE,
     MIN_YEAR,
+    SHARE_FIELDS,
     TMDB_GENRES,
     TMDB_LIST_KEYS,
     FilmField,
@@ -76,6 +77,8 @@ SETTINGS = {
     "fields": FIELD_KINDS,
     # The fields in US$, whose cells read as amounts ($150,000,000, 150M: serving.cells.amount).
     "amounts": AMOUNT_FIELDS,
+    # The shares of 1, whose cells may be written as percentages ("45%": serving.cells.cell).
+    "shares": SHARE_FIELDS,
     "amount_examples": AMOUNT_EXAMPLES,
     # How the one-film form reads each of its fields (boxoffice.fields).
     "form": [
@@ -92,6 +95,8 @@ SETTINGS = {
     "tmdb_keys": TMDB_LIST_KEYS,
     # A list cell written as a Python literal, named with how to write it (boxoffice.csvtext).
     "python_list": {"pattern": PYTHON_LIST, "hint": PYTHON_LIST_HINT},
+    # A row longer than the header, as boxoffice.csvtext says it.
+    "ragged_hint": RAGGED_HINT,
     "example": EXAMPLE_PRE_RELEASE_FILM,
     "example_slate": EXAMPLE_SLATE_CSV,
 }

@@ -46,6 +46,8 @@
     POST_RELEASE = form.filter((f) => f.group === "after").map((f) => f.name);
     MILLIONS_CEILING = settings.millions_ceiling;
   }
+  // What a required field left empty is told (the API's own words for the budget's rule).
+  const REQUIRED = { budget: "Give the budget, in US$ millions.", runtime: "Give the runtime, in minutes." };
   // Fields an error may name that the form spells another way.
   const FIELD_ALIASES = { vote_avg: "vote_average", log_budget: "budget", release_year: "release_date" };
 
@@ -79,11 +81,20 @@
     if (name === "budget" && value >= MILLIONS_CEILING) {
       return `That is $${BO.F1.format(value / 1e6)} trillion: the budget is in US$ millions (150 means $150M).`;
     }
+    if (name === "budget" && value * SCALED.budget < settings.min_plausible_usd) {
+      const floor = settings.min_plausible_usd / SCALED.budget;
+      return `Enter the budget in US$ millions, at least ${floor} ($${settings.min_plausible_usd.toLocaleString("en-US")}; no film the models learned from cost less): 150 means $150M.`;
+    }
     if (name === "marketing_usd" && value >= MILLIONS_CEILING) {
       return "Marketing is in US$ millions (20 means $20M).";
     }
+    if (name === "marketing_usd" && value < 0) {
+      return "Enter US$ millions, at least 0 (20 means $20M).";
+    }
     if (name === "studio_share" && !(value >= settings.min_studio_share * 100 && value <= 100)) {
-      return `Enter a percentage from ${settings.min_studio_share * 100} to 100.`;
+      // 0.45 meant as 45%: the share is a fraction in the API and the CSV, a percentage here.
+      const fraction = value > 0 && value < 1 ? ` (${value} would be ${value}%; 45% is 45)` : "";
+      return `Enter a percentage from ${settings.min_studio_share * 100} to 100${fraction}.`;
     }
     // A value under 1 is most likely a probability typed as one (0.4 for 40%).
     if (name === "hit_threshold" && !(value >= 1 && value <= 99)) {
@@ -102,12 +113,25 @@
       const input = $(name);
       if (input.validity.badInput) {
         unreadable.push({ field: name, msg: "Enter a number" });
+      } else if (input.required && input.value.trim() === "") {
+        unreadable.push({ field: name, msg: REQUIRED[name] || "Required: the models read it for every film." });
       } else if (input.value.trim() !== "") {
         const value = Number(input.value);
         const problem = Number.isFinite(value) ? checkNumber(name, value) : "Enter a number";
         if (problem) unreadable.push({ field: name, msg: problem });
         // 12 significant digits drop the float noise of the unit's scaling.
         else film[name] = SCALED[name] ? Number((value * SCALED[name]).toPrecision(12)) : value;
+      }
+    }
+    // The post-release model reads its fields together: one left out is read as the training
+    // films' median (a vote average alone took a $200M forecast to $63M), so all or none.
+    const given = POST_RELEASE.filter((name) => name in film);
+    if (given.length && given.length < POST_RELEASE.length) {
+      for (const name of POST_RELEASE.filter((n) => !(n in film) && !unreadable.some((u) => u.field === n))) {
+        unreadable.push({
+          field: name,
+          msg: `Enter it too, or clear ${given.join(" and ")}: the post-release model reads ${POST_RELEASE.join(", ")} together, and would read this one as the training films' median.`,
+        });
       }
     }
     const genres = [...document.querySelectorAll("#genres-list input:checked")].map((b) => b.value);
@@ -410,9 +434,15 @@
     setFigure("profit-p10", signedUsd(revenue.profit_p10_usd), revenue.profit_p10_usd);
     setFigure("profit-p90", signedUsd(revenue.profit_p90_usd), revenue.profit_p90_usd);
     setFigure("p-profit", percent(revenue.p_profit), revenue.p_profit);
+    // A hit beside a likely loss (or the reverse) is no contradiction: the hit line leaves out
+    // the studio's share and the marketing, which breaking even counts. Said where they part.
+    const parted = hit.is_hit !== revenue.p_profit >= 0.5;
     $("profit-note").textContent =
       `${percent(revenue.studio_share)} of the box office to the studio, ${usd(revenue.marketing_usd)} of marketing: ` +
-      `it breaks even at a revenue of ${usd(revenue.break_even_revenue_usd)}.`;
+      `it breaks even at a revenue of ${usd(revenue.break_even_revenue_usd)}` +
+      (parted && film.budget > 0
+        ? `, ${times(revenue.break_even_revenue_usd / film.budget)} the budget; the hit line (${BO.F1.format(hit.hit_ratio).replace(/\.0$/, "")}×) leaves out the share and the marketing.`
+        : ".");
     $("profit-note").dataset.breakEven = String(revenue.break_even_revenue_usd);
 
     const modelName = revenue.model === "post_release" ? "post-release" : "pre-release";

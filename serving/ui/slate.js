@@ -61,7 +61,10 @@
     const kind = settings.fields[field];
     if (settings.amounts.includes(field)) return amount(field, text);
     if (kind === "number" || kind === "whole") {
-      const number = NUMBER.test(text) ? Number(text) : NaN;
+      // A share written as a percentage ("45%"), as serving/cells.py reads it.
+      const percent = settings.shares.includes(field) && text.endsWith("%");
+      const digits = percent ? text.slice(0, -1).trim() : text;
+      const number = NUMBER.test(digits) ? Number(digits) / (percent ? 100 : 1) : NaN;
       if (!Number.isFinite(number)) throw new Error(`${field}: '${text.slice(0, 50)}' is not a number`);
       if (kind === "whole" && !Number.isInteger(number)) throw new Error(`${field}: '${text.slice(0, 50)}' is not a whole number`);
       return number;
@@ -125,6 +128,14 @@
       const said = misspelled.map(([name, near]) => `'${name}' is not a film field: did you mean '${near}'?`).join("; ");
       throw new Error(`${said} (read as written, the films would be forecast without it)`);
     }
+    // A row longer than the header (an amount's commas unquoted: $40,000,000) shifts its cells:
+    // refused whole, as the client and /predict_table refuse it (boxoffice/csvtext.py).
+    const ragged = body.findIndex((cells) => cells.slice(names.length).some((c) => String(c).trim()));
+    if (ragged >= 0) {
+      throw new Error(
+        `line ${ragged + 2} has more fields than the header's ${names.length} (a value past the last column): ${settings.ragged_hint}`
+      );
+    }
     const fields = names.filter((name) => name in settings.fields);
     if (!fields.length) throw new Error(`none of the columns ${names.slice(0, 8).join(", ")} is a film field (e.g. budget, runtime, genres)`);
     const rows = body.map((cells) => {
@@ -149,7 +160,7 @@
           }
           // The CSV's share is a fraction, the form's a percentage: 45 is not 45%.
           if (name === "studio_share" && value > 1 && value <= 100) {
-            throw new Error(`studio_share: ${text} is a fraction of the box office from 0 to 1 in the CSV (${text}% is ${value / 100})`);
+            throw new Error(`studio_share: ${text} is a fraction of the box office from 0 to 1 in the CSV (${text}% is ${value / 100}; or write ${text}%)`);
           }
           if (!(name === "budget" && value === 0)) row.film[name] = value; // 0: unknown in TMDB
         } catch (error) {
@@ -321,6 +332,12 @@
     setFigure("total-profit-p10", signedUsd(total.profit_p10_usd), total.profit_p10_usd);
     setFigure("total-profit-p90", signedUsd(total.profit_p90_usd), total.profit_p90_usd);
     setFigure("total-p-profit", percent(total.p_profit), total.p_profit);
+    // Films that each likely lose money beside a slate that likely makes some: the same skew.
+    const summed = answer.films.reduce((sum, film) => sum + film.profit_usd, 0);
+    $("total-profit-note").textContent =
+      `The films' median profits add up to ${signedUsd(summed)}; the total's median is ${total.profit_usd >= summed ? "higher" : "lower"}, ` +
+      "for the same reason: a few films do far better than their median, and the total gathers them.";
+    $("total-profit-note").dataset.summed = String(summed);
     setFigure("hits-expected", BO.F1.format(hits.expected), hits.expected);
     setFigure("hits-p10", String(hits.p10), hits.p10);
     setFigure("hits-p90", String(hits.p90), hits.p90);

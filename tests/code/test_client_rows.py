@@ -167,3 +167,19 @@ def test_amount_cells_in_a_table() -> None:
     assert films[0] == {"title": "A", "budget": 150e6, "runtime": 120.0, "marketing_usd": 20e6}
     assert errors[1] == f"budget: '1,5' is not an amount ({AMOUNT_EXAMPLES})"
     assert errors[2].startswith("budget: 150 is $150, under $10,000")
+
+
+def test_a_share_may_be_written_as_a_percentage() -> None:
+    import typer
+
+    from serving.cells import cell
+    from serving.client import _share
+
+    assert cell("studio_share", "45%") == 0.45 and cell("hit_threshold", "60 %") == 0.6
+    with pytest.raises(ValueError, match=r"runtime: '45%' is not a number"):
+        cell("runtime", "45%")  # a share's way of writing only
+    assert _share("45%") == _share("0.45") == 0.45 and _share(None) is None
+    with pytest.raises(typer.BadParameter, match=r"45 is not a share .* \(45% is 0.45\)"):
+        _share("45")
+    with pytest.raises(typer.BadParameter, match=r"'abc' is not a number \(0.45, or 45%\)"):
+        _share("abc")

@@ -23,7 +23,8 @@ BAD_FILMS = [
     ({"genres": ["Drama"]}, r"\['runtime'\] Field required \['budget'\] required: give"),
     ({"runtime": -5}, r"\['runtime'\].*greater than 0 \['budget'\] required: give"),
     ({"runtime": -5, "budget": 1e6}, r"\['runtime'\].*greater than 0"),
-    ({"runtime": 100, "budget": -1}, r"\['budget'\].*greater than or equal to 10000"),
+    ({"runtime": 100, "budget": -1}, r"\['budget'\].*-1 is not a budget: an amount in US\$"),
+    ({"runtime": 100, "budget": 0}, r"\['budget'\].*0 is TMDB's 'unknown'"),
     ({"runtime": 100, "budget": 1e6, "popularity": -2}, r"\['popularity'\]"),
     ({"runtime": 100, "budget": 1e6, "vote_avg": 11}, r"\['vote_avg'\].*less than or equal"),
     ({"runtime": 100, "budget": 1e6, "log_budget": 12}, r"'budget' 1e\+06 and 'log_budget' 12"),
@@ -68,7 +69,7 @@ BAD_FILMS = [
     ({"runtime": 100, "budget": 1e6, "studio_share": 0}, r"\['studio_share'\].*greater than or"),
     ({"runtime": 100, "budget": 1e6, "studio_share": 5e-324}, r"\['studio_share'\]"),
     ({"runtime": 100, "budget": 1e6, "studio_share": 1.2}, r"\['studio_share'\].*less than or"),
-    ({"runtime": 100, "budget": 1e6, "marketing_usd": -1}, r"\['marketing_usd'\].*greater than"),
+    ({"runtime": 100, "budget": 1e6, "marketing_usd": -1}, r"\['marketing_usd'\].*-1 is negative"),
 ]
 
 BAD_BATCHES = [
@@ -88,7 +89,7 @@ BAD_BATCHES = [
 BAD_SCENARIOS = [
     ([], r"\['scenarios'\].*at least 1"),
     ([{}] * 501, r"\['scenarios'\].*at most 500"),
-    ([{"budget": 1e6}, {"budget": -1}], r"\[.scenarios., 1, .budget.\].*or equal to 10000"),
+    ([{"budget": 1e6}, {"budget": -1}], r"\[.scenarios., 1, .budget.\].*not a budget"),
     ([{}, {}, {"genres": ["Actoin"]}], r"\['scenarios', 2, 'genres'\].*unknown genre"),
     ([{"release_date": "2027-13-01"}], r"\['scenarios', 0, 'release_date'\]"),
     ([{"budget_typo": 5}], r"\['scenarios', 0, 'budget_typo'\].*Extra"),

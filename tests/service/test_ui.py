@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
+from boxoffice.csvtext import RAGGED_HINT
 from boxoffice.fields import MIN_STUDIO_SHARE, TMDB_GENRES
 from serving.cells import AMOUNT_EXAMPLES
 from serving.client import read_films_csv, rows_to_films, slate_rows
@@ -367,31 +368,37 @@ def test_the_assumptions_move_the_profit_and_only_the_profit(
     assert (
         revenue["revenue_usd"] == plain["revenue_usd"] and revenue["p_profit"] < plain["p_profit"]
     )
+    # A hit beside a likely loss: the note says what the hit line leaves out, and only then.
+    parted = []
+    for budget, marketing in ((35_000_000, 15e6), (5_000_000, 30e6)):
+        assumed = {"studio_share": 0.45, "marketing_usd": marketing}
+        fill_form(page, {**FILM, "budget": budget, **assumed})
+        assert submit(page) == "done"
+        revenue = replay(http, "/predict_revenue", visit.posted()["/predict_revenue"][-1])
+        hit = replay(http, "/predict_hit", visit.posted()["/predict_hit"][-1])
+        parted.append(hit["is_hit"] != (revenue["p_profit"] >= 0.5))
+        note = page.inner_text("#profit-note")
+        assert ("the hit line (2×) leaves out the share and the marketing" in note) == parted[-1]
+    assert parted == [False, True]  # the $5M film: a hit that likely loses money
     assert visit.problems == []
 
 
 def test_a_bad_field_shows_the_apis_error_beside_it(visit: Visit, http: httpx.Client) -> None:
     page = visit.page
-    bad = {**FILM, "budget": -5_000_000, "keywords": [f"keyword {i}" for i in range(201)]}
+    bad = {**FILM, "runtime": 200_000, "keywords": [f"keyword {i}" for i in range(201)]}
     fill_form(page, bad)
     assert submit(page) == "invalid"
     (body,) = visit.posted()["/predict_revenue"]
-    assert body["budget"] == -5_000_000 and len(body["keywords"]) == 201
+    assert body["runtime"] == 200_000 and len(body["keywords"]) == 201
     answer = http.post("/predict_revenue", json=body)
     assert answer.status_code == 400
     errors = {tuple(e["loc"]): e["msg"] for e in answer.json()["detail"]}
-    assert set(errors) == {("budget",), ("keywords",)}
-    # The API's bound in US$, the form's in US$ millions.
-    assert errors[("budget",)] == "Input should be greater than or equal to 10000"
-    shown = {
-        "budget": "Input should be greater than or equal to 0.01 (US$ millions)",
-        "keywords": errors[("keywords",)],
-    }
-    for name in ("budget", "keywords"):
-        assert page.inner_text(f"#{name}-error") == shown[name], name
+    assert set(errors) == {("runtime",), ("keywords",)}
+    for name in ("runtime", "keywords"):
+        assert page.inner_text(f"#{name}-error") == errors[(name,)], name
         assert page.get_attribute(f"#{name}", "aria-invalid") == "true", name
-    assert page.is_hidden("#runtime-error") and page.is_hidden("#answer")
-    assert page.evaluate("document.activeElement.id") == "budget"
+    assert page.is_hidden("#budget-error") and page.is_hidden("#answer")
+    assert page.evaluate("document.activeElement.id") == "runtime"
 
     # A rule across fields, refused at the field it names (loc ["budget"]), in the form's words.
     fill_form(page, {k: v for k, v in FILM.items() if k != "budget"})
@@ -405,7 +412,21 @@ def test_a_bad_field_shows_the_apis_error_beside_it(visit: Visit, http: httpx.Cl
     assert submit(page) == "invalid"
     assert "the budget is in US$ millions (150 means $150M)" in page.inner_text("#budget-error")
     assert "percentage from 1 to 100" in page.inner_text("#studio_share-error")
-    assert len(visit.posted()["/predict_revenue"]) == 2  # nothing sent for these
+    # A budget under $10,000, a share typed as a fraction, negative marketing, the runtime left
+    # out, and one post-release field without the other two (which the post-release model
+    # would read as the training median): said by the page too.
+    fill_form(page, {**FILM, "studio_share": 0.0045, "marketing_usd": -5e6, "vote_average": 7.2})
+    page.fill("#budget", "0.005")
+    page.fill("#runtime", "")
+    assert submit(page) == "invalid"
+    assert "at least 0.01 ($10,000; no film" in page.inner_text("#budget-error")
+    assert "(0.45 would be 0.45%; 45% is 45)" in page.inner_text("#studio_share-error")
+    assert "at least 0" in page.inner_text("#marketing_usd-error")
+    assert page.inner_text("#runtime-error") == "Give the runtime, in minutes."
+    for name in ("popularity", "vote_count"):
+        assert "Enter it too, or clear vote_average" in page.inner_text(f"#{name}-error")
+    assert page.is_hidden("#vote_average-error")
+    assert len(visit.posted()["/predict_revenue"]) == 1  # nothing sent for these
 
     # Fixed, the film is answered and no error is left on the page.
     fill_form(page, FILM)
@@ -423,7 +444,8 @@ def test_a_bad_field_shows_the_apis_error_beside_it(visit: Visit, http: httpx.Cl
 
 def test_a_link_to_a_forecast_reproduces_it(visit: Visit, browser: Any) -> None:
     page = visit.page
-    fill_form(page, {**FILM, "popularity": 25.5, "vote_average": 6.9, "hit_threshold": 0.6})
+    signals = {"popularity": 25.5, "vote_average": 6.9, "vote_count": 1500}
+    fill_form(page, {**FILM, **signals, "hit_threshold": 0.6})
     assert submit(page) == "done"
     assert "post-release" in page.inner_text("#model-line")
     shown = {name: page.inner_text(f"#{name}") for name in ("revenue", "probability", "threshold")}
@@ -555,6 +577,11 @@ def test_the_slate_is_the_apis_answer_and_names_its_bad_rows(
             ("total-p-profit", total["p_profit"], percent),
         ):
             assert page.inner_text(f"#{element}") == shown(value), element
+        summed = sum(film["profit_usd"] for film in answer["films"])
+        assert page.inner_text("#total-profit-note").startswith(
+            f"The films' median profits add up to {signed_usd(summed)}; the total's median is "
+            + ("higher" if total["profit_usd"] >= summed else "lower")
+        )
         assert page.inner_text("#hits-expected") == fixed(hits["expected"], 1)
         charted = page.evaluate("Chart.getChart('hits-chart').data.datasets[0].data")
         assert charted == hits["at_least"][1 : len(charted) + 1]
@@ -653,13 +680,23 @@ def test_a_slate_of_bad_rows_names_each_and_a_budget_in_millions_is_refused(
         rows = table_rows(page, "films-table")
         assert "runtime" in rows[0][2] and "Horrer" in rows[0][2], rows[0]
         assert rows[1][2].startswith("studio_share: 45 is a fraction of the box office"), rows[1]
+        # An amount's commas left unquoted: the row is longer than the header, and the CSV is
+        # refused as the client and /predict_table refuse it (their words).
+        page.fill("#csv", "title,budget,runtime\nA,9e7,90\nB,$40,000,000,95\n")
+        page.click("#submit")
+        page.wait_for_selector("#results[data-state='invalid']", state="attached")
+        expected = (
+            "line 3 has more fields than the header's 3 (a value past the last column): "
+            + RAGGED_HINT
+        )
+        assert expected in page.inner_text("#csv-error")
         assert visit.problems == []
 
 
 # Cells the slate page (serving/ui/slate.js) and the client (serving/cells.py) must read alike.
-CELLS_CSV = """title,budget,runtime,release_year,genres,explain,vote_count
-Commas,"$150,000,000",130,2015.0,"[""Action"", "" Drama ""]",TRUE,
-Short,150M, 95 ,2e3,Action| |Drama,false,1e3
+CELLS_CSV = """title,budget,runtime,release_year,genres,explain,vote_count,studio_share
+Commas,"$150,000,000",130,2015.0,"[""Action"", "" Drama ""]",TRUE,,45%
+Short,150M, 95 ,2e3,Action| |Drama,false,1e3,0.3
 Underscores,"150_000_000",1_000,,,,
 Other digits,1.5e8,١٠٠,,,,
 Infinite,1.5e8,Infinity,,,,
@@ -669,14 +706,16 @@ Decimal comma,"1,5",100,,,,
 Unit slip,150,100,,,,
 Hex,1.5e8,0x10,,,,
 Dots,1.5e8,1.2.3,,,,
-Half,$.5B,.5,+2016,,0,
+Half,$.5B,.5,+2016,,0,,5 %
 Pandas,1.5e8,100,,"['Action', 'Drama']",,
+Percent,1.5e8,100,,,,,x%
 """
 
 
 def test_the_slate_page_reads_cells_as_the_client_does(browser: Any, server_url: str) -> None:
     films, errors = rows_to_films(read_films_csv(io.StringIO(CELLS_CSV)))
-    assert sorted(errors) == [2, 3, 4, 5, 6, 7, 8, 9, 10, 12]  # the CSV is what it says
+    assert sorted(errors) == [2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 13]  # the CSV is what it says
+    assert [film.get("studio_share") for film in films[:2]] == [0.45, 0.3]  # 45% is 0.45
     with open_page(browser, f"{server_url}/ui/slate") as visit:
         page = visit.page
         page.wait_for_function("document.querySelector('#studio_share').min !== ''")
