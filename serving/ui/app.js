@@ -589,6 +589,7 @@
       "The 80% range is shaded; the dashed vertical line is the budget entered. Where the forecast is above the hit line, P(hit) is above 50%" +
       (same ? "; with these assumptions breaking even is a hit, so the two lines are one. " : ". ") +
       "Each budget is forecast as the models read films of that budget: what such films earned, not what spending more would cause; the small steps are the trees' own. " +
+      BO.verdictFlips(points, budgets) +
       scenarioNote(sweep.body, sweep.body.base, points.length, "budgets");
   }
 

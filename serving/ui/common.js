@@ -199,6 +199,20 @@ window.BO = (() => {
     setTimeout(() => URL.revokeObjectURL(link.href), 0);
   }
 
+  /** Where the sweep's verdict changes more than once, the P(hit) it wavers within: the trees'
+   * steps move a forecast near the hit line back and forth across it, which says no limit. */
+  function verdictFlips(points, budgets) {
+    const flips = points.slice(1).filter((p, i) => p.is_hit !== points[i].is_hit).length;
+    if (flips < 2) return "";
+    const first = points.findIndex((p, i) => i > 0 && p.is_hit !== points[i - 1].is_hit) - 1;
+    const last = points.length - 1 - [...points].reverse().findIndex((p, i) => i > 0 && p.is_hit !== points[points.length - i].is_hit) + 1;
+    const wavering = points.slice(first, last + 1).map((p) => p.probability);
+    return (
+      `From ${usd(budgets[first])} to ${usd(budgets[last])} the verdict changes ${flips} times, P(hit) staying within ` +
+      `${percent(Math.min(...wavering))} to ${percent(Math.max(...wavering))}: a coin toss there, not a budget limit. `
+    );
+  }
+
   async function settings() {
     const response = await fetch("settings.json");
     return response.json();
@@ -213,6 +227,6 @@ window.BO = (() => {
 
   return {
     $, F1, F2, F3, usd, percent, times, points, millions, COLORS, cleanMessage, post, describeFailure,
-    table, chart, dropChart, narrow, moneyTick, logTick, wrap, hitAxis, download, settings, ready, staleness,
+    table, chart, dropChart, narrow, moneyTick, logTick, wrap, hitAxis, download, settings, ready, staleness, verdictFlips,
   };
 })();

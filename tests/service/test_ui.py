@@ -460,6 +460,20 @@ def test_a_link_to_a_forecast_reproduces_it(visit: Visit, browser: Any) -> None:
         assert again.problems == []
 
 
+def test_a_verdict_wavering_along_the_budgets_is_said_to(visit: Visit) -> None:
+    """Near the hit line, the trees' steps move the verdict back and forth along the budget
+    sweep: the note names where, and the P(hit) it wavers within; once is no wavering."""
+    flips = """(hits) => BO.verdictFlips(
+        hits.map((is_hit, i) => ({ is_hit, probability: 0.49 + 0.005 * i })),
+        hits.map((_, i) => (i + 1) * 1e7))"""
+    wavering = [True, True, False, True, True, False, False]
+    assert visit.page.evaluate(flips, wavering) == (
+        "From $20.0M to $60.0M the verdict changes 3 times, P(hit) staying within 49.5% to "
+        "51.5%: a coin toss there, not a budget limit. "
+    )
+    assert visit.page.evaluate(flips, [True, True, False, False]) == ""
+
+
 @pytest.mark.parametrize("viewport", [VIEWPORT, PHONE], ids=["laptop", "phone"])
 def test_the_page_fits_the_screen(browser: Any, server_url: str, viewport: dict) -> None:
     """At a laptop's and at a phone's width: nothing wider than the screen, every data table
