@@ -169,7 +169,9 @@ FILM_FIELDS: tuple[FilmField, ...] = (
         max_length=MAX_TITLE_LENGTH,
         tmdb_column="title",
         option_help="Title (comps leave out the film of this title and year).",
-        form=FormInput("Title", hint="A film of the data is not shown as its own comp."),
+        form=FormInput(
+            "Title", hint="Optional. A film the models learned from is left out of its own comps."
+        ),
     ),
     FilmField(
         "budget",
