@@ -15,6 +15,7 @@ read as a row like the others, so nothing is inferred from it:
 
 from __future__ import annotations
 
+import csv
 import io
 import os
 import re
@@ -26,6 +27,8 @@ from pandas._libs.parsers import STR_NA_VALUES
 
 # Empty fields a row may carry past the header's; a row longer still is refused.
 EXTRA_FIELDS = 16
+# The most fields a header may have: TMDB's movies table has 20 columns.
+MAX_HEADER_FIELDS = 1_000
 
 
 class CsvShapeError(ValueError):
@@ -57,6 +60,7 @@ def read_csv_text(
     the header. ``max_rows``: at most one row more than this is read (a longer table is known
     to be too long without reading it all)."""
     data = _as_bytes(source)
+    _check_header(data)
     read: dict[str, Any] = {"dtype": str, "header": None, "keep_default_na": False}
     if max_rows is not None:
         read["nrows"] = max_rows + 2  # the header, and one row past the bound
@@ -130,6 +134,22 @@ RAGGED_HINT = (
     "check the separators and the quoting (a value holding commas, such as $40,000,000, goes "
     "in double quotes)"
 )
+
+
+def _check_header(data: bytes) -> None:
+    """CsvShapeError when the first line has more fields than any table of films has columns:
+    a JSON file read as a CSV is one line of tens of thousands of commas, which pandas took
+    minutes to lay out as a header (3.5 min of CPU for TMDB's table as JSON records)."""
+    end = data.find(b"\n")
+    first = data if end < 0 else data[:end]
+    if first.count(b",") < MAX_HEADER_FIELDS:  # at most that many fields, quotes or not
+        return
+    fields = len(next(csv.reader([first.decode("utf-8", "replace")]), []))
+    if fields > MAX_HEADER_FIELDS:
+        raise CsvShapeError(
+            f"its first line has {fields:,} fields, more than a table's header names "
+            f"({MAX_HEADER_FIELDS:,} at most)"
+        )
 
 
 def _too_long(n_names: int, where: str) -> str:

@@ -265,7 +265,8 @@ def read_films_csv(source: Path | io.StringIO) -> pd.DataFrame:
         if isinstance(source, Path):
             with source.open("rb") as handle:
                 hint = not_csv_hint(handle.read(1 << 16), "the table of films")
-        raise ValueError(f"not a readable CSV ({str(error).strip()}){hint}") from None
+        # What the file is instead says it all; else the reader's own words.
+        raise ValueError(f"not a readable CSV{hint or f' ({str(error).strip()})'}") from None
     except OSError as error:  # permission denied, a directory, an I/O error
         raise ValueError(f"cannot be read ({error.strerror or error})") from None
     names = [column_name(name) for name in frame.columns]

@@ -105,7 +105,8 @@ def read_frame(body: bytes, kind: str) -> pd.DataFrame:
         raise
     except Exception as error:  # any reader's complaint is the client's table's
         hint = not_csv_hint(body[: 1 << 16], "a CSV body") if kind == "csv" else ""
-        raise _bad(f"not a readable {what} table ({str(error).strip()[:200]}){hint}") from None
+        said = hint or f" ({str(error).strip()[:200]})"  # what it is instead, else why
+        raise _bad(f"not a readable {what} table{said}") from None
     _check_columns(list(frame.columns))
     if len(frame) == 0:
         raise _bad("no rows to score")

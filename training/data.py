@@ -281,8 +281,9 @@ def validate_and_parse(
                 )
             if (parsed < 0).any():
                 neg = parsed < 0
+                unknown = " (0 or an empty cell is unknown)" if column in AMOUNTS else ""
                 raise DataError(
-                    f"column {column!r}: {int(neg.sum())} negative value(s) "
+                    f"column {column!r}: {int(neg.sum())} negative value(s){unknown} "
                     f"({_sample(frame, neg, column)})"
                 )
             bound = UPPER_BOUNDS.get(column, np.inf)
@@ -342,6 +343,7 @@ def validate_and_parse(
         # A malformed cell affects only its row: it becomes "unknown" (None).
         frame[column] = parsed_lists.astype(object)
     _check_ids(frame)
+    _check_ratio(frame)
     frame["release_year"] = frame["release_date"].dt.year.astype(float)
     frame["release_month"] = frame["release_date"].dt.month.astype(float)
     frame["release_weekday"] = frame["release_date"].dt.dayofweek.astype(float)
@@ -350,7 +352,9 @@ def validate_and_parse(
 
 def _check_unit(frame: pd.DataFrame, parsed: pd.Series, column: str) -> None:
     """DataError when the column's known amounts (above 0) are not in US$: their median under
-    ``config.MIN_MEDIAN_USD`` (a table in thousands or millions of dollars)."""
+    ``config.MIN_MEDIAN_USD`` (a table in thousands or millions of dollars), or more than
+    ``config.MAX_IMPLAUSIBLE_SHARE`` of them under ``config.MIN_PLAUSIBLE_USD`` (a table
+    partly in millions)."""
     known = parsed[parsed > 0]
     if len(known) and known.median() < config.MIN_MEDIAN_USD:
         raise DataError(
@@ -358,6 +362,41 @@ def _check_unit(frame: pd.DataFrame, parsed: pd.Series, column: str) -> None:
             f"${known.median():,.0f}, under ${config.MIN_MEDIAN_USD:,}: the table's amounts "
             "must be in US$ (as TMDB gives them), not in thousands or millions "
             f"({_sample(frame, parsed > 0, column)})"
+        )
+    tiny = (parsed > 0) & (parsed < config.MIN_PLAUSIBLE_USD)
+    if tiny.sum() >= config.MIN_IMPLAUSIBLE_FILMS and tiny.sum() > (
+        config.MAX_IMPLAUSIBLE_SHARE * len(known)
+    ):
+        raise DataError(
+            f"column {column!r}: {int(tiny.sum()):,} of its {len(known):,} known amounts "
+            f"({tiny.sum() / len(known):.0%}) are under ${config.MIN_PLAUSIBLE_USD:,}, against "
+            f"under 1% in TMDB's table: part of the table is in another unit (millions or "
+            f"thousands of dollars); write every amount in US$ ({_sample(frame, tiny, column)})"
+        )
+
+
+def _check_ratio(frame: pd.DataFrame) -> None:
+    """DataError when more than ``config.MAX_IMPLAUSIBLE_SHARE`` of the films with a budget
+    and a revenue earned under ``config.MIN_REVENUE_RATIO`` of their budget: revenues partly in
+    thousands of dollars (a $50M film read as a $50,000 one), which no single column's
+    amounts show."""
+    if not {"budget", "revenue"} <= set(frame.columns):
+        return
+    both = (frame["budget"] > 0) & (frame["revenue"] > 0)
+    low = both & (frame["revenue"] < config.MIN_REVENUE_RATIO * frame["budget"])
+    if low.sum() >= config.MIN_IMPLAUSIBLE_FILMS and low.sum() > (
+        config.MAX_IMPLAUSIBLE_SHARE * both.sum()
+    ):
+        budget, revenue = frame["budget"], frame["revenue"]
+        shown = ", ".join(
+            f"line {i + 2}: budget {budget[i]:,.0f}, revenue {revenue[i]:,.0f}"
+            for i in frame.index[low][:2]
+        )
+        raise DataError(
+            f"{int(low.sum()):,} of the {int(both.sum()):,} films with a budget and a revenue "
+            f"({low.sum() / both.sum():.0%}) earned under {config.MIN_REVENUE_RATIO:.0%} of their "
+            "budget, against under 1% in TMDB's table: part of the revenues (or the budgets) are "
+            f"in another unit (thousands of dollars?); write every amount in US$ ({shown})"
         )
 
 
@@ -401,18 +440,20 @@ def _check_ids(frame: pd.DataFrame) -> None:
 def read_table(path: Path, what: str = "the movies table") -> pd.DataFrame:
     """A CSV file as text columns; DataError when it cannot be read or holds no rows (``what``:
     the table it should be, for the message)."""
+    # What the file's first bytes say it is instead (JSON, Parquet, tab-separated...) is the
+    # whole message, said before reading it: the reader's complaint would only mislead ("'utf-8'
+    # codec can't decode byte 0xc0" for Parquet), and its reading may be slow.
+    hint = _not_csv_hint(path, what)
+    if hint:
+        raise DataError(f"{path}: not a readable CSV file{hint}")
     try:
         raw = read_csv_text(path, keep_default_na=True)
     except OSError as error:  # permission denied, an I/O error, ...
         raise DataError(f"{path}: cannot be read ({error.strerror or error})") from error
     except UNREADABLE as error:
-        raise DataError(
-            f"{path}: not a readable CSV file ({str(error).strip()}){_not_csv_hint(path, what)}"
-        ) from error
+        raise DataError(f"{path}: not a readable CSV file ({str(error).strip()})") from error
     if raw.empty:
-        raise DataError(f"{path}: the file has a header but no rows{_not_csv_hint(path, what)}")
-    if len(raw.columns) == 1 and (hint := _not_csv_hint(path, what)):
-        raise DataError(f"{path}: one column, not a comma-separated table{hint}")
+        raise DataError(f"{path}: the file has a header but no rows")
     repeated = sorted(set(raw.columns[raw.columns.duplicated()]))
     if repeated:
         raise DataError(f"{path}: column(s) {', '.join(map(repr, repeated))} appear more than once")
