@@ -266,12 +266,21 @@ def validate_and_parse(
         if kind in ("int", "float"):
             parsed = pd.to_numeric(values, errors="coerce")
             bad = present & (parsed.isna() | ~np.isfinite(parsed.astype(float)))
-            if kind == "int":
+            # An amount may hold cents ($1,234,567.89 is an amount); then its unit is checked
+            # (millions written 176.000003 are told they are millions, not that they have cents).
+            whole = kind == "int" and column not in AMOUNTS
+            if whole:
                 bad |= present & parsed.notna() & (parsed.astype(float) % 1 != 0)
             if bad.any():
+                written = values[bad].astype(str)
+                plain = (
+                    ": write amounts as plain numbers in US$ (1234567, not $1,234,567)"
+                    if column in AMOUNTS and written.str.contains(r"[$,]|\d\s*[kKmMbB]$").any()
+                    else ""
+                )
                 raise DataError(
                     f"column {column!r}: {int(bad.sum())} value(s) are not "
-                    f"{'whole ' if kind == 'int' else ''}numbers "
+                    f"{'whole ' if whole else ''}numbers{plain} "
                     f"({_sample(frame, bad, column)})"
                 )
             if column in REQUIRED_VALUES and (~present).any():

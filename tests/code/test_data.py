@@ -136,8 +136,14 @@ def test_missing_column_is_named() -> None:
 @pytest.mark.parametrize(
     ("column", "value", "message"),
     [
-        ("budget", "lots", "column 'budget': 1 value.*not whole numbers.*line 3: 'lots'"),
-        ("budget", "1.5", "column 'budget'.*not whole numbers"),
+        ("budget", "lots", r"column 'budget': 1 value\(s\) are not numbers \(line 3: 'lots'\)"),
+        ("vote_count", "1.5", "column 'vote_count'.*not whole numbers"),
+        (
+            "revenue",
+            "$1,234,567",
+            r"column 'revenue': 1 value\(s\) are not numbers: write amounts as plain numbers in "
+            r"US\$ \(1234567, not \$1,234,567\) \(line 3: '\$1,234,567'\)",
+        ),
         ("runtime", "long", "column 'runtime'.*not numbers.*'long'"),
         ("release_date", "2001-13-45", "column 'release_date'.*not dates.*'2001-13-45'"),
         ("revenue", "-5", "column 'revenue'.*negative"),
@@ -156,6 +162,12 @@ def test_bad_values_name_column_and_rows(column: str, value: object, message: st
     raw = pd.DataFrame([film_row(), film_row(id="2", **{column: value})])
     with pytest.raises(DataError, match=message):
         validate_and_parse(raw)
+
+
+def test_an_amount_may_hold_cents() -> None:
+    raw = pd.DataFrame([film_row(), film_row(id="2", budget="1234567.89")])
+    frame, _ = validate_and_parse(raw)
+    assert frame.loc[1, "budget"] == 1234567.89
 
 
 def test_empty_runtime_and_date_are_unknown_not_errors() -> None:
