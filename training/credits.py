@@ -23,6 +23,7 @@ import pandas as pd
 
 from boxoffice.messages import some
 from training.data import (
+    OPTIONAL_NUMBERS,
     DataError,
     LoadedData,
     file_sha256,
@@ -176,6 +177,13 @@ def loading_notes(loaded: LoadedData) -> list[str]:
     ]
     if loaded.ignored_columns:
         notes.append(f"column(s) not read: {some(loaded.ignored_columns, 8)}")
+    # An optional number no film gives: the models learn nothing from it, yet the service
+    # requires a runtime of every film (a table with its runtimes emptied trained in silence).
+    notes += [
+        f"{column}: empty for every film: the models learn nothing from it"
+        for column in OPTIONAL_NUMBERS
+        if column in loaded.frame and loaded.frame[column].isna().all()
+    ]
     if loaded.duplicate_rows:
         notes.append(f"{loaded.duplicate_rows:,} row(s) repeating an earlier row exactly, dropped")
     notes += [

@@ -62,6 +62,12 @@ REQUIRED_VALUES = ("popularity", "vote_average", "vote_count", "id")
 # Amounts TMDB writes 0 for when unknown: an empty cell (how pandas writes a missing value) is
 # read as that 0.
 AMOUNTS = ("budget", "revenue")
+# The numbers a film may leave empty (unknown), which the loading notes name when none gives one.
+OPTIONAL_NUMBERS = tuple(
+    c
+    for c, kind in SCHEMA.items()
+    if kind in ("int", "float") and c not in (*REQUIRED_VALUES, *AMOUNTS)
+)
 # Which key of each JSON object is kept (boxoffice.features).
 JSON_KEYS = TMDB_LIST_KEYS
 

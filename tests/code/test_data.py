@@ -324,6 +324,19 @@ def test_columns_neither_read_nor_tmdbs_own_are_named(tmp_path) -> None:
     assert "column(s) not read: 'notes', 'Unnamed: 0'" in loading_notes(loaded)
 
 
+def test_a_number_no_film_gives_is_named_in_the_notes(tmp_path) -> None:
+    from training.credits import loading_notes
+
+    path = tmp_path / "movies.csv"
+    pd.DataFrame([film_row(id=str(i), runtime="") for i in range(3)]).to_csv(path, index=False)
+    said = "runtime: empty for every film: the models learn nothing from it"
+    assert said in loading_notes(load_movies(path))
+    pd.DataFrame([film_row(id=str(i), runtime="" if i else "90") for i in range(3)]).to_csv(
+        path, index=False
+    )
+    assert said not in loading_notes(load_movies(path))
+
+
 def test_amounts_in_thousands_are_refused_not_learned_1000_times_too_small() -> None:
     # TMDB gives US$; the same films in thousands have medians near $23,000 and $52,000
     rows = [film_row(id=str(i), budget=str(23_000 + i), revenue="52000") for i in range(5)]
