@@ -254,7 +254,9 @@ def validate_and_parse(
     """
     missing = [c for c in SCHEMA if c not in raw.columns]
     if missing:
-        optional = [c for c in missing if c in JSON_KEYS and c != "genres"]
+        optional = [
+            c for c in missing if (c in JSON_KEYS and c != "genres") or c in OPTIONAL_NUMBERS
+        ]
         hint = (
             f"; {', '.join(optional)} may be empty (read as unknown for every film): add "
             "such a column with empty cells to train without it"
