@@ -21,3 +21,8 @@ def too_small(usd: float) -> str:
         f"${usd:,.0f}, under ${MIN_PLAUSIBLE_USD:,}, which no film the models learned from cost "
         "(amounts are in US$: 20M is $20 million)"
     )
+
+
+# How to give several names or codes written as one ("Drama, Comedy", "US, GB"): the schema's
+# refusals and the names' warnings say it alike.
+SEVERAL = "give each as its own item, or in a CSV cell separated by |"

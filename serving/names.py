@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from boxoffice.features import ListColumn
-from boxoffice.messages import some
+from boxoffice.messages import SEVERAL, some
 from serving.cells import one_edit
 
 # The list fields whose names the models know one by one (a track record, an indicator).
@@ -222,8 +222,7 @@ class KnownNames:
                 elif name in joins:
                     message = (
                         f"{field}: {name!r} holds several names ({some(joins[name], 3)}): "
-                        "give each as its own item, or in a CSV cell separated by |; scored as "
-                        "one name the models do not know"
+                        f"{SEVERAL}; scored as one name the models do not know"
                     )
                 else:
                     message = (

@@ -46,7 +46,7 @@ from boxoffice.fields import (
     FilmField,
     tmdb_genre,
 )
-from boxoffice.messages import too_small
+from boxoffice.messages import SEVERAL, too_small
 from serving.columns import LOG_BUDGET_TOLERANCE, MAX_BATCH, MAX_TABLE_ROWS
 
 MAX_SCENARIOS = 500
@@ -114,11 +114,7 @@ def _codes(
         if not (code.isascii() and re.fullmatch(pattern, norm)):
             parts = [normalise(p.strip()) for p in re.split(r"[,;/]", code)]
             several = len(parts) > 1 and all(re.fullmatch(pattern, p) for p in parts)
-            hint = (
-                " (it holds several: give each as its own item, or in a CSV cell separated by |)"
-                if several
-                else ""
-            )
+            hint = f" (it holds several: {SEVERAL})" if several else ""
             raise _refused(f"{_short(code)} is not {expected}{hint}")
         normalised.append(norm)
     return normalised
@@ -236,12 +232,7 @@ class _FilmRules(BaseModel):
         unknown = [g for g in genres if tmdb_genre(g) is None]
         if unknown:
             joined = [g for g in unknown if _joined_genres(g)]
-            hint = (
-                f" ({_short(joined[0])} holds several: give each as its own item, or in a CSV "
-                "cell separated by |)"
-                if joined
-                else ""
-            )
+            hint = f" ({_short(joined[0])} holds several: {SEVERAL})" if joined else ""
             raise _refused(
                 f"unknown genre(s) {', '.join(_short(g) for g in unknown[:5])}{hint}; "
                 f"expected TMDB genres: {', '.join(TMDB_GENRES)}"

@@ -151,12 +151,8 @@ def run_training(
     console.rule("[bold]1. Data")
     with clock.stage("data"):
         loaded = with_credits(load_movies(data), credits)
-        repeated = (
-            f" ({loaded.duplicate_rows:,} repeated rows dropped)" if loaded.duplicate_rows else ""
-        )
-        console.print(
-            f"{loaded.path}: {len(loaded.frame):,} films{repeated}, sha256 {loaded.sha256[:12]}…"
-        )
+        # Its films, repeated rows dropped (a note says how many).
+        console.print(f"{loaded.path}: {len(loaded.frame):,} films, sha256 {loaded.sha256[:12]}…")
         if loaded.sha256 != config.DATA_SHA256:
             console.print("[yellow]note: this file differs from the published TMDB 5000 table")
         for note in loading_notes(loaded):

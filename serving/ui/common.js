@@ -202,10 +202,12 @@ window.BO = (() => {
   /** Where the sweep's verdict changes more than once, the P(hit) it wavers within: the trees'
    * steps move a forecast near the hit line back and forth across it, which says no limit. */
   function verdictFlips(points, budgets) {
-    const flips = points.slice(1).filter((p, i) => p.is_hit !== points[i].is_hit).length;
+    // Each point whose verdict differs from the one before it.
+    const changes = points.map((p, i) => i).filter((i) => i > 0 && points[i].is_hit !== points[i - 1].is_hit);
+    const flips = changes.length;
     if (flips < 2) return "";
-    const first = points.findIndex((p, i) => i > 0 && p.is_hit !== points[i - 1].is_hit) - 1;
-    const last = points.length - 1 - [...points].reverse().findIndex((p, i) => i > 0 && p.is_hit !== points[points.length - i].is_hit) + 1;
+    const first = changes[0] - 1;
+    const last = changes[flips - 1];
     const wavering = points.slice(first, last + 1).map((p) => p.probability);
     return (
       `From ${usd(budgets[first])} to ${usd(budgets[last])} the verdict changes ${flips} times, P(hit) staying within ` +
