@@ -28,8 +28,8 @@ DataOption = Annotated[
     str | None,
     typer.Option(
         "--data",
-        help=f"Path to {config.DATA_FILENAME} (default: ${config.DATA_ENV_VAR}, data/, "
-        "then ../shared/data/).",
+        help=f"Path to {config.DATA_FILENAME}, or a table in its format as CSV or Parquet, "
+        f"gzip-compressed or not (default: ${config.DATA_ENV_VAR}, data/, then ../shared/data/).",
     ),
 ]
 CreditsOption = Annotated[

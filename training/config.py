@@ -49,6 +49,9 @@ MIN_IMPLAUSIBLE_FILMS = 20
 # A list column is refused when more than this share of its written cells cannot be read (a
 # few malformed cells are read as unknown, each in its own row).
 MAX_MALFORMED_SHARE = 0.5
+# A gzip-compressed table is read up to this many bytes decompressed (the published table is
+# 5.7 MB; a compressed file that would unpack to more is refused before it fills the memory).
+MAX_TABLE_BYTES = 2 * 2**30
 
 SEED = 42
 HIT_RATIO = DEFAULT_HIT_RATIO

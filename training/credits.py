@@ -171,8 +171,8 @@ def loading_notes(loaded: LoadedData) -> list[str]:
     """What the loader noticed that a user should hear about."""
     notes = [
         f"{column}: {len(names)} name(s) not known as "
-        f"{'TMDB genres' if column == 'genres' else 'ISO codes'}, kept as written (no feature "
-        f"reads them): {some(names, 5)}"
+        f"{'TMDB genres' if column == 'genres' else 'ISO codes'}, kept as written (counted "
+        f"among the film's {column}, with no column of their own): {some(names, 5)}"
         for column, names in loaded.unknown_names.items()
     ]
     if loaded.ignored_columns:

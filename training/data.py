@@ -6,16 +6,20 @@ names separated by ``|`` or by ``, `` (as other TMDB exports write them). Countr
 languages written as names (``United States of America``, ``English``) are read as the ISO codes
 the service takes (``US``, ``en``), by the ISO tables of ``pycountry``; genres in any case as
 TMDB names them (``science fiction`` is ``Science Fiction``), as the service reads them. A name
-neither knows is kept as written, which no feature reads, and named in the loading notes.
+neither knows is kept as written (counted in the film's number of genres, countries or
+languages, with no column of its own) and named in the loading notes.
 """
 
 from __future__ import annotations
 
+import datetime
 import functools
 import hashlib
 import json
+import math
 import os
 import re
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -455,20 +459,28 @@ def _check_ids(frame: pd.DataFrame) -> None:
 
 
 def read_table(path: Path, what: str = "the movies table") -> pd.DataFrame:
-    """A CSV file as text columns; DataError when it cannot be read or holds no rows (``what``:
-    the table it should be, for the message)."""
-    # What the file's first bytes say it is instead (JSON, Parquet, tab-separated...) is the
-    # whole message, said before reading it: the reader's complaint would only mislead ("'utf-8'
-    # codec can't decode byte 0xc0" for Parquet), and its reading may be slow.
-    hint = _not_csv_hint(path, what)
-    if hint:
-        raise DataError(f"{path}: not a readable CSV file{hint}")
+    """A CSV or Parquet file, either of them gzip-compressed or not, as text columns (a Parquet
+    table's cells written as its CSV would write them); DataError when it cannot be read or
+    holds no rows (``what``: the table it should be, for the message)."""
     try:
-        raw = read_csv_text(path, keep_default_na=True)
+        data = path.read_bytes()
     except OSError as error:  # permission denied, an I/O error, ...
         raise DataError(f"{path}: cannot be read ({error.strerror or error})") from error
-    except UNREADABLE as error:
-        raise DataError(f"{path}: not a readable CSV file ({str(error).strip()})") from error
+    if data.startswith(GZIP_MAGIC):
+        data = _gunzipped(data, path)
+    if data.startswith(PARQUET_MAGIC):
+        raw = _parquet_as_text(data, path)
+    else:
+        # What the file's first bytes say it is instead (JSON, a workbook, tab-separated...) is
+        # the whole message, said before reading it: the reader's complaint would only mislead
+        # ("'utf-8' codec can't decode byte 0xc0"), and its reading may be slow.
+        hint = not_csv_hint(data[: 1 << 16], what)
+        if hint:
+            raise DataError(f"{path}: not a readable CSV file{hint}")
+        try:
+            raw = read_csv_text(data, keep_default_na=True)
+        except UNREADABLE as error:
+            raise DataError(f"{path}: not a readable CSV file ({str(error).strip()})") from error
     if raw.empty:
         raise DataError(f"{path}: the file has a header but no rows")
     repeated = sorted(set(raw.columns[raw.columns.duplicated()]))
@@ -477,14 +489,74 @@ def read_table(path: Path, what: str = "the movies table") -> pd.DataFrame:
     return raw
 
 
-def _not_csv_hint(path: Path, what: str) -> str:
-    """What the file's first bytes suggest it is instead of a comma-separated table."""
+GZIP_MAGIC, PARQUET_MAGIC = b"\x1f\x8b", b"PAR1"
+
+
+def _gunzipped(data: bytes, path: Path) -> bytes:
+    """A gzip-compressed file's content (of every member, as ``gzip`` reads it), at most
+    ``config.MAX_TABLE_BYTES`` of it."""
+    out, rest = [], data
+    room = config.MAX_TABLE_BYTES
     try:
-        with path.open("rb") as handle:
-            head = handle.read(1 << 16)
-    except OSError:
-        return ""
-    return not_csv_hint(head, what)
+        while rest.startswith(GZIP_MAGIC):
+            member = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+            out.append(member.decompress(rest, room + 1))
+            room -= len(out[-1])
+            if room < 0:
+                raise DataError(
+                    f"{path}: decompressed, it is larger than {config.MAX_TABLE_BYTES / 2**30:g} "
+                    "GiB: is it a table of films?"
+                )
+            if not member.eof:
+                raise DataError(f"{path}: the gzip-compressed file is cut short")
+            rest = member.unused_data
+    except zlib.error as error:
+        raise DataError(f"{path}: not a readable gzip file ({error})") from None
+    return b"".join(out)
+
+
+def _parquet_as_text(data: bytes, path: Path) -> pd.DataFrame:
+    """A Parquet table's cells as the CSV would write them, for the CSV's checks and readings:
+    numbers as their digits (a whole float as a whole number), a list (of names, or of TMDB's
+    objects) as JSON, a date as YYYY-MM-DD, an empty text or a null as missing. The unnamed
+    index a pandas frame stores beside its columns is not read; a named one is a column
+    (``frame.set_index("id")``)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.read_table(pa.BufferReader(data))
+    except (pa.ArrowException, OSError) as error:
+        said = str(error).strip().splitlines()[0][:200]
+        raise DataError(f"{path}: not a readable Parquet file ({said})") from None
+    stored = (table.schema.pandas_metadata or {}).get("index_columns", [])
+    # A RangeIndex is stored as a dict (no column); another unnamed index as __index_level_0__.
+    index = {name for name in stored if isinstance(name, str) and name.startswith("__index")}
+    return pd.DataFrame(
+        {
+            name: pd.Series([_csv_cell(v) for v in column.to_pylist()], dtype=object)
+            for name, column in zip(table.column_names, table.columns, strict=True)
+            if name not in index
+        },
+        columns=[name for name in table.column_names if name not in index],
+    )
+
+
+def _csv_cell(value: object) -> object:
+    """One Parquet cell as a CSV cell's text (NaN: missing)."""
+    if value is None or value == "" or (isinstance(value, float) and math.isnan(value)):
+        return np.nan
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, default=str)
+    if isinstance(value, datetime.date):  # a datetime is a date too: its day
+        return value.isoformat()[:10]
+    return str(value)
 
 
 def load_movies(explicit: str | os.PathLike[str] | None = None) -> LoadedData:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
+from boxoffice.features import FilmFeatures
+from boxoffice.fields import TMDB_LIST_KEYS
+from training import config
 from training.credits import loading_notes
 from training.data import (
     SCHEMA,
@@ -95,7 +100,8 @@ def test_a_json_cell_in_a_column_of_plain_names_is_read_as_json() -> None:
 
 def test_genres_are_read_in_any_case_and_unknown_names_are_named() -> None:
     """'science fiction' is TMDB's 'Science Fiction', as the service reads it; a name TMDB does
-    not give a genre ('Sci-Fi') is kept, which no feature reads, and named for the notes."""
+    not give a genre ('Sci-Fi') is kept, counted among the film's genres with no column of its
+    own, and named so in the notes."""
     rows = [
         film_row(id="1", genres="action|science fiction", keywords="spy"),
         film_row(id="2", genres=" Drama |Sci-Fi", keywords="spy"),
@@ -107,9 +113,17 @@ def test_genres_are_read_in_any_case_and_unknown_names_are_named() -> None:
     assert unknown["genres"] == ["Sci-Fi"]
     loaded = LoadedData(frame, Path("movies.csv"), "", unknown_names=unknown)
     assert any(
-        "genres: 1 name(s) not known as TMDB genres" in n and "'Sci-Fi'" in n
+        "genres: 1 name(s) not known as TMDB genres" in n
+        and "counted among the film's genres" in n
+        and "'Sci-Fi'" in n
         for n in loading_notes(loaded)
     )
+    # What the note says: the feature step counts the name and gives it no column.
+    features = FilmFeatures(feature_set="pre_release", min_count=1).fit(frame)
+    names = list(features.get_feature_names_out())
+    X = features.transform(frame)
+    assert X[1, names.index("n_genres")] == 2
+    assert "genre_Sci-Fi" not in names
 
 
 def test_malformed_json_affects_only_its_row() -> None:
@@ -432,3 +446,63 @@ def test_headers_are_read_as_names_and_two_spellings_of_one_are_refused(tmp_path
     frame.drop(columns=[""]).assign(budget="1000000").to_csv(path, index=False)
     with pytest.raises(DataError, match=r"column\(s\) 'Budget', 'budget' name the same column"):
         load_movies(path)
+
+
+def _as_parquet_lists(rows: list[dict[str, object]]) -> pd.DataFrame:
+    """The rows as a data scientist's frame: lists of names, dates as dates, amounts as floats."""
+    frame = pd.DataFrame(rows)
+    for column, key in TMDB_LIST_KEYS.items():
+        frame[column] = frame[column].map(lambda cell, key=key: [o[key] for o in json.loads(cell)])
+    frame["release_date"] = pd.to_datetime(frame["release_date"])
+    frame["budget"] = frame["budget"].astype(float)
+    frame["runtime"] = pd.array([100, None], dtype="Int64")
+    return frame.set_index("title")  # a named index is read as a column
+
+
+@pytest.mark.parametrize("form", ["csv.gz", "parquet", "parquet.gz", "parquet of csv cells"])
+def test_a_table_as_parquet_or_gzip_loads_as_its_csv(tmp_path, form: str) -> None:
+    rows = [film_row(), film_row(id="2", runtime="", title="Another", genres="[]")]
+    csv = tmp_path / "movies.csv"
+    pd.DataFrame(rows).to_csv(csv, index=False)
+    path = tmp_path / "movies.data"  # what the bytes are decides, not the name
+    if form == "csv.gz":
+        path.write_bytes(gzip.compress(csv.read_bytes()))
+    elif form == "parquet of csv cells":
+        pd.DataFrame(rows).to_parquet(path)
+    else:
+        frame = _as_parquet_lists(rows)
+        if form == "parquet":  # a sampled frame's unnamed index is stored: not a column
+            frame.reset_index().set_axis([7, 3]).to_parquet(path)
+            assert "__index_level_0__" in pq.read_schema(path).names
+        else:
+            frame.to_parquet(path)
+            path.write_bytes(gzip.compress(path.read_bytes()))
+    expected, loaded = load_movies(csv), load_movies(path)
+    columns = sorted(expected.frame.columns)
+    pd.testing.assert_frame_equal(
+        loaded.frame[columns].sort_values("id").reset_index(drop=True),
+        expected.frame[columns].reset_index(drop=True),
+        check_dtype=False,
+    )
+    assert loaded.frame.loc[loaded.frame["id"] == 1, "genres"].item() == ["Action"]
+    assert pd.isna(loaded.frame.loc[loaded.frame["id"] == 2, "runtime"].item())
+
+
+@pytest.mark.parametrize(
+    ("content", "said"),
+    [
+        (b"PAR1 not a parquet file", r"not a readable Parquet file \("),
+        (gzip.compress(b"id,title\n1,A\n" * 50)[:30], "the gzip-compressed file is cut short"),
+        (b"\x1f\x8b\x08\x00 not deflate", r"not a readable gzip file \("),
+        (gzip.compress(b"id,title\n" + b"1,A\n" * 10_000), "decompressed, it is larger than"),
+    ],
+)
+def test_a_broken_parquet_or_gzip_file_is_named(
+    tmp_path, monkeypatch: pytest.MonkeyPatch, content: bytes, said: str
+) -> None:
+    monkeypatch.setattr(config, "MAX_TABLE_BYTES", 20_000)  # the bomb: 40 KB unpacked
+    path = tmp_path / "movies.csv"
+    path.write_bytes(content)
+    with pytest.raises(DataError, match=said) as error:
+        load_movies(path)
+    assert "\n" not in str(error.value) and str(error.value).startswith(str(path))

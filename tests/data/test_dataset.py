@@ -48,3 +48,26 @@ def test_genres_come_from_the_tmdb_list(movies) -> None:
 
 def test_seed_population_has_3228_rows(movies) -> None:
     assert len(apply_rules(movies.frame, POPULATION_RULES, "all", [])) == 3228
+
+
+def test_the_published_table_as_parquet_loads_the_same_films(movies, dataset_path, tmp_path):
+    """A data scientist's Parquet of the table (lists of names, dates as dates) trains on the
+    same films as the CSV."""
+    import json
+
+    import pandas as pd
+
+    from boxoffice.fields import TMDB_LIST_KEYS
+
+    frame = pd.read_csv(dataset_path)
+    for column, key in TMDB_LIST_KEYS.items():
+        frame[column] = frame[column].map(lambda cell, key=key: [o[key] for o in json.loads(cell)])
+    frame["release_date"] = pd.to_datetime(frame["release_date"])
+    frame.sample(frac=1, random_state=0).to_parquet(tmp_path / "movies.parquet")
+    loaded = load_movies(tmp_path / "movies.parquet").frame.sort_values("id")
+    expected = movies.frame.sort_values("id")
+    pd.testing.assert_frame_equal(
+        loaded[expected.columns].reset_index(drop=True),
+        expected.reset_index(drop=True),
+        check_dtype=False,
+    )
