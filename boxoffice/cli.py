@@ -4,6 +4,7 @@ command read or reached (``fail``), 2 for a flag or value it refuses (``run``)."
 
 from __future__ import annotations
 
+import inspect
 import sys
 from typing import NoReturn
 
@@ -27,9 +28,20 @@ def fail(message: str) -> NoReturn:
     raise typer.Exit(code=1)
 
 
+def one_line_summaries(app: typer.Typer) -> None:
+    """Each command's summary in the list of commands: its docstring's first paragraph on one
+    line. There Typer ("rich" markup) keeps the paragraph's line breaks, and the text broke
+    mid-sentence."""
+    for command in app.registered_commands:
+        if command.callback is not None and not command.short_help:
+            first = inspect.cleandoc(command.callback.__doc__ or "").split("\n\n")[0]
+            command.short_help = " ".join(first.split())
+
+
 def run(app: typer.Typer, prog_name: str) -> NoReturn:
     """Run ``app``. A flag or value it refuses is one ``error:`` line naming the command's
     --help (exit 2), not click's boxed usage; no command at all prints the help."""
+    one_line_summaries(app)
     try:
         code = app(prog_name=prog_name, standalone_mode=False)
     except UsageError as error:
