@@ -94,7 +94,8 @@ class Forecaster:
         register(
             self.predictor, {"predict_revenue": self.revenue_queue, "predict_hit": self.hit_queue}
         )
-        self.siblings = Siblings()  # /livez fails once a worker has gone (serving.worker)
+        # /livez fails once a worker has gone (serving.worker)
+        self.siblings = Siblings(Forecaster)
 
     def __is_alive__(self) -> bool:
         return self.siblings.alive()

@@ -52,11 +52,13 @@ class Siblings:
     BentoML restarts no worker (``bentoml.serving.create_watcher``: ``respawn`` is off when
     ``BENTOML_CONTAINERIZED`` is set, as the image sets it: the container is the unit to
     restart), and the workers left answer every probe: without this, a worker killed (for its
-    memory) would leave the pod at half its capacity, unseen. The number expected is the most
-    seen: every worker is started at once, before any loads its models."""
+    memory) would leave the pod at half its capacity, unseen. The number expected is the number
+    `bentoml serve` started (``started``), not the number running when this worker looks: it
+    looks once its models are loaded, and a sibling gone before then (one that loaded first and
+    was killed while this one still loaded) would never be missed."""
 
-    def __init__(self) -> None:
-        self.expected = self.running()
+    def __init__(self, service: Any) -> None:
+        self.expected = max(started(service), self.running())
         self._said = False
 
     @staticmethod
@@ -85,6 +87,20 @@ class Siblings:
                 self.expected,
             )
         return running >= self.expected
+
+
+def started(service: Any) -> int:
+    """How many workers `bentoml serve` started for ``service`` (a ``bentoml.Service``): BentoML's
+    own count (``_bentoml_impl/server/serving.py``: the watcher's ``numprocesses`` is
+    ``ResourceAllocator().get_worker_env(svc)``'s), from the configuration every worker loads
+    too (the service's ``workers``, with any BENTOML_CONFIG overrides). 1 in a process that is no
+    worker of `bentoml serve`."""
+    import bentoml
+    from _bentoml_impl.server.allocator import ResourceAllocator
+
+    if bentoml.server_context.worker_index is None:
+        return 1
+    return ResourceAllocator().get_worker_env(service)[0]
 
 
 def _command(process: psutil.Process) -> list[str] | None:

@@ -316,7 +316,10 @@ def test_in_a_container_a_worker_gone_fails_the_liveness_probe(quick_training, t
         deadline = time.monotonic() + 30
         statuses = []
         while time.monotonic() < deadline:
-            statuses.append(httpx.get(f"{url}/livez").status_code)
+            # wait_ready saw one worker ready: the other may still load its models, answering
+            # nothing until it has (the probe waits in the socket's backlog), for seconds under
+            # load: more than httpx's default 5 s.
+            statuses.append(httpx.get(f"{url}/livez", timeout=30).status_code)
             if statuses[-1] == 503:
                 break
             time.sleep(0.2)
