@@ -28,7 +28,7 @@ import httpx
 import numpy as np
 import pandas as pd
 import typer
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 from rich.table import Table
@@ -68,6 +68,7 @@ from serving.schema import (
     MAX_SCENARIOS,
     MAX_SLATE,
     Film,
+    SlateFilm,
     told_of_zero_budget,
 )
 
@@ -292,8 +293,11 @@ def film_columns(frame: pd.DataFrame) -> list[str]:
     return [c for c in frame.columns if c in FIELD_KINDS]
 
 
-def rows_to_films(frame: pd.DataFrame) -> tuple[list[dict[str, Any]], dict[int, str]]:
-    """Turn CSV rows (text cells) into API film objects; return them and the row errors."""
+def rows_to_films(
+    frame: pd.DataFrame, model: type[BaseModel] = Film
+) -> tuple[list[dict[str, Any]], dict[int, str]]:
+    """Turn CSV rows (text cells) into API film objects, checked as ``model`` (a slate's films
+    are dated: ``SlateFilm``); return them and the row errors."""
     films, errors = [], {}
     for i, row in enumerate(frame[film_columns(frame)].to_dict(orient="records")):
         film: dict[str, Any] = {}
@@ -307,7 +311,7 @@ def rows_to_films(frame: pd.DataFrame) -> tuple[list[dict[str, Any]], dict[int, 
                 zero_budget = zero_budget or (key == "budget" and value == 0)
                 if not (key == "budget" and value == 0):
                     film[key] = value  # budget 0 means unknown in TMDB
-            Film.model_validate(film)
+            model.model_validate(film)
         except (ValueError, ValidationError, KeyError, TypeError) as error:
             first = error.errors()[0] if isinstance(error, ValidationError) else None
             where = ".".join(str(p) for p in first["loc"]) if first and first["loc"] else ""
@@ -629,7 +633,7 @@ def slate(
         fail(f"{csv_path}: {error}")
     if not film_columns(frame):
         fail(f"{csv_path}: none of the columns {list(frame.columns)[:10]} is a film field")
-    films, errors = rows_to_films(frame)
+    films, errors = rows_to_films(frame, SlateFilm)
     if (wrong_unit := budgets_in_thousands(films)) is not None:
         console.print(f"{csv_path}: {wrong_unit}", soft_wrap=True, highlight=False, markup=False)
     valid = [i for i in range(len(films)) if i not in errors]

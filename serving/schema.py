@@ -761,6 +761,46 @@ class ComparablesResult(_Answer):
     films: list[ComparableFilm] = Field(description="Most similar first.")
 
 
+# A slate's film without a date would be scored at the training films' median year, in that
+# year's dollars, and added to the others' (a film of 2005 in a slate of 2027).
+UNDATED_IN_SLATE = (
+    "required in a slate (or 'release_year'): the year sets the dollars of the film's figures, "
+    "which the slate's totals add up"
+)
+
+
+class SlateFilm(Film):  # type: ignore[valid-type, misc]
+    """A film of a slate: a film, dated."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": EXAMPLE_FILM,
+            "anyOf": [{"required": ["release_date"]}, {"required": ["release_year"]}],
+        }
+    )
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _dated(cls, data: Any, handler: Callable[[Any], Any]) -> Any:
+        """An undated film is told so beside its fields' own errors (as a missing budget is)."""
+        dates = ("release_date", "release_year")
+        undated = isinstance(data, dict) and all(data.get(name) is None for name in dates)
+        try:
+            film = handler(data)
+        except ValidationError as error:
+            errors = error.errors()
+            if not undated or any(e["loc"][:1] in ((name,) for name in dates) for e in errors):
+                raise
+            details = [_detail(e) for e in errors]
+            details.append(
+                InitErrorDetails(type=_refused(UNDATED_IN_SLATE), loc=("release_date",), input=None)
+            )
+            raise ValidationError.from_exception_data(error.title, details) from None
+        if film.release_date is None and film.release_year is None:
+            raise _refused_at("release_date", UNDATED_IN_SLATE)
+        return film
+
+
 class SlateRequest(BaseModel):
     """Films forecast together, with the analyst's assumptions for those that give none."""
 
@@ -778,7 +818,7 @@ class SlateRequest(BaseModel):
         },
     )
 
-    films: Annotated[list[Film], Field(min_length=1, max_length=MAX_SLATE)]
+    films: Annotated[list[SlateFilm], Field(min_length=1, max_length=MAX_SLATE)]
     studio_share: field_annotation(_FIELD["studio_share"]) = Field(  # type: ignore[valid-type]
         DEFAULT_STUDIO_SHARE,
         description=_FIELD["studio_share"].description + " Per film; a film's own overrides it.",

@@ -66,6 +66,11 @@ SETTINGS = {
     "min_studio_share": MIN_STUDIO_SHARE,
     # An amount typed into a field in US$ millions at or above this was surely typed in dollars.
     "millions_ceiling": 1e5,
+    # A budget typed on the page at or above this was surely typed in another unit (90000 meant
+    # as $90M in thousands): no film has cost $1 billion (the published table's most: $380M).
+    "max_plausible_budget_usd": 1e9,
+    # A runtime typed on the page under this many minutes was surely typed in hours (1.8).
+    "min_plausible_runtime": 10,
     "comparables_k": COMPARABLES_K,
     "cast_top_billed": CAST_TOP_BILLED,
     "defaults": {
@@ -84,6 +89,7 @@ SETTINGS = {
     "form": [
         {
             "name": f.name,
+            "label": f.form.label,
             "kind": f.kind,
             "scale": f.form.scale,
             "lines": f.form.lines,

@@ -32,6 +32,7 @@
   let TEXT_FIELDS = [];
   let FIELD_IDS = [];
   let POST_RELEASE = []; // the fields read only after release
+  let LABELS = {}; // each field's label on the form
   let MILLIONS_CEILING = Infinity; // at or above: typed in dollars (settings.millions_ceiling)
 
   function readSettings() {
@@ -44,6 +45,7 @@
     TEXT_FIELDS = [...texts, ...CODE_LISTS, ...LINE_LISTS];
     FIELD_IDS = form.map((f) => f.name);
     POST_RELEASE = form.filter((f) => f.group === "after").map((f) => f.name);
+    LABELS = Object.fromEntries(form.map((f) => [f.name, f.label]));
     MILLIONS_CEILING = settings.millions_ceiling;
   }
   // What a required field left empty is told (the API's own words for the budget's rule).
@@ -81,6 +83,15 @@
     if (name === "budget" && value >= MILLIONS_CEILING) {
       return `That is $${BO.F1.format(value / 1e6)} trillion: the budget is in US$ millions (150 means $150M).`;
     }
+    // $1 billion to $100 billion: more than any film has cost, most likely typed in thousands
+    // (90000 for $90M), which the models would read as a film far beyond any they learned from.
+    if (name === "budget" && value * SCALED.budget >= settings.max_plausible_budget_usd) {
+      const billions = BO.F1.format((value * SCALED.budget) / 1e9);
+      return `That is $${billions} billion, more than any film has cost: the budget is in US$ millions (90 means $90M).`;
+    }
+    if (name === "runtime" && value < settings.min_plausible_runtime) {
+      return `${value} minutes? The runtime is in minutes (108 for 1 h 48 min).`;
+    }
     if (name === "budget" && value * SCALED.budget < settings.min_plausible_usd) {
       const floor = settings.min_plausible_usd / SCALED.budget;
       return `Enter the budget in US$ millions, at least ${floor} ($${settings.min_plausible_usd.toLocaleString("en-US")}; no film the models learned from cost less): 150 means $150M.`;
@@ -92,9 +103,7 @@
       return "Enter US$ millions, at least 0 (20 means $20M).";
     }
     if (name === "studio_share" && !(value >= settings.min_studio_share * 100 && value <= 100)) {
-      // 0.45 meant as 45%: the share is a fraction in the API and the CSV, a percentage here.
-      const fraction = value > 0 && value < 1 ? ` (${value} would be ${value}%; 45% is 45)` : "";
-      return `Enter a percentage from ${settings.min_studio_share * 100} to 100${fraction}.`;
+      return BO.shareProblem(value, settings.min_studio_share);
     }
     // A value under 1 is most likely a probability typed as one (0.4 for 40%).
     if (name === "hit_threshold" && !(value >= 1 && value <= 99)) {
@@ -127,12 +136,13 @@
     // films' median (a vote average alone took a $200M forecast to $63M), so all or none.
     const given = POST_RELEASE.filter((name) => name in film);
     if (given.length && given.length < POST_RELEASE.length) {
-      for (const name of POST_RELEASE.filter((n) => !(n in film) && !unreadable.some((u) => u.field === n))) {
-        unreadable.push({
-          field: name,
-          msg: `Enter it too, or clear ${given.join(" and ")}: the post-release model reads ${POST_RELEASE.join(", ")} together, and would read this one as the training films' median.`,
-        });
-      }
+      const named = (names) => names.map((n) => LABELS[n] || n).join(" and ");
+      const missing = POST_RELEASE.filter((n) => !(n in film) && !unreadable.some((u) => u.field === n));
+      // The reason once, beside the first field left empty; the others only what to do.
+      missing.forEach((name, i) => {
+        const why = `: the post-release model reads ${named(POST_RELEASE).replace(/ and (?=.* and )/g, ", ")} together, and would read an empty one as the training films' median.`;
+        unreadable.push({ field: name, msg: `Enter it too, or clear ${named(given)}${i === 0 ? why : "."}` });
+      });
     }
     const genres = [...document.querySelectorAll("#genres-list input:checked")].map((b) => b.value);
     if (genres.length) film.genres = genres;
@@ -283,7 +293,8 @@
     const steps = SWEEP_STEPS_PER_DOUBLING * SWEEP_DOUBLINGS;
     for (let i = -steps; i <= steps; i++) {
       const value = i === 0 ? budget : Number((budget * 2 ** (i / SWEEP_STEPS_PER_DOUBLING)).toPrecision(4));
-      if (value > 0 && value <= settings.max_budget_usd) budgets.push(value);
+      // The sweep keeps to the budgets the API takes: a $20,000 film's quarter would be refused.
+      if (value >= settings.min_plausible_usd && value <= settings.max_budget_usd) budgets.push(value);
     }
     return budgets;
   }
@@ -429,14 +440,25 @@
       (alike ? `; the forecast is $${Math.round(Math.abs(gap)).toLocaleString("en-US")} ${gap < 0 ? "under" : "over"} it` : "");
     line.dataset.value = String(hit.hit_revenue_usd);
     setFigure("threshold", percent(hit.threshold), hit.threshold);
+    // A threshold other than 50% may call a hit a forecast under the hit line (or the reverse):
+    // said, so that "Hit" beside a forecast under the line reads as the threshold's doing.
+    const likely = hit.probability >= 0.5;
+    $("threshold-note").textContent =
+      hit.is_hit === likely
+        ? ""
+        : hit.is_hit
+          ? ` At ${percent(hit.threshold)}, this film is called a hit though its forecast is under the hit line.`
+          : ` At ${percent(hit.threshold)}, this film is not called a hit though its forecast is over the hit line.`;
 
     setFigure("profit", signedUsd(revenue.profit_usd), revenue.profit_usd);
     setFigure("profit-p10", signedUsd(revenue.profit_p10_usd), revenue.profit_p10_usd);
     setFigure("profit-p90", signedUsd(revenue.profit_p90_usd), revenue.profit_p90_usd);
     setFigure("p-profit", percent(revenue.p_profit), revenue.p_profit);
-    // A hit beside a likely loss (or the reverse) is no contradiction: the hit line leaves out
-    // the studio's share and the marketing, which breaking even counts. Said where they part.
-    const parted = hit.is_hit !== revenue.p_profit >= 0.5;
+    // A forecast over the hit line beside a likely loss (or the reverse) is no contradiction: the
+    // hit line leaves out the studio's share and the marketing, which breaking even counts. Said
+    // where they part (the forecast's side of the hit line, not the verdict: a threshold other
+    // than 50% moves the verdict, and the threshold note says so).
+    const parted = likely !== revenue.p_profit >= 0.5;
     $("profit-note").textContent =
       `${percent(revenue.studio_share)} of the box office to the studio, ${usd(revenue.marketing_usd)} of marketing: ` +
       `it breaks even at a revenue of ${usd(revenue.break_even_revenue_usd)}` +

@@ -215,6 +215,13 @@ window.BO = (() => {
     );
   }
 
+  /** What a studio share typed in percent is told when out of range (both pages' words). */
+  function shareProblem(value, lowest) {
+    // 0.45 meant as 45%: the share is a fraction in the API and the CSV, a percentage here.
+    const fraction = value > 0 && value < 1 ? ` (${value} would be ${value}%; 45% is 45)` : "";
+    return `Enter a percentage from ${lowest * 100} to 100${fraction}.`;
+  }
+
   async function settings() {
     const response = await fetch("settings.json");
     return response.json();
@@ -230,5 +237,6 @@ window.BO = (() => {
   return {
     $, F1, F2, F3, usd, percent, times, points, millions, COLORS, cleanMessage, post, describeFailure,
     table, chart, dropChart, narrow, moneyTick, logTick, wrap, hitAxis, download, settings, ready, staleness, verdictFlips,
+    shareProblem,
   };
 })();

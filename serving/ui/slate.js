@@ -198,7 +198,7 @@
       if (input.value.trim() === "") continue;
       const value = Number(input.value);
       if (input.validity.badInput || !Number.isFinite(value) || !check(value)) {
-        const share = `Enter a percentage from ${settings.min_studio_share * 100} to 100.`;
+        const share = BO.shareProblem(value, settings.min_studio_share);
         problems.push([name, name === "studio_share" ? share : "Enter US$ millions, at least 0 (20 means $20M)."]);
       } else {
         body[name] = Number((value * scale).toPrecision(12));
@@ -325,18 +325,24 @@
     setFigure("total-revenue", usd(total.revenue_usd), total.revenue_usd);
     setFigure("total-revenue-p10", usd(total.revenue_p10_usd), total.revenue_p10_usd);
     setFigure("total-revenue-p90", usd(total.revenue_p90_usd), total.revenue_p90_usd);
+    const several = answer.films.length > 1; // one film's total is its own forecast
     $("total-budget").textContent =
-      `Budgets ${usd(total.budget_usd)}, marketing ${usd(total.marketing_usd)}; each film in its release year's dollars. ` +
-      "The total's median is not the films' medians added up: each film's revenue is skewed (a few do far better than their median), so the total's is higher.";
+      `Budgets ${usd(total.budget_usd)}, marketing ${usd(total.marketing_usd)}; each film in its release year's dollars.` +
+      (several
+        ? " The total's median is not the films' medians added up: each film's revenue is skewed (a few do far better than their median), so the total's is higher."
+        : " One film: the totals are its own forecast, simulated (so they may differ slightly from its row).");
     setFigure("total-profit", signedUsd(total.profit_usd), total.profit_usd);
     setFigure("total-profit-p10", signedUsd(total.profit_p10_usd), total.profit_p10_usd);
     setFigure("total-profit-p90", signedUsd(total.profit_p90_usd), total.profit_p90_usd);
     setFigure("total-p-profit", percent(total.p_profit), total.p_profit);
     // Films that each likely lose money beside a slate that likely makes some: the same skew.
     const summed = answer.films.reduce((sum, film) => sum + film.profit_usd, 0);
+    const side = signedUsd(total.profit_usd) === signedUsd(summed) ? "" : total.profit_usd > summed ? "higher" : "lower";
     $("total-profit-note").textContent =
-      `The films' median profits add up to ${signedUsd(summed)}; the total's median is ${total.profit_usd >= summed ? "higher" : "lower"}, ` +
-      "for the same reason: a few films do far better than their median, and the total gathers them.";
+      several && side
+        ? `The films' median profits add up to ${signedUsd(summed)}; the total's median is ${side}, ` +
+          "for the same reason: a few films do far better than their median, and the total gathers them."
+        : "";
     $("total-profit-note").dataset.summed = String(summed);
     setFigure("hits-expected", BO.F1.format(hits.expected), hits.expected);
     setFigure("hits-p10", String(hits.p10), hits.p10);

@@ -224,12 +224,12 @@ def test_slate_prints_the_services_slate_and_names_bad_rows(
 ) -> None:
     films = pd.DataFrame(
         {
-            "title": ["A", "B", "C", "D"],
-            "budget": [5e7, 1.2e8, 3e7, 2e7],
-            "runtime": [120, 130, -3, 95],
-            "genres": ["Action", "Adventure|Science Fiction", "Drama", "Horror"],
-            "release_date": ["2014-06-01", "2015-07-01", "2015-01-01", "2016-10-01"],
-            "marketing_usd": ["", "4e7", "", ""],
+            "title": ["A", "B", "C", "D", "E"],
+            "budget": [5e7, 1.2e8, 3e7, 2e7, 4e7],
+            "runtime": [120, 130, -3, 95, 100],
+            "genres": ["Action", "Adventure|Science Fiction", "Drama", "Horror", "Comedy"],
+            "release_date": ["2014-06-01", "2015-07-01", "2015-01-01", "2016-10-01", ""],
+            "marketing_usd": ["", "4e7", "", "", ""],
         }
     )
     source, out = tmp_path / "slate.csv", tmp_path / "table.csv"
@@ -239,13 +239,15 @@ def test_slate_prints_the_services_slate_and_names_bad_rows(
     )
     assert result.returncode == 0, result.stdout + result.stderr
     rows = printed_table(result.stdout)
-    assert [r["title"] for r in rows] == ["A", "B", "C", "D"]
-    assert [r["#"] for r in rows] == ["1", "2", "3", "4"]
-    # The bad row is marked in the table and named in full below it.
-    assert rows[2]["revenue"] == "left out"
+    assert [r["title"] for r in rows] == ["A", "B", "C", "D", "E"]
+    assert [r["#"] for r in rows] == ["1", "2", "3", "4", "5"]
+    # The bad rows are marked in the table and named in full below it; an undated film would be
+    # added to the others in another year's dollars.
+    assert rows[2]["revenue"] == rows[4]["revenue"] == "left out"
     assert "row 3 left out: runtime: Input should be greater than 0" in result.stdout
+    assert "row 5 left out: release_date: required in a slate (or 'release_year')" in result.stdout
     sent = []
-    for i, row in films.drop(index=2).iterrows():
+    for i, row in films.drop(index=[2, 4]).iterrows():
         film = {
             "title": row["title"],
             "budget": row["budget"],
@@ -257,7 +259,8 @@ def test_slate_prints_the_services_slate_and_names_bad_rows(
             film["marketing_usd"] = 4e7
         sent.append(film)
     answer = http.post("/predict_slate", json={"films": sent, "marketing_usd": 1e7}).json()
-    for row, film in zip([r for r in rows if r["title"] != "C"], answer["films"], strict=True):
+    scored = [r for r in rows if r["title"] not in ("C", "E")]
+    for row, film in zip(scored, answer["films"], strict=True):
         assert parse_usd(row["revenue"]) == pytest.approx(film["revenue_usd"], rel=0.006)
         assert row["P(hit)"] == chance(film["probability"], ".0%")
         assert row["P(profit)"] == chance(film["p_profit"], ".0%")
@@ -265,7 +268,8 @@ def test_slate_prints_the_services_slate_and_names_bad_rows(
     assert f"P(total profit > 0) {chance(total['p_profit'], '.0%')}" in result.stdout
     assert f"{answer['hits']['expected']:.1f} expected" in result.stdout
     table = pd.read_csv(out)
-    assert len(table) == 4 and "runtime" in table.loc[2, "error"]
+    assert len(table) == 5 and "runtime" in table.loc[2, "error"]
+    assert "release_date" in table.loc[4, "error"]
     assert table.loc[1, "break_even_revenue_usd"] == pytest.approx((1.2e8 + 4e7) / 0.5)
     assert table.loc[1, "marketing_usd"] == 4e7 and table.loc[1, "studio_share"] == 0.5
     assert table.loc[1, "dollars_year"] == answer["films"][1]["dollars_year"]

@@ -383,6 +383,32 @@ def test_the_assumptions_move_the_profit_and_only_the_profit(
     assert visit.problems == []
 
 
+def test_a_verdict_at_another_threshold_is_said_to_be_the_thresholds(
+    visit: Visit, http: httpx.Client
+) -> None:
+    """At a threshold of 30%, a film of P(hit) 37% is called a hit while its forecast is under
+    the hit line: the card says the threshold did it, and the profit note, at the default share
+    and marketing, does not blame them."""
+    page = visit.page
+    fill_form(page, FILM)
+    assert submit(page) == "done"
+    hit = replay(http, "/predict_hit", visit.posted()["/predict_hit"][-1])
+    p = hit["probability"]
+    assert page.inner_text("#threshold-note") == ""  # at 50% the verdict is the forecast's side
+    # A threshold on the other side of P(hit) from 50%: the verdict leaves the forecast's side.
+    threshold = round(p - 0.05, 2) if p < 0.5 else round(p + 0.05, 2)
+    fill_form(page, {**FILM, "hit_threshold": threshold})
+    assert submit(page) == "done"
+    hit = replay(http, "/predict_hit", visit.posted()["/predict_hit"][-1])
+    revenue = replay(http, "/predict_revenue", visit.posted()["/predict_revenue"][-1])
+    assert hit["is_hit"] != (hit["probability"] >= 0.5)
+    side = "under" if hit["is_hit"] else "over"
+    assert f"though its forecast is {side} the hit line" in page.inner_text("#threshold-note")
+    assert revenue["p_profit"] == pytest.approx(hit["probability"])  # the defaults
+    assert "leaves out the share" not in page.inner_text("#profit-note")
+    assert visit.problems == []
+
+
 def test_a_bad_field_shows_the_apis_error_beside_it(visit: Visit, http: httpx.Client) -> None:
     page = visit.page
     bad = {**FILM, "runtime": 200_000, "keywords": [f"keyword {i}" for i in range(201)]}
@@ -423,9 +449,24 @@ def test_a_bad_field_shows_the_apis_error_beside_it(visit: Visit, http: httpx.Cl
     assert "(0.45 would be 0.45%; 45% is 45)" in page.inner_text("#studio_share-error")
     assert "at least 0" in page.inner_text("#marketing_usd-error")
     assert page.inner_text("#runtime-error") == "Give the runtime, in minutes."
-    for name in ("popularity", "vote_count"):
-        assert "Enter it too, or clear vote_average" in page.inner_text(f"#{name}-error")
+    # The reason once, beside the first field left empty, in the form's words.
+    assert page.inner_text("#popularity-error") == (
+        "Enter it too, or clear Vote average: the post-release model reads TMDB popularity, Vote "
+        "average and Vote count together, and would read an empty one as the training films' "
+        "median."
+    )
+    assert page.inner_text("#vote_count-error") == "Enter it too, or clear Vote average."
     assert page.is_hidden("#vote_average-error")
+    # A budget typed in thousands ($90 billion, more than any film has cost), a runtime in hours.
+    fill_form(page, FILM)
+    page.fill("#budget", "90000")
+    page.fill("#runtime", "1.8")
+    assert submit(page) == "invalid"
+    assert page.inner_text("#budget-error") == (
+        "That is $90.0 billion, more than any film has cost: the budget is in US$ millions (90 "
+        "means $90M)."
+    )
+    assert page.inner_text("#runtime-error").startswith("1.8 minutes? The runtime is in minutes")
     assert len(visit.posted()["/predict_revenue"]) == 1  # nothing sent for these
 
     # Fixed, the film is answered and no error is left on the page.
@@ -592,9 +633,21 @@ def test_the_slate_is_the_apis_answer_and_names_its_bad_rows(
         ):
             assert page.inner_text(f"#{element}") == shown(value), element
         summed = sum(film["profit_usd"] for film in answer["films"])
-        assert page.inner_text("#total-profit-note").startswith(
-            f"The films' median profits add up to {signed_usd(summed)}; the total's median is "
-            + ("higher" if total["profit_usd"] >= summed else "lower")
+        side = (
+            ""
+            if signed_usd(total["profit_usd"]) == signed_usd(summed)
+            else "higher"
+            if total["profit_usd"] > summed
+            else "lower"
+        )
+        note = page.inner_text("#total-profit-note")
+        assert (
+            note == ""
+            if not side
+            else note.startswith(
+                f"The films' median profits add up to {signed_usd(summed)}; the total's median is "
+                + side
+            )
         )
         assert page.inner_text("#hits-expected") == fixed(hits["expected"], 1)
         charted = page.evaluate("Chart.getChart('hits-chart').data.datasets[0].data")
@@ -673,26 +726,30 @@ def test_a_slate_of_bad_rows_names_each_and_a_budget_in_millions_is_refused(
         # An amount as a spreadsheet writes it is read as the client and /predict_table read it.
         page.fill(
             "#csv",
-            "title,budget,runtime,genres\nA,150,130,Action\nB,5e9,130,Action\n"
-            'C,"$120,000,000",130,Action\nD,$1.5B,130,Action\n',
+            "title,budget,runtime,genres,release_date\nA,150,130,Action,2027-07-02\n"
+            "B,5e9,130,Action,2027-07-02\n"
+            'C,"$120,000,000",130,Action,2027-07-02\nD,$1.5B,130,Action,2027-07-02\n',
         )
         page.click("#submit")
         page.wait_for_selector("#results[data-state='done']", state="attached")
         rows = table_rows(page, "films-table")
         assert rows[0][2].startswith("budget: 150 is $150, under $10,000"), rows[0]
-        assert "budget $5B is outside the training range" in rows[1][-1], rows[1]
+        assert rows[1][-1].startswith("budget $5B (read as"), rows[1]
+        assert "is outside the training range" in rows[1][-1], rows[1]
         sent = visit.posted()["/predict_slate"][-1]["films"]
         assert [film["budget"] for film in sent] == [5e9, 120e6, 1.5e9]
         # Every problem of a row at once, the page's own and the API's; a share as a percentage.
         page.fill(
             "#csv",
-            "title,budget,runtime,genres,studio_share\nA,9e7,-3,Horrer,0.5\nB,9e7,90,Action,45\n"
-            "C,9e7,90,Action,\n",
+            "title,budget,runtime,genres,studio_share,release_date\nA,9e7,-3,Horrer,0.5,\n"
+            "B,9e7,90,Action,45,2027-07-02\nC,9e7,90,Action,,2027-07-02\n",
         )
         page.click("#submit")
         page.wait_for_selector("#results[data-state='done']", state="attached")
         rows = table_rows(page, "films-table")
         assert "runtime" in rows[0][2] and "Horrer" in rows[0][2], rows[0]
+        # Undated, a film would be added to the others in another year's dollars.
+        assert "release_date: required in a slate" in rows[0][2], rows[0]
         assert rows[1][2].startswith("studio_share: 45 is a fraction of the box office"), rows[1]
         # An amount's commas left unquoted: the row is longer than the header, and the CSV is
         # refused as the client and /predict_table refuse it (their words).
@@ -760,7 +817,17 @@ def test_a_bad_assumption_is_named_beside_it(browser: Any, server_url: str) -> N
         page = visit.page
         assert _forecast_slate(page, studio_share="0") != "done"
         assert "percentage from 1 to 100" in page.inner_text("#studio_share-error")
+        # A share typed as a fraction is told how the page reads it, as on /ui.
+        assert _forecast_slate(page, studio_share="0.5") != "done"
+        assert "(0.5 would be 0.5%; 45% is 45)" in page.inner_text("#studio_share-error")
         assert "/predict_slate" not in visit.posted()
+        # One film: its totals are its own forecast, and no note compares them with a sum.
+        page.fill("#studio_share", "50")
+        page.fill("#csv", "title,budget,runtime,genres,release_date\nA,9e7,100,Drama,2027-07-02\n")
+        page.click("#submit")
+        page.wait_for_selector("#results[data-state='done']", state="attached")
+        assert "One film: the totals are its own forecast" in page.inner_text("#total-budget")
+        assert page.inner_text("#total-profit-note") == ""
         # An empty CSV says what to give, not a parser's complaint.
         page.fill("#csv", "")
         page.fill("#studio_share", "50")

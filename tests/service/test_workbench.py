@@ -124,6 +124,10 @@ def test_a_slate_is_its_films_and_their_totals(http: httpx.Client) -> None:
     assert total["revenue_p10_usd"] < total["revenue_usd"] < total["revenue_p90_usd"]
     assert total["marketing_usd"] == 75_000_000
     assert http.post("/predict_slate", json=body).json() == answer  # seeded: the same answer
+    # A film dated by its year alone is a slate's film too.
+    dated_by_year = {k: v for k, v in SLATE[1].items() if k != "release_date"}
+    body = {"films": [SLATE[0], {**dated_by_year, "release_year": 2027}]}
+    assert http.post("/predict_slate", json=body).status_code == 200
 
 
 @pytest.mark.parametrize(
@@ -136,6 +140,9 @@ def test_a_slate_is_its_films_and_their_totals(http: httpx.Client) -> None:
         ({"films": [SLATE[0]] * 501}, "films"),
         ({"films": [SLATE[0], {**SLATE[1], "studio_share": 2}]}, r"films\.1\.studio_share"),
         ({"films": [SLATE[0], {**SLATE[1], "runtime": -5}]}, r"films\.1\.runtime"),
+        # Undated, a film would be scored in the training films' median year's dollars and
+        # added to the others'.
+        ({"films": [SLATE[0], {**SLATE[1], "release_date": None}]}, r"films\.1\.release_date"),
     ],
 )
 def test_a_bad_slate_is_400_naming_the_field(http: httpx.Client, body: dict, field: str) -> None:
