@@ -599,12 +599,12 @@
     const base = budgets.indexOf(film.budget);
     table(
       "sweep-table",
-      ["Budget", "Revenue", "80% range", "P(hit)", "Verdict", "P(profit)", "Warnings"],
+      ["Budget", "Revenue", "80% range", "P(hit)", "Verdict", "P(profit)"],
       points.map((p, i) => [
         usd(budgets[i]), usd(p.revenue_usd), { text: `${usd(p.revenue_p10_usd)} to ${usd(p.revenue_p90_usd)}`, className: "range-cell" }, percent(p.probability),
-        { text: p.is_hit ? "Hit" : "Not a hit", className: p.is_hit ? "yes" : "no" }, percent(p.p_profit), String(p.warnings.length),
+        { text: p.is_hit ? "Hit" : "Not a hit", className: p.is_hit ? "yes" : "no" }, percent(p.p_profit),
       ]),
-      { base, narrow: [4, 6] }
+      { base, narrow: [4] }
     );
     const same = marketing === 0 && Math.abs(share * ratio - 1) < 1e-9;
     $("sweep-note").textContent =
@@ -664,7 +664,7 @@
       "months-table",
       ["Release date", "Revenue", "80% range", "P(hit)", "Verdict", "P(profit)"],
       points.map((p, i) => [
-        dates[i], usd(p.revenue_usd), `${usd(p.revenue_p10_usd)} to ${usd(p.revenue_p90_usd)}`, percent(p.probability),
+        dates[i], usd(p.revenue_usd), { text: `${usd(p.revenue_p10_usd)} to ${usd(p.revenue_p90_usd)}`, className: "range-cell" }, percent(p.probability),
         { text: p.is_hit ? "Hit" : "Not a hit", className: p.is_hit ? "yes" : "no" }, percent(p.p_profit),
       ]),
       { base: entered, narrow: [4] }
@@ -690,10 +690,22 @@
     const [lowest, highest] = [Math.min(0, ...values), Math.max(0, ...values)];
     const step = niceStep((highest - lowest) / (narrow() ? 3 : 6));
     const axisMin = Math.max(Math.floor(lowest / step) * step, revenue ? -100 : -Infinity);
+    // Every bar gets the same height: enough for two neighbouring labels' lines to meet at most
+    // ("number of production countries (not given)" takes four lines on a phone, and ran into
+    // its neighbours' in the CSS height).
+    const labels = items.map((c) => BO.wrap(c.feature, size));
+    const fontSize = narrow() ? 10 : 12;
+    const counts = labels.map((l) => [].concat(l).length);
+    const pairs = counts.slice(1).map((n, i) => (n + counts[i]) / 2);
+    const band = (Math.max(1, ...pairs) * 1.2 + 0.5) * fontSize; // a line is 1.2 font sizes
+    const box = $("contributions-chart").parentElement;
+    box.style.height = "";
+    const needed = items.length * band + 70; // and the x axis below
+    if (needed > box.clientHeight) box.style.height = `${Math.ceil(needed)}px`;
     BO.chart("contributions-chart", {
       type: "bar",
       data: {
-        labels: items.map((c) => BO.wrap(c.feature, size)),
+        labels,
         datasets: [
           {
             label: axis,
@@ -728,7 +740,7 @@
               scale.ticks = ticks;
             },
           },
-          y: { ticks: { autoSkip: false, font: { size: narrow() ? 10 : 12 } } },
+          y: { ticks: { autoSkip: false, font: { size: fontSize } } },
         },
       },
     });

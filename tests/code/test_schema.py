@@ -73,3 +73,20 @@ def test_genres_written_as_one_item_are_pointed_at() -> None:
     with pytest.raises(ValidationError) as refused:
         Film.model_validate({"budget": 1e8, "runtime": 100, "genres": ["Dramma"]})
     assert "holds several" not in refused.value.errors()[0]["msg"]
+
+
+@pytest.mark.parametrize(
+    ("genres", "said"),
+    [
+        (["Comedey"], "unknown genre(s) 'Comedey' (did you mean 'Comedy'?); expected TMDB genres"),
+        (["Horrer", "Dramma"], "(did you mean 'Horror', 'Drama'?)"),
+        (["science fction"], "(did you mean 'Science Fiction'?)"),
+        (["Sci-Fi"], "unknown genre(s) 'Sci-Fi'; expected TMDB genres"),  # nothing near
+    ],
+)
+def test_a_misspelt_genre_is_told_the_genre_it_most_likely_means(
+    genres: list[str], said: str
+) -> None:
+    with pytest.raises(ValidationError) as error:
+        Film.model_validate({**EXAMPLE_PRE_RELEASE_FILM, "genres": genres})
+    assert said in error.value.errors()[0]["msg"]
