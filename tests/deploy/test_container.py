@@ -429,7 +429,15 @@ def test_answers_match_bentoml_serve(pod: Pod, reference_url: str) -> None:
                 },
             ),
             ("/comparable_films", {**EXAMPLE_PRE_RELEASE_FILM, "k": 8}),
-            ("/predict_slate", {"films": FILMS, "studio_share": 0.45, "marketing_usd": 1e7}),
+            # A slate's films are dated (the original project's films give no date).
+            (
+                "/predict_slate",
+                {
+                    "films": [{"release_date": "2015-06-12", **film} for film in FILMS],
+                    "studio_share": 0.45,
+                    "marketing_usd": 1e7,
+                },
+            ),
         ):
             ours = client.post(pod.url + path, json=body)
             reference = client.post(reference_url + path, json=body)
