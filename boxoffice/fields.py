@@ -12,6 +12,7 @@ Importing this module has no side effects.
 
 from __future__ import annotations
 
+import difflib
 import math
 from dataclasses import dataclass
 from typing import Literal
@@ -56,6 +57,27 @@ GENRES_BY_LOWER: dict[str, str] = {genre.lower(): genre for genre in TMDB_GENRES
 def tmdb_genre(name: str) -> str | None:
     """TMDB's name of the genre ``name`` writes (any case, spaces around it), or None."""
     return GENRES_BY_LOWER.get(name.strip().lower())
+
+
+# Other catalogues' names for TMDB's genres (IMDb's "Sci-Fi", "Musical"): suggested in an
+# error or a note, never read as the genre (the models learned TMDB's names).
+GENRE_SYNONYMS = {
+    "sci-fi": "Science Fiction",
+    "scifi": "Science Fiction",
+    "sf": "Science Fiction",
+    "animated": "Animation",
+    "musical": "Music",
+    "tv film": "TV Movie",
+}
+
+
+def suggested_genre(name: str) -> str | None:
+    """The TMDB genre a name that is none most likely means ('Comedey', 'Sci-Fi'), if any."""
+    text = name.strip().lower()
+    if text in GENRE_SYNONYMS:
+        return GENRE_SYNONYMS[text]
+    near = difflib.get_close_matches(text, GENRES_BY_LOWER, n=1, cutoff=0.75)
+    return GENRES_BY_LOWER[near[0]] if near else None
 
 
 # Bounds far beyond any film, but inside float32 (the tree models' input type): a larger number

@@ -7,7 +7,6 @@ Field names follow the original FastAPI server (``vote_avg``, ``log_budget``) an
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import math
 import re
 from collections.abc import Callable
@@ -45,6 +44,7 @@ from boxoffice.fields import (
     MIN_YEAR,
     TMDB_GENRES,
     FilmField,
+    suggested_genre,
     tmdb_genre,
 )
 from boxoffice.messages import SEVERAL, too_small
@@ -89,12 +89,6 @@ def _refused_at(field: str, message: str, value: Any = None) -> ValidationError:
     return ValidationError.from_exception_data(
         "Film", [InitErrorDetails(type=_refused(message), loc=(field,), input=value)]
     )
-
-
-def _near_genre(text: str) -> str | None:
-    """The TMDB genre a misspelt one most likely means ('Comedey': 'Comedy'), if any is near."""
-    near = difflib.get_close_matches(text.strip().lower(), GENRES_BY_LOWER, n=1, cutoff=0.75)
-    return GENRES_BY_LOWER[near[0]] if near else None
 
 
 def _joined_genres(text: str) -> bool:
@@ -239,7 +233,7 @@ class _FilmRules(BaseModel):
         unknown = [g for g in genres if tmdb_genre(g) is None]
         if unknown:
             joined = [g for g in unknown if _joined_genres(g)]
-            near = [n for n in map(_near_genre, unknown[:5]) if n]
+            near = [n for n in map(suggested_genre, unknown[:5]) if n]
             hint = (
                 f" ({_short(joined[0])} holds several: {SEVERAL})"
                 if joined

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from boxoffice.fields import suggested_genre
 from boxoffice.messages import some
 from training.data import (
     OPTIONAL_NUMBERS,
@@ -167,12 +168,20 @@ def with_credits(loaded: LoadedData, explicit: str | os.PathLike[str] | None) ->
     return replace(loaded, frame=frame, credits=credits)
 
 
+def _genre_suggestions(names: list[str]) -> str:
+    """The TMDB genres the first unknown names most likely mean, to write them as such."""
+    pairs = [(name, suggested_genre(name)) for name in names[:5]]
+    said = [f"{name!r} as {genre!r}" for name, genre in pairs if genre]
+    return f"; to have the models read them, write {', '.join(said)}" if said else ""
+
+
 def loading_notes(loaded: LoadedData) -> list[str]:
     """What the loader noticed that a user should hear about."""
     notes = [
         f"{column}: {len(names)} name(s) not known as "
         f"{'TMDB genres' if column == 'genres' else 'ISO codes'}, kept as written (counted "
         f"among the film's {column}, with no column of their own): {some(names, 5)}"
+        + (_genre_suggestions(names) if column == "genres" else "")
         for column, names in loaded.unknown_names.items()
     ]
     if loaded.ignored_columns:

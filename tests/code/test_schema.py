@@ -81,7 +81,8 @@ def test_genres_written_as_one_item_are_pointed_at() -> None:
         (["Comedey"], "unknown genre(s) 'Comedey' (did you mean 'Comedy'?); expected TMDB genres"),
         (["Horrer", "Dramma"], "(did you mean 'Horror', 'Drama'?)"),
         (["science fction"], "(did you mean 'Science Fiction'?)"),
-        (["Sci-Fi"], "unknown genre(s) 'Sci-Fi'; expected TMDB genres"),  # nothing near
+        (["Sci-Fi"], "unknown genre(s) 'Sci-Fi' (did you mean 'Science Fiction'?)"),  # IMDb's
+        (["Western film"], "unknown genre(s) 'Western film'; expected TMDB genres"),  # none near
     ],
 )
 def test_a_misspelt_genre_is_told_the_genre_it_most_likely_means(
