@@ -102,12 +102,16 @@ def column_name(header: Any) -> str:
     return _SEPARATORS.sub("_", str(header).strip().lower())
 
 
+# How every gzip stream (RFC 1952) and every Parquet file starts; no JSON or CSV text does.
+GZIP_MAGIC, PARQUET_MAGIC = b"\x1f\x8b", b"PAR1"
+
+
 def not_csv_hint(head: bytes, what: str) -> str:
     """What a file's first bytes suggest it is instead of a comma-separated UTF-8 table (""
     when nothing): ``what`` names the table it should be, for the message."""
-    if head.startswith(b"PAR1"):
+    if head.startswith(PARQUET_MAGIC):
         return f": it is a Parquet file; {what} is a CSV file"
-    if head.startswith(b"\x1f\x8b"):
+    if head.startswith(GZIP_MAGIC):
         return ": it is gzip-compressed; decompress it first"
     if head.startswith(b"PK\x03\x04"):
         return ": it is a ZIP archive (an Excel .xlsx workbook?); save the sheet as 'CSV UTF-8'"

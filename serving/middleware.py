@@ -39,6 +39,7 @@ import zlib
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import Any
 
+from boxoffice.csvtext import GZIP_MAGIC
 from serving import jsonio
 from serving.openapi import JSON, ErrorDetail, RequestError, openapi30_document
 from serving.worker import WORKER
@@ -54,8 +55,6 @@ MIB = 2**20
 # and a table's (100,000 films as CSV are ~40 MiB).
 MAX_BODY = {"json": 32 * MIB, "table": 192 * MIB}
 ENCODINGS = ("gzip", "x-gzip")
-# How every gzip stream starts (RFC 1952); no JSON, CSV or Parquet body does.
-GZIP_MAGIC = b"\x1f\x8b"
 TABLE_ROUTE = "/predict_table"
 BATCH_ROUTE = "/predict_batch"
 logger = logging.getLogger("boxoffice.http")

@@ -29,6 +29,8 @@ import numpy as np
 import pandas as pd
 
 from boxoffice.csvtext import (
+    GZIP_MAGIC,
+    PARQUET_MAGIC,
     PYTHON_LIST,
     PYTHON_LIST_HINT,
     UNREADABLE,
@@ -487,9 +489,6 @@ def read_table(path: Path, what: str = "the movies table") -> pd.DataFrame:
     if repeated:
         raise DataError(f"{path}: column(s) {', '.join(map(repr, repeated))} appear more than once")
     return raw
-
-
-GZIP_MAGIC, PARQUET_MAGIC = b"\x1f\x8b", b"PAR1"
 
 
 def _gunzipped(data: bytes, path: Path) -> bytes:
