@@ -42,6 +42,9 @@ TASKS = ("revenue", "hit")
 TARGETS = ("hit", "log_ratio")
 # Fields whose larger values never lower a blend's tree forecast (when the feature set has them).
 INCREASING_FIELDS = ("budget", "vote_count")
+# Fields a blend's linear part reads past the range it learned (by LINEAR_REACH): the year (a
+# forecast is of later films) and those above; every other column is held at its range.
+REACHING_FIELDS = ("release_year", *INCREASING_FIELDS)
 
 
 @dataclass(frozen=True)
@@ -72,7 +75,8 @@ class Candidate:
         if isinstance(model, BlendRegressor):
             numeric = features.numeric_fields()
             model.set_params(
-                increasing=tuple(features.column_of(f) for f in INCREASING_FIELDS if f in numeric)
+                increasing=tuple(features.column_of(f) for f in INCREASING_FIELDS if f in numeric),
+                reaching=tuple(features.column_of(f) for f in REACHING_FIELDS if f in numeric),
             )
         steps.append(("model", model))
         return Pipeline(steps)

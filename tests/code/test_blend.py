@@ -85,6 +85,27 @@ def test_the_linear_part_holds_each_column_within_the_range_it_was_fitted_on() -
         )
 
 
+def test_only_the_reaching_columns_are_read_past_the_range() -> None:
+    """With ``reaching`` named (the year and the monotone columns, as training sets it), every
+    other column is held at the range itself: a runtime typo reads as the longest film, not
+    as a film LINEAR_REACH of the range longer."""
+    X, y = data(seed=4)
+    blend = BlendRegressor(XGBRegressor(n_estimators=5, max_depth=2, n_jobs=1), reaching=(0,))
+    blend.fit(X, y)
+    held, reached = X[:3].copy(), X[:3].copy()
+    held[:, 2] = X[:, 2].max()
+    reached[:, 2] = X[:, 2].max() * 1000 + 1e6
+    np.testing.assert_array_equal(blend.predict(reached), blend.predict(held))
+    assert blend.linear_.coef_[0] != 0
+    span = X[:, 0].max() - X[:, 0].min()
+    at_edge, past_max = X[:3].copy(), X[:3].copy()
+    at_edge[:, 0] = X[:, 0].max()
+    past_max[:, 0] = X[:, 0].max() + LINEAR_REACH * span / 2
+    assert not np.array_equal(blend.predict(past_max), blend.predict(at_edge))
+    np.testing.assert_allclose(blend.high_[1:], X[:, 1:].max(axis=0))
+    np.testing.assert_allclose(blend.high_[0], X[:, 0].max() + LINEAR_REACH * span)
+
+
 def test_the_boosters_own_call_is_the_estimators_predict() -> None:
     """``boosted_predict`` skips XGBoost's scikit-learn wrapper, not any tree: the same floats as
     ``predict`` (values and margins), also for a model stopped early at its best iteration."""
