@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 import pytest
-from pydantic import TypeAdapter
+from pydantic import TypeAdapter, ValidationError
 
 from boxoffice import slate
 from boxoffice.config import DEFAULT_STUDIO_SHARE
@@ -40,7 +40,11 @@ def varied(n: int = 400) -> list[Film]:
             "keywords": row["keywords"],
         }
         if i % 2:
-            film |= {"popularity": row["popularity"], "vote_count": row["vote_count"]}
+            film |= {
+                "popularity": row["popularity"],
+                "vote_average": row["vote_average"],
+                "vote_count": row["vote_count"],
+            }
         out.append(Film.model_validate(film))
     return out
 
@@ -130,6 +134,24 @@ def test_p_hits_budget_driver_says_what_the_budget_does_to_p_hit(predictor) -> N
 def _slate(n: int = 40, **assumptions: float) -> SlateRequest:
     return SlateRequest.model_validate(
         {"films": [f.model_dump() for f in varied(n)], **assumptions}
+    )
+
+
+def test_a_slates_film_gives_every_post_release_field_or_none() -> None:
+    """Some of them alone would be read with the others at the training median, and added to
+    the slate's totals: refused at the first one missing, beside the film's other problems."""
+    dated = {**EXAMPLE_PRE_RELEASE_FILM, "release_date": "2027-07-02"}
+    SlateRequest.model_validate(
+        {"films": [dated, {**dated, "popularity": 20.0, "vote_average": 7.0, "vote_count": 900}]}
+    )
+    Film.model_validate({**dated, "vote_average": 7.0})  # one film of /predict_batch: a warning
+    undated = {k: v for k, v in dated.items() if k != "release_date"}
+    with pytest.raises(ValidationError) as refused:
+        SlateRequest.model_validate({"films": [dated, {**undated, "vote_average": 7.0}]})
+    said = {e["loc"]: e["msg"] for e in refused.value.errors()}
+    assert set(said) == {("films", 1, "release_date"), ("films", 1, "popularity")}
+    assert said[("films", 1, "popularity")].startswith(
+        "vote_average given without the other post-release fields"
     )
 
 

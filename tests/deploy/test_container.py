@@ -429,11 +429,19 @@ def test_answers_match_bentoml_serve(pod: Pod, reference_url: str) -> None:
                 },
             ),
             ("/comparable_films", {**EXAMPLE_PRE_RELEASE_FILM, "k": 8}),
-            # A slate's films are dated (the original project's films give no date).
+            # A slate's films are dated (the original project's films give no date) and give
+            # every post-release field or none (theirs give no vote count).
             (
                 "/predict_slate",
                 {
-                    "films": [{"release_date": "2015-06-12", **film} for film in FILMS],
+                    "films": [
+                        {
+                            "release_date": "2015-06-12",
+                            **({"vote_count": 1000.0} if "popularity" in film else {}),
+                            **film,
+                        }
+                        for film in FILMS
+                    ],
                     "studio_share": 0.45,
                     "marketing_usd": 1e7,
                 },
