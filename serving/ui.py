@@ -44,6 +44,7 @@ from boxoffice.fields import (
     TMDB_LIST_KEYS,
     FilmField,
 )
+from boxoffice.messages import SEVERAL
 from serving.cells import AMOUNT_EXAMPLES
 from serving.schema import (
     EXAMPLE_PRE_RELEASE_FILM,
@@ -69,8 +70,13 @@ SETTINGS = {
     # A budget typed on the page at or above this was surely typed in another unit (90000 meant
     # as $90M in thousands): no film has cost $1 billion (the published table's most: $380M).
     "max_plausible_budget_usd": 1e9,
-    # A runtime typed on the page under this many minutes was surely typed in hours (1.8).
+    # A runtime typed on the page under this many minutes was surely typed in hours (1.8); at or
+    # above this many (ten hours), in seconds (8100): the published table's longest film runs
+    # 338 minutes.
     "min_plausible_runtime": 10,
+    "max_plausible_runtime": 600,
+    # The API's advice for a list cell holding several names, and the form's.
+    "several_names": {"api": SEVERAL, "form": "put each on its own line"},
     "comparables_k": COMPARABLES_K,
     "cast_top_billed": CAST_TOP_BILLED,
     "defaults": {

@@ -92,6 +92,12 @@
     if (name === "runtime" && value < settings.min_plausible_runtime) {
       return `${value} minutes? The runtime is in minutes (108 for 1 h 48 min).`;
     }
+    // Ten hours or more: no film in cinemas runs so long (the published table's longest: 338
+    // minutes); most likely typed in seconds (8100 for 2 h 15 min).
+    if (name === "runtime" && value >= settings.max_plausible_runtime) {
+      const hours = BO.F1.format(value / 60);
+      return `${value} minutes is ${hours} hours, longer than any film in cinemas: the runtime is in minutes (135 for 2 h 15 min, not 8100 seconds).`;
+    }
     if (name === "budget" && value * SCALED.budget < settings.min_plausible_usd) {
       const floor = settings.min_plausible_usd / SCALED.budget;
       return `Enter the budget in US$ millions, at least ${floor} ($${settings.min_plausible_usd.toLocaleString("en-US")}; no film the models learned from cost less): 150 means $150M.`;
@@ -293,8 +299,10 @@
     const steps = SWEEP_STEPS_PER_DOUBLING * SWEEP_DOUBLINGS;
     for (let i = -steps; i <= steps; i++) {
       const value = i === 0 ? budget : Number((budget * 2 ** (i / SWEEP_STEPS_PER_DOUBLING)).toPrecision(4));
-      // The sweep keeps to the budgets the API takes: a $20,000 film's quarter would be refused.
-      if (value >= settings.min_plausible_usd && value <= settings.max_budget_usd) budgets.push(value);
+      // The sweep keeps to the budgets the API takes (a $20,000 film's quarter would be refused)
+      // and the form does (a $600M film's four times, $2.4 billion, more than any film has cost).
+      const plausible = value >= settings.min_plausible_usd && value < settings.max_plausible_budget_usd;
+      if (i === 0 || (plausible && value <= settings.max_budget_usd)) budgets.push(value);
     }
     return budgets;
   }
@@ -474,7 +482,8 @@
     $("warnings").replaceChildren(
       ...warnings.map((text) => {
         const item = document.createElement("li");
-        item.textContent = text;
+        // The API's advice for a list cell; on this form each name has its own line.
+        item.textContent = text.replace(settings.several_names.api, settings.several_names.form);
         return item;
       })
     );
@@ -574,7 +583,7 @@
           { label: "P90", data: at("revenue_p90_usd"), borderWidth: 0, pointRadius: 0, fill: false, yAxisID: "y" },
           { label: "P10", data: at("revenue_p10_usd"), borderWidth: 0, pointRadius: 0, fill: "-1", backgroundColor: COLORS.band, yAxisID: "y" },
           { label: "Revenue forecast", data: at("revenue_usd"), borderColor: COLORS.accent, backgroundColor: COLORS.accent, pointRadius: 2, yAxisID: "y" },
-          { label: `Hit line (${ratio}× budget)`, data: ends((b) => ratio * b), borderColor: COLORS.hit, borderDash: [6, 4], borderWidth: 1.5, pointRadius: 0, yAxisID: "y" },
+          { label: `Hit line (${ratio}× budget)`, data: ends((b) => ratio * b), borderColor: COLORS.line, borderDash: [6, 4], borderWidth: 1.5, pointRadius: 0, yAxisID: "y" },
           { label: "Break-even revenue", data: evenLine, borderColor: COLORS.even, borderDash: [2, 3], borderWidth: 1.5, pointRadius: 0, yAxisID: "y" },
           { label: "P(hit)", data: at("probability"), borderColor: COLORS.hit, backgroundColor: COLORS.hit, pointRadius: 2, yAxisID: "y2" },
         ],
@@ -590,7 +599,7 @@
         },
         scales: {
           x: { type: "logarithmic", title: { display: true, text: "Budget (US$, log scale)" }, ticks: { callback: BO.logTick, autoSkip: false, maxRotation: 0 } },
-          y: { type: "logarithmic", title: { display: !narrow(), text: "Revenue (US$, log scale)" }, ticks: { callback: BO.logTick, autoSkip: true } },
+          y: { type: "logarithmic", title: { display: !narrow(), text: "Revenue (US$, log scale)" }, afterBuildTicks: BO.logTicks, ticks: { callback: BO.moneyTick, autoSkip: false } },
           y2: BO.hitAxis(),
         },
       },
@@ -637,7 +646,8 @@
         datasets: [
           // The hit line drawn over the forecast: where the two meet, the verdict turns.
           { type: "line", label: "Revenue forecast", data: points.map((p) => millions(p.revenue_usd)), borderColor: COLORS.accent, backgroundColor: COLORS.accent, pointRadius: 3, yAxisID: "y", order: 1 },
-          { type: "line", label: "Hit line", data: points.map(() => millions(hitLine)), borderColor: COLORS.hit, borderDash: [6, 4], borderWidth: 2, pointRadius: 0, yAxisID: "y", order: 0 },
+          // In the revenue axis's units, and not in P(hit)'s colour: it is no P(hit) of 50%.
+          { type: "line", label: `Hit line (${BO.F1.format(hit.hit_ratio).replace(/\.0$/, "")}× budget)`, data: points.map(() => millions(hitLine)), borderColor: COLORS.line, borderDash: [6, 4], borderWidth: 2, pointRadius: 0, yAxisID: "y", order: 0 },
           { type: "line", label: "P(hit)", data: points.map((p) => p.probability), borderColor: COLORS.hit, backgroundColor: COLORS.hit, pointRadius: 2, yAxisID: "y2", order: 2 },
           {
             type: "bar", label: "80% range", data: points.map((p) => [millions(p.revenue_p10_usd), millions(p.revenue_p90_usd)]),
@@ -655,7 +665,7 @@
             title: { display: !narrow(), text: `Release month (${film.release_date.slice(0, 4)}); the darker bar is the date entered` },
             ticks: { maxRotation: 0, autoSkip: true, autoSkipPadding: 6 },
           },
-          y: { type: "logarithmic", title: { display: !narrow(), text: "Revenue (US$, log scale)" }, ticks: { callback: BO.logTick, autoSkip: true } },
+          y: { type: "logarithmic", title: { display: !narrow(), text: "Revenue (US$, log scale)" }, afterBuildTicks: BO.logTicks, ticks: { callback: BO.moneyTick, autoSkip: false } },
           y2: BO.hitAxis(),
         },
       },
@@ -749,13 +759,14 @@
       ["Driver", revenue ? "Effect on revenue" : "Effect on P(hit)"],
       items.map((c) => [{ text: c.feature, className: "title" }, label(c)])
     );
-    const drivers = items.filter((c) => c.feature !== "other").length;
+    // The drivers named: not "other" (the rest together) nor the last, past forecasts' typical miss.
+    const drivers = items.slice(0, -1).filter((c) => c.feature !== "other").length;
     $("contributions-note").textContent = revenue
       ? `Start from an average film's forecast, ${usd(Math.expm1(explanation.base))}: each driver multiplies it (×1.12 adds 12%), ` +
         `largest first (the ${drivers} largest; "other" is the rest together), and they end at the forecast, ${usd(Math.expm1(explanation.output))}. ` +
         `The last driver, past forecasts' typical miss, is how far such forecasts fell from what films went on to earn (their median), read from the same distribution as the range.`
       : `Start from P(hit) ${percent(explanation.base)}, an average film's (its forecast, and its budget, ${usd(explanation.reference_budget_usd)}): ` +
-        `each driver of the revenue forecast, added in turn, moves it by the points shown; the budget's also moves the revenue a hit needs ` +
+        `each driver of the revenue forecast, added in turn in the revenue chart's order (largest there first), moves it by the points shown; the budget's also moves the revenue a hit needs ` +
         `to this film's, so it says what the budget does to P(hit). They end at ${percent(explanation.output)}.`;
   }
 

@@ -13,14 +13,17 @@ window.BO = (() => {
   const F1 = fixed(1);
   const F2 = fixed(2);
   const F3 = fixed(3);
-  /** US dollars in millions ("$421.7M", "$0.012M" under $100,000), in billions from $10B on
+  /** US dollars in millions ("$421.7M"; "$34.2K" under $100,000), in billions from $10B on
    * ("$12.3B": a card holds it). */
   const usd = (value) => {
     if (value === 0) return "$0";
     const sign = value < 0 ? "−" : "";
     const n = Math.abs(value);
     if (n >= 1e10) return sign + "$" + F1.format(n / 1e9) + "B";
-    return sign + "$" + (n < 1e5 ? F3 : F1).format(n / 1e6) + "M";
+    // Under $100,000 in thousands ("−$34.2K", not "−$0.034M"), under $1,000 in dollars.
+    if (n < 1e3) return sign + "$" + Math.round(n);
+    if (n < 1e5) return sign + "$" + F1.format(n / 1e3) + "K";
+    return sign + "$" + F1.format(n / 1e6) + "M";
   };
   /** A probability as a percentage; one just under 50% that would round to "50.0%" reads
    * "<50.0%", so that it never reads as the line its verdict falls short of. */
@@ -160,6 +163,26 @@ window.BO = (() => {
     return (narrow() ? /^[15]/ : /^[125]/).test(digits) ? moneyTick(value) : "";
   };
 
+  /** A log axis's ticks (Chart.js afterBuildTicks): those ``logTick`` labels, and when fewer than
+   * two of them fall on the axis (a forecast spanning $120M to $180M), every 1, 2 and 5, then
+   * every whole multiple of a power of ten, so that the axis never has one label or none
+   * (Chart.js's autoSkip, on all nine multiples of each decade, kept "$100M" alone on an axis
+   * of $120M to $821M). Label them with ``moneyTick``. */
+  const logTicks = (scale) => {
+    const all = [];
+    const [low, high] = [scale.min * (1 - 1e-9), scale.max * (1 + 1e-9)];
+    for (let power = Math.floor(Math.log10(scale.min)); power <= Math.ceil(Math.log10(scale.max)); power++) {
+      for (let m = 1; m <= 9; m++) {
+        const value = Number((m * 10 ** power).toPrecision(6));
+        if (value >= low && value <= high) all.push(value);
+      }
+    }
+    let kept = all.filter((value) => logTick(value) !== "");
+    if (kept.length < 2) kept = all.filter((value) => /^[125]/.test(value.toPrecision(1)));
+    if (kept.length < 2) kept = all;
+    scale.ticks = kept.map((value) => ({ value }));
+  };
+
   /** A label in lines of at most ``size`` characters, broken at spaces (Chart.js draws an
    * array as lines); a word longer than a line is cut. */
   function wrap(text, size) {
@@ -236,7 +259,7 @@ window.BO = (() => {
 
   return {
     $, F1, F2, F3, usd, percent, times, points, millions, COLORS, cleanMessage, post, describeFailure,
-    table, chart, dropChart, narrow, moneyTick, logTick, wrap, hitAxis, download, settings, ready, staleness, verdictFlips,
+    table, chart, dropChart, narrow, moneyTick, logTick, logTicks, wrap, hitAxis, download, settings, ready, staleness, verdictFlips,
     shareProblem,
   };
 })();

@@ -9,6 +9,7 @@ figures with the API's answers formatted this way.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import shutil
 from collections.abc import Iterator
@@ -64,14 +65,19 @@ def fixed(value: float, digits: int) -> str:
 
 
 def usd(value: float) -> str:
-    """US dollars in millions: '$421.7M' ('$0.012M' under $100,000), '−$4.0M' below zero, '$0';
-    in billions from $10B on: '$12.3B'."""
+    """US dollars in millions: '$421.7M', '−$4.0M' below zero, '$0'; in thousands under
+    $100,000 ('$34.2K'), in dollars under $1,000 ('$340'); in billions from $10B on: '$12.3B'."""
     if value == 0:
         return "$0"
     sign = "−" if value < 0 else ""
-    if abs(value) >= 1e10:
-        return f"{sign}${fixed(abs(value) / 1e9, 1)}B"
-    return f"{sign}${fixed(abs(value) / 1e6, 3 if abs(value) < 1e5 else 1)}M"
+    n = abs(value)
+    if n >= 1e10:
+        return f"{sign}${fixed(n / 1e9, 1)}B"
+    if n < 1e3:
+        return f"{sign}${math.floor(n + 0.5)}"
+    if n < 1e5:
+        return f"{sign}${fixed(n / 1e3, 1)}K"
+    return f"{sign}${fixed(n / 1e6, 1)}M"
 
 
 def signed_usd(value: float) -> str:
@@ -183,6 +189,11 @@ LAYOUT_PROBLEMS = """
           boxes.push([y - tall / 2, y + tall / 2, lines.join(" ")]);
         }
       }
+      // A log axis read by one label (or none) cannot be read at all ("$100M" alone on an axis
+      // of $120M to $821M).
+      if (scale.type === "logarithmic" && boxes.length < 2) {
+        problems.push(`${chart.canvas.id} ${scale.id}: ${boxes.length} label(s) on a log axis`);
+      }
       boxes.sort((a, b) => a[0] - b[0]);
       for (let i = 1; i < boxes.length; i++) {
         if (boxes[i][0] < boxes[i - 1][1] - 0.5) {
@@ -198,8 +209,9 @@ LAYOUT_PROBLEMS = """
 
 
 def layout_problems(page: Any) -> list[str]:
-    """What does not fit the page's width, or overlaps on a chart's axis (empty when all is
-    well); every <details> is opened first, as a reader would."""
+    """What does not fit the page's width, overlaps on a chart's axis, or leaves a log axis
+    with fewer than two labels (empty when all is well); every <details> is opened first, as a
+    reader would."""
     page.eval_on_selector_all("details", "all => all.forEach(d => { d.open = true; })")
     page.evaluate("Object.values(Chart.instances).forEach(c => c.resize())")
     return page.evaluate(LAYOUT_PROBLEMS)
