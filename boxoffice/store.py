@@ -161,10 +161,13 @@ def resolve_run(run: str | None = None) -> dict[tuple[str, str], bentoml.Model]:
             )
         run = complete[-1]
     elif run not in complete:
-        known = ", ".join(complete) or "none"
+        # The newest few (a store of 27 runs listed them all on one line).
+        known = ", ".join(reversed(complete[-5:])) or "none"
+        if len(complete) > 5:
+            known = f"{len(complete)}, the newest {known}"
         raise ModelNotFoundError(
             f"training run {run!r} has no complete set of models in the BentoML store "
-            f"({bentoml_home()}); complete runs: {known}."
+            f"({bentoml_home()}); complete runs, newest saved first: {known}."
         )
     for key, model in by_run[run].items():
         # fails loudly, at start-up, on a key missing or unknown

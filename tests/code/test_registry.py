@@ -69,7 +69,7 @@ SCRIPT = textwrap.dedent(
     try:
         resolve_run("20500101-000000-part")
     except ModelNotFoundError as error:
-        known = "complete runs: 20990101-000000-late, 20000101-000000-early"
+        known = "newest saved first: 20000101-000000-early, 20990101-000000-late"
         print("incomplete refused:", known in str(error))
     """
 )
