@@ -30,6 +30,11 @@ DEFAULT_MARKETING_USD = 0.0
 # minimum), and the client and the slate page refuse an amount below it (other than 0) as typed
 # in the wrong unit.
 MIN_PLAUSIBLE_USD = 10_000
+# ... and budgets of this many dollars or more: no film has cost $1 billion (the published
+# table's most: $380M), so such a budget is a unit slip too (typed in thousands, $90,000 for
+# $90M on the page, or a table's cents). Training never learns from such a film, and the page
+# refuses such a budget (the API takes it, with a warning: the models extrapolate).
+MAX_PLAUSIBLE_BUDGET_USD = 1_000_000_000
 # How many of a film's cast, in billing order, the models read (when they learned from credits).
 CAST_TOP_BILLED = 5
 # How many comparable films an answer lists unless asked for another number.

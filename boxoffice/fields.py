@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -57,6 +58,13 @@ GENRES_BY_LOWER: dict[str, str] = {genre.lower(): genre for genre in TMDB_GENRES
 def tmdb_genre(name: str) -> str | None:
     """TMDB's name of the genre ``name`` writes (any case, spaces around it), or None."""
     return GENRES_BY_LOWER.get(name.strip().lower())
+
+
+def joined_genres(text: str) -> list[str] | None:
+    """The TMDB genres a name holds when it is several written as one ("Drama, Comedy",
+    "Action;Drama"), else None."""
+    parts = [tmdb_genre(p) for p in re.split(r"[,;/|]", text)]
+    return parts if len(parts) > 1 and all(parts) else None  # type: ignore[return-value]
 
 
 # Other catalogues' names for TMDB's genres (IMDb's "Sci-Fi", "Musical"): suggested in an

@@ -217,6 +217,9 @@ class ForecastMetadata(_Record):
     rows: RowCounts
     cleaning: list[CleaningCount]
     data_sha256: str
+    # The published TMDB 5000 table, as its file or re-saved (its films' sha256); a run saved
+    # before this was recorded has False here and its file's sha256 above.
+    published_table: bool = False
     seed: int
     profile: Literal["quick", "full"]
     timings: dict[str, float]  # seconds of each training stage

@@ -45,6 +45,7 @@ from boxoffice.fields import (
     POST_RELEASE_FIELDS,
     TMDB_GENRES,
     FilmField,
+    joined_genres,
     suggested_genre,
     tmdb_genre,
 )
@@ -90,12 +91,6 @@ def _refused_at(field: str, message: str, value: Any = None) -> ValidationError:
     return ValidationError.from_exception_data(
         "Film", [InitErrorDetails(type=_refused(message), loc=(field,), input=value)]
     )
-
-
-def _joined_genres(text: str) -> bool:
-    """Several genres written as one ("Drama, Comedy", "Drama;Comedy")."""
-    parts = [p.strip().lower() for p in re.split(r"[,;/|]", text)]
-    return len(parts) > 1 and all(p in GENRES_BY_LOWER for p in parts)
 
 
 def _short(value: object, limit: int = 40) -> str:
@@ -233,7 +228,7 @@ class _FilmRules(BaseModel):
             return None
         unknown = [g for g in genres if tmdb_genre(g) is None]
         if unknown:
-            joined = [g for g in unknown if _joined_genres(g)]
+            joined = [g for g in unknown if joined_genres(g)]
             near = [n for n in map(suggested_genre, unknown[:5]) if n]
             hint = (
                 f" ({_short(joined[0])} holds several: {SEVERAL})"

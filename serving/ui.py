@@ -29,6 +29,7 @@ from boxoffice.config import (
     DEFAULT_HIT_THRESHOLD,
     DEFAULT_MARKETING_USD,
     DEFAULT_STUDIO_SHARE,
+    MAX_PLAUSIBLE_BUDGET_USD,
     MIN_PLAUSIBLE_USD,
 )
 from boxoffice.csvtext import PYTHON_LIST, PYTHON_LIST_HINT, RAGGED_HINT
@@ -69,7 +70,7 @@ SETTINGS = {
     "millions_ceiling": 1e5,
     # A budget typed on the page at or above this was surely typed in another unit (90000 meant
     # as $90M in thousands): no film has cost $1 billion (the published table's most: $380M).
-    "max_plausible_budget_usd": 1e9,
+    "max_plausible_budget_usd": MAX_PLAUSIBLE_BUDGET_USD,
     # A runtime typed on the page under this many minutes was surely typed in hours (1.8); at or
     # above this many (ten hours), in seconds (8100): the published table's longest film runs
     # 338 minutes.

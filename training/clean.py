@@ -12,6 +12,8 @@ parts only (the test fold is scored as it is, and also filtered for a second rep
 
 5. ``budget_implausible``: budget below $10,000 - unit errors such as a budget of 1 (million).
 6. ``revenue_implausible``: revenue below $10,000 - unit errors such as a revenue of 12.
+7. ``budget_too_large``: budget of $1 billion or more, which no film has cost - unit errors
+   such as a budget in cents (the published table has none).
 
 Features treat ``runtime`` of 0 as unknown (imputed inside the model pipeline), which is not a
 row-removing rule.
@@ -46,7 +48,9 @@ POPULATION_RULES: tuple[Rule, ...] = (
 )
 
 
-def plausibility_rules(min_usd: float = config.MIN_PLAUSIBLE_USD) -> tuple[Rule, ...]:
+def plausibility_rules(
+    min_usd: float = config.MIN_PLAUSIBLE_USD, max_budget: float = config.MAX_PLAUSIBLE_BUDGET_USD
+) -> tuple[Rule, ...]:
     return (
         Rule(
             "budget_implausible",
@@ -57,6 +61,11 @@ def plausibility_rules(min_usd: float = config.MIN_PLAUSIBLE_USD) -> tuple[Rule,
             "revenue_implausible",
             f"revenue below ${min_usd:,.0f} (unit error)",
             lambda f: f["revenue"] < min_usd,
+        ),
+        Rule(
+            "budget_too_large",
+            f"budget of ${max_budget:,.0f} or more, which no film has cost (unit error)",
+            lambda f: f["budget"] >= max_budget,
         ),
     )
 

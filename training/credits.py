@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from boxoffice.fields import suggested_genre
+from boxoffice.fields import joined_genres, suggested_genre
 from boxoffice.messages import some
 from training.data import (
     OPTIONAL_NUMBERS,
@@ -170,7 +170,10 @@ def with_credits(loaded: LoadedData, explicit: str | os.PathLike[str] | None) ->
 
 def _genre_suggestions(names: list[str]) -> str:
     """The TMDB genres the first unknown names most likely mean, to write them as such."""
-    pairs = [(name, suggested_genre(name)) for name in names[:5]]
+    pairs = [
+        (name, "|".join(joined) if (joined := joined_genres(name)) else suggested_genre(name))
+        for name in names[:5]
+    ]
     said = [f"{name!r} as {genre!r}" for name, genre in pairs if genre]
     return f"; to have the models read them, write {', '.join(said)}" if said else ""
 

@@ -13,6 +13,7 @@ languages, with no column of its own) and named in the loading notes.
 from __future__ import annotations
 
 import datetime
+import difflib
 import functools
 import hashlib
 import json
@@ -44,6 +45,7 @@ from boxoffice.fields import (
     MIN_YEAR,
     TMDB_LIST_KEYS,
     TMDB_OTHER_COLUMNS,
+    joined_genres,
     tmdb_genre,
 )
 from training import config
@@ -96,6 +98,15 @@ class LoadedData:
     out_of_range: dict[str, int] = field(default_factory=dict)  # values read as unknown
     credits: LoadedCredits | None = None  # joined as the frame's directors and cast
     ignored_columns: list[str] = field(default_factory=list)  # neither read nor TMDB's own
+    content_sha256: str = ""  # of the films as read (``content_sha256``)
+
+    @property
+    def published(self) -> bool:
+        """The published TMDB 5000 table: its file, or its films re-saved (gzip, Parquet, a
+        column added or renamed to Title Case, a UTF-8 BOM)."""
+        return self.sha256 == config.DATA_SHA256 or (
+            self.content_sha256 == config.DATA_CONTENT_SHA256
+        )
 
 
 def locate_dataset(explicit: str | os.PathLike[str] | None = None) -> Path:
@@ -269,8 +280,16 @@ def validate_and_parse(
             if optional
             else ""
         )
+        # A header misspelt ("relase_date") is named with the column it most likely means.
+        extra = [c for c in map(str, raw.columns) if c not in SCHEMA]
+        near = [
+            f"{found[0]!r} may be {name!r} misspelt"
+            for name in missing
+            if (found := difflib.get_close_matches(name, extra, n=1, cutoff=0.8))
+        ]
+        meant = f" ({', '.join(near)})" if near else ""
         raise DataError(
-            f"missing column(s): {', '.join(missing)} "
+            f"missing column(s): {', '.join(missing)}{meant} "
             f"(expected the TMDB 5000 movies table with {', '.join(SCHEMA)}){hint}"
         )
     frame = raw.copy()
@@ -323,6 +342,8 @@ def validate_and_parse(
             if column in AMOUNTS:
                 parsed = parsed.fillna(0)
                 _check_unit(frame, parsed, column)
+            if column == "runtime":
+                _check_minutes(frame, parsed)
             frame[column] = parsed.astype(float)
         elif kind == "date":
             parsed = pd.to_datetime(values, format="%Y-%m-%d", errors="coerce")
@@ -351,6 +372,7 @@ def validate_and_parse(
             read = functools.partial(iso_code, table=ISO_CODES[column])
         elif column == "genres":
             read = tmdb_genre
+            _check_joined_genres(frame, parsed_lists)
         if read is not None:
             written = {name for names in parsed_lists.dropna() for name in names}
             if unknown is not None:
@@ -367,6 +389,7 @@ def validate_and_parse(
         frame[column] = parsed_lists.astype(object)
     _check_ids(frame)
     _check_ratio(frame)
+    _check_swapped(frame)
     frame["release_year"] = frame["release_date"].dt.year.astype(float)
     frame["release_month"] = frame["release_date"].dt.month.astype(float)
     frame["release_weekday"] = frame["release_date"].dt.dayofweek.astype(float)
@@ -398,6 +421,15 @@ def _check_unit(frame: pd.DataFrame, parsed: pd.Series, column: str) -> None:
         )
 
 
+def _amounts(frame: pd.DataFrame, mask: pd.Series) -> str:
+    """The budget and revenue of the first two films of ``mask``, by their line."""
+    budget, revenue = frame["budget"], frame["revenue"]
+    return ", ".join(
+        f"line {i + 2}: budget {budget[i]:,.0f}, revenue {revenue[i]:,.0f}"
+        for i in frame.index[mask][:2]
+    )
+
+
 def _check_ratio(frame: pd.DataFrame) -> None:
     """DataError when more than ``config.MAX_IMPLAUSIBLE_SHARE`` of the films with a budget
     and a revenue earned under ``config.MIN_REVENUE_RATIO`` of their budget: revenues partly in
@@ -410,17 +442,57 @@ def _check_ratio(frame: pd.DataFrame) -> None:
     if low.sum() >= config.MIN_IMPLAUSIBLE_FILMS and low.sum() > (
         config.MAX_IMPLAUSIBLE_SHARE * both.sum()
     ):
-        budget, revenue = frame["budget"], frame["revenue"]
-        shown = ", ".join(
-            f"line {i + 2}: budget {budget[i]:,.0f}, revenue {revenue[i]:,.0f}"
-            for i in frame.index[low][:2]
-        )
         raise DataError(
             f"{int(low.sum()):,} of the {int(both.sum()):,} films with a budget and a revenue "
             f"({low.sum() / both.sum():.0%}) earned under {config.MIN_REVENUE_RATIO:.0%} of their "
             "budget, against under 1% in TMDB's table: part of the revenues (or the budgets) are "
-            f"in another unit (thousands of dollars?); write every amount in US$ ({shown})"
+            "in another unit (thousands of dollars?); write every amount in US$ "
+            f"({_amounts(frame, low)})"
         )
+
+
+def _check_swapped(frame: pd.DataFrame) -> None:
+    """DataError when most films with a budget and a revenue earned less than their budget
+    (more than ``config.MAX_LOSS_SHARE`` of them, 24% in TMDB's table): the two columns
+    swapped, which would train models of a hit rate near 10% and an AUC near 1 in silence."""
+    both = (frame["budget"] > 0) & (frame["revenue"] > 0)
+    loss = both & (frame["revenue"] < frame["budget"])
+    few = both.sum() < config.MIN_IMPLAUSIBLE_FILMS
+    if few or loss.sum() <= config.MAX_LOSS_SHARE * both.sum():
+        return
+    raise DataError(
+        f"{int(loss.sum()):,} of the {int(both.sum()):,} films with a budget and a revenue "
+        f"({loss.sum() / both.sum():.0%}) earned less than their budget, against 24% in TMDB's "
+        "table: are the 'budget' and 'revenue' columns swapped? (revenue is the worldwide box "
+        f"office, budget the production cost; {_amounts(frame, loss)})"
+    )
+
+
+def _check_minutes(frame: pd.DataFrame, parsed: pd.Series) -> None:
+    """DataError when the known runtimes' median is above ``config.MAX_MEDIAN_RUNTIME``
+    minutes: runtimes in seconds, which the models would learn while the service reads
+    minutes."""
+    known = parsed[parsed > 0]
+    if len(known) and known.median() > config.MAX_MEDIAN_RUNTIME:
+        raise DataError(
+            f"column 'runtime': the median of its {len(known):,} known runtimes is "
+            f"{known.median():,.0f}, over {config.MAX_MEDIAN_RUNTIME} minutes (TMDB's table: "
+            "103): runtimes must be in minutes, as TMDB gives them, not seconds "
+            f"({_sample(frame, parsed > 0, 'runtime')})"
+        )
+
+
+def _check_joined_genres(frame: pd.DataFrame, lists: pd.Series) -> None:
+    """DataError when at least ``config.MIN_IMPLAUSIBLE_FILMS`` films write several TMDB genres
+    as one name ("Action;Drama"): each would lose its genres (a few are said in a note)."""
+    joined = lists.map(lambda names: bool(names) and any(map(joined_genres, names)))
+    if joined.sum() < config.MIN_IMPLAUSIBLE_FILMS:
+        return
+    raise DataError(
+        f"column 'genres': {int(joined.sum()):,} film(s) write several TMDB genres as one name "
+        f"({_sample(frame, joined, 'genres', 2)}): separate them with | (Action|Drama) or "
+        "write TMDB's JSON lists"
+    )
 
 
 def _check_malformed(frame: pd.DataFrame, bad: pd.Series, column: str) -> None:
@@ -558,6 +630,26 @@ def _csv_cell(value: object) -> object:
     return str(value)
 
 
+def content_sha256(frame: pd.DataFrame) -> str:
+    """The sha256 of a parsed table's films as the pipeline reads them: the columns of SCHEMA,
+    in the table's row order (which the splits read), each value as parsed. The same films
+    written to another file (gzip, Parquet, another column beside them) have the same one."""
+    columns = [c for c in SCHEMA if c in frame.columns]
+
+    def plain(value: object) -> object:
+        if isinstance(value, float) and math.isnan(value):
+            return None
+        if isinstance(value, pd.Timestamp):
+            return value.date().isoformat()
+        if value is pd.NaT:
+            return None
+        return value
+
+    rows = [[plain(v) for v in row] for row in frame[columns].itertuples(index=False)]
+    text = json.dumps([columns, rows], separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def load_movies(explicit: str | os.PathLike[str] | None = None) -> LoadedData:
     """Locate, read, validate and parse the movies table."""
     path = locate_dataset(explicit)
@@ -578,6 +670,7 @@ def load_movies(explicit: str | os.PathLike[str] | None = None) -> LoadedData:
         frame=frame,
         path=path,
         sha256=sha256,
+        content_sha256=content_sha256(frame),
         malformed_json=malformed,
         unknown_names={k: v for k, v in unknown.items() if v},
         duplicate_rows=int(repeated.sum()),

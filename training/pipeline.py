@@ -48,6 +48,7 @@ from training.train import TaskChoice, development_films, tune
 # Bootstrap draws behind each 95% interval (the quick profile's are rougher, and cheaper).
 RESAMPLES = {"full": BOOTSTRAP_RESAMPLES, "quick": 500}
 HEADLINES = {"revenue": "r2", "hit": "roc_auc"}
+METRIC_NAMES = {"r2": "R²", "roc_auc": "ROC-AUC"}
 
 
 @dataclass
@@ -98,13 +99,20 @@ def truth_of(splits: Splits, hit_ratio: float) -> Truth:
     )
 
 
+def published_run(metadata: ForecastMetadata) -> bool:
+    """Whether a stored run learned from the published table (as its file or re-saved)."""
+    return metadata.published_table or metadata.data_sha256 == config.DATA_SHA256
+
+
 def saved_models(
-    metadata: ForecastMetadata, tag: str, scored_on: str | None = None
+    metadata: ForecastMetadata, tag: str, scored_on: bool | None = None
 ) -> list[SavedModel]:
     """The stored model's two headline scores (R² of the forecast, ROC-AUC of P(hit)), the
-    targets enforced when they were scored on the published table (``scored_on``: the sha256
-    of the table backtested, when not the one the model was trained on)."""
-    published = (scored_on or metadata.data_sha256) == config.DATA_SHA256
+    targets enforced when they were scored on the published table at the default hit ratio
+    (``scored_on``: whether the table backtested is the published one, when not the one the
+    model was trained on)."""
+    published = published_run(metadata) if scored_on is None else scored_on
+    published = config.targets_apply(published, metadata.hit_ratio)
     backtest = metadata.backtest
     years = f"{backtest.pooled_years[0]}-{backtest.pooled_years[-1]}"
     rows = []
@@ -130,6 +138,23 @@ def saved_models(
     return rows
 
 
+class TargetsMissed(Exception):
+    """``--require-targets``: a model missed its quality target, so none was saved."""
+
+    def __init__(self, rows: list[SavedModel]) -> None:
+        self.rows = rows
+        missed = [
+            f"{r.feature_set.replace('_', '-')} {METRIC_NAMES.get(r.metric, r.metric)} "
+            f"{r.pooled:.3f} / {r.later:.3f} "
+            f"(targets {r.targets[0]:g} / {r.targets[1]:g})"
+            for r in rows
+            if not r.meets_targets
+        ]
+        super().__init__(
+            f"not saved: {'; '.join(missed)}, one year ahead / trained to {rows[0].trained_to}"
+        )
+
+
 def run_training(
     data: str | None = None,
     *,
@@ -141,8 +166,11 @@ def run_training(
     n_jobs: int = 2,
     reports_dir: Path = config.REPORTS_DIR,
     console: Console | None = None,
+    require_targets: bool = False,
 ) -> list[SavedModel]:
-    """Train, choose, backtest, refit and save the models; write the report."""
+    """Train, choose, backtest, refit and save the models; write the report. With
+    ``require_targets``, a run that misses a quality target the table is held to writes its
+    report but saves no model (TargetsMissed)."""
     console = console or Console()
     clock = Stopwatch()
     profile = "quick" if quick else "full"
@@ -154,7 +182,12 @@ def run_training(
         # Its films, repeated rows dropped (a note says how many).
         console.print(f"{loaded.path}: {len(loaded.frame):,} films, sha256 {loaded.sha256[:12]}…")
         if loaded.sha256 != config.DATA_SHA256:
-            console.print("[yellow]note: this file differs from the published TMDB 5000 table")
+            console.print(
+                "[yellow]note: this file is the published TMDB 5000 table's films, saved "
+                "anew: the quality targets hold"
+                if loaded.published
+                else "[yellow]note: this file differs from the published TMDB 5000 table"
+            )
         for note in loading_notes(loaded):
             console.print(f"[yellow]note: {note}")
         splits = make_splits(loaded.frame, seed=seed)
@@ -172,7 +205,9 @@ def run_training(
         cpi = cpi_table()
         baseline_split = seed_on_original_split(splits, hit_ratio, seed)
         truth = truth_of(splits, hit_ratio)
-        info = RunInfo(new_run_id(), loaded.sha256, seed, profile, hit_ratio, holdout, cpi)
+        info = RunInfo(
+            new_run_id(), loaded.sha256, seed, profile, hit_ratio, holdout, cpi, loaded.published
+        )
     development = development_films(splits, calendar.development_last_year)
     console.print(
         f"population {splits.n_population:,} -> train {len(splits.train):,}, validation "
@@ -332,8 +367,18 @@ def run_training(
                 eda=write_eda(loaded.frame, reports_dir / "figures", hit_ratio),
                 timings=clock.seconds,
                 resamples=resamples,
+                not_learned=later,
             )
         )
+    checked = [
+        row
+        for fs in FEATURE_SETS
+        for row in saved_models(metadata[fs], f"{model_name(FORECAST, fs)}:{info.run}")
+    ]
+    enforced = all(r.enforced for r in checked)
+    if require_targets and enforced and not all(r.meets_targets for r in checked):
+        console.print(f"report: {report_path}")
+        raise TargetsMissed(checked)
     # Every stage's seconds but saving's own go with the models.
     with clock.stage("save"):
         tags = save_run(
@@ -463,6 +508,14 @@ def run_backtest(
             RESAMPLES[first.profile],
         )
         updated[fs] = meta.model_copy(update={"backtest": scores})
-        rows += saved_models(updated[fs], f"{model_name(FORECAST, fs)}:{meta.run}", loaded.sha256)
-    path = write_backtest_report(reports_dir, loaded.path.name, loaded.sha256, updated)
+        rows += saved_models(
+            updated[fs], f"{model_name(FORECAST, fs)}:{meta.run}", loaded.published
+        )
+    path = write_backtest_report(
+        reports_dir,
+        loaded.path.name,
+        loaded.sha256,
+        updated,
+        config.targets_apply(loaded.published, first.hit_ratio),
+    )
     return rows, path

@@ -45,6 +45,7 @@ class RunInfo:
     hit_ratio: float
     holdout: str
     cpi: CpiTable
+    published: bool = False  # the published TMDB 5000 table (training.data.LoadedData)
 
 
 def _params(params: dict[str, Any]) -> dict[str, Any]:
@@ -143,6 +144,7 @@ def forecast_metadata(
         },
         "cleaning": [vars(c) for c in splits.rule_counts],
         "data_sha256": info.data_sha256,
+        "published_table": info.published,
         "seed": info.seed,
         "profile": info.profile,
         "timings": timings,

@@ -45,11 +45,17 @@ def test_population_rules_count_each_removal() -> None:
 
 
 def test_plausibility_rules_use_the_threshold() -> None:
-    data = frame([{"budget": 1}, {"revenue": 12}, {"budget": 9_999}, {"budget": 10_000}, {}])
+    data = frame(
+        [
+            *({"budget": 1}, {"revenue": 12}, {"budget": 9_999}, {"budget": 10_000}, {}),
+            *({"budget": 1e9}, {"budget": 2.37e12}, {"budget": 999_999_999}),
+        ]
+    )
     log: list[RuleCount] = []
     kept = apply_rules(data, plausibility_rules(10_000), "train", log)
-    assert len(kept) == 2
-    assert [c.rows_removed for c in log] == [2, 1]
+    assert len(kept) == 3
+    # under $10,000 (budget, revenue), and $1 billion or more (a budget in cents)
+    assert [c.rows_removed for c in log] == [2, 1, 2]
 
 
 def test_is_hit_uses_ratio() -> None:

@@ -62,6 +62,13 @@ def test_the_targets_are_enforced_on_the_published_table_whatever_the_run_learne
     assert trained_elsewhere.data_sha256 != config.DATA_SHA256
     tag = "boxoffice-forecast-pre-release:x"
     assert not any(s.enforced for s in saved_models(trained_elsewhere, tag))
-    assert all(s.enforced for s in saved_models(trained_elsewhere, tag, config.DATA_SHA256))
+    assert all(s.enforced for s in saved_models(trained_elsewhere, tag, True))
     published = trained_elsewhere.model_copy(update={"data_sha256": config.DATA_SHA256})
-    assert not any(s.enforced for s in saved_models(published, tag, "1" * 64))
+    assert all(s.enforced for s in saved_models(published, tag))
+    assert not any(s.enforced for s in saved_models(published, tag, False))
+    # Its films re-saved (gzip, Parquet): the run records the published table by content.
+    resaved = trained_elsewhere.model_copy(update={"published_table": True})
+    assert all(s.enforced for s in saved_models(resaved, tag))
+    # At another hit ratio the targets, set at the default one, are reported, not enforced.
+    other_ratio = published.model_copy(update={"hit_ratio": 50.0})
+    assert not any(s.enforced for s in saved_models(other_ratio, tag))

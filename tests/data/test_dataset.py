@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from boxoffice.fields import TMDB_GENRES
@@ -17,7 +18,24 @@ def movies(dataset_path):
 
 def test_published_file(movies) -> None:
     assert movies.sha256 == config.DATA_SHA256
+    assert movies.content_sha256 == config.DATA_CONTENT_SHA256 and movies.published
     assert len(movies.frame) == 4803
+
+
+def test_the_published_table_re_saved_is_still_it(dataset_path, tmp_path) -> None:
+    """Gzip, Parquet, a Title Case header and a column more: the same films, the same table
+    (the quality targets hold); a film changed is another table."""
+    frame = pd.read_csv(dataset_path)
+    frame.to_csv(tmp_path / "movies.csv.gz", index=False)
+    frame.to_parquet(tmp_path / "movies.parquet")
+    renamed = frame.rename(columns={"release_date": "Release Date"}).assign(source="tmdb")
+    renamed.to_csv(tmp_path / "renamed.csv", index=False)
+    for name in ("movies.csv.gz", "movies.parquet", "renamed.csv"):
+        loaded = load_movies(tmp_path / name)
+        assert loaded.sha256 != config.DATA_SHA256 and loaded.published, name
+    frame.loc[0, "revenue"] += 1
+    frame.to_csv(tmp_path / "changed.csv", index=False)
+    assert not load_movies(tmp_path / "changed.csv").published
 
 
 def test_no_malformed_json(movies) -> None:

@@ -205,3 +205,33 @@ def test_a_refused_command_line_is_one_error_line(args: list[str], message: str)
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(message), result.stderr
     assert lines[0].endswith("--help)")
+
+
+@pytest.mark.slow
+def test_a_run_missing_its_targets_under_require_targets_saves_nothing(
+    tmp_path, dataset_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--require-targets` stops before the models reach the store (where `make serve` would
+    serve them), naming each score that missed; the report is still written."""
+    from rich.console import Console
+
+    from boxoffice.store import bentoml_home
+    from training.pipeline import TargetsMissed, run_training
+
+    monkeypatch.setenv("BENTOML_HOME", str(tmp_path / "store"))
+    unreachable = {key: (1.0, 1.0) for key in config.FORWARD_TARGETS}
+    monkeypatch.setattr(config, "FORWARD_TARGETS", unreachable)
+    with pytest.raises(TargetsMissed) as missed:
+        run_training(
+            str(dataset_path),
+            quick=True,
+            reports_dir=tmp_path / "reports",
+            console=Console(quiet=True),
+            require_targets=True,
+        )
+    said = str(missed.value)
+    assert said.startswith("not saved: post-release R² 0.") and "pre-release ROC-AUC 0." in said
+    assert "(targets 1 / 1)" in said
+    assert (tmp_path / "reports" / "training_report.md").is_file()
+    store = Path(bentoml_home()) / "models"
+    assert not store.exists() or not any(store.iterdir())
