@@ -22,6 +22,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from pandas._libs.parsers import STR_NA_VALUES
 
@@ -64,10 +65,12 @@ def read_csv_text(
     read: dict[str, Any] = {"dtype": str, "header": None, "keep_default_na": False}
     if max_rows is not None:
         read["nrows"] = max_rows + 2  # the header, and one row past the bound
+    wide = False
     try:
         rows = pd.read_csv(io.BytesIO(data), **read)
         header_length = rows.shape[1]
     except pd.errors.ParserError:  # a later row longer than the first (the header): read wide
+        wide = True
         header_length = pd.read_csv(io.BytesIO(data), **{**read, "nrows": 1}).shape[1]
         try:
             rows = pd.read_csv(io.BytesIO(data), **read, names=range(header_length + EXTRA_FIELDS))
@@ -77,6 +80,7 @@ def read_csv_text(
             raise CsvShapeError(_too_long(header_length, where)) from None
     names = ["" if pd.isna(v) else str(v) for v in rows.iloc[0, :header_length].tolist()]
     frame = rows.iloc[1:].reset_index(drop=True)
+    longer = _longer(data, header_length, len(frame)) if wide else np.zeros(len(frame), bool)
     # A cell of spaces only is as empty as a blank one here (as the slate page's CSV reader,
     # Papa Parse's "greedy" rule, sees it): the rows are numbered alike everywhere.
     text = frame.fillna("")
@@ -92,7 +96,10 @@ def read_csv_text(
     given = filled.any(axis=1)
     if not given.all():  # a row of empty fields only: skipped, as a blank line is
         frame = frame[given].reset_index(drop=True)
-    return frame.mask(frame.isin(STR_NA_VALUES)) if keep_default_na else frame
+        longer = longer[given]
+    frame = frame.mask(frame.isin(STR_NA_VALUES)) if keep_default_na else frame
+    frame.attrs[LONGER_ROWS] = np.flatnonzero(longer).tolist()
+    return frame
 
 
 def column_name(header: Any) -> str:
@@ -138,6 +145,34 @@ RAGGED_HINT = (
     "check the separators and the quoting (a value holding commas, such as $40,000,000, goes "
     "in double quotes)"
 )
+
+
+# A row with more fields than the header whose extra ones are empty is read (a spreadsheet's
+# trailing separators), but its cells may be shifted ($40,000,000 unquoted, then two empty
+# optional cells): a problem found in such a row says so. read_csv_text keeps those rows'
+# positions in ``frame.attrs[LONGER_ROWS]``.
+LONGER_ROWS = "longer_rows"
+LONGER_ROW_HINT = (
+    "the row has more fields than the header (empty past its last column): " + RAGGED_HINT
+)
+
+
+def with_longer_row_hint(errors: dict[int, str], frame: pd.DataFrame) -> None:
+    """Add LONGER_ROW_HINT to the error of each row of ``frame`` (as read_csv_text read it,
+    positions unchanged) that has one and more fields than the header."""
+    for i in set(frame.attrs.get(LONGER_ROWS, ())) & set(errors):
+        errors[i] = f"{errors[i]}; {LONGER_ROW_HINT}"
+
+
+def _longer(data: bytes, header_length: int, n_rows: int) -> np.ndarray:
+    """Which of the first ``n_rows`` rows have more fields than the header (pandas, reading
+    them wide, gives a missing field and an empty one alike: counted by the csv module, which
+    reads quotes as pandas does; none when the two do not line up)."""
+    records = csv.reader(io.StringIO(data.decode("utf-8", "replace")))
+    counts = [len(record) for record in records if record][1 : n_rows + 1]
+    if len(counts) != n_rows:
+        return np.zeros(n_rows, bool)
+    return np.array(counts) > header_length
 
 
 def _check_header(data: bytes) -> None:

@@ -41,7 +41,13 @@ from boxoffice.config import (
     MAX_COMPARABLES_K,
     MIN_PLAUSIBLE_USD,
 )
-from boxoffice.csvtext import UNREADABLE, column_name, not_csv_hint, read_csv_text
+from boxoffice.csvtext import (
+    UNREADABLE,
+    column_name,
+    not_csv_hint,
+    read_csv_text,
+    with_longer_row_hint,
+)
 from boxoffice.fields import (
     AMOUNT_FIELDS,
     FILM_FIELDS,
@@ -320,6 +326,7 @@ def rows_to_films(
             errors[i] = told_of_zero_budget(said) if zero_budget else said
             film = {}
         films.append(film)
+    with_longer_row_hint(errors, frame)
     return films, errors
 
 

@@ -30,7 +30,7 @@ import pandas as pd
 import pydantic_core
 from pydantic import ValidationError
 
-from boxoffice.csvtext import column_name, not_csv_hint, read_csv_text
+from boxoffice.csvtext import column_name, not_csv_hint, read_csv_text, with_longer_row_hint
 from boxoffice.fields import TMDB_LIST_KEYS, TMDB_OTHER_COLUMNS
 from boxoffice.messages import some
 from serving.cells import (
@@ -325,6 +325,7 @@ async def score_table(predictor: Predictor, frame: pd.DataFrame) -> list[dict[st
             rows[positions[k]] = prediction
     for i in unknown_budget & set(errors):  # a 0 read as unknown: said as the cell has it
         errors[i] = told_of_zero_budget(errors[i])
+    with_longer_row_hint(errors, frame)
     return await asyncio.to_thread(_table_rows, rows, errors, ids)
 
 

@@ -32,7 +32,7 @@ from boxoffice.config import (
     MAX_PLAUSIBLE_BUDGET_USD,
     MIN_PLAUSIBLE_USD,
 )
-from boxoffice.csvtext import PYTHON_LIST, PYTHON_LIST_HINT, RAGGED_HINT
+from boxoffice.csvtext import LONGER_ROW_HINT, PYTHON_LIST, PYTHON_LIST_HINT, RAGGED_HINT
 from boxoffice.fields import (
     AMOUNT_FIELDS,
     FILM_FIELDS,
@@ -108,8 +108,10 @@ SETTINGS = {
     "tmdb_keys": TMDB_LIST_KEYS,
     # A list cell written as a Python literal, named with how to write it (boxoffice.csvtext).
     "python_list": {"pattern": PYTHON_LIST, "hint": PYTHON_LIST_HINT},
-    # A row longer than the header, as boxoffice.csvtext says it.
+    # A row longer than the header, as boxoffice.csvtext says it; one longer by empty fields
+    # only, beside the row's problems.
     "ragged_hint": RAGGED_HINT,
+    "longer_row_hint": LONGER_ROW_HINT,
     "example": EXAMPLE_PRE_RELEASE_FILM,
     "example_slate": EXAMPLE_SLATE_CSV,
 }

@@ -139,7 +139,9 @@
     const fields = names.filter((name) => name in settings.fields);
     if (!fields.length) throw new Error(`none of the columns ${names.slice(0, 8).join(", ")} is a film field (e.g. budget, runtime, genres)`);
     const rows = body.map((cells) => {
-      const row = { film: {}, title: "", error: "", raw: {}, id: null };
+      // More fields than the header, the extra ones empty: read, but said beside its problems
+      // (an amount's commas unquoted shift its cells), as the client and /predict_table say it.
+      const row = { film: {}, title: "", error: "", raw: {}, id: null, longer: cells.length > names.length };
       const problems = [];
       names.forEach((name, i) => {
         const text = String(cells[i] ?? "").trim();
@@ -287,6 +289,9 @@
     setStatus("Forecasting the slate…");
     const started = performance.now();
     const { answer, sent } = await ask(read.rows, assumptions);
+    for (const row of read.rows) {
+      if (row.error && row.longer) row.error = `${row.error}; ${settings.longer_row_hint}`;
+    }
     $("submit").disabled = false;
     results.removeAttribute("aria-busy");
     if (!answer || !answer.ok) {

@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from boxoffice.csvtext import LONGER_ROW_HINT
 from serving.schema import EXAMPLE_FILM, EXAMPLE_PRE_RELEASE_FILM
 from tests.helpers.bad_input import BAD_FILMS
 
@@ -104,6 +105,26 @@ def test_an_id_column_comes_back_beside_the_same_answers(http: httpx.Client) -> 
         ("a", "runtime"),
         ("b", "runtime"),
     ]
+
+
+def test_a_row_longer_than_the_header_by_empty_fields_says_so_beside_its_problems(
+    http: httpx.Client,
+) -> None:
+    """An amount's commas unquoted shift a row's cells; its extra fields, empty, are read (a
+    spreadsheet's trailing separators), so its problems say what may have shifted it."""
+    headers = {"content-type": "text/csv", "accept": "application/json"}
+    body = (
+        "title,budget,runtime,genres,release_date,marketing_usd,studio_share\n"
+        "Shifted,$40,000,000,100,Drama,2027-03-05,,\n"
+        "Fine,40000000,100,Drama,2027-03-05,,\n"
+        "Short,40000000,-1,Drama,2027-03-05\n"
+    )
+    answer = http.post("/predict_table", content=body, headers=headers)
+    assert answer.status_code == 200, answer.text
+    shifted, fine, short = (row["error"] for row in answer.json())
+    assert "is not an amount" in shifted and shifted.endswith(LONGER_ROW_HINT)
+    assert fine is None
+    assert short is not None and LONGER_ROW_HINT not in short  # no more fields than the header
 
 
 def test_parquet_and_json_answers(http: httpx.Client) -> None:

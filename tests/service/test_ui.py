@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from boxoffice.csvtext import RAGGED_HINT
+from boxoffice.csvtext import LONGER_ROW_HINT, RAGGED_HINT
 from boxoffice.fields import MIN_STUDIO_SHARE, TMDB_GENRES
 from serving.cells import AMOUNT_EXAMPLES
 from serving.client import read_films_csv, rows_to_films, slate_rows
@@ -816,12 +816,15 @@ Dots,1.5e8,1.2.3,,,,
 Half,$.5B,.5,+2016,,0,,5 %
 Pandas,1.5e8,100,,"['Action', 'Drama']",,
 Percent,1.5e8,100,,,,,x%
+Unquoted,$40,000,000,100,,,,,,
 """
 
 
 def test_the_slate_page_reads_cells_as_the_client_does(browser: Any, server_url: str) -> None:
     films, errors = rows_to_films(read_films_csv(io.StringIO(CELLS_CSV)))
-    assert sorted(errors) == [2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 13]  # the CSV is what it says
+    assert sorted(errors) == [2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 13, 14]  # the CSV is what it says
+    # an amount's commas unquoted, the row's extra fields empty: said beside its problems
+    assert errors[14].endswith(f"; {LONGER_ROW_HINT}") and "$40" in errors[14]
     assert [film.get("studio_share") for film in films[:2]] == [0.45, 0.3]  # 45% is 0.45
     with open_page(browser, f"{server_url}/ui/slate") as visit:
         page = visit.page
