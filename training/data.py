@@ -318,8 +318,9 @@ def validate_and_parse(
                 )
             if column in REQUIRED_VALUES and (~present).any():
                 raise DataError(
-                    f"column {column!r}: {int((~present).sum())} empty value(s) "
-                    f"({_sample(frame, ~present, column)})"
+                    f"column {column!r}: {int((~present).sum())} value(s) empty or written as "
+                    "missing (NA, n/a, null: read as empty), on line(s) "
+                    + ", ".join(str(i + 2) for i in frame.index[~present][:3])
                 )
             if (parsed < 0).any():
                 neg = parsed < 0
