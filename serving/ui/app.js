@@ -357,13 +357,19 @@
     const dates = monthDates(film.release_date);
     // A bad film gets its errors from every call: the sweep then only carries the film.
     const sweepScenarios = budgets.length ? budgets.map((budget) => ({ budget })) : [{}];
-    const [revenue, hit, sweep, months, comparables] = await Promise.all([
-      post(API.revenue, explained),
-      post(API.hit, explained),
-      post(API.scenarios, { film, scenarios: sweepScenarios }),
-      dates.length ? post(API.scenarios, { film, scenarios: dates.map((d) => ({ release_date: d })) }) : null,
-      post(API.comparables, { ...film, k: settings.comparables_k }),
-    ]);
+    // The revenue first: a film it refuses every call refuses alike, so it is asked once (a bad
+    // field logged five failed requests in the browser's console, and cost the service five).
+    const revenue = await post(API.revenue, explained);
+    if (current !== submission) return;
+    const [hit, sweep, months, comparables] =
+      revenue.status === 400
+        ? [null, null, null, null]
+        : await Promise.all([
+            post(API.hit, explained),
+            post(API.scenarios, { film, scenarios: sweepScenarios }),
+            dates.length ? post(API.scenarios, { film, scenarios: dates.map((d) => ({ release_date: d })) }) : null,
+            post(API.comparables, { ...film, k: settings.comparables_k }),
+          ]);
     if (current !== submission) return;
     $("submit").disabled = false;
     results.removeAttribute("aria-busy");
@@ -382,13 +388,13 @@
       ["revenue forecast", revenue],
       ["hit forecast", hit],
       ["comparable films", comparables],
-    ].filter(([, answer]) => !answer.ok);
+    ].filter(([, answer]) => answer && !answer.ok);
     if (failed.length) {
       const general = $("general-error");
       general.textContent = failed.map(([what, answer]) => `The ${what}: ${describeFailure(answer)}.`).join(" ");
       general.hidden = false;
     }
-    if (!revenue.ok || !hit.ok) {
+    if (!revenue.ok || !hit || !hit.ok) {
       $("answer").hidden = true;
       results.dataset.state = "failed";
       setStatus("The service did not answer.");

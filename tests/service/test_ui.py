@@ -424,6 +424,8 @@ def test_a_bad_field_shows_the_apis_error_beside_it(visit: Visit, http: httpx.Cl
     assert submit(page) == "invalid"
     (body,) = visit.posted()["/predict_revenue"]
     assert body["original_language"] == "English" and len(body["keywords"]) == 201
+    # Refused by the revenue, the film is not sent to the other four (each would refuse it).
+    assert set(visit.posted()) == {"/predict_revenue"}
     answer = http.post("/predict_revenue", json=body)
     assert answer.status_code == 400
     errors = {tuple(e["loc"]): e["msg"] for e in answer.json()["detail"]}
