@@ -785,6 +785,30 @@ def _partly_post_release(given: list[str]) -> str:
     )
 
 
+def _slate_rules(value: Callable[[str], Any]) -> list[tuple[str, str]]:
+    """A slate film's own rules, read by ``value(field)`` (None: not given; an aliased field
+    read under its alias too): (the field refused, why)."""
+
+    def given(name: str) -> bool:
+        return any(value(n) is not None for n in (name, *FIELDS_BY_NAME[name].aliases))
+
+    refused = []
+    if not given("release_date") and not given("release_year"):
+        refused.append(("release_date", UNDATED_IN_SLATE))
+    post = [name for name in POST_RELEASE_FIELDS if given(name)]
+    if 0 < len(post) < len(POST_RELEASE_FIELDS):
+        missing = next(name for name in POST_RELEASE_FIELDS if name not in post)
+        refused.append((missing, _partly_post_release(post)))
+    return refused
+
+
+# The fields each rule reads: a film whose own error names one of them is not told the rule too.
+_RULE_FIELDS = {
+    "release_date": {"release_date", "release_year"},
+    **{name: set(POST_RELEASE_FIELDS) for name in POST_RELEASE_FIELDS},
+}
+
+
 class SlateFilm(Film):  # type: ignore[valid-type, misc]
     """A film of a slate: a film, dated, and with all the post-release fields or none."""
 
@@ -798,27 +822,21 @@ class SlateFilm(Film):  # type: ignore[valid-type, misc]
     @model_validator(mode="wrap")
     @classmethod
     def _dated(cls, data: Any, handler: Callable[[Any], Any]) -> Any:
-        """An undated film is told so beside its fields' own errors (as a missing budget is)."""
-        dates = ("release_date", "release_year")
-        undated = isinstance(data, dict) and all(data.get(name) is None for name in dates)
+        """An undated film, or one giving some of the post-release fields, is told so beside
+        its fields' own errors (as a missing budget is)."""
         try:
             film = handler(data)
         except ValidationError as error:
             errors = error.errors()
-            if not undated or any(e["loc"][:1] in ((name,) for name in dates) for e in errors):
+            named = {e["loc"][0] for e in errors if e["loc"]}
+            extra = [] if not isinstance(data, dict) else _slate_rules(data.get)
+            extra = [(f, m) for f, m in extra if f not in named and not named & _RULE_FIELDS[f]]
+            if not extra:
                 raise
             details = [_detail(e) for e in errors]
-            details.append(
-                InitErrorDetails(type=_refused(UNDATED_IN_SLATE), loc=("release_date",), input=None)
-            )
+            details += [InitErrorDetails(type=_refused(m), loc=(f,), input=None) for f, m in extra]
             raise ValidationError.from_exception_data(error.title, details) from None
-        refused = []
-        if film.release_date is None and film.release_year is None:
-            refused.append(("release_date", UNDATED_IN_SLATE))
-        given = [name for name in POST_RELEASE_FIELDS if getattr(film, name) is not None]
-        if 0 < len(given) < len(POST_RELEASE_FIELDS):
-            missing = next(name for name in POST_RELEASE_FIELDS if name not in given)
-            refused.append((missing, _partly_post_release(given)))
+        refused = _slate_rules(lambda name: getattr(film, name, None))
         if refused:
             raise ValidationError.from_exception_data(
                 "Film",

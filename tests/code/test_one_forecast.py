@@ -153,6 +153,20 @@ def test_a_slates_film_gives_every_post_release_field_or_none() -> None:
     assert said[("films", 1, "popularity")].startswith(
         "vote_average given without the other post-release fields"
     )
+    # beside a field's own error too, and read under the original clients' alias (vote_avg)
+    bad_genre = {**undated, "genres": ["Sci-Fi"], "vote_avg": 7.0}
+    with pytest.raises(ValidationError) as refused:
+        SlateRequest.model_validate({"films": [bad_genre]})
+    said = {e["loc"]: e["msg"] for e in refused.value.errors()}
+    assert set(said) == {
+        ("films", 0, "genres"),
+        ("films", 0, "release_date"),
+        ("films", 0, "popularity"),
+    }
+    # a post-release field's own error is not told the rule besides
+    with pytest.raises(ValidationError) as refused:
+        SlateRequest.model_validate({"films": [{**dated, "vote_average": 11.0}]})
+    assert [e["loc"] for e in refused.value.errors()] == [("films", 0, "vote_average")]
 
 
 def test_a_slate_answer_matches_its_model_and_its_films(predictor) -> None:
