@@ -167,6 +167,14 @@
       if (items.length) film[name] = items;
     }
     for (const name of CODE_LISTS) {
+      // A name where codes go ("United States, GB"), split at its spaces, read as codes
+      // 'United' and 'States': said whole, with the codes the field takes.
+      const named = $(name).value.split(/[,;\n]+/).map((s) => s.trim()).find((s) => /\p{L}{4,}/u.test(s));
+      if (named) {
+        const unit = document.querySelector(`label[for='${name}'] .unit`);
+        unreadable.push({ field: name, msg: `'${named}' is a name: write codes${unit ? ` (${unit.textContent})` : ""}.` });
+        continue;
+      }
       const codes = $(name).value.split(/[\s,;]+/).filter(Boolean);
       if (codes.length) film[name] = codes;
     }

@@ -454,7 +454,11 @@ def test_a_bad_field_shows_the_apis_error_beside_it(visit: Visit, http: httpx.Cl
     fill_form(page, {**FILM, "studio_share": 0.0045, "marketing_usd": -5e6, "vote_average": 7.2})
     page.fill("#budget", "0.005")
     page.fill("#runtime", "")
+    page.fill("#production_countries", "United States, GB")  # a name where codes go
     assert submit(page) == "invalid"
+    assert page.inner_text("#production_countries-error") == (
+        "'United States' is a name: write codes (ISO 3166-1 codes, e.g. US, GB)."
+    )
     assert "at least 0.01 ($10,000; no film" in page.inner_text("#budget-error")
     assert "(0.45 would be 0.45%; 45% is 45)" in page.inner_text("#studio_share-error")
     assert "at least 0" in page.inner_text("#marketing_usd-error")
