@@ -370,6 +370,7 @@ def run_training(
                 not_learned=later,
             )
         )
+    # The scores beside the targets, under the tags the models are saved with (save_run's).
     checked = [
         row
         for fs in FEATURE_SETS
@@ -396,11 +397,8 @@ def run_training(
         + ", ".join(f"{k} {v:.1f}" for k, v in clock.seconds.items())
         + f"; total {sum(clock.seconds.values()):.1f}"
     )
-    return [
-        row
-        for fs, tag in zip(FEATURE_SETS, tags, strict=True)
-        for row in saved_models(metadata[fs], tag)
-    ]
+    assert [r.tag for r in checked[:: len(HEADLINES)]] == tags, (tags, checked)
+    return checked
 
 
 def _classifier(choice: TaskChoice) -> tuple[Any, str]:
