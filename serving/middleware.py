@@ -10,7 +10,7 @@
   ``GZipMiddleware`` compresses answers only). A body sent with ``Content-Encoding: gzip`` is
   decoded here as it arrives, its decoded size bounded (``MAX_BODY``): past the bound the answer
   is 413 at once, the rest never decoded, so a gzip bomb costs no memory. Any other encoding
-  gets 415 naming gzip.
+  gets 415 naming gzip. Every JSON API's body is read here, within that bound.
 - **The columnar routes.** ``/predict_batch`` bodies that ``serving.columns.from_json`` takes
   are answered here without a per-film object (the others go on to BentoML, which validates
   them as before); ``/predict_table`` (CSV or Parquet in and out, ``serving.tables``) is
@@ -56,6 +56,7 @@ MIB = 2**20
 MAX_BODY = {"json": 32 * MIB, "table": 192 * MIB}
 ENCODINGS = ("gzip", "x-gzip")
 TABLE_ROUTE = "/predict_table"
+HEALTH_ROUTE, READY_ROUTE = "/health", "/readyz"
 BATCH_ROUTE = "/predict_batch"
 logger = logging.getLogger("boxoffice.http")
 
@@ -238,6 +239,9 @@ class ContractMiddleware:
         if method in ("GET", "HEAD") and path == self.docs_path:
             await self._docs(scope, receive, send)
             return
+        if method in ("GET", "HEAD") and path == HEALTH_ROUTE:
+            # The original project's Kubernetes probes asked GET /health: answered as /readyz.
+            scope = {**scope, "path": READY_ROUTE, "raw_path": READY_ROUTE.encode()}
         if method != "POST" or path not in self.api_paths:
             await self.app(scope, receive, send)
             return
@@ -250,19 +254,20 @@ class ContractMiddleware:
             return
         batch = path == self.batch_path and WORKER.predictor is not None
         single = WORKER.single.get(path.removeprefix(self.prefix).lstrip("/"))
-        encoded = _header(scope, b"content-encoding").strip().lower() not in ("", "identity")
-        if batch or single or encoded:
-            try:
-                body = await read_body(scope, receive, MAX_BODY["json"])
-            except BodyProblem as problem:
-                _log_refusal(method, path, problem.status, problem.body)
-                await _send_json(send, problem.status, problem.body)
-                return
-            if batch and await self._fast_batch(body, send):
-                return
-            if single and await _fast_single(single, body, send):
-                return
-            scope, receive = _replay(scope, body)
+        # Every JSON API's body is read here, so that each is bounded (BentoML reads a body
+        # whole, whatever its size: a 200 MiB slate body was read and answered) and a gzip body
+        # sent without saying so is named alike on every route.
+        try:
+            body = await read_body(scope, receive, MAX_BODY["json"])
+        except BodyProblem as problem:
+            _log_refusal(method, path, problem.status, problem.body)
+            await _send_json(send, problem.status, problem.body)
+            return
+        if batch and await self._fast_batch(body, send):
+            return
+        if single and await _fast_single(single, body, send):
+            return
+        scope, receive = _replay(scope, body)
         await self.app(scope, receive, _ErrorText(send))
 
     async def _fast_batch(self, body: bytes, send: Send) -> bool:
@@ -318,7 +323,9 @@ class ContractMiddleware:
             return
         from serving import tables
 
-        document = tables.add_to_document(openapi30_document(json.loads(b"".join(chunks))))
+        document = tables.add_to_document(
+            openapi30_document(json.loads(b"".join(chunks)), MAX_BODY["json"] // MIB)
+        )
         await _send_json(send, 200, document)
 
 

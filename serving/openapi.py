@@ -23,6 +23,22 @@ from pydantic import BaseModel, Field
 
 JSON = "application/json"
 REF_PREFIX = "#/components/schemas/"
+# The document's own description (BentoML's is its generic README, and names its team).
+DESCRIPTION = (
+    "Forecasts a film's worldwide box-office revenue, whether it will be a hit and its profit "
+    "under the analyst's assumptions, every answer read from one predictive distribution of "
+    "the film's revenue.\n\n"
+    "- Pages: [/ui](ui) (one film) and [/ui/slate](ui/slate) (a slate of films).\n"
+    "- One film: `/predict_revenue`, `/predict_hit`; its variants: `/predict_scenarios`; "
+    "films like it: `/comparable_films`.\n"
+    "- Many films: `/predict_batch` (JSON), `/predict_table` (CSV or Parquet); a slate's "
+    "totals: `/predict_slate`.\n"
+    "- Probes: `/livez`, `/readyz` (also `/health`, as the original project's manifests ask), "
+    "`/metrics`.\n\n"
+    "Bodies may be sent gzip-encoded (`Content-Encoding: gzip`)."
+)
+# BentoML names each API's body and answer schema after its internal IO class.
+INTERNAL_SUFFIX = "IODescriptor"
 OPERATION_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 # The fields of an OpenAPI 3.0 Schema Object; anything else but `x-` extensions is invalid there.
@@ -87,7 +103,7 @@ class ErrorDetail(BaseModel):
 class RequestError(BaseModel):
     """The body of a 400 (and 415) answer."""
 
-    error: str = Field(description="Summary, e.g. '2 validation errors for Film'.")
+    error: str = Field(description="Summary, e.g. '2 validation errors in the request body'.")
     detail: list[ErrorDetail] = Field(description="Each problem, naming its field.")
 
 
@@ -282,14 +298,22 @@ def _references(node: Any) -> set[str]:
     return set()
 
 
-def openapi30_document(spec: Mapping[str, Any]) -> dict[str, Any]:
+def openapi30_document(spec: Mapping[str, Any], max_body_mib: int | None = None) -> dict[str, Any]:
     """BentoML's /docs.json as a valid OpenAPI 3.0 document that says what the service does.
 
     Every schema is converted with ``to_openapi30``; each operation's request and response
     schemas refer to their complete component; request bodies are required; operations with a
-    body document their 400 and 415 answers as the body they really carry (``RequestError``).
+    body document their 400, 413 (over ``max_body_mib`` decoded) and 415 answers as the body
+    they really carry (``RequestError``); no schema is named after BentoML's internal IO
+    classes; the document describes the service, not BentoML.
     """
     document = copy.deepcopy(dict(spec))
+    version = str(document.get("info", {}).get("version", "None"))
+    document["info"] = {
+        "title": document.get("info", {}).get("title", "boxoffice"),
+        "version": "dev" if version == "None" else version,  # a Bento's own version when built
+        "description": DESCRIPTION,
+    }
     components = document.setdefault("components", {})
     raw_schemas = components.get("schemas", {})
     schemas = {name: to_openapi30(schema) for name, schema in raw_schemas.items()}
@@ -321,8 +345,14 @@ def openapi30_document(spec: Mapping[str, Any]) -> dict[str, Any]:
             "or a rule across fields; `detail` names each problem and where it is.",
             **error_body,
         }
+        limit = f" {max_body_mib} MiB" if max_body_mib else " the limit"
+        responses["413"] = {
+            "description": f"Payload Too Large: the body, decoded, is over{limit}.",
+            **error_body,
+        }
         responses["415"] = {
-            "description": f"Unsupported Media Type: the body must be sent as {JSON}.",
+            "description": f"Unsupported Media Type: the body must be sent as {JSON}, as it is "
+            "or with Content-Encoding: gzip.",
             **error_body,
         }
     # The schema BentoML documented for 400 (`detail` a string) is gone unless still used.
@@ -331,4 +361,36 @@ def openapi30_document(spec: Mapping[str, Any]) -> dict[str, Any]:
         still_used |= _references(schema)
     for name in replaced - still_used:
         schemas.pop(name, None)
-    return document
+    return _plain_names(document)
+
+
+def _plain_names(document: dict[str, Any]) -> dict[str, Any]:
+    """The document with each schema named ``<Name>IODescriptor`` (BentoML's internal class)
+    named ``<Name>``, or referring to the schema ``<Name>`` where that is the same model (the
+    same schema but for its title and description)."""
+    schemas = document["components"]["schemas"]
+
+    def plain(schema: Mapping[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in schema.items() if k not in ("title", "description")}
+
+    renamed: dict[str, str] = {}
+    for name in [n for n in schemas if n.endswith(INTERNAL_SUFFIX)]:
+        base = name.removesuffix(INTERNAL_SUFFIX)
+        if base in schemas and plain(schemas[base]) != plain(schemas[name]):
+            raise ValueError(f"a model named {base!r} clashes with BentoML's {name!r}")
+        schema = schemas.pop(name)
+        if base not in schemas:
+            schemas[base] = {**schema, "title": base} if "title" in schema else schema
+        renamed[REF_PREFIX + name] = REF_PREFIX + base
+
+    def rewrite(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {
+                key: renamed.get(value, value) if key == "$ref" else rewrite(value)
+                for key, value in node.items()
+            }
+        if isinstance(node, list):
+            return [rewrite(value) for value in node]
+        return node
+
+    return rewrite(document) if renamed else document

@@ -468,6 +468,12 @@ class FilmChanges(Film):
     # validation so that scoring does not validate it again.
     _film: Film | None = PrivateAttr(None)
 
+    @model_validator(mode="wrap")
+    @classmethod
+    def _budget_named_too(cls, data: Any, handler: Callable[[Any], Any]) -> Any:
+        # Replaces Film's: a change needs no budget (the merged film is checked for one).
+        return handler(data)
+
     @model_validator(mode="after")
     def _consistent(self) -> FilmChanges:  # replaces Film's: the merged film is checked
         if self.model_fields_set & {"explain", "explain_top"}:

@@ -43,7 +43,14 @@ from serving.cells import (
     typed_frame,
 )
 from serving.columns import MAX_BATCH, MAX_TABLE_ROWS, FilmBatch, from_films, from_json
-from serving.middleware import TABLE_ROUTE, BodyProblem, error_body, unsupported_media_type
+from serving.middleware import (
+    MAX_BODY,
+    MIB,
+    TABLE_ROUTE,
+    BodyProblem,
+    error_body,
+    unsupported_media_type,
+)
 from serving.openapi import JSON
 from serving.predictor import ROW_KEYS, Predictor
 from serving.schema import FIELD_KINDS, Film, told_of_zero_budget
@@ -542,7 +549,11 @@ def add_to_document(document: dict[str, Any]) -> dict[str, Any]:
                     "description": "Not Acceptable: the answer is the request's format or JSON.",
                     **error,
                 },
-                "413": {"description": "Payload Too Large (decoded).", **error},
+                "413": {
+                    "description": "Payload Too Large: the body, decoded, is over "
+                    f"{MAX_BODY['table'] // MIB} MiB.",
+                    **error,
+                },
                 "415": {
                     "description": f"Unsupported Media Type: send {CSV} or {PARQUET}.",
                     **error,

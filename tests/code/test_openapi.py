@@ -196,7 +196,7 @@ def test_every_body_is_required_and_its_errors_documented(bentoml_document: dict
     assert set(operations) == {"/revenue", "/hit", "/batch", "/scenarios"}
     for operation in operations.values():
         assert operation["requestBody"]["required"] is True
-        for status in (400, 415):
+        for status in (400, 413, 415):
             assert response_schema(operation, status) == {
                 "$ref": "#/components/schemas/RequestError"
             }
@@ -204,12 +204,24 @@ def test_every_body_is_required_and_its_errors_documented(bentoml_document: dict
     assert "InvalidArgument" not in document["components"]["schemas"]
 
 
+def test_no_schema_is_named_after_bentomls_classes(bentoml_document: dict) -> None:
+    assert any("IODescriptor" in name for name in bentoml_document["components"]["schemas"])
+    document = openapi30_document(bentoml_document, max_body_mib=32)
+    validate(document)
+    assert "IODescriptor" not in json.dumps(document)
+    info = document["info"]
+    assert info["version"] == "dev" and "contact" not in info
+    assert "BentoML" not in info["description"]
+    revenue = dict(post_operations(document))["/revenue"]
+    assert "32 MiB" in revenue["responses"]["413"]["description"]
+
+
 def test_operations_refer_to_the_whole_model_with_its_nulls(bentoml_document: dict) -> None:
     document = openapi30_document(bentoml_document)
     operations = dict(post_operations(document))
     body = operations["/revenue"]["requestBody"]["content"]["application/json"]["schema"]
-    assert body == {"$ref": "#/components/schemas/FilmIODescriptor"}
-    film = document["components"]["schemas"]["FilmIODescriptor"]
+    assert body == {"$ref": "#/components/schemas/Film"}
+    film = document["components"]["schemas"]["Film"]
     # BentoML's inline copy said `budget` could not be null; the model accepts null
     assert film["properties"]["budget"]["nullable"] is True
     assert schema_errors(document, body, {"runtime": 100, "budget": None, "log_budget": 16}) == []

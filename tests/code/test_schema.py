@@ -47,6 +47,19 @@ def test_bad_scenario_is_refused_naming_its_index_and_field(scenarios: list, mes
     assert re.search(message, error_text(refused.value.errors())), refused.value
 
 
+@pytest.mark.parametrize(
+    "changes", [{"runtime": "x"}, {"genres": ["Horor"]}, {"budget_typo": 1}, {"runtime": -5}]
+)
+def test_a_bad_scenario_is_told_its_own_error_alone(changes: dict) -> None:
+    """A change needs no budget: its own error is not joined by 'budget required' (the film
+    it makes keeps the base film's budget)."""
+    body = {"film": EXAMPLE_PRE_RELEASE_FILM, "scenarios": [changes]}
+    with pytest.raises(ValidationError) as refused:
+        ScenariosRequest.model_validate_json(json.dumps(body))
+    errors = refused.value.errors()
+    assert len(errors) == 1 and errors[0]["loc"][:3] == ("scenarios", 0, next(iter(changes)))
+
+
 def test_a_scenario_given_one_way_replaces_the_base_given_the_other() -> None:
     body = {
         "film": {"runtime": 100, "log_budget": 16.0, "release_year": 2010},

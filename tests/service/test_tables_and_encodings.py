@@ -226,6 +226,28 @@ def test_a_gzip_bomb_gets_413_at_once(http: httpx.Client) -> None:
         assert time.perf_counter() - started < 5
 
 
+@pytest.mark.parametrize(
+    "path", ["/predict_scenarios", "/predict_slate", "/comparable_films", "/predict_batch"]
+)
+def test_every_json_api_bounds_its_body_and_names_an_undeclared_gzip(
+    http: httpx.Client, path: str
+) -> None:
+    """BentoML reads a body whole: the middleware reads each JSON API's, within 32 MiB."""
+    body = json.dumps({"film": EXAMPLE_FILM, "films": [EXAMPLE_FILM]}).encode()
+    padded = body + b" " * (33 << 20)
+    response = http.post(path, content=padded, headers={"content-type": "application/json"})
+    assert response.status_code == 413 and "32 MiB" in response.text, response.text[:300]
+    response = http.post(
+        path, content=gzip.compress(body), headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 400 and "Content-Encoding: gzip" in response.text
+
+
+def test_the_original_projects_health_probe_is_answered(http: httpx.Client) -> None:
+    response = http.get("/health")
+    assert response.status_code == http.get("/readyz").status_code == 200
+
+
 def test_another_encoding_gets_415_naming_gzip(http: httpx.Client) -> None:
     response = http.post(
         "/predict_revenue",
