@@ -32,9 +32,14 @@ DEFAULT_MARKETING_USD = 0.0
 MIN_PLAUSIBLE_USD = 10_000
 # ... and budgets of this many dollars or more: no film has cost $1 billion (the published
 # table's most: $380M), so such a budget is a unit slip too (typed in thousands, $90,000 for
-# $90M on the page, or a table's cents). Training never learns from such a film, and the page
-# refuses such a budget (the API takes it, with a warning: the models extrapolate).
+# $90M on the page, or a table's cents). Training never learns from such a film, and the pages
+# and the client refuse such a budget (the API takes it, with a warning: the models extrapolate).
 MAX_PLAUSIBLE_BUDGET_USD = 1_000_000_000
+# A runtime under this many minutes was surely typed in hours (1.8); at or above this many (ten
+# hours), in seconds (8100): the published table's longest film runs 338 minutes. The page, the
+# slate page and the client refuse such a runtime (the API takes it, with a warning).
+MIN_PLAUSIBLE_RUNTIME = 10
+MAX_PLAUSIBLE_RUNTIME = 600
 # How many of a film's cast, in billing order, the models read (when they learned from credits).
 CAST_TOP_BILLED = 5
 # How many comparable films an answer lists unless asked for another number.

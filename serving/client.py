@@ -56,7 +56,7 @@ from boxoffice.fields import (
     TMDB_OTHER_COLUMNS,
     FilmField,
 )
-from boxoffice.messages import too_small
+from boxoffice.messages import too_small, unit_slip
 from serving.cells import (
     ROW_ID,
     amount,
@@ -406,8 +406,9 @@ def score(
             finally:
                 progress.advance(task, len(at))
             results.update(zip(at, rows, strict=True))
-    # An amount under MIN_PLAUSIBLE_USD: the service refuses a budget (a marketing spend it
-    # scores); the client names the unit slip, beside any other problem of the row.
+    # A value typed in the wrong unit (unit_slip): the service refuses a budget under the floor
+    # and scores the rest with a warning; the client names the unit slip, beside any other
+    # problem of the row.
     for i, reason in implausible_rows(sent).items():
         if i in results:
             key = reason.split(":", 1)[0]
@@ -692,8 +693,10 @@ def parse_usd(text: str, allow_zero: bool = False) -> float:
     return value
 
 
-# The client refuses a row's amount in US$ (AMOUNT_FIELDS) under MIN_PLAUSIBLE_USD (150 meant as
-# $150M), where the API itself only warns.
+# The client refuses a row's value typed in the wrong unit (boxoffice.messages.unit_slip: an
+# amount in US$ under MIN_PLAUSIBLE_USD, 150 meant as $150M; a budget of $1 billion or more; a
+# runtime in hours or seconds), where the API itself only warns (or, for a budget under the
+# floor, refuses it without naming the unit).
 
 
 def _check_plausible(key: str, text: str, value: Any) -> None:
@@ -703,16 +706,16 @@ def _check_plausible(key: str, text: str, value: Any) -> None:
 
 
 def _implausible(key: str, text: str, value: Any) -> str | None:
-    if key in AMOUNT_FIELDS and 0 < value < MIN_PLAUSIBLE_USD:
-        return f"{key}: {text.strip()} is {too_small(value)}"
-    return None
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return None
+    return unit_slip(key, text.strip(), float(value))
 
 
 def implausible_rows(frame: pd.DataFrame) -> dict[int, str]:
-    """The rows whose budget or marketing is under MIN_PLAUSIBLE_USD, with the reason (a cell
+    """The rows with a value typed in the wrong unit (``unit_slip``), with the reason (a cell
     that is not a number is left to the service to name)."""
     found: dict[int, str] = {}
-    for key in (k for k in AMOUNT_FIELDS if k in frame.columns):
+    for key in (k for k in (*AMOUNT_FIELDS, "runtime") if k in frame.columns):
         for i, text in enumerate(frame[key].tolist()):
             try:
                 reason = _implausible(key, text, cell(key, text.strip()))

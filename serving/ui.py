@@ -30,6 +30,8 @@ from boxoffice.config import (
     DEFAULT_MARKETING_USD,
     DEFAULT_STUDIO_SHARE,
     MAX_PLAUSIBLE_BUDGET_USD,
+    MAX_PLAUSIBLE_RUNTIME,
+    MIN_PLAUSIBLE_RUNTIME,
     MIN_PLAUSIBLE_USD,
 )
 from boxoffice.csvtext import LONGER_ROW_HINT, PYTHON_LIST, PYTHON_LIST_HINT, RAGGED_HINT
@@ -71,11 +73,10 @@ SETTINGS = {
     # A budget typed on the page at or above this was surely typed in another unit (90000 meant
     # as $90M in thousands): no film has cost $1 billion (the published table's most: $380M).
     "max_plausible_budget_usd": MAX_PLAUSIBLE_BUDGET_USD,
-    # A runtime typed on the page under this many minutes was surely typed in hours (1.8); at or
-    # above this many (ten hours), in seconds (8100): the published table's longest film runs
-    # 338 minutes.
-    "min_plausible_runtime": 10,
-    "max_plausible_runtime": 600,
+    # A runtime typed under this many minutes was surely typed in hours; at or above this many,
+    # in seconds (boxoffice.config).
+    "min_plausible_runtime": MIN_PLAUSIBLE_RUNTIME,
+    "max_plausible_runtime": MAX_PLAUSIBLE_RUNTIME,
     # The API's advice for a list cell holding several names, and the form's.
     "several_names": {"api": SEVERAL, "form": "put each on its own line"},
     "comparables_k": COMPARABLES_K,

@@ -113,6 +113,26 @@
   }
 
   /** The CSV's rows as films: {rows: [{film, title, error}], ignored: [column names]}. */
+  /** Why a cell is refused as typed in the wrong unit, or null: as the client says it
+   * (boxoffice/messages.py unit_slip, the same words) and the one-film page refuses it. */
+  function unitSlip(name, text, value) {
+    if (settings.amounts.includes(name) && value > 0 && value < settings.min_plausible_usd) {
+      const floor = settings.min_plausible_usd.toLocaleString("en-US");
+      const usd = Math.round(value).toLocaleString("en-US");
+      return `${name}: ${text} is $${usd}, under $${floor}, which no film the models learned from cost (amounts are in US$: 20M is $20 million)`;
+    }
+    if (name === "budget" && value >= settings.max_plausible_budget_usd) {
+      return `budget: ${text} is $${BO.F1.format(value / 1e9)} billion, more than any film has cost (amounts are in US$: 90M is $90 million)`;
+    }
+    if (name === "runtime" && value > 0 && value < settings.min_plausible_runtime) {
+      return `runtime: ${text} minutes? The runtime is in minutes (108 for 1 h 48 min)`;
+    }
+    if (name === "runtime" && value >= settings.max_plausible_runtime) {
+      return `runtime: ${text} minutes is ${BO.F1.format(value / 60)} hours, longer than any film in cinemas: the runtime is in minutes (135 for 2 h 15 min, not 8100 seconds)`;
+    }
+    return null;
+  }
+
   function readCsv(text) {
     if (!text.trim()) throw new Error("no films: paste the slate's CSV, or choose a file, or press Example slate");
     const parsed = Papa.parse(text.trim(), { skipEmptyLines: "greedy" });
@@ -151,15 +171,8 @@
         row.raw[name] = text; // as written: the download keeps a refused row's cells
         try {
           const value = cell(name, text);
-          // As the client's slate (serving/cells.py too_small, the same words): an amount under the
-          // floor no training film cost is a unit slip (150 meant as $150M), not a $150 film.
-          if (settings.amounts.includes(name) && value > 0 && value < settings.min_plausible_usd) {
-            const floor = settings.min_plausible_usd.toLocaleString("en-US");
-            const usd = Math.round(value).toLocaleString("en-US");
-            throw new Error(
-              `${name}: ${text} is $${usd}, under $${floor}, which no film the models learned from cost (amounts are in US$: 20M is $20 million)`
-            );
-          }
+          const slip = unitSlip(name, text, value);
+          if (slip) throw new Error(slip);
           // The CSV's share is a fraction, the form's a percentage: 45 is not 45%.
           if (name === "studio_share" && value > 1 && value <= 100) {
             throw new Error(`studio_share: ${text} is a fraction of the box office from 0 to 1 in the CSV (${text}% is ${value / 100}; or write ${text}%)`);

@@ -40,13 +40,36 @@ def test_a_blank_or_bad_cell_affects_only_its_row() -> None:
 
 def test_budget_zero_is_unknown_and_api_rules_still_apply() -> None:
     films, errors = rows_to_films(
-        read("budget,runtime,explain\n0,100,true\n5e6,-3,\n2e4,1,no\n150,100,\n")
+        read("budget,runtime,explain\n0,100,true\n5e6,-3,\n2e4,100,no\n150,100,\n")
     )
     assert films[0] == {} and errors[0].startswith("budget: 0, which TMDB's tables write for an")
     assert errors[1] == "runtime: Input should be greater than 0"
     assert errors[2] == "explain: 'no' is not true or false"
     # 150 meant as $150M: under $10,000, which no training film cost, so refused as a unit slip
     assert errors[3].startswith("budget: 150 is $150, under $10,000")
+
+
+def test_values_typed_in_another_unit_are_refused_as_the_page_refuses_them() -> None:
+    films, errors = rows_to_films(
+        read(
+            "budget,runtime,marketing_usd\n1.2B,100,\n9e7,9000,\n9e7,1.8,\n9e7,100,500\n"
+            "999M,599,0\n9e7,10,\n"
+        )
+    )
+    assert errors == {
+        0: "budget: 1.2B is $1.2 billion, more than any film has cost "
+        "(amounts are in US$: 90M is $90 million)",
+        1: "runtime: 9000 minutes is 150.0 hours, longer than any film in cinemas: the runtime "
+        "is in minutes (135 for 2 h 15 min, not 8100 seconds)",
+        2: "runtime: 1.8 minutes? The runtime is in minutes (108 for 1 h 48 min)",
+        3: "marketing_usd: 500 is $500, under $10,000, which no film the models learned from "
+        "cost (amounts are in US$: 20M is $20 million)",
+    }
+    # a refused row keeps its place, empty
+    assert films[4:] == [
+        {"budget": 999e6, "runtime": 599.0, "marketing_usd": 0.0},
+        {"budget": 9e7, "runtime": 10.0},
+    ]
 
 
 def test_cells_are_text_and_headers_are_forgiving() -> None:

@@ -26,6 +26,7 @@ from boxoffice.csvtext import LONGER_ROW_HINT, RAGGED_HINT
 from boxoffice.fields import MIN_STUDIO_SHARE, TMDB_GENRES
 from serving.cells import AMOUNT_EXAMPLES
 from serving.client import read_films_csv, rows_to_films, slate_rows
+from serving.schema import SlateFilm
 from tests.helpers.browser import (
     CHROMIUM_MISSING,
     PHONE,
@@ -763,23 +764,29 @@ def test_a_slate_of_bad_rows_names_each_and_a_budget_in_millions_is_refused(
         assert rows[0][2].startswith("budget: required: give")
         assert rows[1][2] == f"budget: 'xx' is not an amount ({AMOUNT_EXAMPLES})"
         assert page.is_visible("#films-panel") and not page.is_visible("#answer")
-        # A budget typed in millions (150) is refused as a unit slip, as the client refuses it;
-        # one the models did not learn from ($5,000,000,000) is forecast with its warning.
+        # A budget typed in millions (150), one of a billion dollars or more (typed in
+        # thousands, or cents) and a runtime in hours or seconds are refused as unit slips, in
+        # the client's words, as the one-film page refuses them; the other films are scored.
         # An amount as a spreadsheet writes it is read as the client and /predict_table read it.
-        page.fill(
-            "#csv",
+        slate = (
             "title,budget,runtime,genres,release_date\nA,150,130,Action,2027-07-02\n"
             "B,5e9,130,Action,2027-07-02\n"
-            'C,"$120,000,000",130,Action,2027-07-02\nD,$1.5B,130,Action,2027-07-02\n',
+            'C,"$120,000,000",130,Action,2027-07-02\nD,$1.5B,130,Action,2027-07-02\n'
+            "E,9e7,9000,Action,2027-07-02\nF,9e7,1.8,Action,2027-07-02\n"
         )
+        page.fill("#csv", slate)
         page.click("#submit")
         page.wait_for_selector("#results[data-state='done']", state="attached")
         rows = table_rows(page, "films-table")
-        assert rows[0][2].startswith("budget: 150 is $150, under $10,000"), rows[0]
-        assert rows[1][-1].startswith("budget $5B (read as"), rows[1]
-        assert "is outside the training range" in rows[1][-1], rows[1]
+        _, said = rows_to_films(read_films_csv(io.StringIO(slate)), SlateFilm)
+        assert sorted(said) == [0, 1, 3, 4, 5]
+        assert {i: rows[i][2] for i in said} == said
+        assert said[0].startswith("budget: 150 is $150, under $10,000"), said
+        assert said[1].startswith("budget: 5e9 is $5.0 billion, more than any film has cost")
+        assert said[4].startswith("runtime: 9000 minutes is 150.0 hours"), said
+        assert said[5].startswith("runtime: 1.8 minutes?"), said
         sent = visit.posted()["/predict_slate"][-1]["films"]
-        assert [film["budget"] for film in sent] == [5e9, 120e6, 1.5e9]
+        assert [film["budget"] for film in sent] == [120e6]
         # Every problem of a row at once, the page's own and the API's; a share as a percentage.
         page.fill(
             "#csv",
@@ -828,7 +835,8 @@ Unquoted,$40,000,000,100,,,,,,
 
 def test_the_slate_page_reads_cells_as_the_client_does(browser: Any, server_url: str) -> None:
     films, errors = rows_to_films(read_films_csv(io.StringIO(CELLS_CSV)))
-    assert sorted(errors) == [2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 13, 14]  # the CSV is what it says
+    # the CSV is what it says (Half's runtime, .5, is a unit slip)
+    assert sorted(errors) == [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]
     # an amount's commas unquoted, the row's extra fields empty: said beside its problems
     assert errors[14].endswith(f"; {LONGER_ROW_HINT}") and "$40" in errors[14]
     assert [film.get("studio_share") for film in films[:2]] == [0.45, 0.3]  # 45% is 0.45
