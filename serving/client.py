@@ -137,7 +137,8 @@ def _share(text: str | None) -> float | None:
     if not MIN_STUDIO_SHARE <= value <= 1:
         raise typer.BadParameter(
             f"{text} is not a share from {MIN_STUDIO_SHARE:g} to 1"
-            + (f" ({text}% is {value / 100:g})" if 1 < value <= 100 else "")
+            # 45 meant as 45% (a percentage already, 150%, is only out of range)
+            + (f" ({text}% is {value / 100:g})" if 1 < value <= 100 and "%" not in text else "")
         )
     return value
 

@@ -58,6 +58,7 @@
   const stale = BO.staleness("The film changed: press Forecast to update the figures.");
   let lastComparables = null;
   let lastExplanations = null;
+  let shownLink = null; // the fragment of the film whose forecast is shown
 
   // -- the form ------------------------------------------------------------------------------
   function buildGenres() {
@@ -411,7 +412,8 @@
     $("placeholder").hidden = true;
     $("answer").hidden = false;
     render({ film, explained, revenue: revenue.body, hit: hit.body, budgets, dates, sweep, months, comparables });
-    history.replaceState(null, "", "#" + formState().toString());
+    shownLink = formState().toString();
+    history.replaceState(null, "", "#" + shownLink);
     results.dataset.state = "done";
     setStatus(`Answered in ${Math.round(performance.now() - started)} ms.`);
     if (stale.edits !== editsAsked) stale.mark(); // edited while it was being forecast
@@ -858,10 +860,18 @@
       if (box) box.hidden = true;
     });
     BO.ready();
-    if (location.hash.length > 1) {
-      fillForm(Object.fromEntries(new URLSearchParams(location.hash.slice(1))));
-      forecast();
-    }
+    fromLink();
+    // Another forecast's link opened in this tab changes only the fragment: no page load.
+    window.addEventListener("hashchange", fromLink);
+  }
+
+  /** The film a link's fragment gives, forecast (unless it is the one shown). */
+  function fromLink() {
+    const given = location.hash.slice(1);
+    if (!given || given === shownLink) return;
+    fillForm(Object.fromEntries(new URLSearchParams(given)));
+    clearErrors();
+    forecast();
   }
 
   start().catch((error) => {

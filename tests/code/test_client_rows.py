@@ -206,3 +206,6 @@ def test_a_share_may_be_written_as_a_percentage() -> None:
         _share("45")
     with pytest.raises(typer.BadParameter, match=r"'abc' is not a number \(0.45, or 45%\)"):
         _share("abc")
+    with pytest.raises(typer.BadParameter) as refused:  # a percentage already: out of range only
+        _share("150%")
+    assert str(refused.value.message) == "150% is not a share from 0.01 to 1"

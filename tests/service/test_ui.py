@@ -520,6 +520,17 @@ def test_a_link_to_a_forecast_reproduces_it(visit: Visit, browser: Any) -> None:
         assert companies == "\n".join(FILM["production_companies"])
         assert again.page.get_attribute("#post-release", "open") is not None
         assert again.problems == []
+    # Another film's link opened in the same tab (only the fragment changes: no page load).
+    page.goto(
+        page.url.split("#")[0] + "#budget=40&runtime=240&genres=Drama&release_date=2027-10-01"
+    )
+    page.wait_for_function(
+        "([old]) => document.querySelector('#results').dataset.state === 'done' && "
+        "document.querySelector('#revenue').textContent !== old",
+        arg=[shown["revenue"]],
+    )
+    assert page.input_value("#budget") == "40" and page.input_value("#runtime") == "240"
+    assert "post-release" not in page.inner_text("#model-line")
 
 
 def test_a_verdict_wavering_along_the_budgets_is_said_to(visit: Visit) -> None:
