@@ -26,8 +26,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from training import config
 from training.data import DataError
-from training.split import Splits
+from training.split import Splits, is_hit
 
 TEST_YEARS = 6
 SELECTION_YEARS = 6
@@ -165,6 +166,31 @@ def calendar_of(splits: Splits, profile: str) -> Calendar:
             f"has {'; '.join(found)}{_gap(counts, calendar.newest_year)}"
         )
     return calendar
+
+
+def check_forward_hit_classes(splits: Splits, calendar: Calendar, ratio: float) -> None:
+    """DataError unless the films of the tuning years, and those of the test years, hold at
+    least ``config.MIN_FORWARD_PER_CLASS`` hits and as many other films each at this ratio: the
+    choice of the hit models and the reported AUC and calibration read them."""
+    films = splits.population[splits.plausible]
+    years = films["release_year"].to_numpy(dtype=float)
+    hit = is_hit(films, ratio)
+    for part, chosen in (("tuning", calendar.tuning_years), ("test", calendar.test_years)):
+        at = np.isin(years, chosen)
+        hits = int(hit[at].sum())
+        others = int(at.sum()) - hits
+        if min(hits, others) < config.MIN_FORWARD_PER_CLASS:
+            advice = (
+                f"try a ratio nearer {config.HIT_RATIO:g}"
+                if ratio != config.HIT_RATIO
+                else "the table holds too few films of one kind"
+            )
+            raise DataError(
+                f"with hit ratio {ratio:g}, the films of the {part} years "
+                f"({chosen[0]}-{chosen[-1]}) hold {hits:,} hits and {others:,} other films: the "
+                f"hit forecasts are chosen and scored on at least {config.MIN_FORWARD_PER_CLASS} "
+                f"of each there ({advice})"
+            )
 
 
 def _gap(counts: dict[int, int], newest: int) -> str:

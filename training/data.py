@@ -471,14 +471,23 @@ def _check_swapped(frame: pd.DataFrame) -> None:
 
 def _check_minutes(frame: pd.DataFrame, parsed: pd.Series) -> None:
     """DataError when the known runtimes' median is above ``config.MAX_MEDIAN_RUNTIME``
-    minutes: runtimes in seconds, which the models would learn while the service reads
-    minutes."""
+    minutes or under ``config.MIN_MEDIAN_RUNTIME``: runtimes in seconds or in hours, which the
+    models would learn while the service reads minutes."""
     known = parsed[parsed > 0]
-    if len(known) and known.median() > config.MAX_MEDIAN_RUNTIME:
+    if not len(known):
+        return
+    median = known.median()
+    unit = (
+        f"over {config.MAX_MEDIAN_RUNTIME} minutes" if median > config.MAX_MEDIAN_RUNTIME else None
+    ) or (
+        f"under {config.MIN_MEDIAN_RUNTIME} minutes" if median < config.MIN_MEDIAN_RUNTIME else None
+    )
+    if unit:
         raise DataError(
             f"column 'runtime': the median of its {len(known):,} known runtimes is "
-            f"{known.median():,.0f}, over {config.MAX_MEDIAN_RUNTIME} minutes (TMDB's table: "
-            "103): runtimes must be in minutes, as TMDB gives them, not seconds "
+            f"{median:,.{0 if median >= 10 else 2}f}, {unit} (TMDB's table: 103): runtimes must "
+            "be in minutes, as TMDB gives them, not "
+            f"{'seconds' if median > config.MAX_MEDIAN_RUNTIME else 'hours'} "
             f"({_sample(frame, parsed > 0, 'runtime')})"
         )
 

@@ -22,7 +22,7 @@ from boxoffice.store import new_run_id
 from training import comparables, config
 from training.backtest import Truth, answered_by, backtest, choose_design
 from training.baseline import seed_on_original_split
-from training.calendar import calendar_of
+from training.calendar import calendar_of, check_forward_hit_classes
 from training.credits import (
     MIN_CREDITED_SHARE,
     credited_share,
@@ -42,7 +42,14 @@ from training.refit import Holdout, after_newest, refit
 from training.report import ReportInputs, write_backtest_report, write_report
 from training.save import RunInfo, comparables_metadata, forecast_metadata, save_run
 from training.slates import slate_backtest
-from training.split import Splits, check_hit_classes, is_hit, log_revenue, make_splits
+from training.split import (
+    Splits,
+    check_hit_classes,
+    implausible_counts,
+    is_hit,
+    log_revenue,
+    make_splits,
+)
 from training.train import TaskChoice, development_films, tune
 
 # Bootstrap draws behind each 95% interval (the quick profile's are rougher, and cheaper).
@@ -191,9 +198,22 @@ def run_training(
         for note in loading_notes(loaded):
             console.print(f"[yellow]note: {note}")
         splits = make_splits(loaded.frame, seed=seed)
+        slips = implausible_counts(splits)
+        if slips:
+            console.print(
+                f"[yellow]note: {int((~splits.plausible).sum()):,} labelled film(s) have an "
+                "amount in another unit ("
+                + ", ".join(
+                    f"{n:,} with a {description.removesuffix(' (unit error)')}"
+                    for description, n in slips.items()
+                )
+                + "): none is learned from; the forward backtest still scores them as drawn "
+                "(the report's cleaning rules count them)"
+            )
         credited = films_credited(splits)
         check_hit_classes(splits, hit_ratio)
         calendar = calendar_of(splits, profile)
+        check_forward_hit_classes(splits, calendar, hit_ratio)
         share = credited_share(splits, calendar.tuning_years[-1])
         try_credits = credited > 0 and share >= MIN_CREDITED_SHARE
         if credited and not try_credits:
@@ -370,6 +390,21 @@ def run_training(
                 not_learned=later,
             )
         )
+    failed = {
+        fs: r2
+        for fs in FEATURE_SETS
+        if (r2 := results[fs][2].pooled.metrics["r2"]) <= config.MIN_FORWARD_R2
+    }
+    if failed:
+        console.print(f"report: {report_path}")
+        raise DataError(
+            "the revenue forecasts score R² "
+            + ", ".join(f"{fs} {r2:.3f}" for fs, r2 in failed.items())
+            + f" one year ahead over {calendar.test_years[0]}-{calendar.test_years[-1]}: no "
+            "better than the films' mean revenue, so the table's revenues do not follow its "
+            "films' budgets and fields (rows shuffled, or another column named 'revenue'?); "
+            f"no model saved (the report: {report_path})"
+        )
     # The scores beside the targets, under the tags the models are saved with (save_run's).
     checked = [
         row
@@ -437,11 +472,14 @@ def run_backtest(
         f"backtest of run {first.run} ({first.profile} profile) on {loaded.path} "
         f"(sha256 {loaded.sha256[:12]}…); years: {calendar.describe()}"
     )
-    if loaded.sha256 != first.data_sha256 and data is None:
+    # The same table: the same file, or the published table's films both (saved anew as gzip or
+    # Parquet, or with a column added: training says so and holds it to the targets).
+    same = loaded.sha256 == first.data_sha256 or (loaded.published and first.published_table)
+    if not same and data is None:
         raise DataError(
-            f"run {first.run} was trained on another table than {loaded.path} (sha256 "
-            f"{first.data_sha256[:12]}…): give its table with --data, or this one with --data "
-            "to backtest the run's configuration on it"
+            f"run {first.run} was trained on another table (sha256 {first.data_sha256[:12]}…) "
+            f"than {loaded.path} (sha256 {loaded.sha256[:12]}…): give its table with --data, "
+            "or this one with --data to backtest the run's configuration on it"
         )
     if loaded.sha256 != first.data_sha256:
         console.print(

@@ -39,6 +39,16 @@ def log_revenue(frame: pd.DataFrame) -> np.ndarray:
     return np.log1p(frame["revenue"].to_numpy(dtype=float))
 
 
+def implausible_counts(splits: Splits) -> dict[str, int]:
+    """How many labelled films each plausibility rule drops (amounts in another unit), by the
+    rule's description: none is learned from."""
+    counts = {
+        rule.description: int(rule.drops(splits.population).fillna(False).sum())
+        for rule in plausibility_rules()
+    }
+    return {description: n for description, n in counts.items() if n}
+
+
 def is_hit(frame: pd.DataFrame, ratio: float) -> np.ndarray:
     """1 when revenue > ratio × budget."""
     return hit_rule(frame["revenue"], frame["budget"], ratio).astype(int)

@@ -8,10 +8,10 @@ import pandas as pd
 import pytest
 
 from tests.helpers.tmdb_tables import movies_and_credits, write_tables
-from training.calendar import MIN_FILMS_PER_YEAR, calendar_of
+from training.calendar import MIN_FILMS_PER_YEAR, calendar_of, check_forward_hit_classes
 from training.data import DataError, load_movies
 from training.refit import after_newest, fitted_films
-from training.split import make_splits
+from training.split import implausible_counts, make_splits
 
 
 def splits_of(tmp_path, movies: pd.DataFrame):
@@ -95,3 +95,29 @@ def test_the_years_said_are_those_the_choice_is_made_on() -> None:
     assert quick.describe().startswith(
         "chosen on 2009-2010 (quick: the last 2 of the selection years 2005-2010), test 2011-2016"
     )
+
+
+def test_a_hit_ratio_leaving_few_hits_in_the_forward_years_stops_with_one_line(tmp_path) -> None:
+    movies, _ = movies_and_credits(1980, 2012, per_year=40)
+    splits = splits_of(tmp_path, movies)
+    calendar = calendar_of(splits, "full")
+    ratio = splits.population["revenue"] / splits.population["budget"]
+    check_forward_hit_classes(splits, calendar, 2.0)  # the built table: hits and flops alike
+    # a ratio only the best few films of the test years pass
+    test_films = splits.population["release_year"].isin(calendar.test_years) & splits.plausible
+    high = float(ratio[test_films].sort_values().iloc[-5])
+    with pytest.raises(
+        DataError, match=r"^with hit ratio .*, the films of the (tuning|test) years "
+    ):
+        check_forward_hit_classes(splits, calendar, high)
+
+
+def test_amounts_in_another_unit_are_counted_by_rule(tmp_path) -> None:
+    movies, _ = movies_and_credits(1980, 2012, per_year=40)
+    assert implausible_counts(splits_of(tmp_path, movies)) == {}
+    movies.loc[movies.index[:7], "budget"] = 150  # in millions
+    movies.loc[movies.index[7:9], "budget"] = 2_000_000_000  # in cents
+    assert implausible_counts(splits_of(tmp_path, movies)) == {
+        "budget below $10,000 (unit error)": 7,
+        "budget of $1,000,000,000 or more, which no film has cost (unit error)": 2,
+    }

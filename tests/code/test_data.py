@@ -437,6 +437,16 @@ def test_runtimes_in_seconds_are_refused() -> None:
     validate_and_parse(pd.DataFrame([film_row(id=str(i)) for i in range(1, 5)] + rows[:1]))
 
 
+def test_runtimes_in_hours_are_refused() -> None:
+    rows = [film_row(id=str(i), runtime=f"{1.5 + i / 10:.2f}") for i in range(5)]
+    with pytest.raises(
+        DataError,
+        match=r"^column 'runtime': the median of its 5 known runtimes is 1.70, under 10 "
+        r"minutes .* not hours \(line 2: '1.50'",
+    ):
+        validate_and_parse(pd.DataFrame(rows))
+
+
 def test_genres_joined_into_one_name_are_refused_saying_how_to_write_them() -> None:
     joined = [film_row(id=str(i), genres="Action;Drama") for i in range(20)]
     with pytest.raises(

@@ -235,3 +235,33 @@ def test_a_run_missing_its_targets_under_require_targets_saves_nothing(
     assert (tmp_path / "reports" / "training_report.md").is_file()
     store = Path(bentoml_home()) / "models"
     assert not store.exists() or not any(store.iterdir())
+
+
+@pytest.mark.slow
+def test_a_table_whose_revenues_were_shuffled_saves_no_model(
+    tmp_path, dataset_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Revenues shuffled across the films train a forecast worse than the mean one year ahead
+    (R² -0.08), whose AUC still looks healthy (a hit is read against the budget): refused with
+    one line, the report written, the store left as it was."""
+    import pandas as pd
+    from rich.console import Console
+
+    from boxoffice.store import bentoml_home
+    from training.data import DataError
+    from training.pipeline import run_training
+
+    monkeypatch.setenv("BENTOML_HOME", str(tmp_path / "store"))
+    frame = pd.read_csv(dataset_path, dtype=str, keep_default_na=False)
+    frame["revenue"] = np.random.default_rng(0).permutation(frame["revenue"].to_numpy())
+    shuffled = tmp_path / "shuffled.csv"
+    frame.to_csv(shuffled, index=False)
+    with pytest.raises(
+        DataError, match=r"^the revenue forecasts score R² .*-0\.\d+.* no model saved"
+    ):
+        run_training(
+            str(shuffled), quick=True, reports_dir=tmp_path / "reports", console=Console(quiet=True)
+        )
+    assert (tmp_path / "reports" / "training_report.md").is_file()
+    store = Path(bentoml_home()) / "models"
+    assert not store.exists() or not any(store.iterdir())
