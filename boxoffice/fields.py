@@ -139,6 +139,25 @@ class CodeRule:
 
 ISO_3166 = CodeRule("[A-Z]{2}", True, "a two-letter ISO 3166-1 code such as 'US'")
 ISO_639 = CodeRule("[a-z]{2,3}", False, "an ISO 639-1 code such as 'en'")
+# The ISO 3166-1 alpha-2 country codes, current and former (ISO 3166-3: SU, YU, CS, as TMDB
+# writes a film's country of its day), as pycountry lists them (a training dependency, not the
+# service's: tests/code/test_fields.py checks this table against it). A code of the right
+# shape outside it ('UK', 'ZZ') is scored with a warning.
+_COUNTRY_CODES_TEXT = """
+AD AE AF AG AI AL AM AN AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN
+BO BQ BR BS BT BU BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CS CT CU CV CW CX
+CY CZ DD DE DJ DK DM DO DY DZ EC EE EG EH ER ES ET FI FJ FK FM FO FQ FR FX GA GB GD GE
+GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU HV ID IE IL IM IN IO IQ
+IR IS IT JE JM JO JP JT KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV
+LY MA MC MD ME MF MG MH MI MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF
+NG NH NI NL NO NP NQ NR NT NU NZ OM PA PC PE PF PG PH PK PL PM PN PR PS PT PU PW PY PZ
+QA RE RH RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SU SV SX SY SZ
+TC TD TF TG TH TJ TK TL TM TN TO TP TR TT TV TW TZ UA UG UM US UY UZ VA VC VD VE VG VI
+VN VU WF WK WS YD YE YT YU ZA ZM ZR ZW
+"""
+COUNTRY_CODES = frozenset(_COUNTRY_CODES_TEXT.split())
+# A code people write for a country whose ISO code is another: what to write.
+COUNTRY_CODE_SLIPS = {"UK": "the United Kingdom's code is 'GB'"}
 
 
 @dataclass(frozen=True)

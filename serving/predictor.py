@@ -50,6 +50,7 @@ from boxoffice.features import (
     FilmFeatures,
     listed,
 )
+from boxoffice.fields import COUNTRY_CODE_SLIPS, COUNTRY_CODES
 from boxoffice.messages import some
 from boxoffice.metadata import (
     ComparablesMetadata,
@@ -235,6 +236,24 @@ def _credit_warnings(
                 )
 
 
+def _unknown_countries(warnings: list[list[str]], cells: Sequence[Any] | None) -> None:
+    """A country code of the right shape that is no ISO 3166-1 country ('UK', 'ZZ'), said: the
+    film is scored with it counted among its countries, as one the models do not tell apart."""
+    if cells is None:
+        return
+    read = listed(cells)
+    unknown = set(read.items) - COUNTRY_CODES
+    if not unknown:
+        return
+    for code, row in zip(read.items, read.rows.tolist(), strict=True):
+        if code in unknown:
+            slip = f" ({COUNTRY_CODE_SLIPS[code]})" if code in COUNTRY_CODE_SLIPS else ""
+            warnings[row].append(
+                f"production_countries {code!r} is not an ISO 3166-1 country code{slip}: "
+                "counted among the film's countries, as one the models do not tell apart"
+            )
+
+
 def film_warnings(
     columns: dict[str, list[Any]],
     feature_set: FeatureSet,
@@ -302,6 +321,7 @@ def film_warnings(
                     f"original_language {language!r} is not one of the languages the models "
                     f"tell apart ({told}): scored as a film in another language"
                 )
+    _unknown_countries(warnings, columns.get("production_countries"))
     for name in RANGE_CHECKED:
         if name not in ranges:
             continue

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from boxoffice.fields import FILM_FIELDS, ISO_3166, FilmField, FormInput
+from boxoffice.fields import COUNTRY_CODES, FILM_FIELDS, ISO_3166, FilmField, FormInput
 from serving.client import option_fields
 from serving.columns import from_films, model_fields
 from serving.schema import field_kinds, film_model
@@ -80,3 +80,11 @@ def test_a_new_list_of_codes_is_checked_by_its_rule() -> None:
         assert ISO_3166.expected in str(error) and "filmed_in" in str(error)
     else:
         raise AssertionError("a name passed as a code")
+
+
+def test_the_country_codes_are_pycountrys_current_and_former_ones() -> None:
+    import pycountry
+
+    former = {c.alpha_2 for c in pycountry.historic_countries if getattr(c, "alpha_2", None)}
+    assert {c.alpha_2 for c in pycountry.countries} | former == COUNTRY_CODES
+    assert {"US", "GB", "SU", "YU", "CS"} <= COUNTRY_CODES and "UK" not in COUNTRY_CODES

@@ -116,6 +116,21 @@ def test_a_language_the_models_do_not_tell_apart_is_named(predictor) -> None:
     ), warned
 
 
+def test_a_country_code_that_is_no_country_is_named(predictor) -> None:
+    assert not any(
+        w.startswith("production_countries '")
+        for w in warnings_for(predictor, production_countries=["GB", "SU"])
+    )
+    warned = warnings_for(predictor, production_countries=["US", "UK", "ZZ"])
+    said = [w for w in warned if w.startswith("production_countries '")]
+    assert said == [
+        "production_countries 'UK' is not an ISO 3166-1 country code (the United Kingdom's code "
+        "is 'GB'): counted among the film's countries, as one the models do not tell apart",
+        "production_countries 'ZZ' is not an ISO 3166-1 country code: counted among the film's "
+        "countries, as one the models do not tell apart",
+    ]
+
+
 def test_a_later_films_budget_is_checked_as_the_models_read_it() -> None:
     """A film after the newest training film is read in that year's dollars: its budget is
     checked against the training range as read, and the warning says both amounts."""
