@@ -31,8 +31,10 @@ from boxoffice.config import (
     DEFAULT_STUDIO_SHARE,
     MAX_PLAUSIBLE_BUDGET_USD,
     MAX_PLAUSIBLE_RUNTIME,
+    MIN_MEDIAN_FILMS,
     MIN_PLAUSIBLE_RUNTIME,
     MIN_PLAUSIBLE_USD,
+    SCORED_MEDIAN_USD,
 )
 from boxoffice.csvtext import LONGER_ROW_HINT, PYTHON_LIST, PYTHON_LIST_HINT, RAGGED_HINT
 from boxoffice.fields import (
@@ -73,6 +75,10 @@ SETTINGS = {
     # A budget typed on the page at or above this was surely typed in another unit (90000 meant
     # as $90M in thousands): no film has cost $1 billion (the published table's most: $380M).
     "max_plausible_budget_usd": MAX_PLAUSIBLE_BUDGET_USD,
+    # A slate whose budgets' median is under this is told it may be in thousands of dollars
+    # (serving.cells.budgets_in_thousands), when it has at least min_median_films budgets.
+    "scored_median_usd": SCORED_MEDIAN_USD,
+    "min_median_films": MIN_MEDIAN_FILMS,
     # A runtime typed under this many minutes was surely typed in hours; at or above this many,
     # in seconds (boxoffice.config).
     "min_plausible_runtime": MIN_PLAUSIBLE_RUNTIME,

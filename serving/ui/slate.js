@@ -133,6 +133,18 @@
     return null;
   }
 
+  /** What the films are told when their budgets' median is under settings.scored_median_usd (a
+   * table in thousands of dollars), else null: serving/cells.py budgets_in_thousands's words. */
+  function budgetsInThousands(films) {
+    const known = films.map((f) => f.budget).filter((b) => typeof b === "number" && b > 0).sort((a, b) => a - b);
+    if (known.length < settings.min_median_films) return null;
+    const middle = Math.floor(known.length / 2);
+    const median = known.length % 2 ? known[middle] : (known[middle - 1] + known[middle]) / 2;
+    if (median >= settings.scored_median_usd) return null;
+    const dollars = (v) => Math.round(v).toLocaleString("en-US");
+    return `the table's ${known.length.toLocaleString("en-US")} budgets have a median of $${dollars(median)}, under $${dollars(settings.scored_median_usd)}, which 3% of the films the models learned from cost: if the table is in thousands of dollars, write its amounts in US$ (150M or 150000000)`;
+  }
+
   function readCsv(text) {
     if (!text.trim()) throw new Error("no films: paste the slate's CSV, or choose a file, or press Example slate");
     const parsed = Papa.parse(text.trim(), { skipEmptyLines: "greedy" });
@@ -373,6 +385,10 @@
     $("films-note").textContent =
       `Studio share ${percent(answer.studio_share)}, marketing ${usd(answer.marketing_usd)} per film unless a film gives its own.` +
       (read.ignored.length ? ` Columns that are not film fields, ignored: ${read.ignored.join(", ")}.` : "");
+    // As /predict_table and the client's slate say it (serving/cells.py budgets_in_thousands).
+    const thousands = budgetsInThousands(sent.map((r) => r.film));
+    $("slate-warning").textContent = thousands || "";
+    $("slate-warning-panel").hidden = !thousands;
     $("model-line").textContent =
       "Answered by " + Object.entries(answer.models).map(([fs, m]) => `the ${fs.replace("_", "-")} model ${m.model_version}`).join(" and ") +
       `; ${answer.simulation.draws.toLocaleString("en-US")} simulations: ${answer.simulation.method}.`;

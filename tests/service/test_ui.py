@@ -24,7 +24,7 @@ import pytest
 
 from boxoffice.csvtext import LONGER_ROW_HINT, RAGGED_HINT
 from boxoffice.fields import MIN_STUDIO_SHARE, TMDB_GENRES
-from serving.cells import AMOUNT_EXAMPLES
+from serving.cells import AMOUNT_EXAMPLES, budgets_in_thousands
 from serving.client import read_films_csv, rows_to_films, slate_rows
 from serving.schema import SlateFilm
 from tests.helpers.browser import (
@@ -824,6 +824,38 @@ def test_a_slate_of_bad_rows_names_each_and_a_budget_in_millions_is_refused(
         assert visit.problems == []
 
 
+def forecast_slate(page: Any, csv_text: str) -> None:
+    """The slate page, once it has its settings, forecasting ``csv_text`` to the end."""
+    page.wait_for_function("document.querySelector('#studio_share').min !== ''")
+    page.fill("#csv", csv_text)
+    page.click("#submit")
+    page.wait_for_selector("#results[data-state='done']", state="attached")
+
+
+def test_a_slate_in_thousands_of_dollars_is_told_so_as_the_client_tells_it(
+    browser: Any, server_url: str
+) -> None:
+    slate = "title,budget,runtime,release_date\n" + "".join(
+        f"F{i},{budget},100,2027-0{i + 1}-01\n"
+        for i, budget in enumerate((15000, 200000, 90000, 45000, 120000))
+    )
+    films, _ = rows_to_films(read_films_csv(io.StringIO(slate)), SlateFilm)
+    told = budgets_in_thousands(films)
+    assert told is not None and "median of $90,000" in told
+    with open_page(browser, f"{server_url}/ui/slate") as visit:
+        page = visit.page
+        forecast_slate(page, slate)
+        assert page.is_visible("#slate-warning-panel")
+        assert page.inner_text("#slate-warning") == told
+        page.fill("#csv", slate.replace("000,100", "000000,100"))  # in dollars: $15M, $200M...
+        page.click("#submit")
+        page.wait_for_function(
+            "() => document.querySelector('#results').dataset.state === 'done' && "
+            "document.querySelector('#slate-warning-panel').hidden"
+        )
+        assert visit.problems == []
+
+
 # Cells the slate page (serving/ui/slate.js) and the client (serving/cells.py) must read alike.
 CELLS_CSV = """title,budget,runtime,release_year,genres,explain,vote_count,studio_share
 Commas,"$150,000,000",130,2015.0,"[""Action"", "" Drama ""]",TRUE,,45%
@@ -853,10 +885,7 @@ def test_the_slate_page_reads_cells_as_the_client_does(browser: Any, server_url:
     assert [film.get("studio_share") for film in films[:2]] == [0.45, 0.3]  # 45% is 0.45
     with open_page(browser, f"{server_url}/ui/slate") as visit:
         page = visit.page
-        page.wait_for_function("document.querySelector('#studio_share').min !== ''")
-        page.fill("#csv", CELLS_CSV)
-        page.click("#submit")
-        page.wait_for_selector("#results[data-state='done']", state="attached")
+        forecast_slate(page, CELLS_CSV)
         rows = table_rows(page, "films-table")
         assert {i: rows[i][2] for i in errors} == errors
         sent = visit.posted()["/predict_slate"][0]["films"]
