@@ -859,6 +859,12 @@
       const box = $(field.id + "-error");
       if (box) box.hidden = true;
     });
+    for (const name of NUMBER_FIELDS) {
+      BO.guardPaste($(name), (msg) => {
+        $(name + "-error").textContent = ""; // the refused paste's reason, alone
+        showFieldError(name, msg);
+      });
+    }
     BO.ready();
     fromLink();
     // Another forecast's link opened in this tab changes only the fragment: no page load.

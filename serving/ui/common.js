@@ -250,6 +250,20 @@ window.BO = (() => {
     return response.json();
   }
 
+  // Chromium keeps only the digits of text pasted into a number field ("15,5" becomes 155,
+  // "1:45" 145), in silence: a paste that is not a plain number is refused, and said.
+  const PLAIN_NUMBER = /^\s*[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?\s*$/i;
+  function guardPaste(input, show) {
+    input.addEventListener("paste", (event) => {
+      const text = (event.clipboardData && event.clipboardData.getData("text")) || "";
+      if (PLAIN_NUMBER.test(text)) return;
+      event.preventDefault();
+      show(
+        `'${text.trim().slice(0, 30)}' is not a plain number, so it was not pasted: write digits, with a point for decimals and no separators (15.5, not 15,5).`
+      );
+    });
+  }
+
   function ready() {
     Chart.defaults.font.family = getComputedStyle(document.body).fontFamily;
     Chart.defaults.color = "#5b6476";
@@ -260,6 +274,6 @@ window.BO = (() => {
   return {
     $, F1, F2, F3, usd, percent, times, points, millions, COLORS, cleanMessage, post, describeFailure,
     table, chart, dropChart, narrow, moneyTick, logTick, logTicks, wrap, hitAxis, download, settings, ready, staleness, verdictFlips,
-    shareProblem,
+    shareProblem, guardPaste,
   };
 })();

@@ -531,6 +531,7 @@
       const columns = lastRows.some((r) => r.id !== null) ? ["row", ROW_ID, ...TABLE_COLUMNS.slice(1)] : TABLE_COLUMNS;
       BO.download("slate.csv", columns, lastRows.map((r) => columns.map((c) => r[c])));
     });
+    for (const name of ["studio_share", "marketing_usd"]) BO.guardPaste($(name), (msg) => fieldError(name, msg));
     BO.ready();
   }
 

@@ -533,6 +533,30 @@ def test_a_link_to_a_forecast_reproduces_it(visit: Visit, browser: Any) -> None:
     assert "post-release" not in page.inner_text("#model-line")
 
 
+PASTE = """([selector, text]) => {
+    const data = new DataTransfer();
+    data.setData("text/plain", text);
+    const init = { clipboardData: data, bubbles: true, cancelable: true };
+    const event = new ClipboardEvent("paste", init);
+    return document.querySelector(selector).dispatchEvent(event);
+}"""
+
+
+def test_a_paste_that_is_not_a_plain_number_is_refused_beside_the_field(visit: Visit) -> None:
+    """Chromium keeps only the digits of text pasted into a number field: 15,5 became 155."""
+    page = visit.page
+    page.fill("#budget", "40")
+    assert page.evaluate(PASTE, ["#budget", "15.5"]) is True  # a plain number: pasted
+    assert not page.is_visible("#budget-error")
+    for text in ("15,5", "1:45"):
+        assert page.evaluate(PASTE, ["#budget", text]) is False  # refused
+        said = page.inner_text("#budget-error")
+        assert said.startswith(f"'{text}' is not a plain number, so it was not pasted"), said
+        assert page.input_value("#budget") == "40"
+    page.fill("#budget", "41")  # an edit clears the error
+    assert not page.is_visible("#budget-error")
+
+
 def test_a_verdict_wavering_along_the_budgets_is_said_to(visit: Visit) -> None:
     """Near the hit line, the trees' steps move the verdict back and forth along the budget
     sweep: the note names where, and the P(hit) it wavers within; once is no wavering."""
