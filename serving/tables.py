@@ -49,6 +49,7 @@ from serving.middleware import (
     TABLE_ROUTE,
     BodyProblem,
     error_body,
+    in_utf8,
     unsupported_media_type,
 )
 from serving.openapi import JSON
@@ -71,22 +72,9 @@ def request_format(content_type: str) -> str:
 def as_utf8(body: bytes, content_type: str) -> bytes:
     """A CSV body in UTF-8: decoded from the ``charset`` its Content-Type names (a spreadsheet's
     ``windows-1252``, ``latin-1``, ...); as it is without one, or for Parquet."""
-    charset = ""
-    for parameter in content_type.split(";")[1:]:
-        name, _, value = parameter.partition("=")
-        if name.strip().lower() == "charset":
-            charset = value.strip().strip('"').lower()
-    if not charset or charset in ("utf-8", "utf8") or request_format(content_type) != "csv":
+    if request_format(content_type) != "csv":
         return body
-    try:
-        return body.decode(charset).encode()
-    except LookupError:
-        raise BodyProblem(
-            415, unsupported_media_type(content_type, f"{CSV} in a charset Python knows")
-        ) from None
-    except UnicodeError as error:  # not text in that charset (punycode, idna: UnicodeError)
-        where = f" ({error.reason} at byte {error.start})" if hasattr(error, "start") else ""
-        raise _bad(f"the body is not {charset[:40]} text{where}") from None
+    return in_utf8(body, content_type, CSV, "invalid_table")
 
 
 def _bad(message: str) -> BodyProblem:

@@ -17,6 +17,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from boxoffice.csvtext import LONGER_ROW_HINT
+from serving.openapi import JSON
 from serving.schema import EXAMPLE_FILM, EXAMPLE_PRE_RELEASE_FILM
 from tests.helpers.bad_input import BAD_FILMS
 
@@ -241,6 +242,25 @@ def test_every_json_api_bounds_its_body_and_names_an_undeclared_gzip(
         path, content=gzip.compress(body), headers={"content-type": "application/json"}
     )
     assert response.status_code == 400 and "Content-Encoding: gzip" in response.text
+
+
+def test_a_json_body_in_the_charset_its_content_type_names_is_read_in_it(
+    http: httpx.Client,
+) -> None:
+    film = {**EXAMPLE_FILM, "title": "Amélie – 2"}
+    text = json.dumps({"films": [film]}, ensure_ascii=False)
+    utf8 = http.post("/predict_batch", content=text.encode(), headers={"content-type": JSON})
+    latin = http.post(
+        "/predict_batch",
+        content=text.encode("windows-1252"),
+        headers={"content-type": f"{JSON}; charset=windows-1252"},
+    )
+    assert latin.status_code == utf8.status_code == 200, latin.text
+    assert latin.json() == utf8.json()
+    unknown = http.post(
+        "/predict_revenue", content=b"{}", headers={"content-type": f"{JSON}; charset=rot13"}
+    )
+    assert unknown.status_code == 415 and "charset" in unknown.json()["error"]
 
 
 def test_the_original_projects_health_probe_is_answered(http: httpx.Client) -> None:
