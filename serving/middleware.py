@@ -84,6 +84,14 @@ def unsupported_media_type(content_type: str, accepted: str = JSON) -> dict[str,
     )
 
 
+class BodyProblem(Exception):
+    """A body this API cannot read: answered with ``status`` and ``body``."""
+
+    def __init__(self, status: int, body: dict[str, Any]) -> None:
+        super().__init__(body["error"])
+        self.status, self.body = status, body
+
+
 def in_utf8(body: bytes, content_type: str, accepted: str, kind: str = "invalid_body") -> bytes:
     """The body in UTF-8: decoded from the ``charset`` its Content-Type names (a spreadsheet's
     ``windows-1252``, a client's ``latin-1``); as it is without one. BodyProblem: 415 for a
@@ -105,14 +113,6 @@ def in_utf8(body: bytes, content_type: str, accepted: str, kind: str = "invalid_
         where = f" ({error.reason} at byte {error.start})" if hasattr(error, "start") else ""
         said = f"the body is not {charset[:40]} text{where}"
         raise BodyProblem(400, error_body("Bad Request: " + said, kind, ["body"], said)) from None
-
-
-class BodyProblem(Exception):
-    """A body this API cannot read: answered with ``status`` and ``body``."""
-
-    def __init__(self, status: int, body: dict[str, Any]) -> None:
-        super().__init__(body["error"])
-        self.status, self.body = status, body
 
 
 def _too_large(limit: int) -> BodyProblem:

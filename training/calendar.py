@@ -28,7 +28,7 @@ import numpy as np
 
 from training import config
 from training.data import DataError
-from training.split import Splits, is_hit
+from training.split import Splits, is_hit, ratio_advice
 
 TEST_YEARS = 6
 SELECTION_YEARS = 6
@@ -180,11 +180,7 @@ def check_forward_hit_classes(splits: Splits, calendar: Calendar, ratio: float) 
         hits = int(hit[at].sum())
         others = int(at.sum()) - hits
         if min(hits, others) < config.MIN_FORWARD_PER_CLASS:
-            advice = (
-                f"try a ratio nearer {config.HIT_RATIO:g}"
-                if ratio != config.HIT_RATIO
-                else "the table holds too few films of one kind"
-            )
+            advice = ratio_advice(ratio, "the table holds too few films of one kind")
             raise DataError(
                 f"with hit ratio {ratio:g}, the films of the {part} years "
                 f"({chosen[0]}-{chosen[-1]}) hold {hits:,} hits and {others:,} other films: the "

@@ -477,19 +477,17 @@ def _check_minutes(frame: pd.DataFrame, parsed: pd.Series) -> None:
     if not len(known):
         return
     median = known.median()
-    unit = (
-        f"over {config.MAX_MEDIAN_RUNTIME} minutes" if median > config.MAX_MEDIAN_RUNTIME else None
-    ) or (
-        f"under {config.MIN_MEDIAN_RUNTIME} minutes" if median < config.MIN_MEDIAN_RUNTIME else None
+    if median > config.MAX_MEDIAN_RUNTIME:
+        bound, unit, shown = f"over {config.MAX_MEDIAN_RUNTIME}", "seconds", f"{median:,.0f}"
+    elif median < config.MIN_MEDIAN_RUNTIME:
+        bound, unit, shown = f"under {config.MIN_MEDIAN_RUNTIME}", "hours", f"{median:.2f}"
+    else:
+        return
+    raise DataError(
+        f"column 'runtime': the median of its {len(known):,} known runtimes is {shown}, {bound} "
+        f"minutes (TMDB's table: 103): runtimes must be in minutes, as TMDB gives them, not "
+        f"{unit} ({_sample(frame, parsed > 0, 'runtime')})"
     )
-    if unit:
-        raise DataError(
-            f"column 'runtime': the median of its {len(known):,} known runtimes is "
-            f"{median:,.{0 if median >= 10 else 2}f}, {unit} (TMDB's table: 103): runtimes must "
-            "be in minutes, as TMDB gives them, not "
-            f"{'seconds' if median > config.MAX_MEDIAN_RUNTIME else 'hours'} "
-            f"({_sample(frame, parsed > 0, 'runtime')})"
-        )
 
 
 def _check_joined_genres(frame: pd.DataFrame, lists: pd.Series) -> None:

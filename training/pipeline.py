@@ -481,7 +481,7 @@ def run_backtest(
             f"than {loaded.path} (sha256 {loaded.sha256[:12]}…): give its table with --data, "
             "or this one with --data to backtest the run's configuration on it"
         )
-    if loaded.sha256 != first.data_sha256:
+    if not same:
         console.print(
             f"[yellow]note: run {first.run} was trained on another table (sha256 "
             f"{first.data_sha256[:12]}…): its configuration is backtested on this one as given"

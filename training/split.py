@@ -54,6 +54,12 @@ def is_hit(frame: pd.DataFrame, ratio: float) -> np.ndarray:
     return hit_rule(frame["revenue"], frame["budget"], ratio).astype(int)
 
 
+def ratio_advice(ratio: float, otherwise: str) -> str:
+    """What to do when a part holds too few hits or others: another ratio, unless it is the
+    default already (then ``otherwise``: the table is the cause)."""
+    return f"try a ratio nearer {config.HIT_RATIO:g}" if ratio != config.HIT_RATIO else otherwise
+
+
 def check_hit_classes(splits: Splits, ratio: float) -> None:
     """Raise DataError unless every scored part holds enough hits and non-hits at this ratio."""
     parts = {
@@ -66,11 +72,7 @@ def check_hit_classes(splits: Splits, ratio: float) -> None:
         hits = int(is_hit(frame, ratio).sum())
         needed = config.MIN_PER_CLASS["train" if part == "train" else "scored"]
         if min(hits, len(frame) - hits) < needed:
-            advice = (
-                f"try a ratio nearer {config.HIT_RATIO:g}"
-                if ratio != config.HIT_RATIO
-                else "the data holds too few films of one kind"
-            )
+            advice = ratio_advice(ratio, "the data holds too few films of one kind")
             raise DataError(
                 f"with hit ratio {ratio:g}, the {part} part has {hits:,} hits and "
                 f"{len(frame) - hits:,} other films: the hit models need at least {needed} "

@@ -112,7 +112,6 @@
     return Object.keys(settings.fields).find((field) => oneEdit(name, field)) || null;
   }
 
-  /** The CSV's rows as films: {rows: [{film, title, error}], ignored: [column names]}. */
   /** Why a cell is refused as typed in the wrong unit, or null: as the client says it
    * (boxoffice/messages.py unit_slip, the same words) and the one-film page refuses it. */
   function unitSlip(name, text, value) {
@@ -145,6 +144,7 @@
     return `the table's ${known.length.toLocaleString("en-US")} budgets have a median of $${dollars(median)}, under $${dollars(settings.scored_median_usd)}, which 3% of the films the models learned from cost: if the table is in thousands of dollars, write its amounts in US$ (150M or 150000000)`;
   }
 
+  /** The CSV's rows as films: {rows: [{film, title, error}], ignored: [column names]}. */
   function readCsv(text) {
     if (!text.trim()) throw new Error("no films: paste the slate's CSV, or choose a file, or press Example slate");
     const parsed = Papa.parse(text.trim(), { skipEmptyLines: "greedy" });
